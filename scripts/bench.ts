@@ -1,0 +1,104 @@
+// Benchmarks (not tests): PPO iteration time split and tokens/s for both
+// architectures at default settings, and KV-cached vs uncached sampling.
+//   npm run bench [-- --backend wasm|cpu --iterations N --out bench-results/bench.json]
+import * as tf from '@tensorflow/tfjs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { BackendName } from '../src/core/backend.ts';
+import { defaultHyperparameters } from '../src/core/hyperparameters.ts';
+import { FunctionReward } from '../src/core/reward.ts';
+import { Rng } from '../src/core/rng.ts';
+import { sample } from '../src/core/sampler.ts';
+import { getTask } from '../src/core/tasks.ts';
+import { Trainer } from '../src/core/trainer.ts';
+import { parseArgs, runMain } from './args.ts';
+import { initNodeBackend } from './nodeBackend.ts';
+import { loadPolicyFromDisk } from './nodeModels.ts';
+
+runMain(async () => {
+  const args = parseArgs(process.argv.slice(2), { backend: 'string', iterations: 'number', out: 'string' });
+  const backend = String(args.backend ?? 'wasm') as BackendName;
+  const iterations = Number(args.iterations ?? 8);
+  const out = String(args.out ?? 'bench-results/bench.json');
+  await initNodeBackend(backend);
+  const task = getTask('names');
+  const h = { ...defaultHyperparameters(), ...task.hyperparameters };
+  const results: Record<string, unknown>[] = [];
+
+  for (const arch of ['mlp', 'transformer'] as const) {
+    const trainer = new Trainer({
+      task,
+      reference: loadPolicyFromDisk(task.models[arch]),
+      hyperparameters: {},
+      seed: 1,
+      reward: new FunctionReward([{ name: 'length', weight: 1, fn: (s) => s.text.length }]),
+    });
+    await trainer.step(); // warm-up: kernel compilation and first allocations
+    const ms = { rollout: [] as number[], reward: [] as number[], update: [] as number[], total: [] as number[], tokps: [] as number[] };
+    for (let i = 0; i < iterations; i++) {
+      const { metrics: m } = await trainer.step();
+      ms.rollout.push(m.rolloutMs);
+      ms.reward.push(m.rewardMs);
+      ms.update.push(m.updateMs);
+      ms.total.push(m.totalMs);
+      ms.tokps.push(m.tokensPerSecond);
+    }
+    // Sampling alone: the full context (31 new tokens after the start token), no stop token, batch 64.
+    const steps = arch === 'transformer' ? trainer.policy.config.contextLength - 1 : 31;
+    const sampling: Record<string, number> = {};
+    for (const cache of [true, false]) {
+      const times: number[] = [];
+      for (let r = 0; r < 4; r++) {
+        const t0 = performance.now();
+        await sample(trainer.policy, { prompts: Array(h.batchSize).fill([]), maxNew: steps, temperature: 1, topK: 0, rng: new Rng(r), stopToken: -1, cache });
+        if (r > 0) times.push(performance.now() - t0);
+      }
+      sampling[cache ? 'cachedMs' : 'uncachedMs'] = median(times);
+    }
+    results.push({
+      arch,
+      backend,
+      batchSize: h.batchSize,
+      epochs: h.epochs,
+      minibatches: h.minibatches,
+      iterationMs: median(ms.total),
+      rolloutMs: median(ms.rollout),
+      rewardMs: median(ms.reward),
+      updateMs: median(ms.update),
+      tokensPerSecond: median(ms.tokps),
+      samplingSteps: steps,
+      sampleCachedMs: sampling.cachedMs,
+      sampleUncachedMs: sampling.uncachedMs,
+      cacheSpeedup: sampling.uncachedMs / sampling.cachedMs,
+      sampledTokensPerSecondCached: (h.batchSize * steps) / (sampling.cachedMs / 1000),
+    });
+    trainer.dispose();
+  }
+
+  console.log(`PPO on names, ${backend} backend, default settings (batch ${h.batchSize}, ${h.epochs} epochs x ${h.minibatches} minibatches), median of ${iterations} iterations`);
+  console.table(
+    results.map((r) => ({
+      arch: r.arch,
+      'iteration ms': fmt(r.iterationMs),
+      'rollout ms': fmt(r.rolloutMs),
+      'reward ms': fmt(r.rewardMs),
+      'update ms': fmt(r.updateMs),
+      'tokens/s': fmt(r.tokensPerSecond),
+      [`sample ${r.samplingSteps} tok cached ms`]: fmt(r.sampleCachedMs),
+      'uncached ms': fmt(r.sampleUncachedMs),
+      'cache speedup': `${(r.cacheSpeedup as number).toFixed(2)}x`,
+    })),
+  );
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), tfjs: tf.version.tfjs, node: process.version, results }, null, 2) + '\n');
+  console.log(`wrote ${out}`);
+});
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function fmt(x: unknown): string {
+  return (x as number).toFixed((x as number) < 10 ? 1 : 0);
+}

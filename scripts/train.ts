@@ -1,0 +1,73 @@
+// Runs PPO in Node against a reward given on the command line.
+//   npm run train -- --task names --reward "sample.text.length" --iterations 30 --seed 1 --arch mlp --backend wasm [--json out.json]
+// Hyperparameters: --set name=value (repeatable), e.g. --set klCoef=0.1.
+import { writeFileSync } from 'node:fs';
+import { HYPERPARAMETER_NAMES, type Hyperparameters } from '../src/core/hyperparameters.ts';
+import type { IterationMetrics } from '../src/core/metrics.ts';
+import { compileRewardExpression, FunctionReward } from '../src/core/reward.ts';
+import { REWARD_PRESETS } from '../src/core/rewardPresets.ts';
+import { getTask } from '../src/core/tasks.ts';
+import { Trainer } from '../src/core/trainer.ts';
+import { parseArgs, runMain } from './args.ts';
+import { initNodeBackend } from './nodeBackend.ts';
+import { loadPolicyFromDisk } from './nodeModels.ts';
+import type { BackendName } from '../src/core/backend.ts';
+
+runMain(async () => {
+  const argv = process.argv.slice(2);
+  const sets = extractSets(argv);
+  const args = parseArgs(argv, { task: 'string', reward: 'string', iterations: 'number', seed: 'number', arch: 'string', backend: 'string', json: 'string', models: 'string', quiet: 'boolean' });
+  const task = getTask(String(args.task ?? 'names'));
+  const arch = String(args.arch ?? 'mlp');
+  if (arch !== 'mlp' && arch !== 'transformer') throw new Error(`--arch must be mlp or transformer, got ${JSON.stringify(arch)}`);
+  const rewardSource = String(args.reward ?? 'length');
+  const reward = new FunctionReward([{ name: 'reward', weight: 1, fn: compileRewardExpression(REWARD_PRESETS[rewardSource]?.source ?? rewardSource) }]);
+  const iterations = Number(args.iterations ?? 30);
+  await initNodeBackend(String(args.backend ?? 'wasm') as BackendName);
+
+  const trainer = new Trainer({
+    task,
+    reference: loadPolicyFromDisk(task.models[arch], args.models as string | undefined),
+    hyperparameters: sets,
+    seed: Number(args.seed ?? 1),
+    reward,
+  });
+  const all: IterationMetrics[] = [];
+  console.log('iter  reward(mean±std)      kl   entropy  pg_loss  v_loss  clipfrac  approx_kl  expl_var  beta   len  roll/rew/upd ms   tok/s');
+  for (let i = 0; i < iterations; i++) {
+    const { metrics: m, samples } = await trainer.step();
+    all.push(m);
+    console.log(
+      `${String(m.iteration).padStart(4)}  ${m.rewardMean.toFixed(3).padStart(8)}±${m.rewardStd.toFixed(3).padEnd(7)} ${m.kl.toFixed(3).padStart(7)} ${m.entropy.toFixed(3).padStart(8)} ${m.policyLoss.toFixed(4).padStart(8)} ${m.valueLoss.toFixed(4).padStart(7)} ${m.clipFrac.toFixed(3).padStart(9)} ${m.approxKl.toFixed(4).padStart(10)} ${m.explainedVariance.toFixed(3).padStart(9)} ${m.klCoef.toFixed(3)} ${m.sampleLength.toFixed(1).padStart(5)}  ${m.rolloutMs.toFixed(0)}/${m.rewardMs.toFixed(0)}/${m.updateMs.toFixed(0)}`.padEnd(130) +
+        ` ${m.tokensPerSecond.toFixed(0)}` +
+        (args.quiet ? '' : `  ${samples.slice(0, 4).map((s) => s.text).join(' ')}`),
+    );
+  }
+  const first = mean(all.slice(0, 5).map((m) => m.rewardMean));
+  const last = mean(all.slice(-5).map((m) => m.rewardMean));
+  console.log(`mean reward, first 5 iterations ${first.toFixed(3)}, last 5 ${last.toFixed(3)} (${(((last - first) / Math.abs(first)) * 100).toFixed(1)}%)`);
+  if (args.json) {
+    writeFileSync(String(args.json), JSON.stringify({ task: task.id, arch, reward: rewardSource, seed: trainer.seed, hyperparameters: trainer.hyperparameters, iterations: all }, null, 2));
+    console.log(`wrote ${args.json}`);
+  }
+  trainer.dispose();
+});
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** Pulls `--set name=value` pairs out of argv (in place). */
+function extractSets(argv: string[]): Partial<Hyperparameters> {
+  const out: Record<string, number | boolean> = {};
+  for (let i = argv.indexOf('--set'); i !== -1; i = argv.indexOf('--set')) {
+    const pair = argv[i + 1] ?? '';
+    const [name, value] = pair.split('=');
+    if (!HYPERPARAMETER_NAMES.includes(name as keyof Hyperparameters) || value === undefined) {
+      throw new Error(`--set needs name=value with a known hyperparameter, got ${JSON.stringify(pair)}`);
+    }
+    out[name] = value === 'true' ? true : value === 'false' ? false : Number(value);
+    argv.splice(i, 2);
+  }
+  return out;
+}

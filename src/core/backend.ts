@@ -1,0 +1,21 @@
+import * as tf from '@tensorflow/tfjs';
+
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+/**
+ * Switches tfjs to `name` and checks that it took: tf.setBackend returns false
+ * (and tfjs quietly keeps another backend) when initialisation fails.
+ */
+export async function useBackend(name: BackendName): Promise<void> {
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend(name);
+  } catch (e) {
+    throw new Error(`backend ${name} failed to initialise: ${(e as Error).message}`);
+  }
+  await tf.ready();
+  if (!ok || tf.getBackend() !== name) {
+    throw new Error(`backend ${name} failed to initialise (tfjs is on ${tf.getBackend() ?? 'no backend'})`);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Every PPO setting in one table: the doc line, default and allowed range of each
+ * field. The `Hyperparameters` type, the defaults, the validator, the form in the
+ * app and the link schema are all read from this table, so a field is written once.
+ */
+interface NumberField {
+  kind: 'int' | 'float';
+  doc: string;
+  default: number;
+  min: number;
+  max: number;
+}
+interface BoolField {
+  kind: 'bool';
+  doc: string;
+  default: boolean;
+}
+export type FieldSpec = NumberField | BoolField;
+
+export const HYPERPARAMETERS = {
+  batchSize: { kind: 'int', doc: 'Completions sampled per iteration (the rollout batch).', default: 64, min: 2, max: 1024 },
+  epochs: { kind: 'int', doc: 'Passes of PPO updates over each rollout batch.', default: 4, min: 1, max: 32 },
+  minibatches: { kind: 'int', doc: 'Shuffled minibatches per epoch; must divide the batch size.', default: 2, min: 1, max: 256 },
+  learningRate: { kind: 'float', doc: 'Adam step size (Adam eps is 1e-5, as in the PPO implementations).', default: 1e-3, min: 1e-7, max: 0.1 },
+  clipRange: { kind: 'float', doc: 'Policy ratio clip epsilon: the update ignores ratios outside [1-eps, 1+eps].', default: 0.2, min: 0.01, max: 1 },
+  valueClipRange: { kind: 'float', doc: 'How far a value prediction may move from its rollout value before its loss is clipped.', default: 0.2, min: 0.01, max: 100 },
+  valueCoef: { kind: 'float', doc: 'Weight of the value loss in the total loss.', default: 0.5, min: 0, max: 10 },
+  entropyCoef: { kind: 'float', doc: 'Weight of the entropy bonus; more keeps sampling diverse.', default: 0.0, min: 0, max: 1 },
+  maxGradNorm: { kind: 'float', doc: 'Global gradient norm clip per update step.', default: 1, min: 0.01, max: 100 },
+  gamma: { kind: 'float', doc: 'Discount per token (1: the final score counts fully for every token).', default: 1, min: 0, max: 1 },
+  gaeLambda: { kind: 'float', doc: 'GAE lambda: 0 trusts the value head, 1 the sampled returns.', default: 0.95, min: 0, max: 1 },
+  whitenAdvantages: { kind: 'bool', doc: 'Normalise advantages to zero mean, unit variance over the batch.', default: true },
+  klCoef: { kind: 'float', doc: 'Per-token KL penalty to the reference policy (beta); the start value when adaptive.', default: 0.5, min: 0, max: 10 },
+  adaptiveKl: { kind: 'bool', doc: 'Adapt beta towards the KL target (Ziegler et al. 2019) instead of keeping it fixed.', default: true },
+  klTarget: { kind: 'float', doc: 'Target KL to the reference, in nats per completion, for the adaptive controller.', default: 6, min: 0.01, max: 100 },
+  klHorizon: { kind: 'int', doc: 'Adaptive controller horizon, in completions: larger moves beta more slowly.', default: 500, min: 1, max: 1000000 },
+  temperature: { kind: 'float', doc: 'Sampling temperature of the policy (also used for its log-probabilities).', default: 1, min: 0.05, max: 5 },
+  topK: { kind: 'int', doc: 'Sample only from the k likeliest tokens; 0 samples from all.', default: 0, min: 0, max: 1000 },
+  maxLength: { kind: 'int', doc: 'Most tokens a completion may have, its stop token included.', default: 20, min: 1, max: 256 },
+} as const satisfies Record<string, FieldSpec>;
+
+export type HyperparameterName = keyof typeof HYPERPARAMETERS;
+export type Hyperparameters = {
+  -readonly [K in HyperparameterName]: (typeof HYPERPARAMETERS)[K]['kind'] extends 'bool' ? boolean : number;
+};
+
+export const HYPERPARAMETER_NAMES = Object.keys(HYPERPARAMETERS) as HyperparameterName[];
+
+export function defaultHyperparameters(): Hyperparameters {
+  const out: Record<string, number | boolean> = {};
+  for (const name of HYPERPARAMETER_NAMES) out[name] = HYPERPARAMETERS[name].default;
+  return out as Hyperparameters;
+}
+
+/** A rejected setting; `field` names it so a form can mark it. */
+export class HyperparameterError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HyperparameterError';
+  }
+}
+
+/** The problem with one value of one field, or null when it is allowed. */
+export function checkField(name: HyperparameterName, value: unknown): string | null {
+  const spec: FieldSpec = HYPERPARAMETERS[name];
+  if (spec.kind === 'bool') return typeof value === 'boolean' ? null : `${name} must be true or false, got ${show(value)}`;
+  if (typeof value !== 'number' || !Number.isFinite(value)) return `${name} must be a finite number, got ${show(value)}`;
+  if (spec.kind === 'int' && !Number.isInteger(value)) return `${name} must be a whole number, got ${value}`;
+  if (value < spec.min || value > spec.max) return `${name} must be between ${spec.min} and ${spec.max}, got ${value}`;
+  return null;
+}
+
+/**
+ * Validates a full or partial set of hyperparameters (missing fields take their
+ * defaults). Unknown fields, wrong types and out-of-range values are rejected
+ * with an error naming the field.
+ */
+export function validateHyperparameters(input: unknown): Hyperparameters {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new HyperparameterError('', `hyperparameters must be an object, got ${show(input)}`);
+  }
+  const out = defaultHyperparameters() as Record<string, number | boolean>;
+  for (const [key, value] of Object.entries(input)) {
+    if (!(key in HYPERPARAMETERS)) throw new HyperparameterError(key, `unknown hyperparameter ${JSON.stringify(key)}`);
+    const problem = checkField(key as HyperparameterName, value);
+    if (problem) throw new HyperparameterError(key, problem);
+    out[key] = value as number | boolean;
+  }
+  const h = out as Hyperparameters;
+  if (h.batchSize % h.minibatches !== 0) {
+    throw new HyperparameterError('minibatches', `minibatches (${h.minibatches}) must divide batchSize (${h.batchSize})`);
+  }
+  return h;
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  return Array.isArray(v) ? 'an array' : typeof v;
+}

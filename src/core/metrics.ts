@@ -1,0 +1,45 @@
+/** What one PPO iteration reports (DESIGN.md step 5). */
+export interface IterationMetrics {
+  /** Completed iterations after this one, counting from 1. */
+  iteration: number;
+  rewardMean: number;
+  rewardStd: number;
+  rewardMin: number;
+  rewardMax: number;
+  /** Mean of each named reward component, before weighting. */
+  rewardComponents: Record<string, number>;
+  /** Mean over completions of sum_t log p(y_t) - log p_ref(y_t), in nats. */
+  kl: number;
+  /** Mean per-token entropy of the policy at the sampled positions, in nats. */
+  entropy: number;
+  policyLoss: number;
+  valueLoss: number;
+  /** Fraction of action ratios outside the clip range, over all update steps. */
+  clipFrac: number;
+  /** Mean k3 estimate of KL(old || new) over the update steps. */
+  approxKl: number;
+  explainedVariance: number;
+  /** Beta in force for this iteration's rewards. */
+  klCoef: number;
+  /** Mean completion length in tokens, the stop token included. */
+  sampleLength: number;
+  rolloutMs: number;
+  rewardMs: number;
+  updateMs: number;
+  totalMs: number;
+  /** Completion tokens per second of the whole iteration. */
+  tokensPerSecond: number;
+}
+
+export function meanStd(xs: readonly number[]): { mean: number; std: number; min: number; max: number } {
+  const n = xs.length;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
+  return { mean, std, min: Math.min(...xs), max: Math.max(...xs) };
+}
+
+/** The metrics that do not depend on wall-clock time: equal across runs with the same seed and backend. */
+export function deterministicMetrics(m: IterationMetrics): Omit<IterationMetrics, 'rolloutMs' | 'rewardMs' | 'updateMs' | 'totalMs' | 'tokensPerSecond'> {
+  const { rolloutMs: _r, rewardMs: _w, updateMs: _u, totalMs: _t, tokensPerSecond: _s, ...rest } = m;
+  return rest;
+}

@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs';
+import { BOS } from './tokenizer.ts';
+import { addWeight, embed, normalInit, type Decoder, type MlpConfig, type Policy } from './policy.ts';
+import type { Rng } from './rng.ts';
+
+/**
+ * makemore's MLP (Bengio et al. 2003) with a value head on the hidden layer.
+ * The context is the last `contextLength` tokens, padded on the left with the
+ * start token, so it needs no cache: decoding keeps the window in plain arrays.
+ */
+export class MlpPolicy implements Policy {
+  readonly weights = new Map<string, tf.Variable>();
+  #wte: tf.Variable;
+  #w1: tf.Variable;
+  #b1: tf.Variable;
+  #w2: tf.Variable;
+  #b2: tf.Variable;
+  #wv: tf.Variable;
+  #bv: tf.Variable;
+
+  constructor(
+    readonly config: MlpConfig,
+    rng: Rng,
+  ) {
+    const { vocabSize: V, contextLength: K, embedDim: C, hiddenDim: H } = config;
+    const w = this.weights;
+    this.#wte = addWeight(w, 'wte', normalInit(rng, [V, C], 1));
+    // Kaiming-style scale for tanh, small output layer so the first logits are near uniform.
+    this.#w1 = addWeight(w, 'w1', normalInit(rng, [K * C, H], (5 / 3) / Math.sqrt(K * C)));
+    this.#b1 = addWeight(w, 'b1', tf.zeros([H]));
+    this.#w2 = addWeight(w, 'w2', normalInit(rng, [H, V], 0.01));
+    this.#b2 = addWeight(w, 'b2', tf.zeros([V]));
+    // The value head starts at zero: the reference checkpoint never trained it.
+    this.#wv = addWeight(w, 'wv', tf.zeros([H, 1]));
+    this.#bv = addWeight(w, 'bv', tf.zeros([1]));
+  }
+
+  forward(tokens: tf.Tensor2D): { logits: tf.Tensor3D; values: tf.Tensor2D } {
+    const [B, T] = tokens.shape;
+    const K = this.config.contextLength;
+    return tf.tidy(() => {
+      const padded = tf.concat([tf.fill([B, K], BOS, 'int32'), tokens.toInt()], 1); // [B, K+T]
+      const ctx = tf.gather(padded, this.#windowIndex(T), 1) as tf.Tensor3D; // [B, T, K]
+      const { logits, values } = this.#head(ctx.reshape([B * T, K]));
+      return { logits: logits.reshape([B, T, -1]), values: values.reshape([B, T]) };
+    });
+  }
+
+  decoder(batch: number): Decoder {
+    const K = this.config.contextLength;
+    const window = new Int32Array(batch * K).fill(BOS);
+    return {
+      step: (tokens: Int32Array) => {
+        for (let b = 0; b < batch; b++) {
+          window.copyWithin(b * K, b * K + 1, (b + 1) * K);
+          window[(b + 1) * K - 1] = tokens[b];
+        }
+        return tf.tidy(() => this.#head(tf.tensor2d(window, [batch, K], 'int32')).logits);
+      },
+      dispose: () => {},
+    };
+  }
+
+  /** ctx [N, K] -> logits [N, V], values [N]. */
+  #head(ctx: tf.Tensor2D): { logits: tf.Tensor2D; values: tf.Tensor1D } {
+    const [N, K] = ctx.shape;
+    const emb = embed(this.#wte, ctx).reshape([N, K * this.config.embedDim]); // [N, K*C]
+    const h = tf.tanh(tf.add(tf.matMul(emb, this.#w1), this.#b1)); // [N, H]
+    const logits = tf.add(tf.matMul(h, this.#w2), this.#b2) as tf.Tensor2D; // [N, V]
+    const values = tf.add(tf.matMul(h, this.#wv), this.#bv).reshape([N]) as tf.Tensor1D; // [N]
+    return { logits, values };
+  }
+
+  /** [T, K] gather indices: position t sees padded[t+1 .. t+K], the K tokens up to and including token t. */
+  #windowIndex(T: number): tf.Tensor2D {
+    const K = this.config.contextLength;
+    const data = new Int32Array(T * K);
+    for (let t = 0; t < T; t++) for (let k = 0; k < K; k++) data[t * K + k] = t + 1 + k;
+    return tf.tensor2d(data, [T, K], 'int32');
+  }
+
+  dispose(): void {
+    for (const v of this.weights.values()) v.dispose();
+  }
+}

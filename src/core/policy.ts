@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from './rng.ts';
+import './matmul.ts'; // faster matMul gradients on wasm; every policy depends on it
+
+/** makemore-style MLP: the previous `contextLength` tokens, embedded, concatenated, one hidden layer. */
+export interface MlpConfig {
+  arch: 'mlp';
+  vocabSize: number;
+  /** How many previous tokens the policy sees. */
+  contextLength: number;
+  embedDim: number;
+  hiddenDim: number;
+}
+
+/** A small GPT: pre-norm blocks of causal self-attention and an MLP. */
+export interface TransformerConfig {
+  arch: 'transformer';
+  vocabSize: number;
+  /** Longest sequence (start token, prompt and completion) the model can read. */
+  contextLength: number;
+  layers: number;
+  heads: number;
+  width: number;
+}
+
+export type PolicyConfig = MlpConfig | TransformerConfig;
+export type Arch = PolicyConfig['arch'];
+
+/**
+ * Incremental decoding over a batch: feed one token per row, get the logits for
+ * the next one. The transformer keeps a KV cache; the MLP only a token window.
+ */
+export interface Decoder {
+  /** tokens: one new token per row ([B]); returns logits for the next token [B, V]. */
+  step(tokens: Int32Array): tf.Tensor2D;
+  dispose(): void;
+}
+
+/**
+ * A language policy with a value head. Both architectures implement this, and
+ * everything else (sampler, PPO, checkpoints) sees only this interface.
+ */
+export interface Policy {
+  readonly config: PolicyConfig;
+  /** Every weight, by a stable name (the checkpoint keys), in a fixed order. */
+  readonly weights: ReadonlyMap<string, tf.Variable>;
+  /**
+   * tokens [B, T] int32 -> logits [B, T, V] and values [B, T]. Position t reads
+   * tokens 0..t and predicts token t+1; its value estimates the return from there.
+   */
+  forward(tokens: tf.Tensor2D): { logits: tf.Tensor3D; values: tf.Tensor2D };
+  /** A fresh incremental decoder for `batch` rows, starting at position 0. */
+  decoder(batch: number): Decoder;
+  dispose(): void;
+}
+
+/** Gaussian init from the seeded Rng, so a seed fixes the initial weights too. */
+export function normalInit(rng: Rng, shape: number[], std: number): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(size);
+  for (let i = 0; i < size; i++) data[i] = rng.normal() * std;
+  return tf.tensor(data, shape);
+}
+
+/** Makes one named variable from a tensor (the tensor is consumed). */
+export function addWeight(map: Map<string, tf.Variable>, name: string, init: tf.Tensor, trainable = true): tf.Variable {
+  const v = tf.variable(init, trainable, `${name}_${nextId++}`);
+  init.dispose();
+  map.set(name, v);
+  return v;
+}
+let nextId = 0;
+
+/** Copies every weight of `from` into `to` (same architecture). */
+export function copyWeights(from: Policy, to: Policy): void {
+  for (const [name, v] of to.weights) {
+    const src = from.weights.get(name);
+    if (!src) throw new Error(`copyWeights: source policy has no weight ${name}`);
+    v.assign(src);
+  }
+}
+
+export function parameterCount(p: Policy): number {
+  let n = 0;
+  for (const v of p.weights.values()) n += v.size;
+  return n;
+}
+
+/**
+ * Embedding lookup as one-hot times table: ids [...S] -> [...S, C]. A gather
+ * would be cheaper, but its gradient (UnsortedSegmentSum) is missing on the
+ * wasm backend, and with vocabularies this small the matmul costs little.
+ */
+export function embed(table: tf.Tensor2D | tf.Variable, ids: tf.Tensor): tf.Tensor {
+  const [V, C] = table.shape;
+  const flat = tf.oneHot(ids.reshape([-1]).toInt(), V); // [N, V]
+  return tf.matMul(flat, table as tf.Tensor2D).reshape([...ids.shape, C]);
+}

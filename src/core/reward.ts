@@ -1,0 +1,143 @@
+import { rewardHelpers, type RewardHelpers } from './rewardHelpers.ts';
+
+/** One completion, as a reward function sees it. */
+export interface Sample {
+  /** The completion decoded to text (stop token excluded). */
+  text: string;
+  /** The completion's token ids (stop token excluded). */
+  tokens: number[];
+  /** The prompt the completion continues ('' when unconditional). */
+  prompt: string;
+  /** Position of the sample in its batch. */
+  index: number;
+}
+
+export interface RewardContext {
+  /** The iteration being scored, counting from 1. */
+  iteration: number;
+  /** The task's id, e.g. "names". */
+  task: string;
+  helpers: RewardHelpers;
+}
+
+export type RewardFunction = (sample: Sample, ctx: RewardContext) => unknown;
+
+/** Scores of one batch: the weighted total per sample, and each named component. */
+export interface RewardScores {
+  total: number[];
+  components: { name: string; values: number[] }[];
+}
+
+/**
+ * The one interface training scores samples through. Plain trusted functions
+ * implement it here; a sandbox for untrusted code implements it the same way.
+ */
+export interface RewardModel {
+  readonly names: readonly string[];
+  score(samples: readonly Sample[], ctx: RewardContext): Promise<RewardScores>;
+}
+
+/** A reward failed: what failed, on which sample, with what value. */
+export class RewardError extends Error {
+  constructor(
+    message: string,
+    readonly details: { component?: string; sampleIndex?: number; value?: string; text?: string } = {},
+  ) {
+    super(message);
+    this.name = 'RewardError';
+  }
+}
+
+/** Checks that a reward gave one finite number per sample; throws a RewardError naming the first bad one. */
+export function validateRewardValues(values: readonly unknown[], samples: readonly Sample[], component: string): number[] {
+  if (values.length !== samples.length) {
+    throw new RewardError(`reward "${component}" returned ${values.length} values for ${samples.length} samples`, { component });
+  }
+  values.forEach((v, i) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      const shown = describeValue(v);
+      throw new RewardError(
+        `reward "${component}" returned ${shown} for sample ${i} (${JSON.stringify(samples[i].text)}); it must return a finite number`,
+        { component, sampleIndex: i, value: shown, text: samples[i].text },
+      );
+    }
+  });
+  return values as number[];
+}
+
+export function describeValue(v: unknown): string {
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'number') return String(v);
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === 'bigint') return `the bigint ${v}n`;
+  if (Array.isArray(v)) return 'an array';
+  return `a value of type ${typeof v}`;
+}
+
+export interface RewardComponent {
+  name: string;
+  weight: number;
+  fn: RewardFunction;
+}
+
+/** Runs trusted functions in this thread: the CLI's, the tests', and the default before a sandbox is chosen. */
+export class FunctionReward implements RewardModel {
+  readonly names: readonly string[];
+  constructor(readonly components: readonly RewardComponent[]) {
+    if (components.length === 0) throw new RewardError('at least one reward function is needed');
+    this.names = components.map((c) => c.name);
+  }
+
+  async score(samples: readonly Sample[], ctx: RewardContext): Promise<RewardScores> {
+    const total = new Array<number>(samples.length).fill(0);
+    const components = this.components.map(({ name, weight, fn }) => {
+      const raw = samples.map((s, i) => {
+        try {
+          return fn(s, ctx);
+        } catch (e) {
+          const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+          throw new RewardError(`reward "${name}" threw on sample ${i} (${JSON.stringify(s.text)}): ${message}`, {
+            component: name,
+            sampleIndex: i,
+            text: s.text,
+          });
+        }
+      });
+      const values = validateRewardValues(raw, samples, name);
+      values.forEach((v, i) => (total[i] += weight * v));
+      return { name, values };
+    });
+    return { total, components };
+  }
+}
+
+/** The editor's contract: the code declares `function reward(sample, ctx)`. */
+export function compileRewardSource(source: string): RewardFunction {
+  let fn: unknown;
+  try {
+    fn = new Function('helpers', `"use strict";\n${source}\n;return typeof reward === 'function' ? reward : undefined;`)(rewardHelpers);
+  } catch (e) {
+    throw new RewardError(`reward code does not compile: ${(e as Error).name}: ${(e as Error).message}`);
+  }
+  if (typeof fn !== 'function') throw new RewardError('reward code must declare a function named reward, e.g. function reward(sample, ctx) { return sample.text.length; }');
+  return fn as RewardFunction;
+}
+
+/**
+ * The command line's reward: a source declaring `reward`, a function expression
+ * (`s => s.text.length`), or an expression over `sample`, `text` and `ctx`
+ * (`text.length`).
+ */
+export function compileRewardExpression(source: string): RewardFunction {
+  if (/\bfunction\s+reward\s*\(/.test(source)) return compileRewardSource(source);
+  let body: (sample: Sample, ctx: RewardContext, text: string) => unknown;
+  try {
+    body = new Function('sample', 'ctx', 'text', `"use strict";\nreturn (${source}\n);`) as typeof body;
+  } catch (e) {
+    throw new RewardError(`reward ${JSON.stringify(source)} is not a JavaScript expression or function: ${(e as Error).message}`);
+  }
+  return (sample, ctx) => {
+    const v = body(sample, ctx, sample.text);
+    return typeof v === 'function' ? v(sample, ctx) : v;
+  };
+}

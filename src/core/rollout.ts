@@ -1,0 +1,63 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Hyperparameters } from './hyperparameters.ts';
+import type { Policy } from './policy.ts';
+import { evaluateActions } from './ppo.ts';
+import type { Sample } from './reward.ts';
+import type { Rng } from './rng.ts';
+import { sample } from './sampler.ts';
+import { EOS, type Tokenizer } from './tokenizer.ts';
+
+/** A sampled batch with everything PPO needs from it, as plain arrays (no tensors outlive the call). */
+export interface Rollout {
+  /** [B, T] with T = start + N: padding, start token, prompt, completion. */
+  tokens: Int32Array;
+  width: number;
+  /** Column of the first completion token. */
+  start: number;
+  /** Longest completion in the batch; per-action arrays are [B * N]. */
+  N: number;
+  lengths: Int32Array;
+  logprobs: Float32Array;
+  values: Float32Array;
+  refLogprobs: Float32Array;
+  entropy: Float32Array;
+  samples: Sample[];
+}
+
+/** Step 1 of a PPO iteration: sample completions, then score them under the policy and the frozen reference. */
+export async function collectRollout(
+  policy: Policy,
+  reference: Policy,
+  tokenizer: Tokenizer,
+  prompts: readonly string[],
+  h: Hyperparameters,
+  rng: Rng,
+): Promise<Rollout> {
+  const promptTokens = prompts.map((p) => tokenizer.encode(p));
+  const gen = await sample(policy, { prompts: promptTokens, maxNew: h.maxLength, temperature: h.temperature, topK: h.topK, rng });
+  const B = gen.batch;
+  const start = 1 + gen.promptWidth;
+  const N = Math.max(...gen.lengths);
+  const width = start + N;
+  const tokens = new Int32Array(B * width);
+  for (let b = 0; b < B; b++) tokens.set(gen.tokens.subarray(b * gen.width, b * gen.width + width), b * width);
+
+  // Old log-probs and values come from a forward pass, exactly as the update will compute them,
+  // so the first minibatch starts at ratio 1.
+  const out = tf.tidy(() => {
+    const t = tf.tensor2d(tokens, [B, width], 'int32');
+    const cur = evaluateActions(policy, t, start, N, h.temperature);
+    const ref = evaluateActions(reference, t, start, N, h.temperature);
+    return [cur.logprob, cur.value, cur.entropy, ref.logprob];
+  });
+  const [logprobs, values, entropy, refLogprobs] = (await Promise.all(out.map((t) => t.data()))) as Float32Array[];
+  tf.dispose(out);
+
+  const samples: Sample[] = [];
+  for (let b = 0; b < B; b++) {
+    const row = Array.from(tokens.subarray(b * width + start, b * width + start + gen.lengths[b]));
+    if (row[row.length - 1] === EOS) row.pop();
+    samples.push({ text: tokenizer.decode(row), tokens: row, prompt: prompts[b], index: b });
+  }
+  return { tokens, width, start, N, lengths: gen.lengths, logprobs, values, refLogprobs, entropy, samples };
+}

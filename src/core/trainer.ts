@@ -1,0 +1,202 @@
+import * as tf from '@tensorflow/tfjs';
+import { validateHyperparameters, type Hyperparameters } from './hyperparameters.ts';
+import { klController, type KlController } from './klController.ts';
+import { meanStd, type IterationMetrics } from './metrics.ts';
+import { createPolicy } from './policies.ts';
+import { copyWeights, type Policy } from './policy.ts';
+import { actionMask, computeGae, explainedVariance, perTokenRewards, ppoUpdate, whiten } from './ppo.ts';
+import type { RewardModel, Sample } from './reward.ts';
+import { rewardHelpers } from './rewardHelpers.ts';
+import { Rng } from './rng.ts';
+import { collectRollout } from './rollout.ts';
+import { sample } from './sampler.ts';
+import { taskTokenizer, type Task } from './tasks.ts';
+import type { Tokenizer } from './tokenizer.ts';
+
+export interface TrainerOptions {
+  task: Task;
+  /** The pretrained reference policy; the trainer owns it from here and disposes it. */
+  reference: Policy;
+  hyperparameters: Partial<Hyperparameters>;
+  seed: number;
+  reward: RewardModel;
+}
+
+export interface ScoredSample extends Sample {
+  reward: number;
+}
+
+export interface IterationResult {
+  metrics: IterationMetrics;
+  samples: ScoredSample[];
+}
+
+/**
+ * A PPO run: the policy being trained, its frozen reference, the optimizer and
+ * every random stream. One `step()` is one iteration of DESIGN.md. A step that
+ * fails before the update (a bad reward, say) leaves everything as it was, so
+ * the same step can be retried after the cause is fixed.
+ */
+export class Trainer {
+  readonly task: Task;
+  readonly tokenizer: Tokenizer;
+  readonly reference: Policy;
+  readonly policy: Policy;
+  #h: Hyperparameters;
+  #seed: number;
+  #reward: RewardModel;
+  #rng!: Rng;
+  #optimizer!: tf.Optimizer;
+  #kl!: KlController;
+  #iteration = 0;
+
+  constructor(opts: TrainerOptions) {
+    this.task = opts.task;
+    this.tokenizer = taskTokenizer(opts.task);
+    if (opts.reference.config.vocabSize !== this.tokenizer.vocabSize) {
+      throw new Error(`reference policy has ${opts.reference.config.vocabSize} tokens, task ${opts.task.id} needs ${this.tokenizer.vocabSize}`);
+    }
+    this.#h = validateHyperparameters({ ...opts.task.hyperparameters, ...opts.hyperparameters });
+    this.#seed = opts.seed;
+    this.#reward = opts.reward;
+    this.reference = opts.reference;
+    this.policy = createPolicy(opts.reference.config);
+    this.reset();
+  }
+
+  get iteration(): number {
+    return this.#iteration;
+  }
+
+  get hyperparameters(): Readonly<Hyperparameters> {
+    return this.#h;
+  }
+
+  get seed(): number {
+    return this.#seed;
+  }
+
+  /** Back to the reference weights, a fresh optimizer and the seed's first random draw: iteration 0. */
+  reset(seed = this.#seed): void {
+    this.#seed = seed;
+    copyWeights(this.reference, this.policy);
+    this.#optimizer?.dispose();
+    // Adam eps 1e-5 as in the PPO implementations (tfjs defaults to 1e-7).
+    this.#optimizer = tf.train.adam(this.#h.learningRate, 0.9, 0.999, 1e-5);
+    this.#kl = klController(this.#h);
+    this.#rng = new Rng(seed);
+    this.#iteration = 0;
+  }
+
+  /** Swaps the reward; the policy, optimizer and iteration carry on. */
+  setReward(reward: RewardModel): void {
+    this.#reward = reward;
+  }
+
+  /** Changes settings mid-run. The learning rate and KL controller follow; an adaptive beta keeps its current value. */
+  setHyperparameters(h: Partial<Hyperparameters>): void {
+    const next = validateHyperparameters({ ...this.#h, ...h });
+    const klChanged = next.adaptiveKl !== this.#h.adaptiveKl || next.klCoef !== this.#h.klCoef;
+    this.#h = next;
+    (this.#optimizer as unknown as { learningRate: number }).learningRate = next.learningRate;
+    this.#kl = klController(next, klChanged || !next.adaptiveKl ? next.klCoef : this.#kl.value);
+  }
+
+  async step(): Promise<IterationResult> {
+    const h = this.#h;
+    const rngState = this.#rng.snapshot();
+    const t0 = performance.now();
+    let rollout, scores;
+    let t1 = t0;
+    try {
+      const prompts = Array.from({ length: h.batchSize }, () => this.task.prompts[this.#rng.int(this.task.prompts.length)]);
+      rollout = await collectRollout(this.policy, this.reference, this.tokenizer, prompts, h, this.#rng);
+      t1 = performance.now();
+      scores = await this.#reward.score(rollout.samples, { iteration: this.#iteration + 1, task: this.task.id, helpers: rewardHelpers });
+    } catch (e) {
+      // Nothing has changed but the random stream: rewind it so a retry samples the same batch.
+      this.#rng.restore(rngState);
+      throw e;
+    }
+    const t2 = performance.now();
+
+    // Advantages (DESIGN.md step 3).
+    const { N, lengths } = rollout;
+    const beta = this.#kl.value;
+    const { rewards, kl } = perTokenRewards(scores.total, rollout.logprobs, rollout.refLogprobs, lengths, N, beta);
+    const { advantages, returns } = computeGae(rewards, rollout.values, lengths, N, h.gamma, h.gaeLambda);
+    const mask = actionMask(lengths, N);
+    const stats = await ppoUpdate(
+      this.policy,
+      this.#optimizer,
+      {
+        tokens: rollout.tokens,
+        width: rollout.width,
+        start: rollout.start,
+        N,
+        lengths,
+        logprobs: rollout.logprobs,
+        values: rollout.values,
+        advantages: h.whitenAdvantages ? whiten(advantages, mask) : advantages,
+        returns,
+        mask,
+      },
+      h,
+      this.#rng,
+    );
+    const t3 = performance.now();
+
+    const meanKl = kl.reduce((a, b) => a + b, 0) / kl.length;
+    this.#kl.update(meanKl, h.batchSize);
+    this.#iteration++;
+
+    const r = meanStd(scores.total);
+    const tokens = lengths.reduce((a, b) => a + b, 0);
+    let entropySum = 0;
+    for (let i = 0; i < mask.length; i++) entropySum += mask[i] * rollout.entropy[i];
+    const metrics: IterationMetrics = {
+      iteration: this.#iteration,
+      rewardMean: r.mean,
+      rewardStd: r.std,
+      rewardMin: r.min,
+      rewardMax: r.max,
+      rewardComponents: Object.fromEntries(scores.components.map((c) => [c.name, meanStd(c.values).mean])),
+      kl: meanKl,
+      entropy: entropySum / tokens,
+      policyLoss: stats.policyLoss,
+      valueLoss: stats.valueLoss,
+      clipFrac: stats.clipFrac,
+      approxKl: stats.approxKl,
+      explainedVariance: explainedVariance(rollout.values, returns, mask),
+      klCoef: beta,
+      sampleLength: tokens / lengths.length,
+      rolloutMs: t1 - t0,
+      rewardMs: t2 - t1,
+      updateMs: t3 - t2,
+      totalMs: t3 - t0,
+      tokensPerSecond: tokens / ((t3 - t0) / 1000),
+    };
+    const samples = rollout.samples.map((s, i) => ({ ...s, reward: scores.total[i] }));
+    return { metrics, samples };
+  }
+
+  /** Completions of the current policy (or the reference) for display, from a separate random stream. */
+  async preview(count: number, which: 'policy' | 'reference' = 'policy', seed = 1): Promise<string[]> {
+    const rng = new Rng(seed);
+    const prompts = Array.from({ length: count }, () => this.task.prompts[rng.int(this.task.prompts.length)]);
+    const gen = await sample(which === 'policy' ? this.policy : this.reference, {
+      prompts: prompts.map((p) => this.tokenizer.encode(p)),
+      maxNew: this.#h.maxLength,
+      temperature: this.#h.temperature,
+      topK: this.#h.topK,
+      rng,
+    });
+    return prompts.map((_, b) => this.tokenizer.decode(Array.from(gen.tokens.subarray(b * gen.width + 1 + gen.promptWidth, (b + 1) * gen.width))));
+  }
+
+  dispose(): void {
+    this.#optimizer.dispose();
+    this.policy.dispose();
+    this.reference.dispose();
+  }
+}

@@ -1,0 +1,79 @@
+import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decodeWeights, encodeWeights, loadPolicy, type CheckpointManifest } from '../../src/core/checkpoint.ts';
+import { createPolicy } from '../../src/core/policies.ts';
+import type { Policy, PolicyConfig } from '../../src/core/policy.ts';
+import { Rng } from '../../src/core/rng.ts';
+import { tinyMlp, tinyTransformer } from './helpers.ts';
+
+function manifestFor(config: PolicyConfig, bytes: Uint8Array): CheckpointManifest {
+  return {
+    format: 'rlcf-checkpoint',
+    version: 1,
+    id: `test-${config.arch}`,
+    task: 'test',
+    config,
+    vocabulary: Array.from('abcdefghij'),
+    weightsFile: `test-${config.arch}.bin`,
+    weightsBytes: bytes.length,
+    parameters: 0,
+    data: { file: 'none', sha256: '', trainExamples: 0, validationExamples: 0 },
+    validationLoss: 0,
+    bigramValidationLoss: 0,
+    training: { steps: 0, batchSize: 0, learningRate: 0, seed: 0, seconds: 0 },
+  };
+}
+
+async function logitsOf(p: Policy): Promise<number[]> {
+  const out = tf.tidy(() => p.forward(tf.tensor2d([[0, 3, 4, 5]], [1, 4], 'int32')).logits);
+  const data = Array.from(await out.data());
+  out.dispose();
+  return data;
+}
+
+describe.each([tinyMlp, tinyTransformer])('checkpoint round trip ($arch)', (config) => {
+  it('encodes, decodes and reloads to the same outputs', async () => {
+    const original = createPolicy(config, new Rng(42));
+    const bytes = await encodeWeights(original);
+    const loaded = loadPolicy(manifestFor(config, bytes), bytes);
+    expect(await logitsOf(loaded)).toEqual(await logitsOf(original));
+    expect([...decodeWeights(bytes).keys()]).toEqual([...original.weights.keys()]);
+    original.dispose();
+    loaded.dispose();
+  });
+});
+
+describe('checkpoint errors', () => {
+  it('names what is wrong with a damaged file', async () => {
+    const p = createPolicy(tinyMlp, new Rng(1));
+    const bytes = await encodeWeights(p);
+    p.dispose();
+    const bad = bytes.slice();
+    bad[0] = 'X'.charCodeAt(0);
+    expect(() => decodeWeights(bad)).toThrow(/bad magic/);
+    const version = bytes.slice();
+    version[8] = 9;
+    expect(() => decodeWeights(version)).toThrow(/format version 9/);
+    expect(() => decodeWeights(bytes.subarray(0, bytes.length - 8))).toThrow(/runs past the end/);
+    expect(() => loadPolicy(manifestFor(tinyMlp, bytes), bytes.subarray(0, 100))).toThrow(/100 bytes, the manifest says/);
+    const other = { ...tinyMlp, hiddenDim: 17 };
+    expect(() => loadPolicy(manifestFor(other, bytes), bytes)).toThrow(/weight w1 has shape \[12,16\], the model needs \[12,17\]/);
+  });
+});
+
+describe('shipped checkpoints', () => {
+  for (const arch of ['mlp', 'transformer'] as const) {
+    it(`names-${arch} loads, is under 1 MB and beats the bigram by 0.2 nats`, () => {
+      const manifest = JSON.parse(readFileSync(`public/models/names-${arch}.json`, 'utf8')) as CheckpointManifest;
+      const bytes = new Uint8Array(readFileSync(`public/models/${manifest.weightsFile}`));
+      expect(bytes.length).toBeLessThan(1_000_000);
+      expect(manifest.bigramValidationLoss - manifest.validationLoss).toBeGreaterThanOrEqual(0.2);
+      const sha = manifest.data.sha256;
+      expect(sha).toMatch(/^[0-9a-f]{64}$/);
+      const policy = loadPolicy(manifest, bytes);
+      expect(policy.config.arch).toBe(arch);
+      policy.dispose();
+    });
+  }
+});

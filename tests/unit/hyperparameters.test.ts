@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { defaultHyperparameters, HYPERPARAMETERS, HYPERPARAMETER_NAMES, validateHyperparameters } from '../../src/core/hyperparameters.ts';
+
+describe('Hyperparameters', () => {
+  it('every field has a doc line and a default inside its range', () => {
+    const d = defaultHyperparameters();
+    for (const name of HYPERPARAMETER_NAMES) {
+      const spec = HYPERPARAMETERS[name];
+      expect(spec.doc.length).toBeGreaterThan(10);
+      if (spec.kind !== 'bool') {
+        expect(d[name]).toBeGreaterThanOrEqual(spec.min);
+        expect(d[name]).toBeLessThanOrEqual(spec.max);
+      }
+    }
+    expect(validateHyperparameters({})).toEqual(d);
+  });
+
+  it('rejects bad values with a message naming the field', () => {
+    expect(() => validateHyperparameters({ learningRate: 5 })).toThrow(/learningRate must be between 1e-7 and 0.1, got 5/);
+    expect(() => validateHyperparameters({ epochs: 2.5 })).toThrow(/epochs must be a whole number, got 2.5/);
+    expect(() => validateHyperparameters({ clipRange: NaN })).toThrow(/clipRange must be a finite number, got NaN/);
+    expect(() => validateHyperparameters({ adaptiveKl: 'yes' })).toThrow(/adaptiveKl must be true or false, got "yes"/);
+    expect(() => validateHyperparameters({ batchSize: 64, minibatches: 3 })).toThrow(/minibatches \(3\) must divide batchSize \(64\)/);
+    expect(() => validateHyperparameters({ lr: 0.1 })).toThrow(/unknown hyperparameter "lr"/);
+    try {
+      validateHyperparameters({ gamma: 2 });
+    } catch (e) {
+      expect((e as { field: string }).field).toBe('gamma');
+    }
+  });
+});

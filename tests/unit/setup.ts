@@ -1,0 +1,3 @@
+import { initNodeBackend } from '../../scripts/nodeBackend.ts';
+
+await initNodeBackend('wasm');

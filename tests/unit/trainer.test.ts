@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import type { Hyperparameters } from '../../src/core/hyperparameters.ts';
+import { deterministicMetrics } from '../../src/core/metrics.ts';
+import { FunctionReward, type RewardFunction } from '../../src/core/reward.ts';
+import { getTask } from '../../src/core/tasks.ts';
+import { Trainer } from '../../src/core/trainer.ts';
+import { loadPolicyFromDisk } from '../../scripts/nodeModels.ts';
+
+const task = getTask('names');
+const length: RewardFunction = (s) => s.text.length;
+const small = { batchSize: 16, epochs: 2, minibatches: 2 };
+
+function trainer(arch: 'mlp' | 'transformer', fn: RewardFunction = length, hyperparameters: Partial<Hyperparameters> = small, seed = 1) {
+  return new Trainer({ task, reference: loadPolicyFromDisk(task.models[arch]), hyperparameters, seed, reward: new FunctionReward([{ name: 'length', weight: 1, fn }]) });
+}
+
+describe('Trainer', () => {
+  it('learns: a short run raises the length reward (smoke run)', async () => {
+    const t = trainer('mlp', length, {}); // default settings
+    const rewards: number[] = [];
+    for (let i = 0; i < 20; i++) rewards.push((await t.step()).metrics.rewardMean);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(rewards.slice(-3))).toBeGreaterThan(1.15 * mean(rewards.slice(0, 3)));
+    t.dispose();
+  });
+
+  it('reports every metric as a finite number', async () => {
+    const t = trainer('transformer');
+    const { metrics, samples } = await t.step();
+    expect(samples).toHaveLength(16);
+    for (const [k, v] of Object.entries(metrics)) {
+      if (k === 'rewardComponents') expect(Object.keys(v)).toEqual(['length']);
+      else expect(Number.isFinite(v), `${k} = ${v}`).toBe(true);
+    }
+    expect(metrics.iteration).toBe(1);
+    expect(metrics.kl).toBeCloseTo(0, 4); // the first batch is sampled from the reference itself
+    t.dispose();
+  });
+
+  it.each(['mlp', 'transformer'] as const)('is deterministic for a seed (%s)', async (arch) => {
+    const run = async () => {
+      const t = trainer(arch, length, small, 7);
+      const out = [];
+      for (let i = 0; i < 3; i++) out.push(deterministicMetrics((await t.step()).metrics));
+      t.dispose();
+      return out;
+    };
+    expect(await run()).toEqual(await run());
+  });
+
+  it.each(['mlp', 'transformer'] as const)('leaks no tensors: the count after iteration 3 equals the count after 20 (%s)', async (arch) => {
+    const t = trainer(arch, length, { batchSize: 8, epochs: 1, minibatches: 2 });
+    for (let i = 0; i < 3; i++) await t.step();
+    const after3 = tf.memory().numTensors;
+    for (let i = 3; i < 20; i++) await t.step();
+    expect(tf.memory().numTensors).toBe(after3);
+    t.dispose();
+  });
+
+  it('a failing reward changes nothing: fixing it and retrying gives the clean run', async () => {
+    const clean = trainer('mlp');
+    await clean.step();
+    const expected = deterministicMetrics((await clean.step()).metrics);
+    clean.dispose();
+
+    const t = trainer('mlp');
+    await t.step();
+    t.setReward(new FunctionReward([{ name: 'length', weight: 1, fn: (s) => (s.index === 5 ? NaN : s.text.length) }]));
+    await expect(t.step()).rejects.toThrow(/returned NaN for sample 5/);
+    t.setReward(new FunctionReward([{ name: 'length', weight: 1, fn: () => 'oops' }]));
+    await expect(t.step()).rejects.toThrow(/returned the string "oops" for sample 0/);
+    t.setReward(new FunctionReward([{ name: 'length', weight: 1, fn: () => { throw new Error('boom'); } }]));
+    await expect(t.step()).rejects.toThrow(/threw on sample 0 \(".*"\): Error: boom/);
+    expect(t.iteration).toBe(1);
+    t.setReward(new FunctionReward([{ name: 'length', weight: 1, fn: length }]));
+    expect(deterministicMetrics((await t.step()).metrics)).toEqual(expected);
+    t.dispose();
+  });
+
+  it('reset returns to iteration 0 and the reference policy', async () => {
+    const t = trainer('mlp');
+    const first = deterministicMetrics((await t.step()).metrics);
+    await t.step();
+    t.reset();
+    expect(t.iteration).toBe(0);
+    expect(deterministicMetrics((await t.step()).metrics)).toEqual(first);
+    t.dispose();
+  });
+
+  it('validates hyperparameter changes, naming the field', () => {
+    const t = trainer('mlp');
+    expect(() => t.setHyperparameters({ clipRange: -1 })).toThrow(/clipRange must be between/);
+    t.setHyperparameters({ learningRate: 1e-4 });
+    expect(t.hyperparameters.learningRate).toBe(1e-4);
+    t.dispose();
+  });
+});
