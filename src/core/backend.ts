@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 
-export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
-export const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+import type { BackendName } from './backendNames.ts';
+
+export type { BackendName } from './backendNames.ts';
 
 /**
  * Switches tfjs to `name` and checks that it took: tf.setBackend returns false

@@ -1,0 +1,161 @@
+import { BACKENDS, type BackendName } from '../../core/backendNames.ts';
+import { defaultExperiment, type Experiment } from '../../core/experiment.ts';
+import { checkField, type HyperparameterName, type Hyperparameters } from '../../core/hyperparameters.ts';
+import type { IterationMetrics } from '../../core/metrics.ts';
+import type { Arch } from '../../core/policy.ts';
+import { getTask } from '../../core/tasks.ts';
+import type { ScoredSample } from '../../core/trainer.ts';
+import type { BackendReport, Status, TrainerEvent } from '../../worker/protocol.ts';
+import { createTrainerClient, type TrainerClient } from '../trainerClient.ts';
+
+/**
+ * The page's view of one training session: what the worker reported, and the
+ * experiment being edited. Components read these fields and call the methods;
+ * only this class talks to the worker client.
+ */
+export class Session {
+  status = $state<Status>('loading');
+  /** Why the run stopped (reward failure, lost device), from the worker. */
+  runError = $state<string | null>(null);
+  /** A request the worker refused (reward that does not compile, bad setting). */
+  requestError = $state<string | null>(null);
+  progress = $state({ stage: 'starting', fraction: 0 });
+  backend = $state<BackendReport | null>(null);
+  iteration = $state(0);
+  metrics = $state.raw<IterationMetrics[]>([]);
+  samples = $state.raw<ScoredSample[]>([]);
+  /** Iterations after which a new reward took effect (marked on the charts). */
+  rewardChanges = $state.raw<number[]>([]);
+  referenceSamples = $state.raw<string[]>([]);
+  experiment = $state<Experiment>(defaultExperiment());
+  /** The editor's text, applied or not. */
+  draft = $state(defaultExperiment().reward);
+  /** The last iteration's wall time in ms. */
+  lastIterationMs = $derived(this.metrics.at(-1)?.totalMs ?? null);
+  error = $derived(this.runError ?? this.requestError);
+  busy = $derived(this.status === 'loading');
+
+  #client: TrainerClient | null = null;
+
+  async start(search: string): Promise<void> {
+    const requested = new URLSearchParams(search).get('backend');
+    if (requested !== null && !BACKENDS.includes(requested as BackendName)) {
+      this.#fail(`unknown backend "${requested}" in ?backend= (use one of ${BACKENDS.join(', ')})`);
+      return;
+    }
+    this.#client = createTrainerClient((message) => this.#fail(message));
+    try {
+      this.backend = await this.#client.api.init(this.#client.listener((e) => this.#onEvent(e)), requested as BackendName | null);
+    } catch (e) {
+      this.#fail(`backend ${requested ?? ''} failed to start: ${(e as Error).message}`.replace('  ', ' '));
+      return;
+    }
+    await this.#load();
+  }
+
+  async train(): Promise<void> {
+    await this.#client?.api.train();
+  }
+
+  async pause(): Promise<void> {
+    await this.#client?.api.pause();
+  }
+
+  async step(): Promise<void> {
+    await this.#client?.api.step();
+  }
+
+  async reset(): Promise<void> {
+    await this.#client?.api.reset(this.experiment.seed);
+    this.#clearRun();
+  }
+
+  /** Applies the editor's code. The run keeps its policy; the charts mark the change. */
+  async applyReward(source = this.draft): Promise<boolean> {
+    if (!this.#client) return false;
+    const r = await this.#client.api.applyReward(source);
+    if (!r.ok) {
+      this.requestError = r.message;
+      return false;
+    }
+    this.requestError = null;
+    if (source !== this.experiment.reward && r.value > 0) this.rewardChanges = [...this.rewardChanges, r.value];
+    this.experiment.reward = source;
+    return true;
+  }
+
+  async testReward(text: string): Promise<{ ok: true; value: number } | { ok: false; message: string }> {
+    if (!this.#client) return { ok: false, message: 'the trainer is still starting' };
+    return this.#client.api.testReward(this.draft, text);
+  }
+
+  /** Validates one field here (instant feedback), then sends it to the running trainer. */
+  async setHyperparameter<K extends HyperparameterName>(name: K, value: Hyperparameters[K]): Promise<string | null> {
+    const problem = checkField(name, value);
+    if (problem) return problem;
+    const r = await this.#client?.api.setHyperparameters({ [name]: value });
+    if (r && !r.ok) return r.message;
+    this.experiment.hyperparameters[name] = value;
+    return null;
+  }
+
+  async setTask(taskId: string, arch: Arch = this.experiment.arch): Promise<void> {
+    const next = defaultExperiment(taskId, arch);
+    // Keep the person's reward and settings when only the architecture changes.
+    if (taskId === this.experiment.task) {
+      next.reward = this.experiment.reward;
+      next.hyperparameters = { ...this.experiment.hyperparameters };
+    } else this.draft = getTask(taskId).defaultReward;
+    next.seed = this.experiment.seed;
+    this.experiment = next;
+    await this.#load();
+  }
+
+  async setSeed(seed: number): Promise<void> {
+    this.experiment.seed = seed;
+    await this.reset();
+  }
+
+  async loadReferenceSamples(): Promise<void> {
+    if (this.#client) this.referenceSamples = await this.#client.api.referenceSamples(16);
+  }
+
+  async #load(): Promise<void> {
+    if (!this.#client) return;
+    this.#clearRun();
+    this.referenceSamples = [];
+    const r = await this.#client.api.load($state.snapshot(this.experiment));
+    if (!r.ok) this.runError = r.message;
+  }
+
+  #clearRun(): void {
+    this.metrics = [];
+    this.samples = [];
+    this.rewardChanges = [];
+    this.iteration = 0;
+    this.requestError = null;
+  }
+
+  #onEvent(e: TrainerEvent): void {
+    switch (e.type) {
+      case 'progress':
+        this.progress = { stage: e.stage, fraction: e.fraction };
+        break;
+      case 'status':
+        this.status = e.status;
+        this.iteration = e.iteration;
+        this.runError = e.error;
+        break;
+      case 'snapshot':
+        this.metrics = [...this.metrics, ...e.metrics];
+        this.samples = e.samples;
+        this.iteration = e.iteration;
+        break;
+    }
+  }
+
+  #fail(message: string): void {
+    this.status = 'error';
+    this.runError = message;
+  }
+}

@@ -1,0 +1,109 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { useBackend, type BackendName } from '../core/backend.ts';
+import type { BackendReport } from './protocol.ts';
+
+setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded });
+// The threaded build hangs in a minified bundle, and threads gain nothing on models this small.
+tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+
+/**
+ * WebGPU when a hardware adapter exists; otherwise whichever of wasm and a
+ * hardware WebGL measures faster on a small training step; cpu last. A requested
+ * backend is used as asked, and its failure is an error, never a quiet fallback.
+ */
+export async function chooseBackend(requested: BackendName | null): Promise<BackendReport> {
+  if (requested) {
+    await useBackend(requested);
+    return { name: requested, reason: `requested with ?backend=${requested}` };
+  }
+  const gpu = await probeWebGpu();
+  if (gpu.usable) {
+    try {
+      await useBackend('webgpu');
+      return { name: 'webgpu', reason: `WebGPU adapter found (${gpu.detail})` };
+    } catch (e) {
+      gpu.detail = (e as Error).message;
+    }
+  }
+  const measured: { name: BackendName; ms: number }[] = [];
+  const skipped: string[] = [`webgpu: ${gpu.detail}`];
+  const webgl = webglRenderer();
+  for (const name of ['wasm', 'webgl'] as const) {
+    if (name === 'webgl' && !webgl.usable) {
+      skipped.push(`webgl: ${webgl.detail}`);
+      continue;
+    }
+    try {
+      await useBackend(name);
+      measured.push({ name, ms: await timeTrainingStep() });
+    } catch (e) {
+      skipped.push(`${name}: ${(e as Error).message}`);
+    }
+  }
+  measured.sort((a, b) => a.ms - b.ms);
+  const best = measured[0]?.name ?? 'cpu';
+  await useBackend(best);
+  const times = measured.map((m) => `${m.name} ${m.ms.toFixed(1)} ms`).join(', ');
+  return { name: best, reason: `${times ? `fastest measured step (${times})` : 'no faster backend worked'}; ${skipped.join('; ')}` };
+}
+
+async function probeWebGpu(): Promise<{ usable: boolean; detail: string }> {
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } }).gpu;
+  if (!gpu) return { usable: false, detail: 'this browser has no WebGPU' };
+  let adapter: GpuAdapterLike | null;
+  try {
+    adapter = await gpu.requestAdapter();
+  } catch (e) {
+    return { usable: false, detail: `requestAdapter failed: ${(e as Error).message}` };
+  }
+  if (!adapter) return { usable: false, detail: 'no WebGPU adapter' };
+  const fallback = adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false;
+  const name = [adapter.info?.vendor, adapter.info?.architecture, adapter.info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+  if (fallback) return { usable: false, detail: `only a software fallback adapter (${name})` };
+  return { usable: true, detail: name };
+}
+
+interface GpuAdapterLike {
+  isFallbackAdapter?: boolean;
+  info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean };
+}
+
+/** Software WebGL (SwiftShader, llvmpipe) is never faster than wasm: skip measuring it. */
+function webglRenderer(): { usable: boolean; detail: string } {
+  try {
+    const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+    if (!gl) return { usable: false, detail: 'no WebGL2 context' };
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    if (/swiftshader|llvmpipe|software/i.test(renderer)) return { usable: false, detail: `software renderer (${renderer})` };
+    return { usable: true, detail: renderer };
+  } catch (e) {
+    return { usable: false, detail: (e as Error).message };
+  }
+}
+
+/** Median time of a small dense forward and backward pass, the shape of a policy update. */
+async function timeTrainingStep(): Promise<number> {
+  const x = tf.randomNormal([512, 128]);
+  const w = tf.variable(tf.randomNormal([128, 256]));
+  const v = tf.variable(tf.randomNormal([256, 32]));
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      const g = tf.variableGrads(() => tf.mean(tf.matMul(tf.tanh(tf.matMul(x, w)), v)) as tf.Scalar, [w, v]);
+      await g.grads[w.name].data();
+      tf.dispose([g.value, ...Object.values(g.grads)]);
+      if (i >= 2) times.push(performance.now() - t0);
+    }
+  } finally {
+    tf.dispose([x, w, v]);
+  }
+  return times.sort((a, b) => a - b)[1];
+}

@@ -1,0 +1,4 @@
+import * as Comlink from 'comlink';
+import { TrainerHost } from './trainerHost.ts';
+
+Comlink.expose(new TrainerHost());

@@ -1,0 +1,197 @@
+import type { BackendName } from '../core/backend.ts';
+import { validateExperiment, type Experiment } from '../core/experiment.ts';
+import type { Hyperparameters } from '../core/hyperparameters.ts';
+import type { IterationMetrics } from '../core/metrics.ts';
+import { compileRewardSource, FunctionReward, RewardError, type RewardModel } from '../core/reward.ts';
+import { rewardHelpers } from '../core/rewardHelpers.ts';
+import { getTask } from '../core/tasks.ts';
+import { Trainer, type ScoredSample } from '../core/trainer.ts';
+import { chooseBackend } from './backendChoice.ts';
+import { fetchPolicy } from './models.ts';
+import type { BackendReport, Result, Status, TrainerApi, TrainerEvent } from './protocol.ts';
+
+/** Most snapshots per second the page receives; metrics in between are batched. */
+const SNAPSHOT_INTERVAL_MS = 100;
+
+/**
+ * The worker side: owns the Trainer and runs the loop. Thin on purpose; the
+ * learning lives in src/core.
+ */
+export class TrainerHost implements TrainerApi {
+  #emit: (e: TrainerEvent) => void = () => {};
+  #trainer: Trainer | null = null;
+  #experiment: Experiment | null = null;
+  #status: Status = 'loading';
+  #error: string | null = null;
+  /** Training was running when the reward failed: a fixed reward resumes it. */
+  #resumeOnFix = false;
+  #running = false;
+  #loopDone: Promise<void> = Promise.resolve();
+  #pending: IterationMetrics[] = [];
+  #samples: ScoredSample[] = [];
+  #lastFlush = 0;
+
+  async init(onEvent: (e: TrainerEvent) => void, requested: BackendName | null): Promise<BackendReport> {
+    this.#emit = onEvent;
+    this.#progress('choosing a backend', 0.05);
+    return chooseBackend(requested);
+  }
+
+  async load(experiment: Experiment): Promise<Result<null>> {
+    await this.pause();
+    this.#setStatus('loading');
+    try {
+      const e = validateExperiment(experiment);
+      const task = getTask(e.task);
+      const reward = this.#compile(e.reward);
+      this.#progress('loading the reference policy', 0.3);
+      const reference = await fetchPolicy(task.models[e.arch], (f) => this.#progress('loading the reference policy', 0.3 + 0.4 * f));
+      this.#trainer?.dispose();
+      this.#trainer = new Trainer({ task, reference, hyperparameters: e.hyperparameters, seed: e.seed, reward });
+      this.#experiment = e;
+      this.#progress('warming up', 0.8);
+      await this.#trainer.preview(4); // compiles kernels before the first Train
+      this.#progress('ready', 1);
+      this.#pending = [];
+      this.#samples = [];
+      this.#setStatus('idle');
+      return { ok: true, value: null };
+    } catch (err) {
+      this.#setStatus('error', message(err));
+      return { ok: false, message: message(err) };
+    }
+  }
+
+  async applyReward(source: string): Promise<Result<number>> {
+    let reward: RewardModel;
+    try {
+      reward = this.#compile(source);
+    } catch (err) {
+      return { ok: false, message: message(err) };
+    }
+    const trainer = this.#need();
+    trainer.setReward(reward);
+    this.#experiment = { ...this.#experiment!, reward: source };
+    if (this.#status === 'error') {
+      this.#setStatus(trainer.iteration === 0 ? 'idle' : 'paused');
+      if (this.#resumeOnFix) void this.train();
+    }
+    return { ok: true, value: trainer.iteration };
+  }
+
+  async testReward(source: string, text: string): Promise<Result<number>> {
+    try {
+      const fn = this.#compile(source);
+      const tokenizer = this.#need().tokenizer;
+      const sample = { text, tokens: tokenizer.encode(text), prompt: '', index: 0 };
+      const scores = await fn.score([sample], { iteration: this.#need().iteration, task: this.#need().task.id, helpers: rewardHelpers });
+      return { ok: true, value: scores.total[0] };
+    } catch (err) {
+      return { ok: false, message: message(err) };
+    }
+  }
+
+  async setHyperparameters(h: Partial<Hyperparameters>): Promise<Result<null>> {
+    try {
+      this.#need().setHyperparameters(h);
+      this.#experiment = { ...this.#experiment!, hyperparameters: this.#need().hyperparameters };
+      return { ok: true, value: null };
+    } catch (err) {
+      return { ok: false, message: message(err) };
+    }
+  }
+
+  async train(): Promise<void> {
+    if (this.#running || !this.#trainer || this.#status === 'loading' || this.#status === 'error') return;
+    this.#running = true;
+    this.#resumeOnFix = false;
+    this.#setStatus('training');
+    this.#loopDone = this.#loop();
+  }
+
+  async pause(): Promise<void> {
+    this.#running = false;
+    await this.#loopDone;
+  }
+
+  async step(): Promise<void> {
+    if (this.#running || !this.#trainer || this.#status === 'loading' || this.#status === 'error') return;
+    if (await this.#iterate()) this.#setStatus('paused');
+    this.#flush();
+  }
+
+  async reset(seed?: number): Promise<void> {
+    await this.pause();
+    const trainer = this.#need();
+    trainer.reset(seed);
+    this.#pending = [];
+    this.#samples = [];
+    this.#resumeOnFix = false;
+    this.#setStatus('idle');
+  }
+
+  async referenceSamples(count: number): Promise<string[]> {
+    return this.#need().preview(count, 'reference', 7);
+  }
+
+  async #loop(): Promise<void> {
+    while (this.#running) {
+      if (!(await this.#iterate())) {
+        this.#resumeOnFix = true;
+        break;
+      }
+      // Let queued messages (pause, a new reward) in between iterations.
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    const failed = this.#status === 'error';
+    this.#running = false;
+    this.#flush();
+    if (!failed) this.#setStatus('paused');
+  }
+
+  /** One iteration; false when it failed (the run is then stopped with the error shown). */
+  async #iterate(): Promise<boolean> {
+    try {
+      const { metrics, samples } = await this.#need().step();
+      this.#pending.push(metrics);
+      this.#samples = samples;
+      if (performance.now() - this.#lastFlush >= SNAPSHOT_INTERVAL_MS) this.#flush();
+      return true;
+    } catch (err) {
+      this.#running = false;
+      const where = err instanceof RewardError ? `Iteration ${this.#need().iteration + 1} stopped: ` : `Training failed at iteration ${this.#need().iteration + 1}: `;
+      this.#setStatus('error', where + message(err));
+      return false;
+    }
+  }
+
+  #flush(): void {
+    this.#lastFlush = performance.now();
+    if (this.#pending.length === 0) return;
+    this.#emit({ type: 'snapshot', iteration: this.#need().iteration, metrics: this.#pending, samples: this.#samples });
+    this.#pending = [];
+  }
+
+  #compile(source: string): RewardModel {
+    return new FunctionReward([{ name: 'reward', weight: 1, fn: compileRewardSource(source) }]);
+  }
+
+  #need(): Trainer {
+    if (!this.#trainer) throw new Error('no experiment is loaded yet');
+    return this.#trainer;
+  }
+
+  #setStatus(status: Status, error: string | null = null): void {
+    this.#status = status;
+    this.#error = error;
+    this.#emit({ type: 'status', status, iteration: this.#trainer?.iteration ?? 0, error: this.#error });
+  }
+
+  #progress(stage: string, fraction: number): void {
+    this.#emit({ type: 'progress', stage, fraction });
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

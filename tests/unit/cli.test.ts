@@ -1,0 +1,29 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { IterationMetrics } from '../../src/core/metrics.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'rlcf-cli-'));
+
+function train(args: string[]): { iterations: IterationMetrics[] } {
+  const json = path.join(dir, `${args.join('_').replace(/\W+/g, '')}.json`);
+  execFileSync('npx', ['tsx', 'scripts/train.ts', ...args, '--json', json, '--quiet'], { stdio: 'pipe' });
+  return JSON.parse(readFileSync(json, 'utf8'));
+}
+
+const mean = (ms: IterationMetrics[]) => ms.reduce((a, m) => a + m.rewardMean, 0) / ms.length;
+
+describe('npm run train', () => {
+  it.each(['mlp', 'transformer'])('raises the name-length reward by 30%% in 30 iterations at default settings (%s)', (arch) => {
+    const run = train(['--task', 'names', '--reward', 'sample.text.length', '--iterations', '30', '--seed', '1', '--arch', arch, '--backend', 'wasm']);
+    expect(run.iterations).toHaveLength(30);
+    expect(mean(run.iterations.slice(25, 30))).toBeGreaterThanOrEqual(1.3 * mean(run.iterations.slice(0, 5)));
+  });
+
+  it('rejects a bad option with a message naming it', () => {
+    expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--arch', 'rnn'], { stdio: 'pipe' })).toThrow(/--arch must be mlp or transformer, got "rnn"/);
+    expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--set', 'gamma=3', '--iterations', '1'], { stdio: 'pipe' })).toThrow(/gamma must be between 0 and 1, got 3/);
+  });
+});
