@@ -5,7 +5,7 @@ export default defineConfig({
   plugins: [svelte()],
   worker: { format: 'es' },
   build: { target: 'es2022', chunkSizeWarningLimit: 4000 },
-  preview: { port: 5173, strictPort: true },
+  preview: { port: 4173, strictPort: true },
   test: {
     include: ['tests/unit/**/*.test.ts'],
     setupFiles: ['tests/unit/setup.ts'],

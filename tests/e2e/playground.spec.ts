@@ -1,0 +1,149 @@
+import { expect, test } from '@playwright/test';
+import { applyReward, iteration, openPlayground, waitForIteration } from './helpers.ts';
+
+const LENGTH = 'function reward(sample, ctx) {\n  return sample.text.length;\n}\n';
+
+test('a typed reward trains: the mean reward rises over the first iterations', async ({ page }) => {
+  await openPlayground(page);
+  await expect(page.getByTestId('task-select')).toHaveValue('names');
+  expect(await page.getByTestId('task-select').evaluate((el) => el.tagName)).toBe('SELECT');
+  await applyReward(page, LENGTH);
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('status')).toHaveText('training');
+  await expect(page.getByTestId('train')).toHaveText('Pause');
+  // Record (iteration, mean reward) pairs as the page shows them.
+  const seen = new Map<number, number>();
+  await expect
+    .poll(
+      async () => {
+        const [it, mean] = await Promise.all([iteration(page), page.getByTestId('mean-reward').textContent()]);
+        if (it > 0 && mean) seen.set(it, Number(mean));
+        return it;
+      },
+      { timeout: 120_000, intervals: [50] },
+    )
+    .toBeGreaterThanOrEqual(20);
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('status')).toHaveText('paused');
+  const its = [...seen.keys()].sort((a, b) => a - b);
+  const early = seen.get(its[0])!;
+  const late = seen.get(its.at(-1)!)!;
+  console.log(`mean reward ${early} at iteration ${its[0]}, ${late} at iteration ${its.at(-1)}`);
+  expect(its[0]).toBeLessThanOrEqual(3);
+  expect(late).toBeGreaterThan(early * 1.15);
+  await expect(page.getByTestId('samples').locator('li')).not.toHaveCount(0);
+});
+
+test('Pause stops the counter and Step adds exactly one iteration', async ({ page }) => {
+  await openPlayground(page);
+  await page.getByTestId('train').click();
+  await waitForIteration(page, 2);
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('status')).toHaveText('paused');
+  const paused = await iteration(page);
+  await page.waitForTimeout(1500);
+  expect(await iteration(page)).toBe(paused);
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('iteration')).toHaveText(String(paused + 1));
+  await page.waitForTimeout(1000);
+  expect(await iteration(page)).toBe(paused + 1);
+  await expect(page.getByTestId('status')).toHaveText('paused');
+});
+
+test('a reward that throws pauses with its message, and the fixed reward continues the run', async ({ page }) => {
+  await openPlayground(page);
+  await applyReward(page, "function reward(sample, ctx) {\n  if (ctx.iteration >= 4) throw new Error('broken on purpose');\n  return sample.text.length;\n}\n");
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('status')).toHaveText('error');
+  await expect(page.getByTestId('error')).toContainText('broken on purpose');
+  await expect(page.getByTestId('error')).toContainText('sample 0');
+  await expect(page.getByTestId('iteration')).toHaveText('3');
+  await page.waitForTimeout(500);
+  await expect(page.getByTestId('iteration')).toHaveText('3'); // nothing ran on
+  await applyReward(page, LENGTH);
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await waitForIteration(page, 6);
+  await expect(page.getByTestId('status')).toHaveText('training');
+  // The charts mark where the reward changed: after iteration 3.
+  await expect(page.getByTestId('chart-reward')).toHaveAttribute('data-markers', '3');
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('status')).toHaveText('paused');
+});
+
+test('a reward returning NaN or a string names the sample and the value', async ({ page }) => {
+  await openPlayground(page);
+  await applyReward(page, 'function reward(sample) {\n  return sample.index === 2 ? NaN : 1;\n}\n');
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('error')).toContainText('returned NaN for sample 2');
+  await expect(page.getByTestId('iteration')).toHaveText('0');
+  await applyReward(page, "function reward(sample) {\n  return 'long';\n}\n");
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('error')).toContainText('returned the string "long" for sample 0');
+});
+
+test('Reset returns to iteration 0', async ({ page }) => {
+  await openPlayground(page);
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('iteration')).toHaveText('1');
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('iteration')).toHaveText('2');
+  await page.getByTestId('reset').click();
+  await expect(page.getByTestId('iteration')).toHaveText('0');
+  await expect(page.getByTestId('status')).toHaveText('idle');
+  await expect(page.getByTestId('mean-reward')).toHaveText('');
+});
+
+test('the editor marks syntax errors at their line and refuses code without a reward function', async ({ page }) => {
+  await openPlayground(page);
+  await applyReward(page, 'function reward(sample) {\n  return sample.text.length +;\n}\n');
+  await expect(page.getByTestId('error')).toContainText('does not compile');
+  // The lint gutter marks line 2.
+  const marker = page.locator('.cm-gutter-lint .cm-gutterElement', { has: page.locator('.cm-lint-marker-error') });
+  await expect(marker).toHaveCount(1);
+  const box = await marker.boundingBox();
+  const line2 = await page.locator('.cm-line').nth(1).boundingBox();
+  expect(Math.abs(box!.y - line2!.y)).toBeLessThan(4);
+  await applyReward(page, 'function score(sample) {\n  return 1;\n}\n');
+  await expect(page.getByTestId('error')).toContainText('must declare a function named reward');
+  await expect(page.getByTestId('status')).toHaveText('idle');
+});
+
+test('the test bench scores a typed output under the editor code', async ({ page }) => {
+  await openPlayground(page);
+  await applyReward(page, 'function reward(sample) {\n  return sample.text.length * 2;\n}\n');
+  await page.getByTestId('bench-input').fill('abcdefg');
+  await expect(page.getByTestId('bench-result')).toHaveText('reward = 14');
+});
+
+test('the hyperparameter form rejects an out-of-range value, naming the field', async ({ page }) => {
+  await openPlayground(page);
+  await page.getByText('Hyperparameters').click();
+  await page.getByTestId('hp-learningRate').fill('5');
+  await page.getByTestId('hp-learningRate').press('Enter');
+  await expect(page.getByRole('alert').filter({ hasText: 'learningRate must be between' })).toBeVisible();
+});
+
+test('the transformer policy loads and steps', async ({ page }) => {
+  await openPlayground(page);
+  await page.getByTestId('arch-select').selectOption('transformer');
+  await expect(page.getByTestId('status')).toHaveText('idle', { timeout: 90_000 });
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('iteration')).toHaveText('1');
+  expect(Number(await page.getByTestId('mean-reward').textContent())).toBeGreaterThan(0);
+});
+
+test('one full iteration on the WebGPU backend', async ({ page }) => {
+  await openPlayground(page, '?backend=webgpu');
+  await expect(page.getByTestId('backend')).toHaveText('webgpu');
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('iteration')).toHaveText('1', { timeout: 120_000 });
+  expect(Number(await page.getByTestId('mean-reward').textContent())).toBeGreaterThan(0);
+  await expect(page.getByTestId('error')).toHaveCount(0);
+});
+
+test('an unknown ?backend= is reported, not ignored', async ({ page }) => {
+  await page.goto('/?backend=tpu');
+  await expect(page.getByTestId('error')).toContainText('unknown backend "tpu"');
+  await expect(page.getByTestId('status')).toHaveText('error');
+});
