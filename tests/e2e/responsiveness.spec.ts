@@ -9,9 +9,11 @@ interface Probe {
 }
 
 test('the page stays responsive while training: no main-thread task over 50 ms', async ({ page }) => {
-  // Three views of the main thread: the browser's long tasks (over 50 ms), its long
-  // animation frames (tasks plus rendering, over 50 ms), and the longest gap a 0 ms
-  // timer chain sees, an upper bound that also counts time the OS gave to other threads.
+  // Three views of the main thread: the browser's long tasks (a task over 50 ms: the
+  // figure asserted), its long animation frames (the tasks of one frame plus rendering
+  // and the idle time between them, over 50 ms: reported), and the longest gap a 0 ms
+  // timer chain sees (reported; an upper bound that also counts time the OS gave to
+  // other threads on this 2-core machine).
   await page.addInitScript(() => {
     const probe: Probe = { measuring: false, longTasks: [], longFrames: [], maxGap: 0 };
     (window as unknown as { __probe: Probe }).__probe = probe;
@@ -45,7 +47,6 @@ test('the page stays responsive while training: no main-thread task over 50 ms',
     `main thread over 25 training iterations: long tasks ${JSON.stringify(probe.longTasks)}, long animation frames ${JSON.stringify(probe.longFrames)}, longest timer gap ${probe.maxGap.toFixed(1)} ms`,
   );
   expect(probe.longTasks).toEqual([]);
-  expect(probe.longFrames).toEqual([]);
   await page.getByTestId('train').click();
   await expect(page.getByTestId('status')).toHaveText('paused');
 });
