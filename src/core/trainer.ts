@@ -26,6 +26,22 @@ export interface ScoredSample extends Sample {
   reward: number;
 }
 
+/**
+ * Everything a run needs to carry on exactly where it was, as plain arrays: on
+ * another backend after a lost GPU device, or from a saved run.
+ */
+export interface TrainerState {
+  iteration: number;
+  seed: number;
+  rng: number[];
+  klCoef: number;
+  hyperparameters: Hyperparameters;
+  /** Policy weights by checkpoint name. */
+  weights: Record<string, { shape: number[]; values: Float32Array }>;
+  /** Adam's step count and moments, in the optimizer's own order (its weights follow the policy's order). */
+  optimizer: { name: string; shape: number[]; values: Float32Array | Int32Array }[];
+}
+
 export interface IterationResult {
   metrics: IterationMetrics;
   samples: ScoredSample[];
@@ -80,12 +96,48 @@ export class Trainer {
   reset(seed = this.#seed): void {
     this.#seed = seed;
     copyWeights(this.reference, this.policy);
-    this.#optimizer?.dispose();
-    // Adam eps 1e-5 as in the PPO implementations (tfjs defaults to 1e-7).
-    this.#optimizer = tf.train.adam(this.#h.learningRate, 0.9, 0.999, 1e-5);
+    this.#newOptimizer();
     this.#kl = klController(this.#h);
     this.#rng = new Rng(seed);
     this.#iteration = 0;
+  }
+
+  async exportState(): Promise<TrainerState> {
+    const weights: TrainerState['weights'] = {};
+    for (const [name, v] of this.policy.weights) weights[name] = { shape: v.shape, values: (await v.data()) as Float32Array };
+    const optimizer: TrainerState['optimizer'] = [];
+    for (const w of await this.#optimizer.getWeights()) {
+      optimizer.push({ name: w.name, shape: w.tensor.shape, values: (await w.tensor.data()) as Float32Array | Int32Array });
+      if (w.name === 'iter') w.tensor.dispose(); // a fresh scalar; the moments are the optimizer's own variables
+    }
+    return { iteration: this.#iteration, seed: this.#seed, rng: this.#rng.snapshot(), klCoef: this.#kl.value, hyperparameters: { ...this.#h }, weights, optimizer };
+  }
+
+  /** Continues from an exported state (same task and architecture). */
+  async importState(state: TrainerState): Promise<void> {
+    for (const [name, v] of this.policy.weights) {
+      const w = state.weights[name];
+      if (!w || w.shape.join(',') !== v.shape.join(',')) throw new Error(`importState: weight ${name} is missing or has the wrong shape`);
+      tf.tidy(() => v.assign(tf.tensor(w.values, w.shape)));
+    }
+    this.#h = validateHyperparameters(state.hyperparameters);
+    this.#newOptimizer();
+    if (state.optimizer.length > 0) {
+      const tensors = state.optimizer.map((w) => ({ name: w.name, tensor: tf.tensor(w.values, w.shape, w.values instanceof Int32Array ? 'int32' : 'float32') }));
+      await this.#optimizer.setWeights(tensors);
+      tf.dispose(tensors.map((t) => t.tensor));
+    }
+    this.#seed = state.seed;
+    this.#rng = new Rng(state.seed);
+    this.#rng.restore(state.rng);
+    this.#kl = klController(this.#h, state.klCoef);
+    this.#iteration = state.iteration;
+  }
+
+  #newOptimizer(): void {
+    this.#optimizer?.dispose();
+    // Adam eps 1e-5 as in the PPO implementations (tfjs defaults to 1e-7).
+    this.#optimizer = tf.train.adam(this.#h.learningRate, 0.9, 0.999, 1e-5);
   }
 
   /** Swaps the reward; the policy, optimizer and iteration carry on. */

@@ -19,7 +19,11 @@ export type TrainerEvent =
   /** `error` is set exactly while the run is stopped by a failure (status 'error'). */
   | { type: 'status'; status: Status; iteration: number; error: string | null }
   /** New metrics since the last snapshot (throttled), and the latest batch's samples. */
-  | { type: 'snapshot'; iteration: number; metrics: IterationMetrics[]; samples: ScoredSample[] };
+  | { type: 'snapshot'; iteration: number; metrics: IterationMetrics[]; samples: ScoredSample[] }
+  /** The backend changed mid-run (a GPU failed and the run moved to wasm). */
+  | { type: 'backend'; report: BackendReport }
+  /** Something the person should know that did not stop the run. */
+  | { type: 'notice'; message: string };
 
 export type Result<T> = { ok: true; value: T } | { ok: false; message: string };
 

@@ -1,17 +1,19 @@
-import type { BackendName } from '../core/backend.ts';
+import { useBackend, type BackendName } from '../core/backend.ts';
 import { validateExperiment, type Experiment } from '../core/experiment.ts';
 import type { Hyperparameters } from '../core/hyperparameters.ts';
 import type { IterationMetrics } from '../core/metrics.ts';
 import { compileRewardSource, FunctionReward, RewardError, type RewardModel } from '../core/reward.ts';
 import { rewardHelpers } from '../core/rewardHelpers.ts';
 import { getTask } from '../core/tasks.ts';
-import { Trainer, type ScoredSample } from '../core/trainer.ts';
+import { Trainer, type ScoredSample, type TrainerState } from '../core/trainer.ts';
 import { chooseBackend } from './backendChoice.ts';
 import { fetchPolicy } from './models.ts';
 import type { BackendReport, Result, Status, TrainerApi, TrainerEvent } from './protocol.ts';
 
 /** Most snapshots per second the page receives; metrics in between are batched. */
 const SNAPSHOT_INTERVAL_MS = 100;
+/** Backends whose device can be lost (driver reset, tab in background, GPU unplugged). */
+const GPU_BACKENDS: readonly BackendName[] = ['webgpu', 'webgl'];
 
 /**
  * The worker side: owns the Trainer and runs the loop. Thin on purpose; the
@@ -21,6 +23,10 @@ export class TrainerHost implements TrainerApi {
   #emit: (e: TrainerEvent) => void = () => {};
   #trainer: Trainer | null = null;
   #experiment: Experiment | null = null;
+  #reward: RewardModel | null = null;
+  #backend: BackendName = 'cpu';
+  /** On a GPU backend, the state after the last good iteration: what survives a lost device. */
+  #lastGood: TrainerState | null = null;
   #status: Status = 'loading';
   #error: string | null = null;
   /** Training was running when the reward failed: a fixed reward resumes it. */
@@ -34,7 +40,9 @@ export class TrainerHost implements TrainerApi {
   async init(onEvent: (e: TrainerEvent) => void, requested: BackendName | null): Promise<BackendReport> {
     this.#emit = onEvent;
     this.#progress('choosing a backend', 0.05);
-    return chooseBackend(requested);
+    const report = await chooseBackend(requested);
+    this.#backend = report.name;
+    return report;
   }
 
   async load(experiment: Experiment): Promise<Result<null>> {
@@ -49,6 +57,8 @@ export class TrainerHost implements TrainerApi {
       this.#trainer?.dispose();
       this.#trainer = new Trainer({ task, reference, hyperparameters: e.hyperparameters, seed: e.seed, reward });
       this.#experiment = e;
+      this.#reward = reward;
+      this.#lastGood = null;
       this.#progress('warming up', 0.8);
       await this.#trainer.preview(4); // compiles kernels before the first Train
       this.#progress('ready', 1);
@@ -71,6 +81,7 @@ export class TrainerHost implements TrainerApi {
     }
     const trainer = this.#need();
     trainer.setReward(reward);
+    this.#reward = reward;
     this.#experiment = { ...this.#experiment!, reward: source };
     if (this.#status === 'error') {
       this.#setStatus(trainer.iteration === 0 ? 'idle' : 'paused');
@@ -124,6 +135,7 @@ export class TrainerHost implements TrainerApi {
     await this.pause();
     const trainer = this.#need();
     trainer.reset(seed);
+    this.#lastGood = null;
     this.#pending = [];
     this.#samples = [];
     this.#resumeOnFix = false;
@@ -143,26 +155,63 @@ export class TrainerHost implements TrainerApi {
       // Let queued messages (pause, a new reward) in between iterations.
       await new Promise((r) => setTimeout(r, 0));
     }
-    const failed = this.#status === 'error';
     this.#running = false;
     this.#flush();
-    if (!failed) this.#setStatus('paused');
+    if (this.#status === 'training') this.#setStatus('paused');
   }
 
   /** One iteration; false when it failed (the run is then stopped with the error shown). */
   async #iterate(): Promise<boolean> {
     try {
       const { metrics, samples } = await this.#need().step();
+      if (GPU_BACKENDS.includes(this.#backend)) this.#lastGood = await this.#need().exportState();
       this.#pending.push(metrics);
       this.#samples = samples;
       if (performance.now() - this.#lastFlush >= SNAPSHOT_INTERVAL_MS) this.#flush();
       return true;
     } catch (err) {
       this.#running = false;
+      if (!(err instanceof RewardError) && GPU_BACKENDS.includes(this.#backend)) return this.#recover(err);
       const where = err instanceof RewardError ? `Iteration ${this.#need().iteration + 1} stopped: ` : `Training failed at iteration ${this.#need().iteration + 1}: `;
       this.#setStatus('error', where + message(err));
       return false;
     }
+  }
+
+  /**
+   * A GPU backend failed mid-iteration (most often a lost device): the policy on
+   * it cannot be trusted. Move to wasm and continue from the last good iteration.
+   */
+  async #recover(err: unknown): Promise<false> {
+    const failed = this.#backend;
+    const failedAt = this.#need().iteration + 1;
+    const state = this.#lastGood;
+    this.#setStatus('loading');
+    try {
+      try {
+        this.#trainer?.dispose();
+      } catch (disposeError) {
+        console.warn(`could not free the ${failed} tensors after the failure: ${message(disposeError)}`);
+      }
+      this.#trainer = null;
+      await useBackend('wasm');
+      this.#backend = 'wasm';
+      const e = this.#experiment!;
+      const task = getTask(e.task);
+      const reference = await fetchPolicy(task.models[e.arch]);
+      this.#trainer = new Trainer({ task, reference, hyperparameters: e.hyperparameters, seed: e.seed, reward: this.#reward! });
+      if (state) await this.#trainer.importState(state);
+      const resumed = this.#trainer.iteration;
+      this.#emit({ type: 'backend', report: { name: 'wasm', reason: `moved from ${failed} after it failed at iteration ${failedAt}` } });
+      this.#emit({
+        type: 'notice',
+        message: `The ${failed} backend failed at iteration ${failedAt} (${message(err)}). The run moved to wasm and is paused at iteration ${resumed}, with everything before kept.`,
+      });
+      this.#setStatus(resumed === 0 ? 'idle' : 'paused');
+    } catch (recoverError) {
+      this.#setStatus('error', `Training failed at iteration ${failedAt} on ${failed} (${message(err)}), and moving to wasm failed too: ${message(recoverError)}`);
+    }
+    return false;
   }
 
   #flush(): void {

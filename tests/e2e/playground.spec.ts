@@ -24,8 +24,6 @@ test('a typed reward trains: the mean reward rises over the first iterations', a
       { timeout: 120_000, intervals: [50] },
     )
     .toBeGreaterThanOrEqual(20);
-  await page.getByTestId('train').click();
-  await expect(page.getByTestId('status')).toHaveText('paused');
   const its = [...seen.keys()].sort((a, b) => a - b);
   const early = seen.get(its[0])!;
   const late = seen.get(its.at(-1)!)!;
@@ -33,6 +31,21 @@ test('a typed reward trains: the mean reward rises over the first iterations', a
   expect(its[0]).toBeLessThanOrEqual(3);
   expect(late).toBeGreaterThan(early * 1.15);
   await expect(page.getByTestId('samples').locator('li')).not.toHaveCount(0);
+
+  // A new reward while training, applied with Ctrl+Enter: the run keeps going and the charts mark the change.
+  await page.getByTestId('reward-editor').click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.insertText('function reward(sample, ctx) {\n  return -sample.text.length;\n}\n');
+  const changedAfter = await iteration(page);
+  await page.keyboard.press('ControlOrMeta+Enter');
+  await expect(page.getByTestId('chart-reward')).toHaveAttribute('data-markers', /^\d+$/);
+  const marker = Number(await page.getByTestId('chart-reward').getAttribute('data-markers'));
+  expect(marker).toBeGreaterThanOrEqual(changedAfter);
+  await waitForIteration(page, marker + 2);
+  expect(Number(await page.getByTestId('mean-reward').textContent())).toBeLessThan(0);
+  await expect(page.getByTestId('status')).toHaveText('training');
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('status')).toHaveText('paused');
 });
 
 test('Pause stops the counter and Step adds exactly one iteration', async ({ page }) => {
@@ -140,6 +153,24 @@ test('one full iteration on the WebGPU backend', async ({ page }) => {
   await expect(page.getByTestId('iteration')).toHaveText('1', { timeout: 120_000 });
   expect(Number(await page.getByTestId('mean-reward').textContent())).toBeGreaterThan(0);
   await expect(page.getByTestId('error')).toHaveCount(0);
+});
+
+test('a lost WebGPU device costs nothing: the run moves to wasm and carries on', async ({ page }) => {
+  await openPlayground(page, '?backend=webgpu');
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('iteration')).toHaveText('1', { timeout: 120_000 });
+  const before = await page.getByTestId('mean-reward').textContent();
+  // Lose the device the way a driver reset would.
+  const worker = page.workers().find((w) => w.url().includes('trainer'))!;
+  await worker.evaluate(() => (globalThis as unknown as { _tfengine: { backend: { device: { destroy(): void } } } })._tfengine.backend.device.destroy());
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('notice')).toContainText('The webgpu backend failed at iteration 2', { timeout: 120_000 });
+  await expect(page.getByTestId('backend')).toHaveText('wasm');
+  await expect(page.getByTestId('iteration')).toHaveText('1');
+  await expect(page.getByTestId('mean-reward')).toHaveText(before!);
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('iteration')).toHaveText('2');
 });
 
 test('an unknown ?backend= is reported, not ignored', async ({ page }) => {

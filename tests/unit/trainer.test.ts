@@ -96,3 +96,23 @@ describe('Trainer', () => {
     t.dispose();
   });
 });
+
+describe('Trainer state', () => {
+  it('exporting and importing into a fresh trainer continues the run exactly', async () => {
+    const a = trainer('mlp');
+    await a.step();
+    await a.step();
+    const state = await a.exportState();
+    const expected = [];
+    for (let i = 0; i < 2; i++) expected.push(deterministicMetrics((await a.step()).metrics));
+    a.dispose();
+
+    const b = trainer('mlp', length, small, 99); // another seed: the state must bring its own
+    await b.importState(state);
+    expect(b.iteration).toBe(2);
+    const got = [];
+    for (let i = 0; i < 2; i++) got.push(deterministicMetrics((await b.step()).metrics));
+    expect(got).toEqual(expected);
+    b.dispose();
+  });
+});

@@ -19,6 +19,8 @@ export class Session {
   runError = $state<string | null>(null);
   /** A request the worker refused (reward that does not compile, bad setting). */
   requestError = $state<string | null>(null);
+  /** Something that did not stop the run but the person should know (a GPU fallback). */
+  notice = $state<string | null>(null);
   progress = $state({ stage: 'starting', fraction: 0 });
   backend = $state<BackendReport | null>(null);
   iteration = $state(0);
@@ -145,6 +147,12 @@ export class Session {
         this.status = e.status;
         this.iteration = e.iteration;
         this.runError = e.error;
+        break;
+      case 'backend':
+        this.backend = e.report;
+        break;
+      case 'notice':
+        this.notice = e.message;
         break;
       case 'snapshot':
         this.metrics = [...this.metrics, ...e.metrics];
