@@ -14,12 +14,18 @@ import { sample } from '../src/core/sampler.ts';
 import { initNodeBackend } from './nodeBackend.ts';
 import { parseArgs, runMain } from './args.ts';
 
-/** Architecture and training recipe per (task, arch): small enough for a laptop, big enough to beat a bigram clearly. */
-const RECIPES = {
-  mlp: { steps: 4000, batchSize: 128, learningRate: 3e-3 },
-  transformer: { steps: 4000, batchSize: 64, learningRate: 2e-3 },
-} as const;
-const DATA_FILES: Record<string, string> = { names: 'data/names.txt' };
+/** Training recipe per task and architecture: small enough for a laptop, big enough to beat a bigram clearly. */
+const RECIPES: Record<string, Record<'mlp' | 'transformer', { steps: number; batchSize: number; learningRate: number }>> = {
+  names: {
+    mlp: { steps: 4000, batchSize: 128, learningRate: 3e-3 },
+    transformer: { steps: 4000, batchSize: 64, learningRate: 2e-3 },
+  },
+  // Lines are three times longer than names: fewer lines per batch keep a step as cheap.
+  shakespeare: {
+    mlp: { steps: 3000, batchSize: 48, learningRate: 3e-3 },
+    transformer: { steps: 3000, batchSize: 24, learningRate: 2e-3 },
+  },
+};
 
 runMain(async () => {
   const args = parseArgs(process.argv.slice(2), { task: 'string', arch: 'string', steps: 'number', seed: 'number', out: 'string' });
@@ -27,25 +33,30 @@ runMain(async () => {
   const arch = String(args.arch ?? 'mlp');
   if (arch !== 'mlp' && arch !== 'transformer') throw new Error(`--arch must be mlp or transformer, got ${JSON.stringify(arch)}`);
   const seed = Number(args.seed ?? 1337);
-  const recipe = { ...RECIPES[arch], steps: Number(args.steps ?? RECIPES[arch].steps) };
-  const dataFile = DATA_FILES[task.id];
-  if (!dataFile) throw new Error(`task ${task.id} has no pretraining data`);
+  const base = RECIPES[task.id]?.[arch];
+  if (!base) throw new Error(`no pretraining recipe for task ${task.id}`);
+  const recipe = { ...base, steps: Number(args.steps ?? base.steps) };
+  const dataFile = path.join('data', task.corpus.file);
   await initNodeBackend('wasm');
 
   const text = readFileSync(dataFile, 'utf8');
+  const drop = task.corpus.drop ? new RegExp(task.corpus.drop) : null;
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && l.length <= task.corpus.maxLength && !drop?.test(l));
   const tokenizer = taskTokenizer(task);
-  const split = splitLines(text, tokenizer, new Rng(seed));
+  const split = splitLines(lines.join('\n'), tokenizer, new Rng(seed));
   const longest = Math.max(...split.train.map((s) => s.length), ...split.validation.map((s) => s.length));
   const width = longest + 1;
   const V = tokenizer.vocabSize;
+  // The transformer reads the start token and a whole completion: a power of two that fits.
+  const contextLength = Math.max(32, 2 ** Math.ceil(Math.log2(width)));
   const config: PolicyConfig =
     arch === 'mlp'
       ? { arch, vocabSize: V, contextLength: 8, embedDim: 16, hiddenDim: 256 }
-      : { arch, vocabSize: V, contextLength: 32, layers: 2, heads: 4, width: 64 };
+      : { arch, vocabSize: V, contextLength, layers: 2, heads: 4, width: 64 };
   const rng = new Rng(seed);
   const policy = createPolicy(config, rng);
   const bigram = bigramLoss(split, V);
-  console.log(`${task.id}/${arch}: ${parameterCount(policy)} parameters, ${split.train.length} train / ${split.validation.length} validation names, bigram validation loss ${bigram.toFixed(4)}`);
+  console.log(`${task.id}/${arch}: ${parameterCount(policy)} parameters, ${split.train.length} train / ${split.validation.length} validation lines, bigram validation loss ${bigram.toFixed(4)}`);
 
   const t0 = performance.now();
   await pretrain(policy, split.train, {
@@ -62,9 +73,9 @@ runMain(async () => {
   const validationLoss = await evaluateLoss(policy, split.validation, width);
   console.log(`validation loss ${validationLoss.toFixed(4)} nats/char vs bigram ${bigram.toFixed(4)} (${(bigram - validationLoss).toFixed(4)} better)`);
 
-  const gen = await sample(policy, { prompts: Array(12).fill([]), maxNew: 20, temperature: 1, topK: 0, rng: new Rng(seed + 1) });
-  const names = Array.from({ length: gen.batch }, (_, b) => tokenizer.decode(Array.from(gen.tokens.subarray(b * gen.width + 1, (b + 1) * gen.width))));
-  console.log(`samples: ${names.join(' ')}`);
+  const gen = await sample(policy, { prompts: Array(12).fill([]), maxNew: width, temperature: 1, topK: 0, rng: new Rng(seed + 1) });
+  const samples = Array.from({ length: gen.batch }, (_, b) => tokenizer.decode(Array.from(gen.tokens.subarray(b * gen.width + 1, (b + 1) * gen.width))));
+  console.log(`samples:\n  ${samples.join('\n  ')}`);
 
   const id = `${task.id}-${arch}`;
   const outDir = String(args.out ?? 'public/models');

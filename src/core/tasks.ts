@@ -22,6 +22,12 @@ export interface Task {
   defaultReward: string;
   /** Per-task changes to the defaults, e.g. a completion length that suits the task. */
   hyperparameters: Partial<Hyperparameters>;
+  /**
+   * What the reference policies are pretrained on (scripts/pretrain.ts): a file
+   * under data/, one example per line, trimmed; lines longer than `maxLength` or
+   * matching `drop` are left out.
+   */
+  corpus: { file: string; maxLength: number; drop?: string };
 }
 
 export const TASKS: readonly Task[] = [
@@ -40,6 +46,27 @@ export const TASKS: readonly Task[] = [
       '',
     ].join('\n'),
     hyperparameters: { maxLength: 20 },
+    corpus: { file: 'names.txt', maxLength: 19 },
+  },
+  {
+    id: 'shakespeare',
+    title: 'Shakespeare lines',
+    description: 'A policy pretrained on 21k short lines of tiny Shakespeare; reward shapes the verse it writes.',
+    alphabet: " !&',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+    prompts: [''],
+    models: { mlp: 'shakespeare-mlp', transformer: 'shakespeare-transformer' },
+    defaultReward: [
+      '// Lines that speak of love score higher; every other word costs a little.',
+      'function reward(sample, ctx) {',
+      "  const words = sample.text.toLowerCase().split(/[^a-z']+/).filter(Boolean);",
+      "  const loving = words.filter((w) => /^(love|loves|loved|loving|lov'd|dear|sweet|heart)$/.test(w)).length;",
+      '  return loving - 0.05 * words.length;',
+      '}',
+      '',
+    ].join('\n'),
+    hyperparameters: { maxLength: 48 },
+    // Speaker headings ("ROMEO:") are not lines of verse.
+    corpus: { file: 'shakespeare.txt', maxLength: 48, drop: ':$' },
   },
 ];
 

@@ -29,6 +29,8 @@ export class TrainerHost implements TrainerApi {
   #lastGood: TrainerState | null = null;
   #status: Status = 'loading';
   #error: string | null = null;
+  /** The run stopped because the reward failed: applying a working reward clears it. */
+  #failedOnReward = false;
   /** Training was running when the reward failed: a fixed reward resumes it. */
   #resumeOnFix = false;
   #running = false;
@@ -83,7 +85,7 @@ export class TrainerHost implements TrainerApi {
     trainer.setReward(reward);
     this.#reward = reward;
     this.#experiment = { ...this.#experiment!, reward: source };
-    if (this.#status === 'error') {
+    if (this.#status === 'error' && this.#failedOnReward) {
       this.#setStatus(trainer.iteration === 0 ? 'idle' : 'paused');
       if (this.#resumeOnFix) void this.train();
     }
@@ -148,10 +150,7 @@ export class TrainerHost implements TrainerApi {
 
   async #loop(): Promise<void> {
     while (this.#running) {
-      if (!(await this.#iterate())) {
-        this.#resumeOnFix = true;
-        break;
-      }
+      if (!(await this.#iterate())) break;
       // Let queued messages (pause, a new reward) in between iterations.
       await new Promise((r) => setTimeout(r, 0));
     }
@@ -170,8 +169,11 @@ export class TrainerHost implements TrainerApi {
       if (performance.now() - this.#lastFlush >= SNAPSHOT_INTERVAL_MS) this.#flush();
       return true;
     } catch (err) {
+      const wasTraining = this.#running;
       this.#running = false;
       if (!(err instanceof RewardError) && GPU_BACKENDS.includes(this.#backend)) return this.#recover(err);
+      this.#failedOnReward = err instanceof RewardError;
+      this.#resumeOnFix = wasTraining && this.#failedOnReward;
       const where = err instanceof RewardError ? `Iteration ${this.#need().iteration + 1} stopped: ` : `Training failed at iteration ${this.#need().iteration + 1}: `;
       this.#setStatus('error', where + message(err));
       return false;

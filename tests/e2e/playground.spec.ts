@@ -146,6 +146,17 @@ test('the transformer policy loads and steps', async ({ page }) => {
   expect(Number(await page.getByTestId('mean-reward').textContent())).toBeGreaterThan(0);
 });
 
+test('the task picker switches to another task with its own reward', async ({ page }) => {
+  await openPlayground(page);
+  await page.getByTestId('task-select').selectOption('shakespeare');
+  await expect(page.getByTestId('status')).toHaveText('idle', { timeout: 90_000 });
+  await expect(page.getByTestId('reward-editor')).toContainText('love');
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('iteration')).toHaveText('1');
+  // Verse has capitals and spaces, which names never do.
+  await expect(page.getByTestId('samples')).toContainText(/[A-Z].* /);
+});
+
 test('one full iteration on the WebGPU backend', async ({ page }) => {
   await openPlayground(page, '?backend=webgpu');
   await expect(page.getByTestId('backend')).toHaveText('webgpu');

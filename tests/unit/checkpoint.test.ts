@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeWeights, encodeWeights, loadPolicy, type CheckpointManifest } from '../../src/core/checkpoint.ts';
 import { createPolicy } from '../../src/core/policies.ts';
 import type { Policy, PolicyConfig } from '../../src/core/policy.ts';
 import { Rng } from '../../src/core/rng.ts';
+import { TASKS } from '../../src/core/tasks.ts';
 import { tinyMlp, tinyTransformer } from './helpers.ts';
 
 function manifestFor(config: PolicyConfig, bytes: Uint8Array): CheckpointManifest {
@@ -63,17 +65,22 @@ describe('checkpoint errors', () => {
 });
 
 describe('shipped checkpoints', () => {
-  for (const arch of ['mlp', 'transformer'] as const) {
-    it(`names-${arch} loads, is under 1 MB and beats the bigram by 0.2 nats`, () => {
-      const manifest = JSON.parse(readFileSync(`public/models/names-${arch}.json`, 'utf8')) as CheckpointManifest;
-      const bytes = new Uint8Array(readFileSync(`public/models/${manifest.weightsFile}`));
-      expect(bytes.length).toBeLessThan(1_000_000);
-      expect(manifest.bigramValidationLoss - manifest.validationLoss).toBeGreaterThanOrEqual(0.2);
-      const sha = manifest.data.sha256;
-      expect(sha).toMatch(/^[0-9a-f]{64}$/);
-      const policy = loadPolicy(manifest, bytes);
-      expect(policy.config.arch).toBe(arch);
-      policy.dispose();
-    });
+  for (const task of TASKS) {
+    for (const arch of ['mlp', 'transformer'] as const) {
+      it(`${task.models[arch]} loads, is under 1 MB, fits the task and beats the bigram by 0.2 nats`, () => {
+        const manifest = JSON.parse(readFileSync(`public/models/${task.models[arch]}.json`, 'utf8')) as CheckpointManifest;
+        const bytes = new Uint8Array(readFileSync(`public/models/${manifest.weightsFile}`));
+        expect(bytes.length).toBeLessThan(1_000_000);
+        expect(manifest.task).toBe(task.id);
+        expect(manifest.vocabulary.join('')).toBe(task.alphabet);
+        expect(manifest.bigramValidationLoss - manifest.validationLoss).toBeGreaterThanOrEqual(0.2);
+        // The manifest names the data it was trained on, and that data is in the repo.
+        const data = readFileSync(`data/${manifest.data.file}`);
+        expect(createHash('sha256').update(data).digest('hex')).toBe(manifest.data.sha256);
+        const policy = loadPolicy(manifest, bytes);
+        expect(policy.config.arch).toBe(arch);
+        policy.dispose();
+      });
+    }
   }
 });

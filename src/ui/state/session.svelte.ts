@@ -38,6 +38,7 @@ export class Session {
   busy = $derived(this.status === 'loading');
 
   #client: TrainerClient | null = null;
+  #loaded = false;
 
   async start(search: string): Promise<void> {
     const requested = new URLSearchParams(search).get('backend');
@@ -56,19 +57,21 @@ export class Session {
   }
 
   async train(): Promise<void> {
-    await this.#client?.api.train();
+    await this.#call('Train', (api) => api.train());
   }
 
   async pause(): Promise<void> {
-    await this.#client?.api.pause();
+    await this.#call('Pause', (api) => api.pause());
   }
 
   async step(): Promise<void> {
-    await this.#client?.api.step();
+    await this.#call('Step', (api) => api.step());
   }
 
+  /** Back to iteration 0; after a failed load, loads again. */
   async reset(): Promise<void> {
-    await this.#client?.api.reset(this.experiment.seed);
+    if (!this.#loaded) return this.#load();
+    await this.#call('Reset', (api) => api.reset(this.experiment.seed));
     this.#clearRun();
   }
 
@@ -119,7 +122,7 @@ export class Session {
   }
 
   async loadReferenceSamples(): Promise<void> {
-    if (this.#client) this.referenceSamples = await this.#client.api.referenceSamples(16);
+    this.referenceSamples = (await this.#call('Reference samples', (api) => api.referenceSamples(16))) ?? [];
   }
 
   async #load(): Promise<void> {
@@ -127,7 +130,19 @@ export class Session {
     this.#clearRun();
     this.referenceSamples = [];
     const r = await this.#client.api.load($state.snapshot(this.experiment));
+    this.#loaded = r.ok;
     if (!r.ok) this.runError = r.message;
+  }
+
+  /** Calls the worker; a failure becomes a message on the page, never an unhandled rejection. */
+  async #call<T>(what: string, fn: (api: TrainerClient['api']) => Promise<T>): Promise<T | undefined> {
+    if (!this.#client) return undefined;
+    try {
+      return await fn(this.#client.api);
+    } catch (e) {
+      this.requestError = `${what} failed: ${e instanceof Error ? e.message : String(e)}`;
+      return undefined;
+    }
   }
 
   #clearRun(): void {
