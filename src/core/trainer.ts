@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { validateHyperparameters, type Hyperparameters } from './hyperparameters.ts';
+import { HyperparameterError, validateHyperparameters, type Hyperparameters } from './hyperparameters.ts';
 import { klController, type KlController } from './klController.ts';
 import { meanStd, type IterationMetrics } from './metrics.ts';
 import { createPolicy } from './policies.ts';
@@ -72,7 +72,7 @@ export class Trainer {
     if (opts.reference.config.vocabSize !== this.tokenizer.vocabSize) {
       throw new Error(`reference policy has ${opts.reference.config.vocabSize} tokens, task ${opts.task.id} needs ${this.tokenizer.vocabSize}`);
     }
-    this.#h = validateHyperparameters({ ...opts.task.hyperparameters, ...opts.hyperparameters });
+    this.#h = this.#fit(validateHyperparameters({ ...opts.task.hyperparameters, ...opts.hyperparameters }), opts.reference);
     this.#seed = opts.seed;
     this.#reward = opts.reward;
     this.reference = opts.reference;
@@ -134,6 +134,17 @@ export class Trainer {
     this.#iteration = state.iteration;
   }
 
+  /** The transformer reads start token + prompt + completion within its context: maxLength must leave room. */
+  #fit(h: Hyperparameters, policy: Policy): Hyperparameters {
+    if (policy.config.arch !== 'transformer') return h;
+    const longestPrompt = Math.max(...this.task.prompts.map((p) => this.tokenizer.encode(p).length));
+    const most = policy.config.contextLength - longestPrompt;
+    if (h.maxLength > most) {
+      throw new HyperparameterError('maxLength', `maxLength must be at most ${most} for this transformer (context ${policy.config.contextLength}), got ${h.maxLength}`);
+    }
+    return h;
+  }
+
   #newOptimizer(): void {
     this.#optimizer?.dispose();
     // Adam eps 1e-5 as in the PPO implementations (tfjs defaults to 1e-7).
@@ -147,7 +158,7 @@ export class Trainer {
 
   /** Changes settings mid-run. The learning rate and KL controller follow; an adaptive beta keeps its current value. */
   setHyperparameters(h: Partial<Hyperparameters>): void {
-    const next = validateHyperparameters({ ...this.#h, ...h });
+    const next = this.#fit(validateHyperparameters({ ...this.#h, ...h }), this.reference);
     const klChanged = next.adaptiveKl !== this.#h.adaptiveKl || next.klCoef !== this.#h.klCoef;
     this.#h = next;
     (this.#optimizer as unknown as { learningRate: number }).learningRate = next.learningRate;

@@ -46,6 +46,13 @@ test('a typed reward trains: the mean reward rises over the first iterations', a
   await expect(page.getByTestId('status')).toHaveText('training');
   await page.getByTestId('train').click();
   await expect(page.getByTestId('status')).toHaveText('paused');
+
+  // Hovering a chart shows that iteration's values in its legend.
+  const chart = page.getByTestId('chart-reward');
+  const meanValue = chart.locator('.u-legend .u-series', { hasText: 'mean reward' }).locator('.u-value');
+  await expect(meanValue).toHaveText('--');
+  await chart.locator('.u-over').hover();
+  await expect(meanValue).toHaveText(/^-?\d+(\.\d+)?$/);
 });
 
 test('Pause stops the counter and Step adds exactly one iteration', async ({ page }) => {

@@ -93,7 +93,12 @@ describe('Trainer', () => {
     expect(() => t.setHyperparameters({ clipRange: -1 })).toThrow(/clipRange must be between/);
     t.setHyperparameters({ learningRate: 1e-4 });
     expect(t.hyperparameters.learningRate).toBe(1e-4);
+    t.setHyperparameters({ maxLength: 100 }); // the MLP has no context limit
     t.dispose();
+    const g = trainer('transformer');
+    expect(() => g.setHyperparameters({ maxLength: 40 })).toThrow(/maxLength must be at most 32 for this transformer \(context 32\), got 40/);
+    expect(g.hyperparameters.maxLength).toBe(20);
+    g.dispose();
   });
 });
 
