@@ -164,6 +164,22 @@ test('the task picker switches to another task with its own reward', async ({ pa
   await expect(page.getByTestId('samples')).toContainText(/[A-Z].* /);
 });
 
+test('switching task and back keeps the code written for each', async ({ page }) => {
+  await openPlayground(page);
+  await applyReward(page, 'function reward(sample) {\n  return sample.text.length * 3;\n}\n');
+  await page.getByTestId('task-select').selectOption('shakespeare');
+  await expect(page.getByTestId('status')).toHaveText('idle', { timeout: 90_000 });
+  await expect(page.getByTestId('reward-editor')).toContainText('love');
+  await page.getByTestId('task-select').selectOption('names');
+  await expect(page.getByTestId('status')).toHaveText('idle', { timeout: 90_000 });
+  await expect(page.getByTestId('reward-editor')).toContainText('sample.text.length * 3');
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('iteration')).toHaveText('1');
+  // The restored code is the applied reward, not only the editor's text.
+  const rewards = await page.getByTestId('samples').locator('.reward').allTextContents();
+  expect(rewards.every((r) => Number(r) % 3 === 0)).toBe(true);
+});
+
 test('one full iteration on the WebGPU backend', async ({ page }) => {
   await openPlayground(page, '?backend=webgpu');
   await expect(page.getByTestId('backend')).toHaveText('webgpu');

@@ -38,6 +38,8 @@ export class Session {
   busy = $derived(this.status === 'loading');
 
   #client: TrainerClient | null = null;
+  /** Reward code (applied and in the editor) of the tasks the person left. */
+  #shelved = new Map<string, { reward: string; draft: string }>();
   #loaded = false;
 
   async start(search: string): Promise<void> {
@@ -106,11 +108,17 @@ export class Session {
 
   async setTask(taskId: string, arch: Arch = this.experiment.arch): Promise<void> {
     const next = defaultExperiment(taskId, arch);
-    // Keep the person's reward and settings when only the architecture changes.
     if (taskId === this.experiment.task) {
+      // Only the architecture changes: keep the reward and settings.
       next.reward = this.experiment.reward;
       next.hyperparameters = { ...this.experiment.hyperparameters };
-    } else this.draft = getTask(taskId).defaultReward;
+    } else {
+      // Leaving a task keeps its code for when the person comes back.
+      this.#shelved.set(this.experiment.task, { reward: this.experiment.reward, draft: this.draft });
+      const back = this.#shelved.get(taskId);
+      next.reward = back?.reward ?? getTask(taskId).defaultReward;
+      this.draft = back?.draft ?? next.reward;
+    }
     next.seed = this.experiment.seed;
     this.experiment = next;
     await this.#load();
