@@ -129,8 +129,9 @@ export class TrainerHost implements TrainerApi {
 
   async step(): Promise<void> {
     if (this.#running || !this.#trainer || this.#status === 'loading' || this.#status === 'error') return;
-    if (await this.#iterate()) this.#setStatus('paused');
-    this.#flush();
+    const ok = await this.#iterate();
+    this.#flush(); // metrics and samples reach the page before the status that ends the step
+    if (ok) this.#setStatus('paused');
   }
 
   async reset(seed?: number): Promise<void> {

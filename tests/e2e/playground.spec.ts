@@ -176,6 +176,7 @@ test('switching task and back keeps the code written for each', async ({ page })
   await page.getByTestId('step').click();
   await expect(page.getByTestId('iteration')).toHaveText('1');
   // The restored code is the applied reward, not only the editor's text.
+  await expect(page.getByTestId('samples').locator('.reward')).not.toHaveCount(0);
   const rewards = await page.getByTestId('samples').locator('.reward').allTextContents();
   expect(rewards.every((r) => Number(r) % 3 === 0)).toBe(true);
 });

@@ -5,7 +5,7 @@ import type { IterationMetrics } from '../../core/metrics.ts';
 import type { Arch } from '../../core/policy.ts';
 import { getTask } from '../../core/tasks.ts';
 import type { ScoredSample } from '../../core/trainer.ts';
-import type { BackendReport, Status, TrainerEvent } from '../../worker/protocol.ts';
+import type { BackendReport, Result, Status, TrainerEvent } from '../../worker/protocol.ts';
 import { createTrainerClient, type TrainerClient } from '../trainerClient.ts';
 
 /**
@@ -41,6 +41,7 @@ export class Session {
   /** Reward code (applied and in the editor) of the tasks the person left. */
   #shelved = new Map<string, { reward: string; draft: string }>();
   #loaded = false;
+  #queue: Promise<unknown> = Promise.resolve();
 
   async start(search: string): Promise<void> {
     const requested = new URLSearchParams(search).get('backend');
@@ -58,79 +59,105 @@ export class Session {
     await this.#load();
   }
 
-  async train(): Promise<void> {
-    await this.#call('Train', (api) => api.train());
+  train(): Promise<void> {
+    return this.#inOrder(() => this.#call('Train', (api) => api.train()));
   }
 
-  async pause(): Promise<void> {
-    await this.#call('Pause', (api) => api.pause());
+  pause(): Promise<void> {
+    return this.#inOrder(() => this.#call('Pause', (api) => api.pause()));
   }
 
-  async step(): Promise<void> {
-    await this.#call('Step', (api) => api.step());
+  step(): Promise<void> {
+    return this.#inOrder(() => this.#call('Step', (api) => api.step()));
   }
 
   /** Back to iteration 0; after a failed load, loads again. */
-  async reset(): Promise<void> {
-    if (!this.#loaded) return this.#load();
-    await this.#call('Reset', (api) => api.reset(this.experiment.seed));
-    this.#clearRun();
+  reset(): Promise<void> {
+    return this.#inOrder(() => this.#reset());
   }
 
   /** Applies the editor's code. The run keeps its policy; the charts mark the change. */
-  async applyReward(source = this.draft): Promise<boolean> {
-    if (!this.#client) return false;
-    const r = await this.#client.api.applyReward(source);
-    if (!r.ok) {
-      this.requestError = r.message;
-      return false;
-    }
-    this.requestError = null;
-    if (source !== this.experiment.reward && r.value > 0) this.rewardChanges = [...this.rewardChanges, r.value];
-    this.experiment.reward = source;
-    return true;
+  applyReward(source = this.draft): Promise<boolean> {
+    return this.#inOrder(async () => {
+      const r = await this.#call<Result<number>>('Apply', (api) => api.applyReward(source));
+      if (!r) return false;
+      if (!r.ok) {
+        this.requestError = r.message;
+        return false;
+      }
+      this.requestError = null;
+      if (source !== this.experiment.reward && r.value > 0) this.rewardChanges = [...this.rewardChanges, r.value];
+      this.experiment.reward = source;
+      return true;
+    });
   }
 
-  async testReward(text: string): Promise<{ ok: true; value: number } | { ok: false; message: string }> {
-    if (!this.#client) return { ok: false, message: 'the trainer is still starting' };
-    return this.#client.api.testReward(this.draft, text);
+  /** Scores `text` under the editor's code; touches nothing, so it need not wait its turn. */
+  async testReward(text: string): Promise<Result<number>> {
+    return (await this.#call<Result<number>>('Test', (api) => api.testReward(this.draft, text))) ?? { ok: false, message: 'the trainer is not running' };
   }
 
   /** Validates one field here (instant feedback), then sends it to the running trainer. */
-  async setHyperparameter<K extends HyperparameterName>(name: K, value: Hyperparameters[K]): Promise<string | null> {
+  setHyperparameter<K extends HyperparameterName>(name: K, value: Hyperparameters[K]): Promise<string | null> {
     const problem = checkField(name, value);
-    if (problem) return problem;
-    const r = await this.#client?.api.setHyperparameters({ [name]: value });
-    if (r && !r.ok) return r.message;
-    this.experiment.hyperparameters[name] = value;
-    return null;
+    if (problem) return Promise.resolve(problem);
+    return this.#inOrder(async () => {
+      const r = await this.#call<Result<null>>('Setting', (api) => api.setHyperparameters({ [name]: value }));
+      if (r && !r.ok) return r.message;
+      this.experiment.hyperparameters[name] = value;
+      return null;
+    });
   }
 
-  async setTask(taskId: string, arch: Arch = this.experiment.arch): Promise<void> {
-    const next = defaultExperiment(taskId, arch);
-    if (taskId === this.experiment.task) {
-      // Only the architecture changes: keep the reward and settings.
-      next.reward = this.experiment.reward;
-      next.hyperparameters = { ...this.experiment.hyperparameters };
-    } else {
-      // Leaving a task keeps its code for when the person comes back.
-      this.#shelved.set(this.experiment.task, { reward: this.experiment.reward, draft: this.draft });
-      const back = this.#shelved.get(taskId);
-      next.reward = back?.reward ?? getTask(taskId).defaultReward;
-      this.draft = back?.draft ?? next.reward;
-    }
-    next.seed = this.experiment.seed;
-    this.experiment = next;
-    await this.#load();
+  setTask(taskId: string, arch: Arch = this.experiment.arch): Promise<void> {
+    return this.#inOrder(async () => {
+      const next = defaultExperiment(taskId, arch);
+      if (taskId === this.experiment.task) {
+        // Only the architecture changes: keep the reward and settings.
+        next.reward = this.experiment.reward;
+        next.hyperparameters = { ...this.experiment.hyperparameters };
+      } else {
+        // Leaving a task keeps its code for when the person comes back.
+        this.#shelved.set(this.experiment.task, { reward: this.experiment.reward, draft: this.draft });
+        const back = this.#shelved.get(taskId);
+        next.reward = back?.reward ?? getTask(taskId).defaultReward;
+        this.draft = back?.draft ?? next.reward;
+      }
+      next.seed = this.experiment.seed;
+      this.experiment = next;
+      await this.#load();
+    });
   }
 
-  async setSeed(seed: number): Promise<void> {
-    this.experiment.seed = seed;
-    await this.reset();
+  setSeed(seed: number): Promise<void> {
+    return this.#inOrder(async () => {
+      this.experiment.seed = seed;
+      await this.#reset();
+    });
   }
 
   async loadReferenceSamples(): Promise<void> {
     this.referenceSamples = (await this.#call('Reference samples', (api) => api.referenceSamples(16))) ?? [];
+  }
+
+  /**
+   * Runs the person's requests one after another, each seeing the state the one
+   * before left: an Apply still in flight must land before a task switch shelves
+   * the code, or the switch would shelve the old reward.
+   */
+  #inOrder<T>(op: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(op);
+    this.#queue = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  async #reset(): Promise<void> {
+    if (!this.#loaded) return this.#load();
+    await this.#call('Reset', (api) => api.reset(this.experiment.seed));
+    this.#clearRun();
   }
 
   async #load(): Promise<void> {
