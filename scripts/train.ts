@@ -1,11 +1,11 @@
-// Runs PPO in Node against a reward given on the command line.
+// Runs PPO in Node against a reward given on the command line: the key of one of
+// the task's examples (e.g. length), a JavaScript expression, or a function.
 //   npm run train -- --task names --reward "sample.text.length" --iterations 30 --seed 1 --arch mlp --backend wasm [--json out.json]
 // Hyperparameters: --set name=value (repeatable), e.g. --set klCoef=0.1.
 import { writeFileSync } from 'node:fs';
 import { HYPERPARAMETER_NAMES, type Hyperparameters } from '../src/core/hyperparameters.ts';
 import type { IterationMetrics } from '../src/core/metrics.ts';
 import { compileRewardExpression, FunctionReward } from '../src/core/reward.ts';
-import { REWARD_PRESETS } from '../src/core/rewardPresets.ts';
 import { getTask } from '../src/core/tasks.ts';
 import { Trainer } from '../src/core/trainer.ts';
 import { parseArgs, runMain } from './args.ts';
@@ -20,8 +20,8 @@ runMain(async () => {
   const task = getTask(String(args.task ?? 'names'));
   const arch = String(args.arch ?? 'mlp');
   if (arch !== 'mlp' && arch !== 'transformer') throw new Error(`--arch must be mlp or transformer, got ${JSON.stringify(arch)}`);
-  const rewardSource = String(args.reward ?? 'length');
-  const reward = new FunctionReward([{ name: 'reward', weight: 1, fn: compileRewardExpression(REWARD_PRESETS[rewardSource]?.source ?? rewardSource) }]);
+  const rewardSource = String(args.reward ?? Object.keys(task.examples)[0]);
+  const reward = new FunctionReward([{ name: 'reward', weight: 1, fn: compileRewardExpression(task.examples[rewardSource]?.source ?? rewardSource) }]);
   const iterations = Number(args.iterations ?? 30);
   await initNodeBackend(String(args.backend ?? 'wasm') as BackendName);
 

@@ -1,6 +1,6 @@
 import { validateHyperparameters, type Hyperparameters } from './hyperparameters.ts';
 import type { Arch } from './policy.ts';
-import { getTask, TASKS } from './tasks.ts';
+import { defaultReward, getTask, TASKS } from './tasks.ts';
 
 /**
  * The whole experiment as one serialisable object: what a saved run or a
@@ -27,7 +27,7 @@ export function defaultExperiment(taskId = TASKS[0].id, arch: Arch = 'mlp'): Exp
     version: EXPERIMENT_VERSION,
     task: task.id,
     arch,
-    reward: task.defaultReward,
+    reward: defaultReward(task),
     hyperparameters: validateHyperparameters(task.hyperparameters),
     seed: 1,
   };

@@ -18,8 +18,11 @@ export interface Task {
   prompts: readonly string[];
   /** Checkpoint id (public/models/<id>.json) of the pretrained reference policy per architecture. */
   models: Readonly<Record<Arch, string>>;
-  /** The reward function a person starts from, as source declaring `function reward(sample, ctx)`. */
-  defaultReward: string;
+  /**
+   * Example rewards, as source declaring `function reward(sample, ctx)`, by a short
+   * key (the command line's `--reward KEY`). The first is the one a person starts from.
+   */
+  examples: Readonly<Record<string, { title: string; source: string }>>;
   /** Per-task changes to the defaults, e.g. a completion length that suits the task. */
   hyperparameters: Partial<Hyperparameters>;
   /**
@@ -38,13 +41,16 @@ export const TASKS: readonly Task[] = [
     alphabet: 'abcdefghijklmnopqrstuvwxyz',
     prompts: [''],
     models: { mlp: 'names-mlp', transformer: 'names-transformer' },
-    defaultReward: [
-      '// Longer names score higher.',
-      'function reward(sample, ctx) {',
-      '  return sample.text.length;',
-      '}',
-      '',
-    ].join('\n'),
+    examples: {
+      length: { title: 'Longer names', source: reward('// Longer names score higher.', 'return sample.text.length;') },
+      short: { title: 'Shorter names', source: reward('// Short names, but not empty ones.', 'return sample.text.length === 0 ? -5 : -sample.text.length;') },
+      vowels: {
+        title: 'Vowel-rich names',
+        source: reward('// The share of vowels in the name.', 'const n = sample.text.length;', 'return n === 0 ? 0 : ctx.helpers.vowels(sample.text) / n;'),
+      },
+      startsWithZ: { title: 'Names starting with z', source: reward("// 1 for names that start with z, else 0.", "return sample.text.startsWith('z') ? 1 : 0;") },
+      palindrome: { title: 'Palindromes', source: reward('// Names that read the same backwards, longer ones a bit better.', 'return ctx.helpers.palindrome(sample.text) * (1 + 0.1 * sample.text.length);') },
+    },
     hyperparameters: { maxLength: 20 },
     corpus: { file: 'names.txt', maxLength: 19 },
   },
@@ -55,20 +61,34 @@ export const TASKS: readonly Task[] = [
     alphabet: " !&',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
     prompts: [''],
     models: { mlp: 'shakespeare-mlp', transformer: 'shakespeare-transformer' },
-    defaultReward: [
-      '// Lines that speak of love score higher; every other word costs a little.',
-      'function reward(sample, ctx) {',
-      "  const words = sample.text.toLowerCase().split(/[^a-z']+/).filter(Boolean);",
-      "  const loving = words.filter((w) => /^(love|loves|loved|loving|lov'd|dear|sweet|heart)$/.test(w)).length;",
-      '  return loving - 0.05 * words.length;',
-      '}',
-      '',
-    ].join('\n'),
+    examples: {
+      love: {
+        title: 'Lines of love',
+        source: reward(
+          '// Lines that speak of love score higher; every word costs a little.',
+          "const words = sample.text.toLowerCase().split(/[^a-z']+/).filter(Boolean);",
+          "const loving = words.filter((w) => /^(love|loves|loved|loving|lov'd|dear|sweet|heart)$/.test(w)).length;",
+          'return loving - 0.05 * words.length;',
+        ),
+      },
+      questions: { title: 'Questions', source: reward('// Lines that ask something.', "return sample.text.trim().endsWith('?') ? 1 : 0;") },
+      short: { title: 'Short lines', source: reward('// Short lines, but not empty ones.', 'const n = sample.text.trim().length;', 'return n === 0 ? -5 : -n / 10;') },
+    },
     hyperparameters: { maxLength: 48 },
     // Speaker headings ("ROMEO:") are not lines of verse.
     corpus: { file: 'shakespeare.txt', maxLength: 48, drop: ':$' },
   },
 ];
+
+/** Reward source with the editor's contract: a comment, then the body of `reward`. */
+function reward(comment: string, ...body: string[]): string {
+  return [comment, 'function reward(sample, ctx) {', ...body.map((l) => `  ${l}`), '}', ''].join('\n');
+}
+
+/** The example a task starts from. */
+export function defaultReward(task: Task): string {
+  return Object.values(task.examples)[0].source;
+}
 
 export function getTask(id: string): Task {
   const t = TASKS.find((t) => t.id === id);

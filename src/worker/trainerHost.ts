@@ -28,7 +28,6 @@ export class TrainerHost implements TrainerApi {
   /** On a GPU backend, the state after the last good iteration: what survives a lost device. */
   #lastGood: TrainerState | null = null;
   #status: Status = 'loading';
-  #error: string | null = null;
   /** The run stopped because the reward failed: applying a working reward clears it. */
   #failedOnReward = false;
   /** Training was running when the reward failed: a fixed reward resumes it. */
@@ -235,8 +234,7 @@ export class TrainerHost implements TrainerApi {
 
   #setStatus(status: Status, error: string | null = null): void {
     this.#status = status;
-    this.#error = error;
-    this.#emit({ type: 'status', status, iteration: this.#trainer?.iteration ?? 0, error: this.#error });
+    this.#emit({ type: 'status', status, iteration: this.#trainer?.iteration ?? 0, error });
   }
 
   #progress(stage: string, fraction: number): void {

@@ -129,6 +129,20 @@ test('the editor marks syntax errors at their line and refuses code without a re
   await expect(page.getByTestId('status')).toHaveText('idle');
 });
 
+test('an example loads into the editor, and applies like typed code', async ({ page }) => {
+  await openPlayground(page);
+  await page.getByTestId('example-select').selectOption('startsWithZ');
+  await expect(page.getByTestId('reward-editor')).toContainText("startsWith('z')");
+  await page.getByTestId('bench-input').fill('zoe');
+  await expect(page.getByTestId('bench-result')).toHaveText('reward = 1');
+  await page.getByTestId('apply-reward').click();
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('iteration')).toHaveText('1');
+  const mean = Number(await page.getByTestId('mean-reward').textContent());
+  expect(mean).toBeGreaterThanOrEqual(0);
+  expect(mean).toBeLessThan(0.5); // few names start with z: not the length reward
+});
+
 test('the test bench scores a typed output under the editor code', async ({ page }) => {
   await openPlayground(page);
   await applyReward(page, 'function reward(sample) {\n  return sample.text.length * 2;\n}\n');

@@ -3,7 +3,7 @@ import { defaultExperiment, type Experiment } from '../../core/experiment.ts';
 import { checkField, type HyperparameterName, type Hyperparameters } from '../../core/hyperparameters.ts';
 import type { IterationMetrics } from '../../core/metrics.ts';
 import type { Arch } from '../../core/policy.ts';
-import { getTask } from '../../core/tasks.ts';
+import { defaultReward, getTask } from '../../core/tasks.ts';
 import type { ScoredSample } from '../../core/trainer.ts';
 import type { BackendReport, Result, Status, TrainerEvent } from '../../worker/protocol.ts';
 import { createTrainerClient, type TrainerClient } from '../trainerClient.ts';
@@ -35,7 +35,6 @@ export class Session {
   /** The last iteration's wall time in ms. */
   lastIterationMs = $derived(this.metrics.at(-1)?.totalMs ?? null);
   error = $derived(this.runError ?? this.requestError);
-  busy = $derived(this.status === 'loading');
 
   #client: TrainerClient | null = null;
   /** Reward code (applied and in the editor) of the tasks the person left. */
@@ -120,7 +119,7 @@ export class Session {
         // Leaving a task keeps its code for when the person comes back.
         this.#shelved.set(this.experiment.task, { reward: this.experiment.reward, draft: this.draft });
         const back = this.#shelved.get(taskId);
-        next.reward = back?.reward ?? getTask(taskId).defaultReward;
+        next.reward = back?.reward ?? defaultReward(getTask(taskId));
         this.draft = back?.draft ?? next.reward;
       }
       next.seed = this.experiment.seed;
