@@ -43,9 +43,11 @@ runMain(async () => {
         (args.quiet ? '' : `  ${samples.slice(0, 4).map((s) => s.text).join(' ')}`),
     );
   }
-  const first = mean(all.slice(0, 5).map((m) => m.rewardMean));
-  const last = mean(all.slice(-5).map((m) => m.rewardMean));
-  console.log(`mean reward, first 5 iterations ${first.toFixed(3)}, last 5 ${last.toFixed(3)} (${(((last - first) / Math.abs(first)) * 100).toFixed(1)}%)`);
+  if (all.length >= 10) {
+    const first = mean(all.slice(0, 5).map((m) => m.rewardMean));
+    const last = mean(all.slice(-5).map((m) => m.rewardMean));
+    console.log(`mean reward, first 5 iterations ${first.toFixed(3)}, last 5 ${last.toFixed(3)} (${(((last - first) / Math.abs(first)) * 100).toFixed(1)}%)`);
+  }
   if (args.json) {
     writeFileSync(String(args.json), JSON.stringify({ task: task.id, arch, reward: rewardSource, seed: trainer.seed, hyperparameters: trainer.hyperparameters, iterations: all }, null, 2));
     console.log(`wrote ${args.json}`);
