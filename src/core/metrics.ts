@@ -1,4 +1,4 @@
-/** What one PPO iteration reports (DESIGN.md step 5). */
+/** What one PPO iteration reports, for the charts, the command line and benchmarks. */
 export interface IterationMetrics {
   /** Completed iterations after this one, counting from 1. */
   iteration: number;

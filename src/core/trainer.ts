@@ -49,7 +49,8 @@ export interface IterationResult {
 
 /**
  * A PPO run: the policy being trained, its frozen reference, the optimizer and
- * every random stream. One `step()` is one iteration of DESIGN.md. A step that
+ * every random stream. One `step()` is one iteration: rollout, score, advantages,
+ * update, report, adapt beta. A step that
  * fails before the update (a bad reward, say) leaves everything as it was, so
  * the same step can be retried after the cause is fixed.
  */
@@ -183,7 +184,7 @@ export class Trainer {
     }
     const t2 = performance.now();
 
-    // Advantages (DESIGN.md step 3).
+    // Advantages: per-token KL penalty plus the score on the last token, then GAE.
     const { N, lengths } = rollout;
     const beta = this.#kl.value;
     const { rewards, kl } = perTokenRewards(scores.total, rollout.logprobs, rollout.refLogprobs, lengths, N, beta);
