@@ -50,9 +50,9 @@ export interface IterationResult {
 /**
  * A PPO run: the policy being trained, its frozen reference, the optimizer and
  * every random stream. One `step()` is one iteration: rollout, score, advantages,
- * update, report, adapt beta. A step that
- * fails before the update (a bad reward, say) leaves everything as it was, so
- * the same step can be retried after the cause is fixed.
+ * update, report, adapt beta. A step that fails before the update (a bad reward,
+ * say) leaves everything as it was, so the same step can be retried after the
+ * cause is fixed.
  */
 export class Trainer {
   readonly task: Task;
