@@ -10,7 +10,7 @@ import { createPolicy } from '../src/core/policies.ts';
 import { parameterCount, type PolicyConfig } from '../src/core/policy.ts';
 import { Rng } from '../src/core/rng.ts';
 import { getTask, taskTokenizer } from '../src/core/tasks.ts';
-import { sample } from '../src/core/sampler.ts';
+import { completion, sample } from '../src/core/sampler.ts';
 import { initNodeBackend } from './nodeBackend.ts';
 import { parseArgs, runMain } from './args.ts';
 
@@ -74,7 +74,7 @@ runMain(async () => {
   console.log(`validation loss ${validationLoss.toFixed(4)} nats/char vs bigram ${bigram.toFixed(4)} (${(bigram - validationLoss).toFixed(4)} better)`);
 
   const gen = await sample(policy, { prompts: Array(12).fill([]), maxNew: width, temperature: 1, topK: 0, rng: new Rng(seed + 1) });
-  const samples = Array.from({ length: gen.batch }, (_, b) => tokenizer.decode(Array.from(gen.tokens.subarray(b * gen.width + 1, (b + 1) * gen.width))));
+  const samples = Array.from({ length: gen.batch }, (_, b) => tokenizer.decode(completion(gen, b)));
   console.log(`samples:\n  ${samples.join('\n  ')}`);
 
   const id = `${task.id}-${arch}`;

@@ -123,8 +123,8 @@ export function evaluateActions(policy: Policy, tokens: tf.Tensor2D, start: numb
   return { logprob, entropy, value };
 }
 
-/** What the update needs of a rollout, per action [B * N] unless said. */
-export interface Batch {
+/** The sampled sequences and what the policy said of them at sampling time; per action [B * N] unless said. */
+export interface SampledBatch {
   tokens: Int32Array; // [B, T]
   width: number; // T
   start: number; // column of the first action
@@ -132,6 +132,10 @@ export interface Batch {
   lengths: Int32Array; // [B]
   logprobs: Float32Array;
   values: Float32Array;
+}
+
+/** What the update needs: the sampled batch with its advantages and returns. */
+export interface Batch extends SampledBatch {
   advantages: Float32Array;
   returns: Float32Array;
   mask: Float32Array;

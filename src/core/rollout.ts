@@ -1,25 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Hyperparameters } from './hyperparameters.ts';
 import type { Policy } from './policy.ts';
-import { evaluateActions } from './ppo.ts';
+import { evaluateActions, type SampledBatch } from './ppo.ts';
 import type { Sample } from './reward.ts';
 import type { Rng } from './rng.ts';
-import { sample } from './sampler.ts';
-import { EOS, type Tokenizer } from './tokenizer.ts';
+import { completion, sample } from './sampler.ts';
+import type { Tokenizer } from './tokenizer.ts';
 
 /** A sampled batch with everything PPO needs from it, as plain arrays (no tensors outlive the call). */
-export interface Rollout {
-  /** [B, T] with T = start + N: padding, start token, prompt, completion. */
-  tokens: Int32Array;
-  width: number;
-  /** Column of the first completion token. */
-  start: number;
-  /** Longest completion in the batch; per-action arrays are [B * N]. */
-  N: number;
-  lengths: Int32Array;
-  logprobs: Float32Array;
-  values: Float32Array;
+export interface Rollout extends SampledBatch {
   refLogprobs: Float32Array;
+  /** The policy's entropy at each action position, for the metrics. */
   entropy: Float32Array;
   samples: Sample[];
 }
@@ -55,8 +46,7 @@ export async function collectRollout(
 
   const samples: Sample[] = [];
   for (let b = 0; b < B; b++) {
-    const row = Array.from(tokens.subarray(b * width + start, b * width + start + gen.lengths[b]));
-    if (row[row.length - 1] === EOS) row.pop();
+    const row = completion(gen, b);
     samples.push({ text: tokenizer.decode(row), tokens: row, prompt: prompts[b], index: b });
   }
   return { tokens, width, start, N, lengths: gen.lengths, logprobs, values, refLogprobs, entropy, samples };

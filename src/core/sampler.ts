@@ -90,6 +90,14 @@ export async function sample(policy: Policy, opts: SampleOptions): Promise<Gener
   return { tokens, batch: B, width: T, promptWidth: P, lengths };
 }
 
+/** Row b's completion tokens, the stop token left off. */
+export function completion(gen: Generation, b: number, stopToken = EOS): number[] {
+  const from = b * gen.width + 1 + gen.promptWidth;
+  const row = Array.from(gen.tokens.subarray(from, from + gen.lengths[b]));
+  if (row[row.length - 1] === stopToken) row.pop();
+  return row;
+}
+
 /** Uncached step: run the whole prefix [B, pos] and keep the last position's logits. */
 function lastLogits(policy: Policy, tokens: Int32Array, B: number, T: number, pos: number): tf.Tensor2D {
   return tf.tidy(() => {

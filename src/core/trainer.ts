@@ -9,7 +9,7 @@ import type { RewardModel, Sample } from './reward.ts';
 import { rewardHelpers } from './rewardHelpers.ts';
 import { Rng } from './rng.ts';
 import { collectRollout } from './rollout.ts';
-import { sample } from './sampler.ts';
+import { completion, sample } from './sampler.ts';
 import { taskTokenizer, type Task } from './tasks.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
@@ -193,18 +193,7 @@ export class Trainer {
     const stats = await ppoUpdate(
       this.policy,
       this.#optimizer,
-      {
-        tokens: rollout.tokens,
-        width: rollout.width,
-        start: rollout.start,
-        N,
-        lengths,
-        logprobs: rollout.logprobs,
-        values: rollout.values,
-        advantages: h.whitenAdvantages ? whiten(advantages, mask) : advantages,
-        returns,
-        mask,
-      },
+      { ...rollout, advantages: h.whitenAdvantages ? whiten(advantages, mask) : advantages, returns, mask },
       h,
       this.#rng,
     );
@@ -255,7 +244,7 @@ export class Trainer {
       topK: this.#h.topK,
       rng,
     });
-    return prompts.map((_, b) => this.tokenizer.decode(Array.from(gen.tokens.subarray(b * gen.width + 1 + gen.promptWidth, (b + 1) * gen.width))));
+    return prompts.map((_, b) => this.tokenizer.decode(completion(gen, b)));
   }
 
   dispose(): void {

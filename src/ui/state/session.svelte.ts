@@ -52,7 +52,7 @@ export class Session {
     try {
       this.backend = await this.#client.api.init(this.#client.listener((e) => this.#onEvent(e)), requested as BackendName | null);
     } catch (e) {
-      this.#fail(`backend ${requested ?? ''} failed to start: ${(e as Error).message}`.replace('  ', ' '));
+      this.#fail(`${requested ? `backend ${requested}` : 'the trainer'} failed to start: ${(e as Error).message}`);
       return;
     }
     await this.#load();
