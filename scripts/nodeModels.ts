@@ -10,7 +10,7 @@ export function loadPolicyFromDisk(id: string, dir = 'public/models'): Policy {
   try {
     manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
   } catch (e) {
-    throw new Error(`cannot read checkpoint ${manifestPath}: ${(e as Error).message} (run npm run pretrain first?)`);
+    throw new Error(`cannot read checkpoint ${manifestPath}: ${(e as Error).message} (run npm run train-reference first?)`);
   }
   validateManifest(manifest);
   return loadPolicy(manifest, new Uint8Array(readFileSync(path.join(dir, manifest.weightsFile))));

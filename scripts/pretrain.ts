@@ -1,6 +1,6 @@
 // Pretrains a task's reference policy on the data the repo carries and writes
 // public/models/<task>-<arch>.{json,bin}.
-//   npm run pretrain -- --task names --arch mlp|transformer [--steps N] [--seed S]
+//   npm run train-reference -- --task names --arch mlp|transformer [--steps N] [--seed S]
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
