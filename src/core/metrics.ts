@@ -21,6 +21,8 @@ export interface IterationMetrics {
   explainedVariance: number;
   /** Beta in force for this iteration's rewards. */
   klCoef: number;
+  /** The adaptive controller's KL target (nats per completion); null when beta is fixed. */
+  klTarget: number | null;
   /** Mean completion length in tokens, the stop token included. */
   sampleLength: number;
   rolloutMs: number;

@@ -123,6 +123,11 @@ export function compileRewardSource(source: string): RewardFunction {
   return fn as RewardFunction;
 }
 
+/** The editor's code as the one reward training scores through. */
+export function sourceReward(source: string): RewardModel {
+  return new FunctionReward([{ name: 'reward', weight: 1, fn: compileRewardSource(source) }]);
+}
+
 /**
  * The command line's reward: a source declaring `reward`, a function expression
  * (`s => s.text.length`), or an expression over `sample`, `text` and `ctx`

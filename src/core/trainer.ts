@@ -222,6 +222,7 @@ export class Trainer {
       approxKl: stats.approxKl,
       explainedVariance: explainedVariance(rollout.values, returns, mask),
       klCoef: beta,
+      klTarget: h.adaptiveKl ? h.klTarget : null,
       sampleLength: tokens / lengths.length,
       rolloutMs: t1 - t0,
       rewardMs: t2 - t1,

@@ -34,9 +34,8 @@ export interface TrainerApi {
   load(experiment: Experiment): Promise<Result<null>>;
   /** Compiles and swaps the reward; on failure the old reward stays. Returns the iteration it takes effect after. */
   applyReward(source: string): Promise<Result<number>>;
-  /** Scores one text under `source` without touching the run. */
-  testReward(source: string, text: string): Promise<Result<number>>;
-  setHyperparameters(h: Partial<Hyperparameters>): Promise<Result<null>>;
+  /** Changes settings mid-run. Returns the iteration they take effect after. */
+  setHyperparameters(h: Partial<Hyperparameters>): Promise<Result<number>>;
   /** Starts the training loop; returns at once. */
   train(): Promise<void>;
   /** Stops the loop after the running iteration; resolves once stopped. */
@@ -47,4 +46,15 @@ export interface TrainerApi {
   reset(seed?: number): Promise<void>;
   /** Completions of the frozen reference policy, for comparison. */
   referenceSamples(count: number): Promise<string[]>;
+}
+
+/**
+ * The reward bench: a second worker that scores texts under draft code (the test
+ * bench, the check before Apply, the reference samples' scores). It never waits
+ * for a training iteration, and code that hangs there is stopped by ending that
+ * worker, never the trainer.
+ */
+export interface RewardBenchApi {
+  /** Scores `texts` of task `task` under `source`, as the reward would see them at `iteration`. */
+  score(source: string, task: string, texts: string[], iteration: number): Promise<Result<number[]>>;
 }

@@ -2,8 +2,7 @@ import { useBackend, type BackendName } from '../core/backend.ts';
 import { validateExperiment, type Experiment } from '../core/experiment.ts';
 import type { Hyperparameters } from '../core/hyperparameters.ts';
 import type { IterationMetrics } from '../core/metrics.ts';
-import { compileRewardSource, FunctionReward, RewardError, type RewardModel } from '../core/reward.ts';
-import { rewardHelpers } from '../core/rewardHelpers.ts';
+import { RewardError, sourceReward, type RewardModel } from '../core/reward.ts';
 import { getTask } from '../core/tasks.ts';
 import { Trainer, type ScoredSample, type TrainerState } from '../core/trainer.ts';
 import { chooseBackend } from './backendChoice.ts';
@@ -28,10 +27,8 @@ export class TrainerHost implements TrainerApi {
   /** On a GPU backend, the state after the last good iteration: what survives a lost device. */
   #lastGood: TrainerState | null = null;
   #status: Status = 'loading';
-  /** The run stopped because the reward failed: applying a working reward clears it. */
+  /** The run stopped because the reward failed: applying a working reward clears it (and Train retries). */
   #failedOnReward = false;
-  /** Training was running when the reward failed: a fixed reward resumes it. */
-  #resumeOnFix = false;
   #running = false;
   #loopDone: Promise<void> = Promise.resolve();
   #pending: IterationMetrics[] = [];
@@ -84,30 +81,19 @@ export class TrainerHost implements TrainerApi {
     trainer.setReward(reward);
     this.#reward = reward;
     this.#experiment = { ...this.#experiment!, reward: source };
+    // A fixed reward clears the error but does not restart anything: the person presses Train.
     if (this.#status === 'error' && this.#failedOnReward) {
+      this.#failedOnReward = false;
       this.#setStatus(trainer.iteration === 0 ? 'idle' : 'paused');
-      if (this.#resumeOnFix) void this.train();
     }
     return { ok: true, value: trainer.iteration };
   }
 
-  async testReward(source: string, text: string): Promise<Result<number>> {
-    try {
-      const fn = this.#compile(source);
-      const tokenizer = this.#need().tokenizer;
-      const sample = { text, tokens: tokenizer.encode(text), prompt: '', index: 0 };
-      const scores = await fn.score([sample], { iteration: this.#need().iteration, task: this.#need().task.id, helpers: rewardHelpers });
-      return { ok: true, value: scores.total[0] };
-    } catch (err) {
-      return { ok: false, message: message(err) };
-    }
-  }
-
-  async setHyperparameters(h: Partial<Hyperparameters>): Promise<Result<null>> {
+  async setHyperparameters(h: Partial<Hyperparameters>): Promise<Result<number>> {
     try {
       this.#need().setHyperparameters(h);
       this.#experiment = { ...this.#experiment!, hyperparameters: this.#need().hyperparameters };
-      return { ok: true, value: null };
+      return { ok: true, value: this.#need().iteration };
     } catch (err) {
       return { ok: false, message: message(err) };
     }
@@ -116,7 +102,6 @@ export class TrainerHost implements TrainerApi {
   async train(): Promise<void> {
     if (this.#running || !this.#trainer || this.#status === 'loading' || this.#status === 'error') return;
     this.#running = true;
-    this.#resumeOnFix = false;
     this.#setStatus('training');
     this.#loopDone = this.#loop();
   }
@@ -140,7 +125,7 @@ export class TrainerHost implements TrainerApi {
     this.#lastGood = null;
     this.#pending = [];
     this.#samples = [];
-    this.#resumeOnFix = false;
+    this.#failedOnReward = false;
     this.#setStatus('idle');
   }
 
@@ -169,13 +154,16 @@ export class TrainerHost implements TrainerApi {
       if (performance.now() - this.#lastFlush >= SNAPSHOT_INTERVAL_MS) this.#flush();
       return true;
     } catch (err) {
-      const wasTraining = this.#running;
       this.#running = false;
       if (!(err instanceof RewardError) && GPU_BACKENDS.includes(this.#backend)) return this.#recover(err);
       this.#failedOnReward = err instanceof RewardError;
-      this.#resumeOnFix = wasTraining && this.#failedOnReward;
-      const where = err instanceof RewardError ? `Iteration ${this.#need().iteration + 1} stopped: ` : `Training failed at iteration ${this.#need().iteration + 1}: `;
-      this.#setStatus('error', where + message(err));
+      const n = this.#need().iteration + 1;
+      this.#setStatus(
+        'error',
+        err instanceof RewardError
+          ? `Iteration ${n} stopped: ${message(err)}\nFix the code and press Apply, then Train or Step: iteration ${n} runs again from where the run stopped, with nothing lost.`
+          : `Training failed at iteration ${n}: ${message(err)}`,
+      );
       return false;
     }
   }
@@ -224,7 +212,7 @@ export class TrainerHost implements TrainerApi {
   }
 
   #compile(source: string): RewardModel {
-    return new FunctionReward([{ name: 'reward', weight: 1, fn: compileRewardSource(source) }]);
+    return sourceReward(source);
   }
 
   #need(): Trainer {

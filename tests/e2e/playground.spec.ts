@@ -47,11 +47,15 @@ test('a typed reward trains: the mean reward rises over the first iterations', a
   await page.getByTestId('train').click();
   await expect(page.getByTestId('status')).toHaveText('paused');
 
-  // Hovering a chart shows that iteration's values in its legend.
+  // The legend shows the latest values; hovering a chart shows that iteration's values instead.
   const chart = page.getByTestId('chart-reward');
   const meanValue = chart.locator('.u-legend .u-series', { hasText: 'mean reward' }).locator('.u-value');
-  await expect(meanValue).toHaveText('--');
-  await chart.locator('.u-over').hover();
+  const iterValue = chart.locator('.u-legend .u-series', { hasText: 'iteration' }).locator('.u-value');
+  await expect(meanValue).toHaveText(/^-?\d+(\.\d+)?$/);
+  await expect(iterValue).toHaveText(await page.getByTestId('iteration').textContent() as string);
+  const box = (await chart.locator('.u-over').boundingBox())!;
+  await page.mouse.move(box.x + 2, box.y + box.height / 2);
+  await expect(iterValue).toHaveText('1');
   await expect(meanValue).toHaveText(/^-?\d+(\.\d+)?$/);
 });
 
@@ -71,18 +75,24 @@ test('Pause stops the counter and Step adds exactly one iteration', async ({ pag
   await expect(page.getByTestId('status')).toHaveText('paused');
 });
 
-test('a reward that throws pauses with its message, and the fixed reward continues the run', async ({ page }) => {
+test('a reward that throws pauses with its message and what to do; the fixed reward continues the run on Train', async ({ page }) => {
   await openPlayground(page);
   await applyReward(page, "function reward(sample, ctx) {\n  if (ctx.iteration >= 4) throw new Error('broken on purpose');\n  return sample.text.length;\n}\n");
   await page.getByTestId('train').click();
   await expect(page.getByTestId('status')).toHaveText('error');
   await expect(page.getByTestId('error')).toContainText('broken on purpose');
   await expect(page.getByTestId('error')).toContainText('sample 0');
+  await expect(page.getByTestId('error')).toContainText('Fix the code and press Apply, then Train');
   await expect(page.getByTestId('iteration')).toHaveText('3');
   await page.waitForTimeout(500);
   await expect(page.getByTestId('iteration')).toHaveText('3'); // nothing ran on
   await applyReward(page, LENGTH);
   await expect(page.getByTestId('error')).toHaveCount(0);
+  // Apply does not restart the run by itself: the person presses Train.
+  await expect(page.getByTestId('status')).toHaveText('paused');
+  await page.waitForTimeout(500);
+  await expect(page.getByTestId('iteration')).toHaveText('3');
+  await page.getByTestId('train').click();
   await waitForIteration(page, 6);
   await expect(page.getByTestId('status')).toHaveText('training');
   // The charts mark where the reward changed: after iteration 3.
@@ -91,15 +101,31 @@ test('a reward that throws pauses with its message, and the fixed reward continu
   await expect(page.getByTestId('status')).toHaveText('paused');
 });
 
-test('a reward returning NaN or a string names the sample and the value', async ({ page }) => {
+test('Apply refuses a reward that fails on the bench text or the reference samples, and says why', async ({ page }) => {
   await openPlayground(page);
-  await applyReward(page, 'function reward(sample) {\n  return sample.index === 2 ? NaN : 1;\n}\n');
-  await page.getByTestId('step').click();
-  await expect(page.getByTestId('error')).toContainText('returned NaN for sample 2');
-  await expect(page.getByTestId('iteration')).toHaveText('0');
   await applyReward(page, "function reward(sample) {\n  return 'long';\n}\n");
+  await expect(page.getByTestId('error')).toContainText('Not applied: reward "reward" returned the string "long" for sample 0 ("annabelle")');
+  await expect(page.getByTestId('error')).toContainText("checked on the test bench's text and 8 reference samples");
+  await expect(page.getByTestId('bench-result')).toContainText('returned the string "long"');
+  await expect(page.getByTestId('apply-reward')).toHaveText('Apply changes'); // still a draft
+  await expect(page.getByTestId('draft-status')).toBeVisible();
+  // Step would train on it: it refuses too, and nothing runs.
   await page.getByTestId('step').click();
-  await expect(page.getByTestId('error')).toContainText('returned the string "long" for sample 0');
+  await expect(page.getByTestId('error')).toContainText("Step did not start: the editor's code was not applied");
+  await expect(page.getByTestId('iteration')).toHaveText('0');
+  await applyReward(page, 'function reward(sample) {\n  return sample.index === 2 ? NaN : 1;\n}\n');
+  await expect(page.getByTestId('error')).toContainText('Not applied: reward "reward" returned NaN for sample 2');
+});
+
+test('a reward that fails only in training names the sample and the value', async ({ page }) => {
+  await openPlayground(page);
+  await applyReward(page, 'function reward(sample, ctx) {\n  return ctx.iteration >= 2 && sample.index === 5 ? NaN : 1;\n}\n');
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('iteration')).toHaveText('1');
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('error')).toContainText('returned NaN for sample 5');
+  await expect(page.getByTestId('iteration')).toHaveText('1');
 });
 
 test('Reset returns to iteration 0', async ({ page }) => {
@@ -109,6 +135,8 @@ test('Reset returns to iteration 0', async ({ page }) => {
   await page.getByTestId('step').click();
   await expect(page.getByTestId('iteration')).toHaveText('2');
   await page.getByTestId('reset').click();
+  await expect(page.getByTestId('confirm')).toContainText('Discard the run of 2 iterations?');
+  await page.getByTestId('confirm-ok').click();
   await expect(page.getByTestId('iteration')).toHaveText('0');
   await expect(page.getByTestId('status')).toHaveText('idle');
   await expect(page.getByTestId('mean-reward')).toHaveText('');

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { lintReward } from '../../src/ui/editor/rewardLint.ts';
 import { smooth } from '../../src/ui/metrics/smoothing.ts';
+import { mergeMarkers } from '../../src/ui/metrics/markers.ts';
+import { rankSamples } from '../../src/ui/samples/ranking.ts';
+import { rewardLabel } from '../../src/ui/state/rewardLabel.ts';
+import { getTask } from '../../src/core/tasks.ts';
 
 describe('lintReward', () => {
   it('accepts code declaring reward', () => {
@@ -25,5 +29,60 @@ describe('smooth', () => {
     const s = smooth([2, 4], 0.5);
     expect(s[0]).toBeCloseTo(2, 10); // bias correction: the first value is itself
     expect(s[1]).toBeCloseTo((0.5 * 0.5 * 2 + 0.5 * 4) / (1 - 0.25), 10);
+  });
+});
+
+describe('smooth across reward changes', () => {
+  it('starts afresh after each listed iteration', () => {
+    const x = [1, 2, 3, 4, 5];
+    const s = smooth([0, 0, 0, 10, 10], 0.9, x, [3]);
+    expect(s.slice(0, 3)).toEqual([0, 0, 0]);
+    expect(s[3]).toBeCloseTo(10, 10); // not a slow climb from the old reward's scores
+    expect(s[4]).toBeCloseTo(10, 10);
+    const across = smooth([0, 0, 0, 10, 10], 0.9);
+    expect(across[3]).toBeLessThan(5);
+  });
+});
+
+describe('rankSamples', () => {
+  const samples = [3, 1, 3, 2].map((reward, index) => ({ text: `s${index}`, tokens: [], prompt: '', index, reward }));
+  it('gives equal rewards one rank and marks them as tied', () => {
+    const r = rankSamples(samples, 'reward-desc');
+    expect(r.map((s) => [s.index, s.rank, s.tied])).toEqual([
+      [0, 1, true],
+      [2, 1, true],
+      [3, 3, false],
+      [1, 4, false],
+    ]);
+    expect(r.filter((s) => s.best).map((s) => s.index)).toEqual([0, 2]);
+    expect(r.filter((s) => s.worst).map((s) => s.index)).toEqual([1]);
+  });
+  it('keeps batch order on request, and marks no best or worst when all scores are equal', () => {
+    expect(rankSamples(samples, 'batch').map((s) => s.index)).toEqual([0, 1, 2, 3]);
+    expect(rankSamples(samples, 'reward-asc').map((s) => s.index)).toEqual([1, 3, 0, 2]);
+    const flat = rankSamples(samples.map((s) => ({ ...s, reward: 1 })), 'reward-desc');
+    expect(flat.some((s) => s.best || s.worst)).toBe(false);
+    expect(flat.every((s) => s.rank === 1 && s.tied)).toBe(true);
+  });
+});
+
+describe('chart markers', () => {
+  it('merges changes made between the same two iterations into one labelled marker', () => {
+    expect(
+      mergeMarkers([
+        { iteration: 5, kind: 'reward', label: 'reward: Questions' },
+        { iteration: 2, kind: 'setting', label: 'klCoef = 0.5' },
+        { iteration: 5, kind: 'setting', label: 'learningRate = 0.0005' },
+      ]),
+    ).toEqual([
+      { iteration: 2, label: 'klCoef = 0.5' },
+      { iteration: 5, label: 'reward: Questions; learningRate = 0.0005' },
+    ]);
+  });
+  it('names a reward by its example title, else by its first comment', () => {
+    const task = getTask('shakespeare');
+    expect(rewardLabel(task, task.examples.questions.source)).toBe('Questions');
+    expect(rewardLabel(task, '// Lines with rhyme.\nfunction reward(s) { return 1; }')).toBe('Lines with rhyme');
+    expect(rewardLabel(task, 'function reward(s) { return 1; }')).toBe('edited code');
   });
 });

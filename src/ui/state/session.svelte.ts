@@ -3,21 +3,36 @@ import { defaultExperiment, type Experiment } from '../../core/experiment.ts';
 import { checkField, type HyperparameterName, type Hyperparameters } from '../../core/hyperparameters.ts';
 import type { IterationMetrics } from '../../core/metrics.ts';
 import type { Arch } from '../../core/policy.ts';
-import { defaultReward, getTask } from '../../core/tasks.ts';
+import { defaultReward, getTask, taskTokenizer } from '../../core/tasks.ts';
 import type { ScoredSample } from '../../core/trainer.ts';
 import type { BackendReport, Result, Status, TrainerEvent } from '../../worker/protocol.ts';
+import type { ChartMarker } from '../metrics/markers.ts';
+import { RewardBenchClient } from '../rewardBenchClient.ts';
 import { createTrainerClient, type TrainerClient } from '../trainerClient.ts';
+import { rewardLabel } from './rewardLabel.ts';
+
+/** A completion of the frozen reference policy, scored under the applied reward (null when that failed). */
+export interface ReferenceSample {
+  text: string;
+  reward: number | null;
+}
+
+/** How many reference completions are shown, and how many of them check a draft before Apply. */
+const REFERENCE_COUNT = 16;
+const CHECKED_REFERENCES = 8;
 
 /**
  * The page's view of one training session: what the worker reported, and the
  * experiment being edited. Components read these fields and call the methods;
- * only this class talks to the worker client.
+ * only this class talks to the workers.
  */
 export class Session {
   status = $state<Status>('loading');
+  /** Pause was pressed and the running iteration has not ended yet. */
+  pausing = $state(false);
   /** Why the run stopped (reward failure, lost device), from the worker. */
   runError = $state<string | null>(null);
-  /** A request the worker refused (reward that does not compile, bad setting). */
+  /** A request that was refused (reward that does not compile or fails its check, bad setting). */
   requestError = $state<string | null>(null);
   /** Something that did not stop the run but the person should know (a GPU fallback). */
   notice = $state<string | null>(null);
@@ -26,19 +41,24 @@ export class Session {
   iteration = $state(0);
   metrics = $state.raw<IterationMetrics[]>([]);
   samples = $state.raw<ScoredSample[]>([]);
-  /** Iterations after which a new reward took effect (marked on the charts). */
-  rewardChanges = $state.raw<number[]>([]);
-  referenceSamples = $state.raw<string[]>([]);
+  /** What changed mid-run (a reward, a setting) and after which iteration: marked on the charts. */
+  changes = $state.raw<ChartMarker[]>([]);
+  referenceSamples = $state.raw<ReferenceSample[]>([]);
   experiment = $state<Experiment>(defaultExperiment());
   /** The editor's text, applied or not. */
   draft = $state(defaultExperiment().reward);
+  /** The test bench's text: scored as the person types, and part of the check before Apply. */
+  benchText = $state('annabelle');
+  /** The editor shows code that is not the reward in force. */
+  dirty = $derived(this.draft !== this.experiment.reward);
   /** The last iteration's wall time in ms. */
   lastIterationMs = $derived(this.metrics.at(-1)?.totalMs ?? null);
   error = $derived(this.runError ?? this.requestError);
 
   #client: TrainerClient | null = null;
-  /** Reward code (applied and in the editor) of the tasks the person left. */
-  #shelved = new Map<string, { reward: string; draft: string }>();
+  #bench = new RewardBenchClient();
+  /** What the person had on the tasks they left: reward code (applied and in the editor) and settings. */
+  #shelved = new Map<string, { reward: string; draft: string; hyperparameters: Hyperparameters }>();
   #loaded = false;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -58,16 +78,30 @@ export class Session {
     await this.#load();
   }
 
+  /** Trains on the code shown: a pending draft is applied first, and a draft that is refused trains nothing. */
   train(): Promise<void> {
-    return this.#inOrder(() => this.#call('Train', (api) => api.train()));
+    return this.#inOrder(async () => {
+      if (this.dirty && !(await this.#apply(this.draft, 'Train'))) return;
+      await this.#call('Train', (api) => api.train());
+    });
   }
 
   pause(): Promise<void> {
-    return this.#inOrder(() => this.#call('Pause', (api) => api.pause()));
+    this.pausing = true;
+    return this.#inOrder(async () => {
+      try {
+        await this.#call('Pause', (api) => api.pause());
+      } finally {
+        this.pausing = false;
+      }
+    });
   }
 
   step(): Promise<void> {
-    return this.#inOrder(() => this.#call('Step', (api) => api.step()));
+    return this.#inOrder(async () => {
+      if (this.dirty && !(await this.#apply(this.draft, 'Step'))) return;
+      await this.#call('Step', (api) => api.step());
+    });
   }
 
   /** Back to iteration 0; after a failed load, loads again. */
@@ -75,25 +109,18 @@ export class Session {
     return this.#inOrder(() => this.#reset());
   }
 
-  /** Applies the editor's code. The run keeps its policy; the charts mark the change. */
+  /**
+   * Applies the editor's code once it passes a check on the test bench's text and
+   * a few reference samples. The run keeps its policy; the charts mark the change.
+   */
   applyReward(source = this.draft): Promise<boolean> {
-    return this.#inOrder(async () => {
-      const r = await this.#call<Result<number>>('Apply', (api) => api.applyReward(source));
-      if (!r) return false;
-      if (!r.ok) {
-        this.requestError = r.message;
-        return false;
-      }
-      this.requestError = null;
-      if (source !== this.experiment.reward && r.value > 0) this.rewardChanges = [...this.rewardChanges, r.value];
-      this.experiment.reward = source;
-      return true;
-    });
+    return this.#inOrder(() => this.#apply(source, 'Apply'));
   }
 
-  /** Scores `text` under the editor's code; touches nothing, so it need not wait its turn. */
+  /** Scores `text` under the editor's code in the reward bench: answers while an iteration runs. */
   async testReward(text: string): Promise<Result<number>> {
-    return (await this.#call<Result<number>>('Test', (api) => api.testReward(this.draft, text))) ?? { ok: false, message: 'the trainer is not running' };
+    const r = await this.#bench.score(this.draft, this.experiment.task, [text], this.iteration + 1);
+    return r.ok ? { ok: true, value: r.value[0] } : r;
   }
 
   /** Validates one field here (instant feedback), then sends it to the running trainer. */
@@ -101,8 +128,10 @@ export class Session {
     const problem = checkField(name, value);
     if (problem) return Promise.resolve(problem);
     return this.#inOrder(async () => {
-      const r = await this.#call<Result<null>>('Setting', (api) => api.setHyperparameters({ [name]: value }));
-      if (r && !r.ok) return r.message;
+      const r = await this.#call<Result<number>>('Setting', (api) => api.setHyperparameters({ [name]: value }));
+      if (!r) return this.requestError;
+      if (!r.ok) return r.message;
+      if (this.experiment.hyperparameters[name] !== value) this.#mark(r.value, 'setting', `${name} = ${value}`);
       this.experiment.hyperparameters[name] = value;
       return null;
     });
@@ -116,10 +145,11 @@ export class Session {
         next.reward = this.experiment.reward;
         next.hyperparameters = { ...this.experiment.hyperparameters };
       } else {
-        // Leaving a task keeps its code for when the person comes back.
-        this.#shelved.set(this.experiment.task, { reward: this.experiment.reward, draft: this.draft });
+        // Leaving a task keeps its code and settings for when the person comes back.
+        this.#shelved.set(this.experiment.task, { reward: this.experiment.reward, draft: this.draft, hyperparameters: { ...this.experiment.hyperparameters } });
         const back = this.#shelved.get(taskId);
         next.reward = back?.reward ?? defaultReward(getTask(taskId));
+        if (back) next.hyperparameters = { ...back.hyperparameters };
         this.draft = back?.draft ?? next.reward;
       }
       next.seed = this.experiment.seed;
@@ -135,8 +165,22 @@ export class Session {
     });
   }
 
-  async loadReferenceSamples(): Promise<void> {
-    this.referenceSamples = (await this.#call('Reference samples', (api) => api.referenceSamples(16))) ?? [];
+  dismissNotice(): void {
+    this.notice = null;
+  }
+
+  /** Puts an example's code in the editor; it trains once applied (or on Train). */
+  loadExample(key: string): void {
+    const example = getTask(this.experiment.task).examples[key];
+    if (example) this.draft = example.source;
+  }
+
+  setDraft(source: string): void {
+    this.draft = source;
+  }
+
+  setBenchText(text: string): void {
+    this.benchText = text;
   }
 
   /**
@@ -153,6 +197,45 @@ export class Session {
     return result;
   }
 
+  async #apply(source: string, what: string): Promise<boolean> {
+    const problem = await this.#check(source);
+    if (problem) {
+      this.requestError = `${what === 'Apply' ? 'Not applied' : `${what} did not start: the editor's code was not applied`}: ${problem}`;
+      return false;
+    }
+    const r = await this.#call<Result<number>>(what, (api) => api.applyReward(source));
+    if (!r) return false;
+    if (!r.ok) {
+      this.requestError = `${what === 'Apply' ? 'Not applied' : `${what} did not start: the editor's code was not applied`}: ${r.message}`;
+      return false;
+    }
+    this.requestError = null;
+    if (source !== this.experiment.reward) this.#mark(r.value, 'reward', `reward: ${rewardLabel(getTask(this.experiment.task), source)}`);
+    this.experiment.reward = source;
+    void this.#scoreReferences();
+    return true;
+  }
+
+  /** Runs draft code on the bench's text and a few reference samples; the problem, or null when it scores them all. */
+  async #check(source: string): Promise<string | null> {
+    const texts = this.referenceSamples.slice(0, CHECKED_REFERENCES).map((s) => s.text);
+    const bench = this.#encodable(this.benchText);
+    if (bench) texts.unshift(this.benchText);
+    const r = await this.#bench.score(source, this.experiment.task, texts, this.iteration + 1);
+    if (r.ok) return null;
+    const on = [bench ? "the test bench's text" : '', texts.length > (bench ? 1 : 0) ? `${texts.length - (bench ? 1 : 0)} reference samples` : ''].filter(Boolean).join(' and ');
+    return on ? `${r.message} (checked on ${on})` : r.message;
+  }
+
+  #encodable(text: string): boolean {
+    try {
+      taskTokenizer(getTask(this.experiment.task)).encode(text);
+      return true;
+    } catch {
+      return false; // the bench says why; the check before Apply leaves this text out
+    }
+  }
+
   async #reset(): Promise<void> {
     if (!this.#loaded) return this.#load();
     await this.#call('Reset', (api) => api.reset(this.experiment.seed));
@@ -165,7 +248,22 @@ export class Session {
     this.referenceSamples = [];
     const r = await this.#client.api.load($state.snapshot(this.experiment));
     this.#loaded = r.ok;
-    if (!r.ok) this.runError = r.message;
+    if (!r.ok) {
+      this.runError = r.message;
+      return;
+    }
+    const texts = (await this.#call('Reference samples', (api) => api.referenceSamples(REFERENCE_COUNT))) ?? [];
+    this.referenceSamples = texts.map((text) => ({ text, reward: null }));
+    await this.#scoreReferences();
+  }
+
+  /** Scores the reference samples under the applied reward, so before and after compare. */
+  async #scoreReferences(): Promise<void> {
+    const refs = this.referenceSamples;
+    if (refs.length === 0) return;
+    const r = await this.#bench.score(this.experiment.reward, this.experiment.task, refs.map((s) => s.text), this.iteration + 1);
+    if (this.referenceSamples !== refs) return; // a newer load replaced them
+    this.referenceSamples = refs.map((s, i) => ({ text: s.text, reward: r.ok ? r.value[i] : null }));
   }
 
   /** Calls the worker; a failure becomes a message on the page, never an unhandled rejection. */
@@ -179,10 +277,15 @@ export class Session {
     }
   }
 
+  /** A change mid-run; before the first iteration nothing is drawn yet, so nothing to mark. */
+  #mark(iteration: number, kind: ChartMarker['kind'], label: string): void {
+    if (iteration > 0) this.changes = [...this.changes, { iteration, kind, label }];
+  }
+
   #clearRun(): void {
     this.metrics = [];
     this.samples = [];
-    this.rewardChanges = [];
+    this.changes = [];
     this.iteration = 0;
     this.requestError = null;
   }

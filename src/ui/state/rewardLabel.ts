@@ -1,0 +1,16 @@
+import type { Task } from '../../core/tasks.ts';
+
+/** Longest label drawn beside a chart marker. */
+const MAX_LABEL = 40;
+
+/**
+ * A short name for reward code, for the chart marker where it took effect: the
+ * example's title when the code is an example, else its first comment line.
+ */
+export function rewardLabel(task: Task, source: string): string {
+  const example = Object.values(task.examples).find((e) => e.source === source);
+  if (example) return example.title;
+  const comment = /^\s*\/\/\s*(.+)$/m.exec(source)?.[1].trim().replace(/\.$/, '');
+  if (!comment) return 'edited code';
+  return comment.length > MAX_LABEL ? comment.slice(0, MAX_LABEL - 1) + '…' : comment;
+}
