@@ -117,6 +117,19 @@ test('Apply refuses a reward that fails on the bench text or the reference sampl
   await expect(page.getByTestId('error')).toContainText('Not applied: reward "reward" returned NaN for sample 2');
 });
 
+test('Apply refuses code that never finishes, and the trainer is untouched', async ({ page }) => {
+  await openPlayground(page);
+  await applyReward(page, 'function reward(sample) {\n  while (true) {}\n}\n');
+  await expect(page.getByTestId('error')).toContainText('Not applied: the reward did not finish within 2 s', { timeout: 10_000 });
+  await expect(page.getByTestId('error')).toContainText('it may loop forever');
+  await expect(page.getByTestId('bench-result')).toContainText('it may loop forever');
+  await applyReward(page, LENGTH);
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('iteration')).toHaveText('1');
+  await expect(page.getByTestId('bench-result')).toHaveText('reward = 9');
+});
+
 test('a reward that fails only in training names the sample and the value', async ({ page }) => {
   await openPlayground(page);
   await applyReward(page, 'function reward(sample, ctx) {\n  return ctx.iteration >= 2 && sample.index === 5 ? NaN : 1;\n}\n');
