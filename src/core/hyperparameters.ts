@@ -37,6 +37,9 @@ export const HYPERPARAMETERS = {
   temperature: { kind: 'float', doc: 'Sampling temperature of the policy (also used for its log-probabilities).', default: 1, min: 0.05, max: 5 },
   topK: { kind: 'int', doc: 'Sample only from the k likeliest tokens; 0 samples from all.', default: 0, min: 0, max: 1000 },
   maxLength: { kind: 'int', doc: 'Most tokens a completion may have, its stop token included.', default: 20, min: 1, max: 256 },
+  rewardTimeLimitMs: { kind: 'int', doc: 'Reward sandbox: most milliseconds the reward code may run on one batch (all components together).', default: 1000, min: 10, max: 60000 },
+  rewardMemoryMiB: { kind: 'int', doc: 'Reward sandbox: most memory the reward code may allocate, in MiB.', default: 32, min: 1, max: 1024 },
+  rewardStackKiB: { kind: 'int', doc: 'Reward sandbox: most stack the reward code may use, in KiB (about 1000 nested calls at the default).', default: 256, min: 32, max: 4096 },
 } as const satisfies Record<string, FieldSpec>;
 
 export type HyperparameterName = keyof typeof HYPERPARAMETERS;
@@ -45,6 +48,11 @@ export type Hyperparameters = {
 };
 
 export const HYPERPARAMETER_NAMES = Object.keys(HYPERPARAMETERS) as HyperparameterName[];
+
+/** The sandbox limits the hyperparameters set. */
+export function sandboxLimits(h: Pick<Hyperparameters, 'rewardTimeLimitMs' | 'rewardMemoryMiB' | 'rewardStackKiB'>): { timeMs: number; memoryBytes: number; stackBytes: number } {
+  return { timeMs: h.rewardTimeLimitMs, memoryBytes: h.rewardMemoryMiB * 2 ** 20, stackBytes: h.rewardStackKiB * 1024 };
+}
 
 export function defaultHyperparameters(): Hyperparameters {
   const out: Record<string, number | boolean> = {};

@@ -1,4 +1,5 @@
 import { rewardHelpers, type RewardHelpers } from './rewardHelpers.ts';
+import type { RewardLog } from './sandbox/types.ts';
 
 /** One completion, as a reward function sees it. */
 export interface Sample {
@@ -26,6 +27,8 @@ export type RewardFunction = (sample: Sample, ctx: RewardContext) => unknown;
 export interface RewardScores {
   total: number[];
   components: { name: string; values: number[] }[];
+  /** What the reward code printed with console.log (sandboxed rewards only). */
+  logs?: RewardLog[];
 }
 
 /**
@@ -35,13 +38,15 @@ export interface RewardScores {
 export interface RewardModel {
   readonly names: readonly string[];
   score(samples: readonly Sample[], ctx: RewardContext): Promise<RewardScores>;
+  /** Frees what the model holds (a sandbox's runtime); optional for plain functions. */
+  dispose?(): void;
 }
 
 /** A reward failed: what failed, on which sample, with what value. */
 export class RewardError extends Error {
   constructor(
     message: string,
-    readonly details: { component?: string; sampleIndex?: number; value?: string; text?: string } = {},
+    readonly details: { component?: string; sampleIndex?: number; value?: string; text?: string; kind?: string } = {},
   ) {
     super(message);
     this.name = 'RewardError';
