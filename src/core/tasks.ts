@@ -1,5 +1,6 @@
 import type { Arch } from './policy.ts';
 import type { Hyperparameters } from './hyperparameters.ts';
+import type { RewardSpec } from './sandbox/types.ts';
 import { Tokenizer } from './tokenizer.ts';
 
 /**
@@ -88,6 +89,11 @@ function reward(comment: string, ...body: string[]): string {
 /** The example a task starts from. */
 export function defaultReward(task: Task): string {
   return Object.values(task.examples)[0].source;
+}
+
+/** The reward components a task starts from: its first example, as the one component "reward". */
+export function defaultRewards(task: Task): RewardSpec[] {
+  return [{ name: 'reward', weight: 1, source: defaultReward(task) }];
 }
 
 export function getTask(id: string): Task {

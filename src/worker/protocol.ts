@@ -4,6 +4,8 @@ import type { BackendName } from '../core/backendNames.ts';
 import type { Experiment } from '../core/experiment.ts';
 import type { Hyperparameters } from '../core/hyperparameters.ts';
 import type { IterationMetrics } from '../core/metrics.ts';
+import type { RewardError, RewardScores, Sample } from '../core/reward.ts';
+import type { RewardLog, RewardSpec, SandboxLimits } from '../core/sandbox/types.ts';
 import type { ScoredSample } from '../core/trainer.ts';
 
 export type Status = 'idle' | 'loading' | 'training' | 'paused' | 'error';
@@ -23,7 +25,9 @@ export type TrainerEvent =
   /** The backend changed mid-run (a GPU failed and the run moved to wasm). */
   | { type: 'backend'; report: BackendReport }
   /** Something the person should know that did not stop the run. */
-  | { type: 'notice'; message: string };
+  | { type: 'notice'; message: string }
+  /** What the reward code printed (console.log) while scoring iteration `iteration`, per component. */
+  | { type: 'log'; iteration: number; logs: RewardLog[] };
 
 export type Result<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -32,8 +36,8 @@ export interface TrainerApi {
   init(onEvent: (e: TrainerEvent) => void, requested: BackendName | null): Promise<BackendReport>;
   /** Loads the experiment's task and reference policy and starts at iteration 0. */
   load(experiment: Experiment): Promise<Result<null>>;
-  /** Compiles and swaps the reward; on failure the old reward stays. Returns the iteration it takes effect after. */
-  applyReward(source: string): Promise<Result<number>>;
+  /** Compiles and swaps the rewards; on failure the old ones stay. Returns the iteration they take effect after. */
+  applyReward(rewards: RewardSpec[]): Promise<Result<number>>;
   /** Changes settings mid-run. Returns the iteration they take effect after. */
   setHyperparameters(h: Partial<Hyperparameters>): Promise<Result<number>>;
   /** Starts the training loop; returns at once. */
@@ -48,13 +52,19 @@ export interface TrainerApi {
   referenceSamples(count: number): Promise<string[]>;
 }
 
+/** A batch scored in the sandbox, or why not (the RewardError's message and details, as plain data). */
+export type SandboxOutcome<T = RewardScores> = { ok: true; scores: T } | { ok: false; message: string; details: RewardError['details']; logs?: RewardLog[] };
+
 /**
- * The reward bench: a second worker that scores texts under draft code (the test
- * bench, the check before Apply, the reference samples' scores). It never waits
- * for a training iteration, and code that hangs there is stopped by ending that
- * worker, never the trainer.
+ * The sandbox worker, where reward code runs: the trainer worker holds one for
+ * training, the page one for the test bench and the check before Apply. The
+ * holder ends it when a batch outlives its time limit.
  */
-export interface RewardBenchApi {
-  /** Scores `texts` of task `task` under `source`, as the reward would see them at `iteration`. */
-  score(source: string, task: string, texts: string[], iteration: number): Promise<Result<number[]>>;
+export interface SandboxApi {
+  /** Scores samples under the rewards (compiled once per distinct code). */
+  score(specs: RewardSpec[], limits: SandboxLimits, samples: Sample[], ctx: { iteration: number; task: string }): Promise<SandboxOutcome>;
+  /** Compiles the rewards without scoring: the code's syntax and contract. */
+  compile(specs: RewardSpec[], limits: SandboxLimits): Promise<SandboxOutcome<null>>;
+  /** Loads QuickJS; resolves once the sandbox can score. */
+  warm(): Promise<void>;
 }

@@ -2,10 +2,14 @@ import { useBackend, type BackendName } from '../core/backend.ts';
 import { validateExperiment, type Experiment } from '../core/experiment.ts';
 import type { Hyperparameters } from '../core/hyperparameters.ts';
 import type { IterationMetrics } from '../core/metrics.ts';
-import { RewardError, sourceReward, type RewardModel } from '../core/reward.ts';
+import { sandboxLimits } from '../core/hyperparameters.ts';
+import { RewardError } from '../core/reward.ts';
+import type { RewardLog, RewardSpec } from '../core/sandbox/types.ts';
 import { getTask } from '../core/tasks.ts';
 import { Trainer, type ScoredSample, type TrainerState } from '../core/trainer.ts';
 import { chooseBackend } from './backendChoice.ts';
+import { SandboxClient } from './sandboxClient.ts';
+import { WorkerReward } from './workerReward.ts';
 import { fetchPolicy } from './models.ts';
 import type { BackendReport, Result, Status, TrainerApi, TrainerEvent } from './protocol.ts';
 
@@ -22,7 +26,10 @@ export class TrainerHost implements TrainerApi {
   #emit: (e: TrainerEvent) => void = () => {};
   #trainer: Trainer | null = null;
   #experiment: Experiment | null = null;
-  #reward: RewardModel | null = null;
+  #reward: WorkerReward | null = null;
+  /** Where reward code runs: a worker of its own, ended when a batch outlives its time limit. */
+  #sandbox = new SandboxClient();
+  #logs: RewardLog[] = [];
   #backend: BackendName = 'cpu';
   /** On a GPU backend, the state after the last good iteration: what survives a lost device. */
   #lastGood: TrainerState | null = null;
@@ -49,7 +56,7 @@ export class TrainerHost implements TrainerApi {
     try {
       const e = validateExperiment(experiment);
       const task = getTask(e.task);
-      const reward = this.#compile(e.reward);
+      const reward = await WorkerReward.create(this.#sandbox, e.rewards, sandboxLimits(e.hyperparameters));
       this.#progress('loading the reference policy', 0.3);
       const reference = await fetchPolicy(task.models[e.arch], (f) => this.#progress('loading the reference policy', 0.3 + 0.4 * f));
       this.#trainer?.dispose();
@@ -70,17 +77,18 @@ export class TrainerHost implements TrainerApi {
     }
   }
 
-  async applyReward(source: string): Promise<Result<number>> {
-    let reward: RewardModel;
+  async applyReward(rewards: RewardSpec[]): Promise<Result<number>> {
+    let reward: WorkerReward;
     try {
-      reward = this.#compile(source);
+      const specs = validateExperiment({ ...this.#experiment!, rewards }).rewards;
+      reward = await WorkerReward.create(this.#sandbox, specs, sandboxLimits(this.#need().hyperparameters));
     } catch (err) {
       return { ok: false, message: message(err) };
     }
     const trainer = this.#need();
     trainer.setReward(reward);
     this.#reward = reward;
-    this.#experiment = { ...this.#experiment!, reward: source };
+    this.#experiment = { ...this.#experiment!, rewards: reward.specs.map((s) => ({ ...s })) };
     // A fixed reward clears the error but does not restart anything: the person presses Train.
     if (this.#status === 'error' && this.#failedOnReward) {
       this.#failedOnReward = false;
@@ -93,6 +101,7 @@ export class TrainerHost implements TrainerApi {
     try {
       this.#need().setHyperparameters(h);
       this.#experiment = { ...this.#experiment!, hyperparameters: this.#need().hyperparameters };
+      this.#reward?.setLimits(sandboxLimits(this.#need().hyperparameters));
       return { ok: true, value: this.#need().iteration };
     } catch (err) {
       return { ok: false, message: message(err) };
@@ -147,7 +156,13 @@ export class TrainerHost implements TrainerApi {
   /** One iteration; false when it failed (the run is then stopped with the error shown). */
   async #iterate(): Promise<boolean> {
     try {
-      const { metrics, samples } = await this.#need().step();
+      let result;
+      try {
+        result = await this.#need().step();
+      } finally {
+        this.#logs = this.#reward?.lastLogs ?? [];
+      }
+      const { metrics, samples } = result;
       if (GPU_BACKENDS.includes(this.#backend)) this.#lastGood = await this.#need().exportState();
       this.#pending.push(metrics);
       this.#samples = samples;
@@ -158,6 +173,7 @@ export class TrainerHost implements TrainerApi {
       if (!(err instanceof RewardError) && GPU_BACKENDS.includes(this.#backend)) return this.#recover(err);
       this.#failedOnReward = err instanceof RewardError;
       const n = this.#need().iteration + 1;
+      this.#emit({ type: 'log', iteration: n, logs: this.#logs });
       this.#setStatus(
         'error',
         err instanceof RewardError
@@ -208,11 +224,8 @@ export class TrainerHost implements TrainerApi {
     this.#lastFlush = performance.now();
     if (this.#pending.length === 0) return;
     this.#emit({ type: 'snapshot', iteration: this.#need().iteration, metrics: this.#pending, samples: this.#samples });
+    this.#emit({ type: 'log', iteration: this.#need().iteration, logs: this.#logs });
     this.#pending = [];
-  }
-
-  #compile(source: string): RewardModel {
-    return sourceReward(source);
   }
 
   #need(): Trainer {

@@ -64,16 +64,21 @@ test('discarding a run asks first: task, policy and Reset; Cancel keeps everythi
 
 test('leaving or reloading the page with a run asks first', async ({ page }) => {
   await openPlayground(page);
+  // The browser asks when a beforeunload listener cancels the event.
+  const leaveAsks = () => page.evaluate(() => !dispatchEvent(new Event('beforeunload', { cancelable: true })));
+  expect(await leaveAsks()).toBe(false); // nothing to lose yet
   await page.getByTestId('step').click();
   await expect(page.getByTestId('iteration')).toHaveText('1');
-  const asked = new Promise<string>((resolve) => page.once('dialog', (d) => (resolve(d.type()), void d.dismiss())));
-  await page.close({ runBeforeUnload: true });
-  expect(await asked).toBe('beforeunload');
+  expect(await leaveAsks()).toBe(true);
+  await page.getByTestId('reset').click();
+  await page.getByTestId('confirm-ok').click();
+  await expect(page.getByTestId('iteration')).toHaveText('0');
+  expect(await leaveAsks()).toBe(false);
 });
 
 test('each task keeps its settings; a refused setting is marked and the value in force shown', async ({ page }) => {
   await openPlayground(page);
-  await page.getByText('Hyperparameters').click();
+  await page.getByTestId('hp-toggle').click();
   await page.getByTestId('hp-batchSize').fill('32');
   await page.getByTestId('hp-batchSize').press('Enter');
   await page.getByTestId('task-select').selectOption('shakespeare');
@@ -130,7 +135,7 @@ test('charts: axes fit negative labels, the legend shows the latest values, mark
   await page.getByTestId('example-select').selectOption('short');
   await page.getByTestId('apply-reward').click();
   await expect(page.getByTestId('apply-reward')).toHaveText('Apply');
-  await page.getByText('Hyperparameters').click();
+  await page.getByTestId('hp-toggle').click();
   await page.getByTestId('hp-learningRate').fill('0.0005');
   await page.getByTestId('hp-learningRate').press('Enter');
   await expect(page.getByTestId('chart-reward')).toHaveAttribute('data-markers', '2');
@@ -192,7 +197,11 @@ test('long lines wrap instead of being cut', async ({ page }) => {
 
 test('Pause says pausing until the iteration ends, and the test bench answers while an iteration runs', async ({ page }) => {
   await openPlayground(page);
-  // Slow only in training batches (the bench and the check before Apply score fewer than 40 texts).
+  // Slow only in training batches (the bench and the check before Apply score fewer than 40 texts),
+  // within a time limit raised for it.
+  await page.getByTestId('hp-toggle').click();
+  await page.getByTestId('hp-rewardTimeLimitMs').fill('10000');
+  await page.getByTestId('hp-rewardTimeLimitMs').press('Enter');
   await applyReward(page, 'function reward(sample) {\n  if (sample.index === 40) { const t = Date.now(); while (Date.now() - t < 2500) {} }\n  return sample.text.length;\n}\n');
   await expect(page.getByTestId('error')).toHaveCount(0);
   await page.getByTestId('train').click();
@@ -227,7 +236,7 @@ test('the first screen: what this is in one line, one primary button, the backen
   await expect(page.getByTestId('apply-reward')).toHaveClass(/primary/);
 
   // Every panel open, with a run on the charts and samples.
-  await page.getByText('Hyperparameters').click();
+  await page.getByTestId('hp-toggle').click();
   await page.getByTestId('step').click();
   await expect(page.getByTestId('iteration')).toHaveText('1');
   await expect(page.locator('button.primary:visible')).toHaveCount(1);

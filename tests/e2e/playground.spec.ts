@@ -120,9 +120,9 @@ test('Apply refuses a reward that fails on the bench text or the reference sampl
 test('Apply refuses code that never finishes, and the trainer is untouched', async ({ page }) => {
   await openPlayground(page);
   await applyReward(page, 'function reward(sample) {\n  while (true) {}\n}\n');
-  await expect(page.getByTestId('error')).toContainText('Not applied: the reward did not finish within 2 s', { timeout: 10_000 });
-  await expect(page.getByTestId('error')).toContainText('it may loop forever');
-  await expect(page.getByTestId('bench-result')).toContainText('it may loop forever');
+  await expect(page.getByTestId('error')).toContainText('did not finish within the time limit of 1000 ms per batch (rewardTimeLimitMs)', { timeout: 10_000 });
+  await expect(page.getByTestId('error')).toContainText('the code may loop forever');
+  await expect(page.getByTestId('bench-result')).toContainText('the code may loop forever');
   await applyReward(page, LENGTH);
   await expect(page.getByTestId('error')).toHaveCount(0);
   await page.getByTestId('step').click();
@@ -193,7 +193,7 @@ test('the test bench scores a typed output under the editor code', async ({ page
 
 test('the hyperparameter form rejects an out-of-range value, naming the field', async ({ page }) => {
   await openPlayground(page);
-  await page.getByText('Hyperparameters').click();
+  await page.getByTestId('hp-toggle').click();
   await page.getByTestId('hp-learningRate').fill('5');
   await page.getByTestId('hp-learningRate').press('Enter');
   await expect(page.getByRole('alert').filter({ hasText: 'learningRate must be between' })).toBeVisible();

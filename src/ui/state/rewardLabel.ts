@@ -14,3 +14,9 @@ export function rewardLabel(task: Task, source: string): string {
   if (!comment) return 'edited code';
   return comment.length > MAX_LABEL ? comment.slice(0, MAX_LABEL - 1) + '…' : comment;
 }
+
+/** The chart marker's label for a set of components: the one reward's name, or each with its weight. */
+export function rewardsLabel(task: Task, rewards: readonly { name: string; weight: number; source: string }[]): string {
+  if (rewards.length === 1) return `reward: ${rewardLabel(task, rewards[0].source)}`;
+  return `rewards: ${rewards.map((r) => `${r.name} ×${r.weight}`).join(', ')}`;
+}

@@ -1,15 +1,18 @@
 import { BACKENDS, type BackendName } from '../../core/backendNames.ts';
 import { defaultExperiment, type Experiment } from '../../core/experiment.ts';
-import { checkField, type HyperparameterName, type Hyperparameters } from '../../core/hyperparameters.ts';
+import { checkField, sandboxLimits, type HyperparameterName, type Hyperparameters } from '../../core/hyperparameters.ts';
 import type { IterationMetrics } from '../../core/metrics.ts';
 import type { Arch } from '../../core/policy.ts';
-import { defaultReward, getTask, taskTokenizer } from '../../core/tasks.ts';
+import type { Sample } from '../../core/reward.ts';
+import type { RewardLog, RewardSpec } from '../../core/sandbox/types.ts';
+import { defaultRewards, getTask, taskTokenizer } from '../../core/tasks.ts';
 import type { ScoredSample } from '../../core/trainer.ts';
-import type { BackendReport, Result, Status, TrainerEvent } from '../../worker/protocol.ts';
+import type { BackendReport, Result, SandboxOutcome, Status, TrainerEvent } from '../../worker/protocol.ts';
+import { SandboxClient } from '../../worker/sandboxClient.ts';
 import type { ChartMarker } from '../metrics/markers.ts';
-import { RewardBenchClient } from '../rewardBenchClient.ts';
 import { createTrainerClient, type TrainerClient } from '../trainerClient.ts';
-import { rewardLabel } from './rewardLabel.ts';
+import { rewardsLabel } from './rewardLabel.ts';
+import { RewardDrafts } from './rewardDrafts.svelte.ts';
 
 /** A completion of the frozen reference policy, scored under the applied reward (null when that failed). */
 export interface ReferenceSample {
@@ -45,20 +48,25 @@ export class Session {
   changes = $state.raw<ChartMarker[]>([]);
   referenceSamples = $state.raw<ReferenceSample[]>([]);
   experiment = $state<Experiment>(defaultExperiment());
-  /** The editor's text, applied or not. */
-  draft = $state(defaultExperiment().reward);
+  /** The reward components as the editor holds them, applied or not. */
+  drafts = new RewardDrafts(defaultExperiment().rewards);
+  /** The selected component's code, as the editor shows it. */
+  draft = $derived(this.drafts.current.source);
   /** The test bench's text: scored as the person types, and part of the check before Apply. */
   benchText = $state('annabelle');
-  /** The editor shows code that is not the reward in force. */
-  dirty = $derived(this.draft !== this.experiment.reward);
+  /** The editor holds rewards that are not the ones in force. */
+  dirty = $derived(!this.drafts.same(this.experiment.rewards));
+  /** What the reward code printed last, and where (an iteration or the test bench). */
+  logs = $state.raw<{ source: string; logs: RewardLog[] } | null>(null);
   /** The last iteration's wall time in ms. */
   lastIterationMs = $derived(this.metrics.at(-1)?.totalMs ?? null);
   error = $derived(this.runError ?? this.requestError);
 
   #client: TrainerClient | null = null;
-  #bench = new RewardBenchClient();
+  /** The page's own sandbox worker: the test bench, the check before Apply, reference scores. */
+  #sandbox = new SandboxClient();
   /** What the person had on the tasks they left: reward code (applied and in the editor) and settings. */
-  #shelved = new Map<string, { reward: string; draft: string; hyperparameters: Hyperparameters }>();
+  #shelved = new Map<string, { rewards: RewardSpec[]; drafts: RewardSpec[]; hyperparameters: Hyperparameters }>();
   #loaded = false;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -81,7 +89,7 @@ export class Session {
   /** Trains on the code shown: a pending draft is applied first, and a draft that is refused trains nothing. */
   train(): Promise<void> {
     return this.#inOrder(async () => {
-      if (this.dirty && !(await this.#apply(this.draft, 'Train'))) return;
+      if (this.dirty && !(await this.#apply(this.drafts.list, 'Train'))) return;
       await this.#call('Train', (api) => api.train());
     });
   }
@@ -99,7 +107,7 @@ export class Session {
 
   step(): Promise<void> {
     return this.#inOrder(async () => {
-      if (this.dirty && !(await this.#apply(this.draft, 'Step'))) return;
+      if (this.dirty && !(await this.#apply(this.drafts.list, 'Step'))) return;
       await this.#call('Step', (api) => api.step());
     });
   }
@@ -113,14 +121,26 @@ export class Session {
    * Applies the editor's code once it passes a check on the test bench's text and
    * a few reference samples. The run keeps its policy; the charts mark the change.
    */
-  applyReward(source = this.draft): Promise<boolean> {
-    return this.#inOrder(() => this.#apply(source, 'Apply'));
+  applyReward(rewards: RewardSpec[] = this.drafts.list): Promise<boolean> {
+    return this.#inOrder(() => this.#apply(rewards, 'Apply'));
   }
 
-  /** Scores `text` under the editor's code in the reward bench: answers while an iteration runs. */
-  async testReward(text: string): Promise<Result<number>> {
-    const r = await this.#bench.score(this.draft, this.experiment.task, [text], this.iteration + 1);
-    return r.ok ? { ok: true, value: r.value[0] } : r;
+  /**
+   * Scores `text` under the editor's rewards in the page's own sandbox: it
+   * answers while an iteration runs. The total, and each component's value.
+   */
+  async testReward(text: string): Promise<Result<{ total: number; components: { name: string; weight: number; value: number }[] }>> {
+    let sample: Sample;
+    try {
+      sample = { text, tokens: taskTokenizer(getTask(this.experiment.task)).encode(text), prompt: '', index: 0 };
+    } catch (e) {
+      return { ok: false, message: (e as Error).message };
+    }
+    const rewards = this.drafts.list;
+    const r = await this.#score(rewards, [sample]);
+    if (r.ok || r.logs) this.logs = { source: 'test bench', logs: r.ok ? (r.scores.logs ?? []) : r.logs! };
+    if (!r.ok) return { ok: false, message: r.message };
+    return { ok: true, value: { total: r.scores.total[0], components: r.scores.components.map((c, i) => ({ name: c.name, weight: rewards[i].weight, value: c.values[0] })) } };
   }
 
   /** Validates one field here (instant feedback), then sends it to the running trainer. */
@@ -141,16 +161,20 @@ export class Session {
     return this.#inOrder(async () => {
       const next = defaultExperiment(taskId, arch);
       if (taskId === this.experiment.task) {
-        // Only the architecture changes: keep the reward and settings.
-        next.reward = this.experiment.reward;
+        // Only the architecture changes: keep the rewards and settings.
+        next.rewards = $state.snapshot(this.experiment.rewards);
         next.hyperparameters = { ...this.experiment.hyperparameters };
       } else {
         // Leaving a task keeps its code and settings for when the person comes back.
-        this.#shelved.set(this.experiment.task, { reward: this.experiment.reward, draft: this.draft, hyperparameters: { ...this.experiment.hyperparameters } });
+        this.#shelved.set(this.experiment.task, {
+          rewards: $state.snapshot(this.experiment.rewards),
+          drafts: this.drafts.list,
+          hyperparameters: { ...this.experiment.hyperparameters },
+        });
         const back = this.#shelved.get(taskId);
-        next.reward = back?.reward ?? defaultReward(getTask(taskId));
+        next.rewards = back?.rewards ?? defaultRewards(getTask(taskId));
         if (back) next.hyperparameters = { ...back.hyperparameters };
-        this.draft = back?.draft ?? next.reward;
+        this.drafts.reset(back?.drafts ?? next.rewards);
       }
       next.seed = this.experiment.seed;
       this.experiment = next;
@@ -169,14 +193,14 @@ export class Session {
     this.notice = null;
   }
 
-  /** Puts an example's code in the editor; it trains once applied (or on Train). */
+  /** Puts an example's code in the selected component; it trains once applied (or on Train). */
   loadExample(key: string): void {
     const example = getTask(this.experiment.task).examples[key];
-    if (example) this.draft = example.source;
+    if (example) this.drafts.setSource(example.source);
   }
 
   setDraft(source: string): void {
-    this.draft = source;
+    this.drafts.setSource(source);
   }
 
   setBenchText(text: string): void {
@@ -197,34 +221,44 @@ export class Session {
     return result;
   }
 
-  async #apply(source: string, what: string): Promise<boolean> {
-    const problem = await this.#check(source);
+  async #apply(rewards: RewardSpec[], what: string): Promise<boolean> {
+    const problem = this.drafts.problem() ?? (await this.#check(rewards));
     if (problem) {
       this.requestError = `${what === 'Apply' ? 'Not applied' : `${what} did not start: the editor's code was not applied`}: ${problem}`;
       return false;
     }
-    const r = await this.#call<Result<number>>(what, (api) => api.applyReward(source));
+    const r = await this.#call<Result<number>>(what, (api) => api.applyReward(rewards));
     if (!r) return false;
     if (!r.ok) {
       this.requestError = `${what === 'Apply' ? 'Not applied' : `${what} did not start: the editor's code was not applied`}: ${r.message}`;
       return false;
     }
     this.requestError = null;
-    if (source !== this.experiment.reward) this.#mark(r.value, 'reward', `reward: ${rewardLabel(getTask(this.experiment.task), source)}`);
-    this.experiment.reward = source;
+    if (!this.drafts.same(this.experiment.rewards, rewards)) this.#mark(r.value, 'reward', rewardsLabel(getTask(this.experiment.task), rewards));
+    this.experiment.rewards = rewards.map((s) => ({ ...s }));
     void this.#scoreReferences();
     return true;
   }
 
+  /** Scores samples in the page's sandbox under `rewards`, as the next iteration would see them. */
+  #score(rewards: RewardSpec[], samples: Sample[]): Promise<SandboxOutcome> {
+    return this.#sandbox.score(rewards, sandboxLimits(this.experiment.hyperparameters), samples, { iteration: this.iteration + 1, task: this.experiment.task });
+  }
+
   /** Runs draft code on the bench's text and a few reference samples; the problem, or null when it scores them all. */
-  async #check(source: string): Promise<string | null> {
+  async #check(rewards: RewardSpec[]): Promise<string | null> {
     const texts = this.referenceSamples.slice(0, CHECKED_REFERENCES).map((s) => s.text);
     const bench = this.#encodable(this.benchText);
     if (bench) texts.unshift(this.benchText);
-    const r = await this.#bench.score(source, this.experiment.task, texts, this.iteration + 1);
+    const r = await this.#score(rewards, this.#samples(texts));
     if (r.ok) return null;
     const on = [bench ? "the test bench's text" : '', texts.length > (bench ? 1 : 0) ? `${texts.length - (bench ? 1 : 0)} reference samples` : ''].filter(Boolean).join(' and ');
     return on ? `${r.message} (checked on ${on})` : r.message;
+  }
+
+  #samples(texts: string[]): Sample[] {
+    const tokenizer = taskTokenizer(getTask(this.experiment.task));
+    return texts.map((text, index) => ({ text, tokens: tokenizer.encode(text), prompt: '', index }));
   }
 
   #encodable(text: string): boolean {
@@ -261,9 +295,9 @@ export class Session {
   async #scoreReferences(): Promise<void> {
     const refs = this.referenceSamples;
     if (refs.length === 0) return;
-    const r = await this.#bench.score(this.experiment.reward, this.experiment.task, refs.map((s) => s.text), this.iteration + 1);
+    const r = await this.#score($state.snapshot(this.experiment.rewards), this.#samples(refs.map((s) => s.text)));
     if (this.referenceSamples !== refs) return; // a newer load replaced them
-    this.referenceSamples = refs.map((s, i) => ({ text: s.text, reward: r.ok ? r.value[i] : null }));
+    this.referenceSamples = refs.map((s, i) => ({ text: s.text, reward: r.ok ? r.scores.total[i] : null }));
   }
 
   /** Calls the worker; a failure becomes a message on the page, never an unhandled rejection. */
@@ -305,6 +339,9 @@ export class Session {
         break;
       case 'notice':
         this.notice = e.message;
+        break;
+      case 'log':
+        this.logs = { source: `iteration ${e.iteration}`, logs: e.logs };
         break;
       case 'snapshot':
         this.metrics = [...this.metrics, ...e.metrics];

@@ -1,4 +1,0 @@
-import * as Comlink from 'comlink';
-import { RewardBench } from './rewardBench.ts';
-
-Comlink.expose(new RewardBench());

@@ -1,0 +1,63 @@
+import { RewardError, type Sample } from '../core/reward.ts';
+import { rewardHelpers } from '../core/rewardHelpers.ts';
+import type { QuickJsModules } from '../core/sandbox/quickjsModules.ts';
+import { SandboxReward } from '../core/sandbox/sandboxReward.ts';
+import type { RewardSpec, SandboxLimits } from '../core/sandbox/types.ts';
+import type { SandboxApi, SandboxOutcome } from './protocol.ts';
+
+/**
+ * The sandbox worker: reward code runs here and nowhere else. It keeps the
+ * compiled reward until different code or limits arrive. Whoever holds this
+ * worker ends it when a batch outlives its time limit (a built-in can run long
+ * between QuickJS's interrupt checks), so nothing here needs to be trusted to stop.
+ */
+export class SandboxHost implements SandboxApi {
+  #modules: QuickJsModules;
+  #reward: SandboxReward | null = null;
+  #key = '';
+
+  constructor(modules: QuickJsModules) {
+    this.#modules = modules;
+  }
+
+  async score(specs: RewardSpec[], limits: SandboxLimits, samples: Sample[], ctx: { iteration: number; task: string }): Promise<SandboxOutcome> {
+    try {
+      const reward = await this.#load(specs, limits);
+      const scores = await reward.score(samples, { ...ctx, helpers: rewardHelpers });
+      return { ok: true, scores };
+    } catch (e) {
+      return failed(e, this.#reward?.lastLogs);
+    }
+  }
+
+  async compile(specs: RewardSpec[], limits: SandboxLimits): Promise<SandboxOutcome<null>> {
+    try {
+      await this.#load(specs, limits);
+      return { ok: true, scores: null };
+    } catch (e) {
+      return failed(e);
+    }
+  }
+
+  async warm(): Promise<void> {
+    await this.#modules.ready();
+  }
+
+  async #load(specs: RewardSpec[], limits: SandboxLimits): Promise<SandboxReward> {
+    const code = JSON.stringify(specs);
+    if (this.#reward && this.#key === code) {
+      this.#reward.setLimits(limits);
+      return this.#reward;
+    }
+    this.#reward?.dispose();
+    this.#reward = null;
+    this.#reward = await SandboxReward.create(this.#modules, specs, limits);
+    this.#key = code;
+    return this.#reward;
+  }
+}
+
+function failed(e: unknown, logs?: SandboxReward['lastLogs']): { ok: false; message: string; details: RewardError['details']; logs?: SandboxReward['lastLogs'] } {
+  if (e instanceof RewardError) return { ok: false, message: e.message, details: e.details, logs };
+  return { ok: false, message: `the reward sandbox failed: ${e instanceof Error ? e.message : String(e)}`, details: { kind: 'sandbox' }, logs };
+}
