@@ -1,12 +1,15 @@
 // Benchmarks (not tests): PPO iteration time split and tokens/s for both
-// architectures at default settings, and KV-cached vs uncached sampling.
+// architectures at default settings, KV-cached vs uncached sampling, and reward
+// scoring in the QuickJS sandbox against plain functions.
 //   npm run bench [-- --backend wasm|cpu --iterations N --out bench-results/bench.json]
 import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BackendName } from '../src/core/backend.ts';
-import { defaultHyperparameters } from '../src/core/hyperparameters.ts';
-import { FunctionReward } from '../src/core/reward.ts';
+import { defaultHyperparameters, sandboxLimits } from '../src/core/hyperparameters.ts';
+import { compileRewardSource, FunctionReward, type RewardModel } from '../src/core/reward.ts';
+import { rewardHelpers } from '../src/core/rewardHelpers.ts';
+import { SandboxReward } from '../src/core/sandbox/sandboxReward.ts';
 import { Rng } from '../src/core/rng.ts';
 import { sample } from '../src/core/sampler.ts';
 import { getTask } from '../src/core/tasks.ts';
@@ -14,6 +17,9 @@ import { Trainer } from '../src/core/trainer.ts';
 import { parseArgs, runMain } from './args.ts';
 import { initNodeBackend } from './nodeBackend.ts';
 import { loadPolicyFromDisk } from './nodeModels.ts';
+import { nodeQuickJs } from './nodeSandbox.ts';
+
+const LENGTH_REWARD = 'function reward(sample) { return sample.text.length; }';
 
 runMain(async () => {
   const args = parseArgs(process.argv.slice(2), { backend: 'string', iterations: 'number', out: 'string' });
@@ -31,7 +37,7 @@ runMain(async () => {
       reference: loadPolicyFromDisk(task.models[arch]),
       hyperparameters: {},
       seed: 1,
-      reward: new FunctionReward([{ name: 'length', weight: 1, fn: (s) => s.text.length }]),
+      reward: await SandboxReward.create(nodeQuickJs, [{ name: 'length', weight: 1, source: LENGTH_REWARD }], sandboxLimits(h)),
     });
     await trainer.step(); // warm-up: kernel compilation and first allocations
     const ms = { rollout: [] as number[], reward: [] as number[], update: [] as number[], total: [] as number[], tokps: [] as number[] };
@@ -89,8 +95,33 @@ runMain(async () => {
       'cache speedup': `${(r.cacheSpeedup as number).toFixed(2)}x`,
     })),
   );
+
+  // Scoring one batch of 64 names with a one-line reward: the sandbox against a plain function.
+  const tokenizerTask = getTask('names');
+  const names = ['anna', 'bob', 'zoe', 'maximilian', 'oliver', 'emma', 'liam', 'sophia'];
+  const batch = Array.from({ length: h.batchSize }, (_, index) => ({ text: names[index % names.length], tokens: [1, 2, 3], prompt: '', index }));
+  const ctx = { iteration: 1, task: tokenizerTask.id, helpers: rewardHelpers };
+  const scoring: Record<string, number> = {};
+  const models: [string, RewardModel][] = [
+    ['sandboxed (QuickJS)', await SandboxReward.create(nodeQuickJs, [{ name: 'length', weight: 1, source: LENGTH_REWARD }], sandboxLimits(h))],
+    ['plain function (--trusted)', new FunctionReward([{ name: 'length', weight: 1, fn: compileRewardSource(LENGTH_REWARD) }])],
+  ];
+  for (const [name, model] of models) {
+    for (let i = 0; i < 20; i++) await model.score(batch, ctx); // warm-up
+    const times: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const t0 = performance.now();
+      await model.score(batch, ctx);
+      times.push(performance.now() - t0);
+    }
+    scoring[name] = median(times);
+    model.dispose?.();
+  }
+  console.log(`Scoring a batch of ${h.batchSize} with a one-line reward, median of 200`);
+  console.table(Object.entries(scoring).map(([how, ms]) => ({ reward: how, 'ms / batch': ms.toFixed(3), 'us / sample': ((ms * 1000) / h.batchSize).toFixed(1) })));
+
   mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), tfjs: tf.version.tfjs, node: process.version, results }, null, 2) + '\n');
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), tfjs: tf.version.tfjs, node: process.version, results, rewardScoringMs: scoring }, null, 2) + '\n');
   console.log(`wrote ${out}`);
 });
 

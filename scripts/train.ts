@@ -2,26 +2,37 @@
 // the task's examples (e.g. length), a JavaScript expression, or a function.
 //   npm run train -- --task names --reward "sample.text.length" --iterations 30 --seed 1 --arch mlp --backend wasm [--json out.json]
 // Hyperparameters: --set name=value (repeatable), e.g. --set klCoef=0.1.
+// The reward runs in the same QuickJS sandbox as in the browser; --trusted runs
+// it as a plain function in this process instead (faster, and not isolated).
 import { writeFileSync } from 'node:fs';
-import { HYPERPARAMETER_NAMES, type Hyperparameters } from '../src/core/hyperparameters.ts';
+import { HYPERPARAMETER_NAMES, sandboxLimits, validateHyperparameters, type Hyperparameters } from '../src/core/hyperparameters.ts';
 import type { IterationMetrics } from '../src/core/metrics.ts';
-import { compileRewardExpression, FunctionReward } from '../src/core/reward.ts';
+import { compileRewardExpression, FunctionReward, type RewardModel } from '../src/core/reward.ts';
+import { SandboxReward } from '../src/core/sandbox/sandboxReward.ts';
 import { getTask } from '../src/core/tasks.ts';
 import { Trainer } from '../src/core/trainer.ts';
 import { parseArgs, runMain } from './args.ts';
 import { initNodeBackend } from './nodeBackend.ts';
 import { loadPolicyFromDisk } from './nodeModels.ts';
+import { nodeQuickJs } from './nodeSandbox.ts';
 import type { BackendName } from '../src/core/backend.ts';
 
 runMain(async () => {
   const argv = process.argv.slice(2);
   const sets = extractSets(argv);
-  const args = parseArgs(argv, { task: 'string', reward: 'string', iterations: 'number', seed: 'number', arch: 'string', backend: 'string', json: 'string', models: 'string', quiet: 'boolean' });
+  const args = parseArgs(argv, { task: 'string', reward: 'string', iterations: 'number', seed: 'number', arch: 'string', backend: 'string', json: 'string', models: 'string', quiet: 'boolean', trusted: 'boolean' });
   const task = getTask(String(args.task ?? 'names'));
   const arch = String(args.arch ?? 'mlp');
   if (arch !== 'mlp' && arch !== 'transformer') throw new Error(`--arch must be mlp or transformer, got ${JSON.stringify(arch)}`);
   const rewardSource = String(args.reward ?? Object.keys(task.examples)[0]);
-  const reward = new FunctionReward([{ name: 'reward', weight: 1, fn: compileRewardExpression(task.examples[rewardSource]?.source ?? rewardSource) }]);
+  const code = task.examples[rewardSource]?.source ?? rewardSource;
+  let reward: RewardModel;
+  if (args.trusted) {
+    console.log('reward: a plain function in this process (--trusted): not sandboxed, no time or memory limits');
+    reward = new FunctionReward([{ name: 'reward', weight: 1, fn: compileRewardExpression(code) }]);
+  } else {
+    reward = await SandboxReward.create(nodeQuickJs, [{ name: 'reward', weight: 1, source: rewardProgram(code) }], sandboxLimits(validateHyperparameters({ ...task.hyperparameters, ...sets })));
+  }
   const iterations = Number(args.iterations ?? 30);
   await initNodeBackend(String(args.backend ?? 'wasm') as BackendName);
 
@@ -53,7 +64,17 @@ runMain(async () => {
     console.log(`wrote ${args.json}`);
   }
   trainer.dispose();
+  reward.dispose?.();
 });
+
+/**
+ * The sandbox runs programs: code declaring reward or rewardBatch runs as it is;
+ * an expression over sample, text and ctx, or a function expression, becomes one.
+ */
+function rewardProgram(code: string): string {
+  if (/\bfunction\s+(reward|rewardBatch)\s*\(/.test(code)) return code;
+  return `const __expression = (sample, ctx, text) => (${code}\n);\nfunction reward(sample, ctx) {\n  const v = __expression(sample, ctx, sample.text);\n  return typeof v === 'function' ? v(sample, ctx) : v;\n}\n`;
+}
 
 function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
