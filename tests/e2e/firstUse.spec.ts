@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { applyReward, iteration, openPlayground, waitForIteration } from './helpers.ts';
 
 /** Replaces the editor's code without applying it. */

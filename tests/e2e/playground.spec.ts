@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { applyReward, iteration, openPlayground, waitForIteration } from './helpers.ts';
 
 const LENGTH = 'function reward(sample, ctx) {\n  return sample.text.length;\n}\n';

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { openPlayground, waitForIteration } from './helpers.ts';
 
 interface Probe {
