@@ -6,16 +6,26 @@ export interface TrainerClient {
   api: Comlink.Remote<TrainerApi>;
   /** Wraps an event handler so the worker can call it across the boundary. */
   listener(fn: (e: TrainerEvent) => void): (e: TrainerEvent) => void;
-  terminate(): void;
+  /** Rejects once the worker is ended: every call races it, so none waits on a dead worker. */
+  dead: Promise<never>;
+  /** Ends the worker; calls in flight reject with `reason`. */
+  terminate(reason: string): void;
 }
 
 export function createTrainerClient(onCrash: (message: string) => void): TrainerClient {
   const worker = new Worker(new URL('../worker/trainer.worker.ts', import.meta.url), { type: 'module', name: 'trainer' });
   worker.addEventListener('error', (e) => onCrash(`the trainer worker crashed: ${e.message || 'it could not start'}`));
   worker.addEventListener('messageerror', () => onCrash('a message from the trainer worker could not be read'));
+  let kill: (reason: Error) => void = () => {};
+  const dead = new Promise<never>((_, reject) => (kill = reject));
+  dead.catch(() => undefined); // only the races observe it
   return {
     api: Comlink.wrap<TrainerApi>(worker),
     listener: (fn) => Comlink.proxy(fn),
-    terminate: () => worker.terminate(),
+    dead,
+    terminate: (reason) => {
+      worker.terminate();
+      kill(new Error(reason));
+    },
   };
 }

@@ -6,7 +6,7 @@ import type { Hyperparameters } from '../core/hyperparameters.ts';
 import type { IterationMetrics } from '../core/metrics.ts';
 import type { RewardError, RewardScores, Sample } from '../core/reward.ts';
 import type { RewardLog, RewardSpec, SandboxLimits } from '../core/sandbox/types.ts';
-import type { ScoredSample } from '../core/trainer.ts';
+import type { ScoredSample, TrainerState } from '../core/trainer.ts';
 
 export type Status = 'idle' | 'loading' | 'training' | 'paused' | 'error';
 
@@ -27,7 +27,9 @@ export type TrainerEvent =
   /** Something the person should know that did not stop the run. */
   | { type: 'notice'; message: string }
   /** What the reward code printed (console.log) while scoring iteration `iteration`, per component. */
-  | { type: 'log'; iteration: number; logs: RewardLog[] };
+  | { type: 'log'; iteration: number; logs: RewardLog[] }
+  /** The run's whole state and the experiment in force (every few seconds while training, and when it stops): what a restart resumes from. */
+  | { type: 'checkpoint'; state: TrainerState; experiment: Experiment };
 
 export type Result<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -50,6 +52,10 @@ export interface TrainerApi {
   reset(seed?: number): Promise<void>;
   /** Completions of the frozen reference policy, for comparison. */
   referenceSamples(count: number): Promise<string[]>;
+  /** Answers at once with the iteration: the page's watchdog asks every few seconds. */
+  ping(): Promise<number>;
+  /** Continues from a checkpoint of the loaded experiment (after a restart). Returns its iteration. */
+  restore(state: TrainerState): Promise<Result<number>>;
 }
 
 /** A batch scored in the sandbox, or why not (the RewardError's message and details, as plain data). */

@@ -15,6 +15,8 @@ import type { BackendReport, Result, Status, TrainerApi, TrainerEvent } from './
 
 /** Most snapshots per second the page receives; metrics in between are batched. */
 const SNAPSHOT_INTERVAL_MS = 100;
+/** How often a running loop sends the page its state, for a restart should this worker stop answering. */
+const CHECKPOINT_INTERVAL_MS = 5000;
 /** Backends whose device can be lost (driver reset, tab in background, GPU unplugged). */
 const GPU_BACKENDS: readonly BackendName[] = ['webgpu', 'webgl'];
 
@@ -41,6 +43,7 @@ export class TrainerHost implements TrainerApi {
   #pending: IterationMetrics[] = [];
   #samples: ScoredSample[] = [];
   #lastFlush = 0;
+  #lastCheckpoint = 0;
 
   async init(onEvent: (e: TrainerEvent) => void, requested: BackendName | null): Promise<BackendReport> {
     this.#emit = onEvent;
@@ -124,7 +127,25 @@ export class TrainerHost implements TrainerApi {
     if (this.#running || !this.#trainer || this.#status === 'loading' || this.#status === 'error') return;
     const ok = await this.#iterate();
     this.#flush(); // metrics and samples reach the page before the status that ends the step
-    if (ok) this.#setStatus('paused');
+    if (ok) {
+      await this.#checkpoint();
+      this.#setStatus('paused');
+    }
+  }
+
+  async ping(): Promise<number> {
+    return this.#trainer?.iteration ?? 0;
+  }
+
+  async restore(state: TrainerState): Promise<Result<number>> {
+    try {
+      await this.pause();
+      await this.#need().importState(state);
+      this.#setStatus(state.iteration === 0 ? 'idle' : 'paused');
+      return { ok: true, value: state.iteration };
+    } catch (err) {
+      return { ok: false, message: message(err) };
+    }
   }
 
   async reset(seed?: number): Promise<void> {
@@ -150,7 +171,10 @@ export class TrainerHost implements TrainerApi {
     }
     this.#running = false;
     this.#flush();
-    if (this.#status === 'training') this.#setStatus('paused');
+    if (this.#status === 'training') {
+      await this.#checkpoint();
+      this.#setStatus('paused');
+    }
   }
 
   /** One iteration; false when it failed (the run is then stopped with the error shown). */
@@ -167,6 +191,7 @@ export class TrainerHost implements TrainerApi {
       this.#pending.push(metrics);
       this.#samples = samples;
       if (performance.now() - this.#lastFlush >= SNAPSHOT_INTERVAL_MS) this.#flush();
+      if (this.#running && performance.now() - this.#lastCheckpoint >= CHECKPOINT_INTERVAL_MS) await this.#checkpoint();
       return true;
     } catch (err) {
       this.#running = false;
@@ -218,6 +243,14 @@ export class TrainerHost implements TrainerApi {
       this.#setStatus('error', `Training failed at iteration ${failedAt} on ${failed} (${message(err)}), and moving to wasm failed too: ${message(recoverError)}`);
     }
     return false;
+  }
+
+  /** Sends the page the run's state (weights, optimizer, random streams) and the experiment in force. */
+  async #checkpoint(): Promise<void> {
+    this.#lastCheckpoint = performance.now();
+    const trainer = this.#need();
+    const state = this.#lastGood?.iteration === trainer.iteration ? this.#lastGood : await trainer.exportState();
+    this.#emit({ type: 'checkpoint', state, experiment: this.#experiment! });
   }
 
   #flush(): void {

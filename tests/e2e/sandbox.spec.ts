@@ -4,7 +4,7 @@ import { applyReward, iteration, openPlayground } from './helpers.ts';
 
 /** A checksum of every variable in the trainer worker (policy weights and Adam's moments), read there. */
 async function trainerChecksum(page: Page): Promise<number> {
-  const worker = page.workers().find((w) => w.url().includes('trainer'))!;
+  const worker = page.workers().filter((w) => w.url().includes('trainer')).at(-1)!;
   return worker.evaluate(() => {
     const vars = (globalThis as unknown as { _tfengine: { state: { registeredVariables: Record<string, { dataSync(): Float32Array }> } } })._tfengine.state.registeredVariables;
     let sum = 0;
@@ -121,4 +121,27 @@ test('console.log in a reward shows in the log panel, capped, with a count of wh
   expect(lines).toHaveLength(200);
   expect(lines.at(-1)).toBe('sample 63 line 4');
   await expect(page.getByTestId('log-dropped')).toHaveText('120 earlier lines dropped');
+});
+
+test('a trainer worker that stops answering is restarted from its last checkpoint, and no request waits forever', async ({ page }) => {
+  await openPlayground(page, '?watchdog=3');
+  await step(page, 1);
+  await step(page, 2);
+  const before = await trainerChecksum(page);
+  const hung = page.workers().find((w) => w.url().includes('trainer'))!;
+  await hung.evaluate(() => void setTimeout(() => {
+    for (;;);
+  }, 0));
+  await page.getByTestId('step').click(); // waits on the hung worker until the watchdog ends it
+  await expect(page.getByTestId('notice')).toContainText('The trainer stopped answering for 3 s. It was restarted on wasm and continues from iteration 2, with nothing lost.', { timeout: 30_000 });
+  await expect(page.getByTestId('status')).toHaveText('paused');
+  await expect(page.getByTestId('iteration')).toHaveText('2');
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await expect.poll(() => page.workers().includes(hung), { timeout: 10_000 }).toBe(false); // ended, not left spinning
+  expect(await trainerChecksum(page)).toBe(before);
+  await step(page, 3);
+  await page.getByTestId('train').click();
+  await expect.poll(() => iteration(page), { timeout: 60_000 }).toBeGreaterThanOrEqual(5);
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('status')).toHaveText('paused');
 });

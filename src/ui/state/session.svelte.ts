@@ -6,7 +6,7 @@ import type { Arch } from '../../core/policy.ts';
 import type { Sample } from '../../core/reward.ts';
 import type { RewardLog, RewardSpec } from '../../core/sandbox/types.ts';
 import { defaultRewards, getTask, taskTokenizer } from '../../core/tasks.ts';
-import type { ScoredSample } from '../../core/trainer.ts';
+import type { ScoredSample, TrainerState } from '../../core/trainer.ts';
 import type { BackendReport, Result, SandboxOutcome, Status, TrainerEvent } from '../../worker/protocol.ts';
 import { SandboxClient } from '../../worker/sandboxClient.ts';
 import type { ChartMarker } from '../metrics/markers.ts';
@@ -19,6 +19,11 @@ export interface ReferenceSample {
   text: string;
   reward: number | null;
 }
+
+/** How often the watchdog asks the trainer worker for a sign of life, and how long it waits by default. */
+const PING_INTERVAL_MS = 5000;
+const STALL_MS = 30_000;
+const GPU_BACKENDS: readonly BackendName[] = ['webgpu', 'webgl'];
 
 /** How many reference completions are shown, and how many of them check a draft before Apply. */
 const REFERENCE_COUNT = 16;
@@ -63,6 +68,12 @@ export class Session {
   error = $derived(this.runError ?? this.requestError);
 
   #client: TrainerClient | null = null;
+  #requested: BackendName | null = null;
+  /** The worker's last checkpoint: what a restart resumes from. */
+  #checkpoint: { state: TrainerState; experiment: Experiment } | null = null;
+  #stallMs = STALL_MS;
+  #pinging = false;
+  #restarting = false;
   /** The page's own sandbox worker: the test bench, the check before Apply, reference scores. */
   #sandbox = new SandboxClient();
   /** What the person had on the tasks they left: reward code (applied and in the editor) and settings. */
@@ -76,14 +87,18 @@ export class Session {
       this.#fail(`unknown backend "${requested}" in ?backend= (use one of ${BACKENDS.join(', ')})`);
       return;
     }
-    this.#client = createTrainerClient((message) => this.#fail(message));
+    const watchdog = Number(new URLSearchParams(search).get('watchdog'));
+    if (watchdog > 0) this.#stallMs = watchdog * 1000;
+    this.#requested = requested as BackendName | null;
+    const client = this.#newClient();
     try {
-      this.backend = await this.#client.api.init(this.#client.listener((e) => this.#onEvent(e)), requested as BackendName | null);
+      this.backend = await Promise.race([client.api.init(client.listener((e) => this.#onEvent(e)), this.#requested), client.dead]);
     } catch (e) {
       this.#fail(`${requested ? `backend ${requested}` : 'the trainer'} failed to start: ${(e as Error).message}`);
       return;
     }
     await this.#load();
+    setInterval(() => void this.#watch(), PING_INTERVAL_MS);
   }
 
   /** Trains on the code shown: a pending draft is applied first, and a draft that is refused trains nothing. */
@@ -280,7 +295,10 @@ export class Session {
     if (!this.#client) return;
     this.#clearRun();
     this.referenceSamples = [];
-    const r = await this.#client.api.load($state.snapshot(this.experiment));
+    this.#checkpoint = null;
+    const experiment = $state.snapshot(this.experiment);
+    const r = await this.#call<Result<null>>('Loading', (api) => api.load(experiment));
+    if (!r) return;
     this.#loaded = r.ok;
     if (!r.ok) {
       this.runError = r.message;
@@ -300,11 +318,15 @@ export class Session {
     this.referenceSamples = refs.map((s, i) => ({ text: s.text, reward: r.ok ? r.scores.total[i] : null }));
   }
 
-  /** Calls the worker; a failure becomes a message on the page, never an unhandled rejection. */
+  /**
+   * Calls the worker; a failure becomes a message on the page, never an unhandled
+   * rejection, and a call to a worker that was ended rejects instead of waiting forever.
+   */
   async #call<T>(what: string, fn: (api: TrainerClient['api']) => Promise<T>): Promise<T | undefined> {
-    if (!this.#client) return undefined;
+    const client = this.#client;
+    if (!client) return undefined;
     try {
-      return await fn(this.#client.api);
+      return await Promise.race([fn(client.api), client.dead]);
     } catch (e) {
       this.requestError = `${what} failed: ${e instanceof Error ? e.message : String(e)}`;
       return undefined;
@@ -343,12 +365,85 @@ export class Session {
       case 'log':
         this.logs = { source: `iteration ${e.iteration}`, logs: e.logs };
         break;
+      case 'checkpoint':
+        this.#checkpoint = { state: e.state, experiment: e.experiment };
+        break;
       case 'snapshot':
         this.metrics = [...this.metrics, ...e.metrics];
         this.samples = e.samples;
         this.iteration = e.iteration;
         break;
     }
+  }
+
+  #newClient(): TrainerClient {
+    const client = createTrainerClient((message) => {
+      if (client !== this.#client) return;
+      if (this.#loaded) void this.#restart(`crashed (${message})`);
+      else this.#fail(message);
+    });
+    this.#client = client;
+    return client;
+  }
+
+  /** Asks the worker for a sign of life; one that does not answer in time is restarted. */
+  async #watch(): Promise<void> {
+    const client = this.#client;
+    if (!client || this.#pinging || this.#restarting || !this.#loaded) return;
+    this.#pinging = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const silent = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.#stallMs)));
+    const answered = await Promise.race([client.api.ping().then(() => true), client.dead.catch(() => true), silent]);
+    clearTimeout(timer);
+    this.#pinging = false;
+    if (!answered && client === this.#client) await this.#restart(`stopped answering for ${Math.round(this.#stallMs / 1000)} s`);
+  }
+
+  /**
+   * Replaces a trainer worker that hung or crashed: calls waiting on it reject,
+   * and a fresh worker (on wasm, when a GPU backend may be the cause) loads the
+   * experiment in force and continues from the last checkpoint.
+   */
+  async #restart(reason: string): Promise<void> {
+    if (this.#restarting) return;
+    this.#restarting = true;
+    const old = this.#client;
+    this.#client = null;
+    old?.terminate(`the trainer ${reason} and was restarted`);
+    this.status = 'loading';
+    this.pausing = false;
+    const from = this.#checkpoint;
+    const gpu = this.backend !== null && GPU_BACKENDS.includes(this.backend.name);
+    await this.#inOrder(async () => {
+      const client = this.#newClient();
+      try {
+        this.backend = await Promise.race([client.api.init(client.listener((e) => this.#onEvent(e)), gpu ? 'wasm' : this.#requested), client.dead]);
+        const experiment = from?.experiment ?? $state.snapshot(this.experiment);
+        const loaded = await Promise.race([client.api.load(experiment), client.dead]);
+        if (!loaded.ok) throw new Error(loaded.message);
+        let resumed = 0;
+        if (from) {
+          const r = await Promise.race([client.api.restore(from.state), client.dead]);
+          if (!r.ok) throw new Error(r.message);
+          resumed = r.value;
+        }
+        const lost = this.iteration - resumed;
+        this.metrics = this.metrics.filter((m) => m.iteration <= resumed);
+        this.changes = this.changes.filter((c) => c.iteration <= resumed);
+        if (lost > 0) this.samples = [];
+        this.iteration = resumed;
+        this.experiment.rewards = experiment.rewards;
+        this.experiment.hyperparameters = experiment.hyperparameters;
+        this.requestError = null; // the calls it answers were cut short by the restart the notice explains
+        this.notice =
+          `The trainer ${reason}. It was restarted on ${this.backend.name} and continues from iteration ${resumed}` +
+          (lost > 0 ? `; the ${lost} iteration${lost === 1 ? '' : 's'} after its last saved state were lost.` : ', with nothing lost.');
+      } catch (e) {
+        this.#fail(`The trainer ${reason}, and restarting it failed: ${e instanceof Error ? e.message : String(e)}`);
+      } finally {
+        this.#restarting = false;
+      }
+    });
   }
 
   #fail(message: string): void {
