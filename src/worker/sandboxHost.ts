@@ -30,9 +30,10 @@ export class SandboxHost implements SandboxApi {
     }
   }
 
+  /** Compiles in a fresh runtime: each applied reward starts from a clean interpreter. */
   async compile(specs: RewardSpec[], limits: SandboxLimits): Promise<SandboxOutcome<null>> {
     try {
-      await this.#load(specs, limits);
+      await this.#load(specs, limits, true);
       return { ok: true, scores: null };
     } catch (e) {
       return failed(e);
@@ -43,9 +44,9 @@ export class SandboxHost implements SandboxApi {
     await this.#modules.ready();
   }
 
-  async #load(specs: RewardSpec[], limits: SandboxLimits): Promise<SandboxReward> {
+  async #load(specs: RewardSpec[], limits: SandboxLimits, fresh = false): Promise<SandboxReward> {
     const code = JSON.stringify(specs);
-    if (this.#reward && this.#key === code) {
+    if (this.#reward && this.#key === code && !fresh) {
       this.#reward.setLimits(limits);
       return this.#reward;
     }
