@@ -6,6 +6,8 @@ import { SandboxReward } from '../../src/core/sandbox/sandboxReward.ts';
 import type { RewardSpec, SandboxLimits } from '../../src/core/sandbox/types.ts';
 
 const LIMITS: SandboxLimits = { timeMs: 300, memoryBytes: 16 * 2 ** 20, stackBytes: 256 * 1024 };
+/** For failures other than time: room enough that a loaded machine cannot turn them into timeouts. */
+const SLOW_OK: SandboxLimits = { ...LIMITS, timeMs: 20_000 };
 const samples: Sample[] = ['anna', 'bob', 'zed', 'maximilian'].map((text, index) => ({ text, tokens: [1, 2, 3], prompt: '', index }));
 const ctx = { iteration: 3, task: 'names', helpers: rewardHelpers };
 const open: SandboxReward[] = [];
@@ -75,7 +77,7 @@ describe('the sandbox runs ordinary rewards', () => {
 });
 
 describe('hostile and broken rewards are contained, each with its own message', () => {
-  const cases: [string, string, RegExp][] = [
+  const cases: [string, string, RegExp, SandboxLimits?][] = [
     ['syntax error, with line and column', 'function reward(s) {\n  return s.text.length +;\n}', /^reward "reward" does not compile: SyntaxError: .* \(line 2, column \d+\)$/],
     ['no reward function', 'function score(s) { return 1; }', /must declare a function named reward/],
     ['both entry points', 'function reward() { return 1; }\nfunction rewardBatch(s) { return s.map(() => 1); }', /declares both reward and rewardBatch/],
@@ -84,10 +86,10 @@ describe('hostile and broken rewards are contained, each with its own message', 
     ['an infinite loop', 'function reward(s) { while (true) {} }', /did not finish within the time limit of 300 ms per batch \(rewardTimeLimitMs\) on sample 0 \("anna"\): the code may loop forever/],
     ['an infinite loop that catches its interruption', 'function reward(s) { for (;;) { try { while (true) {} } catch (e) {} } }', /the code may loop forever/],
     ['an infinite loop in top-level code', 'while (true) {}\nfunction reward() { return 1; }', /did not finish loading within the time limit .* its top-level code may loop forever/],
-    ['a memory bomb', 'function reward(s) { const a = []; while (true) a.push(new Float64Array(1e6)); }', /ran out of memory .*the sandbox allows 16 MiB \(rewardMemoryMiB\)/],
-    ['a huge string', 'function reward(s) { return "x".repeat(1e8).length; }', /ran out of memory/],
-    ['deep recursion', 'function reward(s) { const f = (n) => f(n + 1) + 1; return f(0); }', /overflowed the stack on sample 0 .*256 KiB \(rewardStackKiB\); is a recursion missing its base case\?/],
-    ['recursion inside a built-in (deeply nested JSON)', 'function reward(s) { let o = {}; for (let i = 0; i < 1e5; i++) o = { o }; return JSON.stringify(o).length; }', /overflowed the stack/],
+    ['a memory bomb', 'function reward(s) { const a = []; while (true) a.push(new Float64Array(1e6)); }', /ran out of memory .*the sandbox allows 16 MiB \(rewardMemoryMiB\)/, SLOW_OK],
+    ['a huge string', 'function reward(s) { return "x".repeat(1e8).length; }', /ran out of memory/, SLOW_OK],
+    ['deep recursion', 'function reward(s) { const f = (n) => f(n + 1) + 1; return f(0); }', /overflowed the stack on sample 0 .*256 KiB \(rewardStackKiB\); is a recursion missing its base case\?/, SLOW_OK],
+    ['recursion inside a built-in (deeply nested JSON)', 'function reward(s) { let o = {}; for (let i = 0; i < 1e5; i++) o = { o }; return JSON.stringify(o).length; }', /overflowed the stack/, SLOW_OK],
     ['NaN', 'function reward(s) { return s.index === 1 ? NaN : 1; }', /^reward "reward" returned NaN for sample 1 \("bob"\); it must return a finite number$/],
     ['Infinity', 'function reward(s) { return 1 / 0; }', /returned Infinity for sample 0/],
     ['a string', "function reward(s) { return 'long'; }", /returned the string "long" for sample 0 \("anna"\)/],
@@ -109,9 +111,9 @@ describe('hostile and broken rewards are contained, each with its own message', 
     ['require', "function reward() { return require('fs'); }", /'require' is not defined/],
     ['the Function constructor to reach the host global', "function reward() { const g = (function () {}).constructor('return this')(); return g.fetch('x'); }", /not a function/],
   ];
-  for (const [what, source, message] of cases) {
+  for (const [what, source, message, limits] of cases) {
     it(what, async () => {
-      const err = await failure(source);
+      const err = await failure(source, limits);
       expect(err.message).toMatch(message);
     });
   }
@@ -157,10 +159,10 @@ describe('hostile and broken rewards are contained, each with its own message', 
   });
 
   it('a sandbox that hit a limit is rebuilt and scores the next batch', async () => {
-    const r = await sandbox('function reward(s, ctx) { if (ctx.iteration === 1) { const a = []; while (true) a.push([1, 2, 3]); } return s.text.length; }');
+    const r = await sandbox('function reward(s, ctx) { if (ctx.iteration === 1) { const a = []; while (true) a.push(new Float64Array(1e6)); } return s.text.length; }', SLOW_OK);
     await expect(r.score(samples, { ...ctx, iteration: 1 })).rejects.toThrow(/ran out of memory/);
     expect((await r.score(samples, ctx)).total).toEqual([4, 3, 3, 10]);
-    const deep = await sandbox('function reward(s, ctx) { if (ctx.iteration === 1) { let o = {}; for (let i = 0; i < 1e5; i++) o = { o }; JSON.stringify(o); } return 2; }');
+    const deep = await sandbox('function reward(s, ctx) { if (ctx.iteration === 1) { let o = {}; for (let i = 0; i < 1e5; i++) o = { o }; JSON.stringify(o); } return 2; }', SLOW_OK);
     await expect(deep.score(samples, { ...ctx, iteration: 1 })).rejects.toThrow(/overflowed the stack/);
     expect((await deep.score(samples, ctx)).total).toEqual([2, 2, 2, 2]);
   });
