@@ -1,6 +1,6 @@
 // Runs PPO in Node against a reward given on the command line: the key of one of
 // the task's examples (e.g. length), a JavaScript expression, or a function.
-//   npm run train -- --task names --reward "sample.text.length" --iterations 30 --seed 1 --arch mlp --backend wasm [--json out.json]
+//   npm run train -- --task names --reward "sample.text.length" --iterations 30 --seed 1 --arch mlp --algorithm ppo|grpo|rloo --backend wasm [--json out.json]
 // Hyperparameters: --set name=value (repeatable), e.g. --set klCoef=0.1.
 // The reward runs in the same QuickJS sandbox as in the browser; --trusted runs
 // it as a plain function in this process instead (faster, and not isolated).
@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { HYPERPARAMETER_NAMES, sandboxLimits, validateHyperparameters, type Hyperparameters } from '../src/core/hyperparameters.ts';
 import type { IterationMetrics } from '../src/core/metrics.ts';
 import { compileRewardExpression, FunctionReward, type RewardModel } from '../src/core/reward.ts';
+import { getAlgorithmInfo } from '../src/core/algorithms/catalog.ts';
 import { SandboxReward } from '../src/core/sandbox/sandboxReward.ts';
 import { getTask } from '../src/core/tasks.ts';
 import { Trainer } from '../src/core/trainer.ts';
@@ -20,7 +21,8 @@ import type { BackendName } from '../src/core/backend.ts';
 runMain(async () => {
   const argv = process.argv.slice(2);
   const sets = extractSets(argv);
-  const args = parseArgs(argv, { task: 'string', reward: 'string', iterations: 'number', seed: 'number', arch: 'string', backend: 'string', json: 'string', models: 'string', quiet: 'boolean', trusted: 'boolean' });
+  const args = parseArgs(argv, { task: 'string', reward: 'string', iterations: 'number', seed: 'number', arch: 'string', backend: 'string', json: 'string', models: 'string', quiet: 'boolean', trusted: 'boolean', algorithm: 'string' });
+  const algorithm = getAlgorithmInfo(String(args.algorithm ?? 'ppo')).id;
   const task = getTask(String(args.task ?? 'names'));
   const arch = String(args.arch ?? 'mlp');
   if (arch !== 'mlp' && arch !== 'transformer') throw new Error(`--arch must be mlp or transformer, got ${JSON.stringify(arch)}`);
@@ -42,6 +44,7 @@ runMain(async () => {
     hyperparameters: sets,
     seed: Number(args.seed ?? 1),
     reward,
+    algorithm,
   });
   const all: IterationMetrics[] = [];
   console.log('iter  reward(mean±std)      kl   entropy  pg_loss  v_loss  clipfrac  approx_kl  expl_var  beta   len  roll/rew/upd ms   tok/s');
@@ -49,7 +52,7 @@ runMain(async () => {
     const { metrics: m, samples } = await trainer.step();
     all.push(m);
     console.log(
-      `${String(m.iteration).padStart(4)}  ${m.rewardMean.toFixed(3).padStart(8)}±${m.rewardStd.toFixed(3).padEnd(7)} ${m.kl.toFixed(3).padStart(7)} ${m.entropy.toFixed(3).padStart(8)} ${m.policyLoss.toFixed(4).padStart(8)} ${m.valueLoss.toFixed(4).padStart(7)} ${m.clipFrac.toFixed(3).padStart(9)} ${m.approxKl.toFixed(4).padStart(10)} ${m.explainedVariance.toFixed(3).padStart(9)} ${m.klCoef.toFixed(3)} ${m.sampleLength.toFixed(1).padStart(5)}  ${m.rolloutMs.toFixed(0)}/${m.rewardMs.toFixed(0)}/${m.updateMs.toFixed(0)}`.padEnd(130) +
+      `${String(m.iteration).padStart(4)}  ${m.rewardMean.toFixed(3).padStart(8)}±${m.rewardStd.toFixed(3).padEnd(7)} ${m.kl.toFixed(3).padStart(7)} ${m.entropy.toFixed(3).padStart(8)} ${m.policyLoss.toFixed(4).padStart(8)} ${opt(m.valueLoss, 4, 7)} ${m.clipFrac.toFixed(3).padStart(9)} ${m.approxKl.toFixed(4).padStart(10)} ${opt(m.explainedVariance, 3, 9)} ${m.klCoef.toFixed(3)} ${m.sampleLength.toFixed(1).padStart(5)}  ${m.rolloutMs.toFixed(0)}/${m.rewardMs.toFixed(0)}/${m.updateMs.toFixed(0)}`.padEnd(130) +
         ` ${m.tokensPerSecond.toFixed(0)}` +
         (args.quiet ? '' : `  ${samples.slice(0, 4).map((s) => s.text).join(' ')}`),
     );
@@ -60,7 +63,7 @@ runMain(async () => {
     console.log(`mean reward, first 5 iterations ${first.toFixed(3)}, last 5 ${last.toFixed(3)} (${(((last - first) / Math.abs(first)) * 100).toFixed(1)}%)`);
   }
   if (args.json) {
-    writeFileSync(String(args.json), JSON.stringify({ task: task.id, arch, reward: rewardSource, seed: trainer.seed, hyperparameters: trainer.hyperparameters, iterations: all }, null, 2));
+    writeFileSync(String(args.json), JSON.stringify({ task: task.id, arch, algorithm, reward: rewardSource, seed: trainer.seed, hyperparameters: trainer.hyperparameters, iterations: all }, null, 2));
     console.log(`wrote ${args.json}`);
   }
   trainer.dispose();
@@ -74,6 +77,11 @@ runMain(async () => {
 function rewardProgram(code: string): string {
   if (/\bfunction\s+(reward|rewardBatch)\s*\(/.test(code)) return code;
   return `const __expression = (sample, ctx, text) => (${code}\n);\nfunction reward(sample, ctx) {\n  const v = __expression(sample, ctx, sample.text);\n  return typeof v === 'function' ? v(sample, ctx) : v;\n}\n`;
+}
+
+/** A metric only some algorithms report: '-' where it does not exist. */
+function opt(x: number | undefined, digits: number, width: number): string {
+  return (x === undefined ? '-' : x.toFixed(digits)).padStart(width);
 }
 
 function mean(xs: number[]): number {

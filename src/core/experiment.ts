@@ -1,4 +1,5 @@
 import { validateHyperparameters, type Hyperparameters } from './hyperparameters.ts';
+import { ALGORITHM_IDS, type AlgorithmId } from './algorithms/catalog.ts';
 import type { Arch } from './policy.ts';
 import type { RewardSpec } from './sandbox/types.ts';
 import { defaultRewards, getTask, TASKS } from './tasks.ts';
@@ -20,6 +21,8 @@ export interface Experiment {
   version: typeof EXPERIMENT_VERSION;
   task: string;
   arch: Arch;
+  /** The RL algorithm: PPO, GRPO or RLOO. */
+  algorithm: AlgorithmId;
   /** Named reward components with weights; their weighted sum trains the policy. */
   rewards: RewardSpec[];
   hyperparameters: Hyperparameters;
@@ -33,6 +36,7 @@ export function defaultExperiment(taskId = TASKS[0].id, arch: Arch = 'mlp'): Exp
     version: EXPERIMENT_VERSION,
     task: task.id,
     arch,
+    algorithm: 'ppo',
     rewards: defaultRewards(task),
     hyperparameters: validateHyperparameters(task.hyperparameters),
     seed: 1,
@@ -43,12 +47,14 @@ export function validateExperiment(input: unknown): Experiment {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new Error('experiment must be an object');
   let e = input as Record<string, unknown>;
   if (e.version === 1) e = migrateV1(e);
-  const known = ['version', 'task', 'arch', 'rewards', 'hyperparameters', 'seed'];
+  const known = ['version', 'task', 'arch', 'algorithm', 'rewards', 'hyperparameters', 'seed'];
   for (const k of Object.keys(e)) if (!known.includes(k)) throw new Error(`experiment: unknown field ${JSON.stringify(k)}`);
   if (e.version !== EXPERIMENT_VERSION) throw new Error(`experiment: version ${JSON.stringify(e.version)} is not supported (expected ${EXPERIMENT_VERSION})`);
   if (typeof e.task !== 'string') throw new Error('experiment: task must be a string');
   getTask(e.task);
   if (e.arch !== 'mlp' && e.arch !== 'transformer') throw new Error(`experiment: arch must be "mlp" or "transformer", got ${JSON.stringify(e.arch)}`);
+  const algorithm = e.algorithm ?? 'ppo';
+  if (!(ALGORITHM_IDS as readonly unknown[]).includes(algorithm)) throw new Error(`experiment: algorithm must be one of ${ALGORITHM_IDS.join(', ')}, got ${JSON.stringify(algorithm)}`);
   const rewards = validateRewards(e.rewards);
   if (typeof e.seed !== 'number' || !Number.isInteger(e.seed) || e.seed < 0 || e.seed > 0xffffffff) {
     throw new Error(`experiment: seed must be a whole number from 0 to 4294967295, got ${JSON.stringify(e.seed)}`);
@@ -57,6 +63,7 @@ export function validateExperiment(input: unknown): Experiment {
     version: EXPERIMENT_VERSION,
     task: e.task,
     arch: e.arch,
+    algorithm: algorithm as AlgorithmId,
     rewards,
     hyperparameters: validateHyperparameters(e.hyperparameters ?? {}),
     seed: e.seed,

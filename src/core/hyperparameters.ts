@@ -1,10 +1,15 @@
 /**
- * Every PPO setting in one table: the doc line, default and allowed range of each
- * field. The `Hyperparameters` type, the defaults, the validator, the form in the
- * app and the link schema are all read from this table, so a field is written once.
+ * Every training setting in one table: the doc line, default and allowed range of
+ * each field, and the group it belongs to (settings of all algorithms, of one
+ * algorithm, or of the reward sandbox). The `Hyperparameters` type, the defaults,
+ * the validator, the form in the app and the CLI's --set are all read from this
+ * table, so a field is written once.
  */
+/** Who a setting is for: every algorithm, PPO, the group-based GRPO and RLOO, one of them, or the reward sandbox. */
+export type SettingGroup = 'common' | 'ppo' | 'group' | 'grpo' | 'rloo' | 'sandbox';
 interface NumberField {
   kind: 'int' | 'float';
+  group: SettingGroup;
   doc: string;
   default: number;
   min: number;
@@ -12,39 +17,53 @@ interface NumberField {
 }
 interface BoolField {
   kind: 'bool';
+  group: SettingGroup;
   doc: string;
   default: boolean;
 }
-export type FieldSpec = NumberField | BoolField;
+interface EnumField {
+  kind: 'enum';
+  group: SettingGroup;
+  doc: string;
+  default: string;
+  options: readonly string[];
+}
+export type FieldSpec = NumberField | BoolField | EnumField;
 
 export const HYPERPARAMETERS = {
-  batchSize: { kind: 'int', doc: 'Completions sampled per iteration (the rollout batch).', default: 64, min: 2, max: 1024 },
-  epochs: { kind: 'int', doc: 'Passes of PPO updates over each rollout batch.', default: 4, min: 1, max: 32 },
-  minibatches: { kind: 'int', doc: 'Shuffled minibatches per epoch; must divide the batch size.', default: 2, min: 1, max: 256 },
-  learningRate: { kind: 'float', doc: 'Adam step size (Adam eps is 1e-5, as in the PPO implementations).', default: 1e-3, min: 1e-7, max: 0.1 },
-  clipRange: { kind: 'float', doc: 'Policy ratio clip epsilon: the update ignores ratios outside [1-eps, 1+eps].', default: 0.2, min: 0.01, max: 1 },
-  valueClipRange: { kind: 'float', doc: 'How far a value prediction may move from its rollout value before its loss is clipped.', default: 0.2, min: 0.01, max: 100 },
-  valueCoef: { kind: 'float', doc: 'Weight of the value loss in the total loss.', default: 0.5, min: 0, max: 10 },
-  entropyCoef: { kind: 'float', doc: 'Weight of the entropy bonus; more keeps sampling diverse.', default: 0.0, min: 0, max: 1 },
-  maxGradNorm: { kind: 'float', doc: 'Global gradient norm clip per update step.', default: 1, min: 0.01, max: 100 },
-  gamma: { kind: 'float', doc: 'Discount per token (1: the final score counts fully for every token).', default: 1, min: 0, max: 1 },
-  gaeLambda: { kind: 'float', doc: 'GAE lambda: 0 trusts the value head, 1 the sampled returns.', default: 0.95, min: 0, max: 1 },
-  whitenAdvantages: { kind: 'bool', doc: 'Normalise advantages to zero mean, unit variance over the batch.', default: true },
-  klCoef: { kind: 'float', doc: 'Per-token KL penalty to the reference policy (beta); the start value when adaptive.', default: 2, min: 0, max: 10 },
-  adaptiveKl: { kind: 'bool', doc: 'Adapt beta towards the KL target (Ziegler et al. 2019) instead of keeping it fixed.', default: true },
-  klTarget: { kind: 'float', doc: 'Target KL to the reference, in nats per completion, for the adaptive controller.', default: 6, min: 0.01, max: 100 },
-  klHorizon: { kind: 'int', doc: 'Adaptive controller horizon, in completions: larger moves beta more slowly.', default: 200, min: 1, max: 1000000 },
-  temperature: { kind: 'float', doc: 'Sampling temperature of the policy (also used for its log-probabilities).', default: 1, min: 0.05, max: 5 },
-  topK: { kind: 'int', doc: 'Sample only from the k likeliest tokens; 0 samples from all.', default: 0, min: 0, max: 1000 },
-  maxLength: { kind: 'int', doc: 'Most tokens a completion may have, its stop token included.', default: 20, min: 1, max: 256 },
-  rewardTimeLimitMs: { kind: 'int', doc: 'Reward sandbox: most milliseconds the reward code may run on one batch (all components together).', default: 1000, min: 10, max: 60000 },
-  rewardMemoryMiB: { kind: 'int', doc: 'Reward sandbox: most memory the reward code may allocate, in MiB.', default: 32, min: 1, max: 1024 },
-  rewardStackKiB: { kind: 'int', doc: 'Reward sandbox: most stack the reward code may use, in KiB (about 1000 nested calls at the default).', default: 256, min: 32, max: 4096 },
+  batchSize: { kind: 'int', group: 'common', doc: 'Completions sampled per iteration (the rollout batch).', default: 64, min: 2, max: 1024 },
+  epochs: { kind: 'int', group: 'common', doc: 'Passes of updates over each rollout batch.', default: 4, min: 1, max: 32 },
+  minibatches: { kind: 'int', group: 'common', doc: 'Shuffled minibatches per epoch; must divide the batch size.', default: 2, min: 1, max: 256 },
+  learningRate: { kind: 'float', group: 'common', doc: 'Adam step size (Adam eps is 1e-5, as in the PPO implementations).', default: 1e-3, min: 1e-7, max: 0.1 },
+  clipRange: { kind: 'float', group: 'common', doc: 'Policy ratio clip epsilon: the update ignores ratios outside [1-eps, 1+eps].', default: 0.2, min: 0.01, max: 1 },
+  valueClipRange: { kind: 'float', group: 'ppo', doc: 'How far a value prediction may move from its rollout value before its loss is clipped.', default: 0.2, min: 0.01, max: 100 },
+  valueCoef: { kind: 'float', group: 'ppo', doc: 'Weight of the value loss in the total loss.', default: 0.5, min: 0, max: 10 },
+  entropyCoef: { kind: 'float', group: 'common', doc: 'Weight of the entropy bonus; more keeps sampling diverse.', default: 0.0, min: 0, max: 1 },
+  maxGradNorm: { kind: 'float', group: 'common', doc: 'Global gradient norm clip per update step.', default: 1, min: 0.01, max: 100 },
+  gamma: { kind: 'float', group: 'ppo', doc: 'Discount per token (1: the final score counts fully for every token).', default: 1, min: 0, max: 1 },
+  gaeLambda: { kind: 'float', group: 'ppo', doc: 'GAE lambda: 0 trusts the value head, 1 the sampled returns.', default: 0.95, min: 0, max: 1 },
+  whitenAdvantages: { kind: 'bool', group: 'ppo', doc: 'Normalise advantages to zero mean, unit variance over the batch.', default: true },
+  klCoef: { kind: 'float', group: 'ppo', doc: 'Per-token KL penalty to the reference policy (beta); the start value when adaptive.', default: 2, min: 0, max: 10 },
+  adaptiveKl: { kind: 'bool', group: 'ppo', doc: 'Adapt beta towards the KL target (Ziegler et al. 2019) instead of keeping it fixed.', default: true },
+  klTarget: { kind: 'float', group: 'ppo', doc: 'Target KL to the reference, in nats per completion, for the adaptive controller.', default: 6, min: 0.01, max: 100 },
+  klHorizon: { kind: 'int', group: 'ppo', doc: 'Adaptive controller horizon, in completions: larger moves beta more slowly.', default: 200, min: 1, max: 1000000 },
+  temperature: { kind: 'float', group: 'common', doc: 'Sampling temperature of the policy (also used for its log-probabilities).', default: 1, min: 0.05, max: 5 },
+  topK: { kind: 'int', group: 'common', doc: 'Sample only from the k likeliest tokens; 0 samples from all.', default: 0, min: 0, max: 1000 },
+  maxLength: { kind: 'int', group: 'common', doc: 'Most tokens a completion may have, its stop token included.', default: 20, min: 1, max: 256 },
+  rewardTimeLimitMs: { kind: 'int', group: 'sandbox', doc: 'Reward sandbox: most milliseconds the reward code may run on one batch (all components together).', default: 1000, min: 10, max: 60000 },
+  rewardMemoryMiB: { kind: 'int', group: 'sandbox', doc: 'Reward sandbox: most memory the reward code may allocate, in MiB.', default: 32, min: 1, max: 1024 },
+  rewardStackKiB: { kind: 'int', group: 'sandbox', doc: 'Reward sandbox: most stack the reward code may use, in KiB (about 1000 nested calls at the default).', default: 256, min: 32, max: 4096 },
+  groupSize: { kind: 'int', group: 'group', doc: 'GRPO, RLOO: completions per prompt that are compared with each other (the group); must divide batchSize.', default: 8, min: 2, max: 64 },
+  grpoBeta: { kind: 'float', group: 'grpo', doc: 'GRPO: weight of the per-token k3 KL to the reference in the loss.', default: 0.04, min: 0, max: 10 },
+  grpoScale: { kind: 'enum', group: 'grpo', doc: 'GRPO: divide advantages by the std of their group, of the batch, or not at all (Dr. GRPO).', default: 'group', options: ['group', 'batch', 'none'] },
+  grpoLossType: { kind: 'enum', group: 'grpo', doc: 'GRPO: how the per-token loss is averaged: per sequence (grpo), per token of the batch (bnpo, dapo), or over B x maxLength (dr_grpo).', default: 'dapo', options: ['grpo', 'bnpo', 'dr_grpo', 'dapo'] },
+  rlooBeta: { kind: 'float', group: 'rloo', doc: 'RLOO: weight of the KL to the reference (k1, summed per completion) subtracted from the score.', default: 0.05, min: 0, max: 10 },
+  rlooNormalizeAdvantages: { kind: 'bool', group: 'rloo', doc: 'RLOO: normalise advantages to zero mean, unit variance over the batch.', default: false },
 } as const satisfies Record<string, FieldSpec>;
 
 export type HyperparameterName = keyof typeof HYPERPARAMETERS;
 export type Hyperparameters = {
-  -readonly [K in HyperparameterName]: (typeof HYPERPARAMETERS)[K]['kind'] extends 'bool' ? boolean : number;
+  -readonly [K in HyperparameterName]: (typeof HYPERPARAMETERS)[K] extends { kind: 'enum'; options: readonly (infer O)[] } ? O : (typeof HYPERPARAMETERS)[K]['kind'] extends 'bool' ? boolean : number;
 };
 
 export const HYPERPARAMETER_NAMES = Object.keys(HYPERPARAMETERS) as HyperparameterName[];
@@ -55,7 +74,7 @@ export function sandboxLimits(h: Pick<Hyperparameters, 'rewardTimeLimitMs' | 're
 }
 
 export function defaultHyperparameters(): Hyperparameters {
-  const out: Record<string, number | boolean> = {};
+  const out: Record<string, number | boolean | string> = {};
   for (const name of HYPERPARAMETER_NAMES) out[name] = HYPERPARAMETERS[name].default;
   return out as Hyperparameters;
 }
@@ -75,6 +94,7 @@ export class HyperparameterError extends Error {
 export function checkField(name: HyperparameterName, value: unknown): string | null {
   const spec: FieldSpec = HYPERPARAMETERS[name];
   if (spec.kind === 'bool') return typeof value === 'boolean' ? null : `${name} must be true or false, got ${show(value)}`;
+  if (spec.kind === 'enum') return typeof value === 'string' && spec.options.includes(value) ? null : `${name} must be one of ${spec.options.join(', ')}, got ${show(value)}`;
   if (typeof value !== 'number' || !Number.isFinite(value)) return `${name} must be a finite number, got ${show(value)}`;
   if (spec.kind === 'int' && !Number.isInteger(value)) return `${name} must be a whole number, got ${value}`;
   if (value < spec.min || value > spec.max) return `${name} must be between ${spec.min} and ${spec.max}, got ${value}`;
@@ -90,12 +110,12 @@ export function validateHyperparameters(input: unknown): Hyperparameters {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new HyperparameterError('', `hyperparameters must be an object, got ${show(input)}`);
   }
-  const out = defaultHyperparameters() as Record<string, number | boolean>;
+  const out = defaultHyperparameters() as Record<string, number | boolean | string>;
   for (const [key, value] of Object.entries(input)) {
     if (!(key in HYPERPARAMETERS)) throw new HyperparameterError(key, `unknown hyperparameter ${JSON.stringify(key)}`);
     const problem = checkField(key as HyperparameterName, value);
     if (problem) throw new HyperparameterError(key, problem);
-    out[key] = value as number | boolean;
+    out[key] = value as number | boolean | string;
   }
   const h = out as Hyperparameters;
   if (h.batchSize % h.minibatches !== 0) {

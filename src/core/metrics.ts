@@ -13,13 +13,17 @@ export interface IterationMetrics {
   /** Mean per-token entropy of the policy at the sampled positions, in nats. */
   entropy: number;
   policyLoss: number;
-  valueLoss: number;
+  /** PPO only: the value head's clipped loss. */
+  valueLoss?: number;
   /** Fraction of action ratios outside the clip range, over all update steps. */
   clipFrac: number;
   /** Mean k3 estimate of KL(old || new) over the update steps. */
   approxKl: number;
-  explainedVariance: number;
-  /** Beta in force for this iteration's rewards. */
+  /** PPO only: how much of the returns the value head explains. */
+  explainedVariance?: number;
+  /** GRPO only: the share of groups whose rewards were all equal (no signal). */
+  equalGroupFrac?: number;
+  /** The KL coefficient in force this iteration (PPO's beta, or GRPO's or RLOO's own). */
   klCoef: number;
   /** The adaptive controller's KL target (nats per completion); null when beta is fixed. */
   klTarget: number | null;

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Hyperparameters } from './hyperparameters.ts';
 import type { Policy } from './policy.ts';
-import { evaluateActions, type SampledBatch } from './ppo.ts';
+import { evaluateActions, type SampledBatch } from './algorithms/languageModel.ts';
 import type { Sample } from './reward.ts';
 import type { Rng } from './rng.ts';
 import { completion, sample } from './sampler.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
-/** A sampled batch with everything PPO needs from it, as plain arrays (no tensors outlive the call). */
+/** A sampled batch with everything the algorithms need from it, as plain arrays (no tensors outlive the call). */
 export interface Rollout extends SampledBatch {
   refLogprobs: Float32Array;
   /** The policy's entropy at each action position, for the metrics. */
@@ -15,7 +15,7 @@ export interface Rollout extends SampledBatch {
   samples: Sample[];
 }
 
-/** Step 1 of a PPO iteration: sample completions, then score them under the policy and the frozen reference. */
+/** Step 1 of an iteration: sample completions, then score them under the policy and the frozen reference. */
 export async function collectRollout(
   policy: Policy,
   reference: Policy,
@@ -37,8 +37,8 @@ export async function collectRollout(
   // so the first minibatch starts at ratio 1.
   const out = tf.tidy(() => {
     const t = tf.tensor2d(tokens, [B, width], 'int32');
-    const cur = evaluateActions(policy, t, start, N, h.temperature);
-    const ref = evaluateActions(reference, t, start, N, h.temperature);
+    const cur = evaluateActions(policy, t, start, N, h.temperature, h.topK);
+    const ref = evaluateActions(reference, t, start, N, h.temperature, h.topK);
     return [cur.logprob, cur.value, cur.entropy, ref.logprob];
   });
   const [logprobs, values, entropy, refLogprobs] = (await Promise.all(out.map((t) => t.data()))) as Float32Array[];

@@ -1,10 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { HyperparameterError, validateHyperparameters, type Hyperparameters } from './hyperparameters.ts';
+import type { AlgorithmId } from './algorithms/catalog.ts';
+import { ALGORITHMS } from './algorithms/catalog.ts';
+import { ALGORITHM_STEPS } from './algorithms/index.ts';
+import { actionMask, klPerSequence } from './algorithms/languageModel.ts';
 import { klController, type KlController } from './klController.ts';
 import { meanStd, type IterationMetrics } from './metrics.ts';
 import { createPolicy } from './policies.ts';
 import { copyWeights, type Policy } from './policy.ts';
-import { actionMask, computeGae, explainedVariance, perTokenRewards, ppoUpdate, whiten } from './ppo.ts';
 import type { RewardModel, Sample } from './reward.ts';
 import { rewardHelpers } from './rewardHelpers.ts';
 import { Rng } from './rng.ts';
@@ -20,6 +23,8 @@ export interface TrainerOptions {
   hyperparameters: Partial<Hyperparameters>;
   seed: number;
   reward: RewardModel;
+  /** PPO unless said. */
+  algorithm?: AlgorithmId;
 }
 
 export interface ScoredSample extends Sample {
@@ -48,9 +53,10 @@ export interface IterationResult {
 }
 
 /**
- * A PPO run: the policy being trained, its frozen reference, the optimizer and
- * every random stream. One `step()` is one iteration: rollout, score, advantages,
- * update, report, adapt beta. A step that fails before the update (a bad reward,
+ * An RL run: the policy being trained, its frozen reference, the optimizer and
+ * every random stream. One `step()` is one iteration: draw prompts, roll out,
+ * score, the algorithm's advantages and update (PPO, GRPO or RLOO: one file
+ * each in algorithms/), report, adapt beta. A step that fails before the update (a bad reward,
  * say) leaves everything as it was, so the same step can be retried after the
  * cause is fixed.
  */
@@ -59,6 +65,7 @@ export class Trainer {
   readonly tokenizer: Tokenizer;
   readonly reference: Policy;
   readonly policy: Policy;
+  readonly algorithm: AlgorithmId;
   #h: Hyperparameters;
   #seed: number;
   #reward: RewardModel;
@@ -73,6 +80,7 @@ export class Trainer {
     if (opts.reference.config.vocabSize !== this.tokenizer.vocabSize) {
       throw new Error(`reference policy has ${opts.reference.config.vocabSize} tokens, task ${opts.task.id} needs ${this.tokenizer.vocabSize}`);
     }
+    this.algorithm = opts.algorithm ?? 'ppo';
     this.#h = this.#fit(validateHyperparameters({ ...opts.task.hyperparameters, ...opts.hyperparameters }), opts.reference);
     this.#seed = opts.seed;
     this.#reward = opts.reward;
@@ -98,7 +106,7 @@ export class Trainer {
     this.#seed = seed;
     copyWeights(this.reference, this.policy);
     this.#newOptimizer();
-    this.#kl = klController(this.#h);
+    this.#kl = this.#klController(this.#h);
     this.#rng = new Rng(seed);
     this.#iteration = 0;
   }
@@ -131,12 +139,15 @@ export class Trainer {
     this.#seed = state.seed;
     this.#rng = new Rng(state.seed);
     this.#rng.restore(state.rng);
-    this.#kl = klController(this.#h, state.klCoef);
+    this.#kl = this.#klController(this.#h, state.klCoef);
     this.#iteration = state.iteration;
   }
 
-  /** The transformer reads start token + prompt + completion within its context: maxLength must leave room. */
+  /** Settings that depend on the algorithm, the task or the policy; the transformer's context must hold prompt and completion. */
   #fit(h: Hyperparameters, policy: Policy): Hyperparameters {
+    if (this.#groupSize(h) > 1 && h.batchSize % h.groupSize !== 0) {
+      throw new HyperparameterError('groupSize', `groupSize (${h.groupSize}) must divide batchSize (${h.batchSize}) for ${ALGORITHMS[this.algorithm].title}`);
+    }
     if (policy.config.arch !== 'transformer') return h;
     const longestPrompt = Math.max(...this.task.prompts.map((p) => this.tokenizer.encode(p).length));
     const most = policy.config.contextLength - longestPrompt;
@@ -163,7 +174,17 @@ export class Trainer {
     const klChanged = next.adaptiveKl !== this.#h.adaptiveKl || next.klCoef !== this.#h.klCoef;
     this.#h = next;
     (this.#optimizer as unknown as { learningRate: number }).learningRate = next.learningRate;
-    this.#kl = klController(next, klChanged || !next.adaptiveKl ? next.klCoef : this.#kl.value);
+    this.#kl = this.#klController(next, klChanged || !next.adaptiveKl ? next.klCoef : this.#kl.value);
+  }
+
+  /** PPO's beta: adaptive or fixed. GRPO and RLOO use fixed coefficients of their own. */
+  #klController(h: Hyperparameters, value?: number): KlController {
+    return klController({ ...h, adaptiveKl: h.adaptiveKl && ALGORITHMS[this.algorithm].adaptiveKl }, value);
+  }
+
+  /** Completions per prompt that are compared with each other: G for GRPO and RLOO, 1 for PPO. */
+  #groupSize(h: Hyperparameters): number {
+    return ALGORITHMS[this.algorithm].settings.includes('group') ? h.groupSize : 1;
   }
 
   async step(): Promise<IterationResult> {
@@ -173,7 +194,9 @@ export class Trainer {
     let rollout, scores;
     let t1 = t0;
     try {
-      const prompts = Array.from({ length: h.batchSize }, () => this.task.prompts[this.#rng.int(this.task.prompts.length)]);
+      // 1. Prompts: G consecutive completions share one for the group-based algorithms.
+      const G = this.#groupSize(h);
+      const prompts = Array.from({ length: h.batchSize / G }, () => this.task.prompts[this.#rng.int(this.task.prompts.length)]).flatMap((p) => Array<string>(G).fill(p));
       rollout = await collectRollout(this.policy, this.reference, this.tokenizer, prompts, h, this.#rng);
       t1 = performance.now();
       scores = await this.#reward.score(rollout.samples, { iteration: this.#iteration + 1, task: this.task.id, helpers: rewardHelpers });
@@ -184,21 +207,22 @@ export class Trainer {
     }
     const t2 = performance.now();
 
-    // Advantages: per-token KL penalty plus the score on the last token, then GAE.
+    // 3-4. The algorithm's advantages and update.
     const { N, lengths } = rollout;
-    const beta = this.#kl.value;
-    const { rewards, kl } = perTokenRewards(scores.total, rollout.logprobs, rollout.refLogprobs, lengths, N, beta);
-    const { advantages, returns } = computeGae(rewards, rollout.values, lengths, N, h.gamma, h.gaeLambda);
-    const mask = actionMask(lengths, N);
-    const stats = await ppoUpdate(
-      this.policy,
-      this.#optimizer,
-      { ...rollout, advantages: h.whitenAdvantages ? whiten(advantages, mask) : advantages, returns, mask },
+    const stats = await ALGORITHM_STEPS[this.algorithm].step({
+      policy: this.policy,
+      optimizer: this.#optimizer,
+      rollout,
+      scores: scores.total,
       h,
-      this.#rng,
-    );
+      rng: this.#rng,
+      beta: this.#kl.value,
+    });
     const t3 = performance.now();
 
+    // 5-6. Report, and adapt PPO's beta.
+    const kl = klPerSequence(rollout.logprobs, rollout.refLogprobs, lengths, N);
+    const mask = actionMask(lengths, N);
     const meanKl = kl.reduce((a, b) => a + b, 0) / kl.length;
     this.#kl.update(meanKl, h.batchSize);
     this.#iteration++;
@@ -217,12 +241,13 @@ export class Trainer {
       kl: meanKl,
       entropy: entropySum / tokens,
       policyLoss: stats.policyLoss,
-      valueLoss: stats.valueLoss,
       clipFrac: stats.clipFrac,
       approxKl: stats.approxKl,
-      explainedVariance: explainedVariance(rollout.values, returns, mask),
-      klCoef: beta,
-      klTarget: h.adaptiveKl ? h.klTarget : null,
+      ...(stats.valueLoss === undefined ? {} : { valueLoss: stats.valueLoss }),
+      ...(stats.explainedVariance === undefined ? {} : { explainedVariance: stats.explainedVariance }),
+      ...(stats.equalGroupFrac === undefined ? {} : { equalGroupFrac: stats.equalGroupFrac }),
+      klCoef: stats.beta,
+      klTarget: h.adaptiveKl && ALGORITHMS[this.algorithm].adaptiveKl ? h.klTarget : null,
       sampleLength: tokens / lengths.length,
       rolloutMs: t1 - t0,
       rewardMs: t2 - t1,

@@ -63,7 +63,7 @@ export class TrainerHost implements TrainerApi {
       this.#progress('loading the reference policy', 0.3);
       const reference = await fetchPolicy(task.models[e.arch], (f) => this.#progress('loading the reference policy', 0.3 + 0.4 * f));
       this.#trainer?.dispose();
-      this.#trainer = new Trainer({ task, reference, hyperparameters: e.hyperparameters, seed: e.seed, reward });
+      this.#trainer = new Trainer({ task, reference, hyperparameters: e.hyperparameters, seed: e.seed, reward, algorithm: e.algorithm });
       this.#experiment = e;
       this.#reward = reward;
       this.#lastGood = null;
@@ -230,7 +230,7 @@ export class TrainerHost implements TrainerApi {
       const e = this.#experiment!;
       const task = getTask(e.task);
       const reference = await fetchPolicy(task.models[e.arch]);
-      this.#trainer = new Trainer({ task, reference, hyperparameters: e.hyperparameters, seed: e.seed, reward: this.#reward! });
+      this.#trainer = new Trainer({ task, reference, hyperparameters: e.hyperparameters, seed: e.seed, reward: this.#reward!, algorithm: e.algorithm });
       if (state) await this.#trainer.importState(state);
       const resumed = this.#trainer.iteration;
       this.#emit({ type: 'backend', report: { name: 'wasm', reason: `moved from ${failed} after it failed at iteration ${failedAt}` } });

@@ -7,15 +7,17 @@ describe('Hyperparameters', () => {
     for (const name of HYPERPARAMETER_NAMES) {
       const spec = HYPERPARAMETERS[name];
       expect(spec.doc.length).toBeGreaterThan(10);
-      if (spec.kind !== 'bool') {
+      if (spec.kind === 'int' || spec.kind === 'float') {
         expect(d[name]).toBeGreaterThanOrEqual(spec.min);
         expect(d[name]).toBeLessThanOrEqual(spec.max);
       }
+      if (spec.kind === 'enum') expect(spec.options).toContain(d[name]);
     }
     expect(validateHyperparameters({})).toEqual(d);
   });
 
   it('rejects bad values with a message naming the field', () => {
+    expect(() => validateHyperparameters({ grpoScale: 'rows' })).toThrow(/grpoScale must be one of group, batch, none, got "rows"/);
     expect(() => validateHyperparameters({ learningRate: 5 })).toThrow(/learningRate must be between 1e-7 and 0.1, got 5/);
     expect(() => validateHyperparameters({ epochs: 2.5 })).toThrow(/epochs must be a whole number, got 2.5/);
     expect(() => validateHyperparameters({ clipRange: NaN })).toThrow(/clipRange must be a finite number, got NaN/);

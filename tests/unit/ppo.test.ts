@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { AdaptiveKlController, FixedKlController } from '../../src/core/klController.ts';
-import { actionMask, clippedSurrogate, clippedValueLoss, computeGae, explainedVariance, perTokenRewards, whiten } from '../../src/core/ppo.ts';
+import { actionMask, whiten } from '../../src/core/algorithms/languageModel.ts';
+import { clippedSurrogate, clippedValueLoss, computeGae, explainedVariance, perTokenRewards } from '../../src/core/algorithms/ppo.ts';
 
 const f32 = (xs: number[]) => new Float32Array(xs);
 const close = (actual: ArrayLike<number>, expected: number[]) =>

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import type { AlgorithmId } from '../../src/core/algorithms/catalog.ts';
 import type { Hyperparameters } from '../../src/core/hyperparameters.ts';
 import { deterministicMetrics } from '../../src/core/metrics.ts';
 import { FunctionReward, type RewardFunction } from '../../src/core/reward.ts';
@@ -11,8 +12,8 @@ const task = getTask('names');
 const length: RewardFunction = (s) => s.text.length;
 const small = { batchSize: 16, epochs: 2, minibatches: 2 };
 
-function trainer(arch: 'mlp' | 'transformer', fn: RewardFunction = length, hyperparameters: Partial<Hyperparameters> = small, seed = 1) {
-  return new Trainer({ task, reference: loadPolicyFromDisk(task.models[arch]), hyperparameters, seed, reward: new FunctionReward([{ name: 'length', weight: 1, fn }]) });
+function trainer(arch: 'mlp' | 'transformer', fn: RewardFunction = length, hyperparameters: Partial<Hyperparameters> = small, seed = 1, algorithm: AlgorithmId = 'ppo') {
+  return new Trainer({ task, reference: loadPolicyFromDisk(task.models[arch]), hyperparameters, seed, reward: new FunctionReward([{ name: 'length', weight: 1, fn }]), algorithm });
 }
 
 describe('Trainer', () => {
@@ -119,5 +120,46 @@ describe('Trainer state', () => {
     for (let i = 0; i < 2; i++) got.push(deterministicMetrics((await b.step()).metrics));
     expect(got).toEqual(expected);
     b.dispose();
+  });
+});
+
+describe.each(['grpo', 'rloo'] as const)('Trainer with %s', (algorithm) => {
+  it('learns: a short run raises the length reward, and the value head is left alone', async () => {
+    const t = trainer('mlp', length, {}, 1, algorithm); // default settings
+    const head = () => ['wv', 'bv'].map((n) => Array.from(t.policy.weights.get(n)!.dataSync()));
+    const before = head();
+    const rewards: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const { metrics } = await t.step();
+      rewards.push(metrics.rewardMean);
+      expect(metrics.valueLoss).toBeUndefined();
+      if (algorithm === 'grpo') expect(metrics.equalGroupFrac).toBeGreaterThanOrEqual(0);
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    console.log(`${algorithm}: mean reward ${mean(rewards.slice(0, 3)).toFixed(2)} -> ${mean(rewards.slice(-3)).toFixed(2)}`);
+    expect(mean(rewards.slice(-3))).toBeGreaterThan(1.15 * mean(rewards.slice(0, 3)));
+    expect(head()).toEqual(before);
+    t.dispose();
+  });
+
+  it('draws one prompt per group of G consecutive completions', async () => {
+    const shakespeare = getTask('shakespeare');
+    const t = new Trainer({ task: { ...shakespeare, prompts: ['A', 'B', 'C', 'D'] }, reference: loadPolicyFromDisk(shakespeare.models.mlp), hyperparameters: { batchSize: 16, groupSize: 4, epochs: 1, minibatches: 2 }, seed: 3, reward: new FunctionReward([{ name: 'one', weight: 1, fn: () => 1 }]), algorithm });
+    const { samples } = await t.step();
+    for (let g = 0; g < 4; g++) expect(new Set(samples.slice(g * 4, g * 4 + 4).map((s) => s.prompt)).size).toBe(1);
+    t.dispose();
+  });
+
+  it('leaks no tensors: the count after iteration 3 equals the count after 12', async () => {
+    const t = trainer('transformer', length, { batchSize: 8, groupSize: 4, epochs: 1, minibatches: 2 }, 1, algorithm);
+    for (let i = 0; i < 3; i++) await t.step();
+    const after3 = tf.memory().numTensors;
+    for (let i = 3; i < 12; i++) await t.step();
+    expect(tf.memory().numTensors).toBe(after3);
+    t.dispose();
+  });
+
+  it('refuses a group size that does not divide the batch, naming the field', () => {
+    expect(() => trainer('mlp', length, { batchSize: 12, groupSize: 8, minibatches: 2 }, 1, algorithm)).toThrow(/groupSize \(8\) must divide batchSize \(12\)/);
   });
 });

@@ -1,0 +1,34 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { Hyperparameters } from '../hyperparameters.ts';
+import type { Policy } from '../policy.ts';
+import type { Rng } from '../rng.ts';
+import type { Rollout } from '../rollout.ts';
+import type { AlgorithmId, OptionalMetric } from './catalog.ts';
+
+/** What the Trainer hands an algorithm each iteration, after rollout and scoring. */
+export interface AlgorithmInput {
+  policy: Policy;
+  optimizer: tf.Optimizer;
+  rollout: Rollout;
+  /** The weighted reward of each completion. */
+  scores: readonly number[];
+  h: Hyperparameters;
+  rng: Rng;
+  /** PPO's KL coefficient in force (the adaptive controller's value). */
+  beta: number;
+}
+
+/** The update's diagnostics, averaged over its steps. */
+export interface AlgorithmStats extends Partial<Record<OptionalMetric, number>> {
+  policyLoss: number;
+  clipFrac: number;
+  approxKl: number;
+  /** The KL coefficient this iteration used. */
+  beta: number;
+}
+
+/** One algorithm: its advantage step and its update (steps 3 and 4 of an iteration). */
+export interface Algorithm {
+  id: AlgorithmId;
+  step(input: AlgorithmInput): Promise<AlgorithmStats>;
+}

@@ -1,0 +1,60 @@
+import type { SettingGroup } from '../hyperparameters.ts';
+
+/**
+ * The algorithms, as data: what the page, the CLI and validation need to know
+ * without loading tfjs. Their steps live in one file each beside this one.
+ */
+export const ALGORITHM_IDS = ['ppo', 'grpo', 'rloo'] as const;
+export type AlgorithmId = (typeof ALGORITHM_IDS)[number];
+
+/** Metrics only some algorithms report (every one reports the policy loss, clip fraction and approx. KL). */
+export type OptionalMetric = 'valueLoss' | 'explainedVariance' | 'equalGroupFrac';
+
+export interface AlgorithmInfo {
+  id: AlgorithmId;
+  title: string;
+  /** One line for the picker. */
+  summary: string;
+  /** The hyperparameter groups that apply (besides the common ones and the sandbox's). */
+  settings: readonly SettingGroup[];
+  metrics: readonly OptionalMetric[];
+  /** Whether beta follows the adaptive KL controller (else it is the algorithm's own fixed coefficient). */
+  adaptiveKl: boolean;
+}
+
+export const ALGORITHMS: Readonly<Record<AlgorithmId, AlgorithmInfo>> = {
+  ppo: {
+    id: 'ppo',
+    title: 'PPO',
+    summary: 'PPO with a value head and GAE, a per-token KL penalty to the reference (InstructGPT, TRL PPOTrainer).',
+    settings: ['ppo'],
+    metrics: ['valueLoss', 'explainedVariance'],
+    adaptiveKl: true,
+  },
+  grpo: {
+    id: 'grpo',
+    title: 'GRPO',
+    summary: 'Group-relative advantages, no value head; k3 KL to the reference in the loss (DeepSeekMath, TRL GRPOTrainer).',
+    settings: ['group', 'grpo'],
+    metrics: ['equalGroupFrac'],
+    adaptiveKl: false,
+  },
+  rloo: {
+    id: 'rloo',
+    title: 'RLOO',
+    summary: 'REINFORCE with a leave-one-out baseline per group, KL in the reward, sequence-level clipped ratio (Ahmadian et al. 2024, TRL RLOOTrainer).',
+    settings: ['group', 'rloo'],
+    metrics: [],
+    adaptiveKl: false,
+  },
+};
+
+export function getAlgorithmInfo(id: string): AlgorithmInfo {
+  if (!(ALGORITHM_IDS as readonly string[]).includes(id)) throw new Error(`unknown algorithm ${JSON.stringify(id)} (known: ${ALGORITHM_IDS.join(', ')})`);
+  return ALGORITHMS[id as AlgorithmId];
+}
+
+/** Whether a setting group applies to an algorithm. */
+export function settingApplies(group: SettingGroup, id: AlgorithmId): boolean {
+  return group === 'common' || group === 'sandbox' || ALGORITHMS[id].settings.includes(group);
+}

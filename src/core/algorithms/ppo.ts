@@ -1,0 +1,117 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Algorithm, AlgorithmInput, AlgorithmStats } from './algorithm.ts';
+import { actionMask, evaluateActions, maskedMean, minibatchTensors, minibatchUpdate, whiten } from './languageModel.ts';
+
+/**
+ * PPO for a language policy, in the names of Schulman et al. 2017 and cleanrl's
+ * ppo.py, with the per-token KL penalty of Ziegler et al. 2019 / InstructGPT, as
+ * TRL's PPOTrainer computes it. Read `ppo.step` top to bottom.
+ */
+
+/** Per-token rewards: -beta * (logp - logp_ref) on every action, plus the score on the last one. */
+export function perTokenRewards(scores: ArrayLike<number>, logprobs: Float32Array, refLogprobs: Float32Array, lengths: Int32Array, N: number, beta: number) {
+  const B = lengths.length;
+  const rewards = new Float32Array(B * N);
+  const kl = new Float32Array(B); // summed over the completion: log p(y)/p_ref(y)
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < lengths[b]; t++) {
+      const i = b * N + t;
+      const klt = logprobs[i] - refLogprobs[i];
+      kl[b] += klt;
+      rewards[i] = -beta * klt;
+    }
+    if (lengths[b] > 0) rewards[b * N + lengths[b] - 1] += scores[b];
+  }
+  return { rewards, kl };
+}
+
+/** Generalised advantage estimation (Schulman et al. 2016); the value after the last action is 0. */
+export function computeGae(rewards: Float32Array, values: Float32Array, lengths: Int32Array, N: number, gamma: number, lambda: number) {
+  const advantages = new Float32Array(rewards.length);
+  const returns = new Float32Array(rewards.length);
+  for (let b = 0; b < lengths.length; b++) {
+    let lastgaelam = 0;
+    for (let t = lengths[b] - 1; t >= 0; t--) {
+      const i = b * N + t;
+      const nextvalue = t + 1 < lengths[b] ? values[i + 1] : 0;
+      const delta = rewards[i] + gamma * nextvalue - values[i];
+      lastgaelam = delta + gamma * lambda * lastgaelam;
+      advantages[i] = lastgaelam;
+      returns[i] = advantages[i] + values[i];
+    }
+  }
+  return { advantages, returns };
+}
+
+/** 1 - Var(returns - values) / Var(returns) over the masked entries: how much of the return the value head explains. */
+export function explainedVariance(values: Float32Array, returns: Float32Array, mask: Float32Array): number {
+  const stats = (f: (i: number) => number) => {
+    let n = 0, s = 0, ss = 0;
+    for (let i = 0; i < mask.length; i++) if (mask[i]) { const v = f(i); n++; s += v; ss += v * v; }
+    return n ? ss / n - (s / n) ** 2 : 0;
+  };
+  const varY = stats((i) => returns[i]);
+  return varY === 0 ? NaN : 1 - stats((i) => returns[i] - values[i]) / varY;
+}
+
+/** The clipped surrogate objective, as a loss (to minimise), with its diagnostics. */
+export function clippedSurrogate(newlogprob: tf.Tensor, oldlogprob: tf.Tensor, advantages: tf.Tensor, mask: tf.Tensor, clipCoef: number) {
+  const logratio = tf.sub(newlogprob, oldlogprob);
+  const ratio = tf.exp(logratio);
+  const pg_loss1 = tf.mul(tf.neg(advantages), ratio);
+  const pg_loss2 = tf.mul(tf.neg(advantages), tf.clipByValue(ratio, 1 - clipCoef, 1 + clipCoef));
+  const pg_loss = maskedMean(tf.maximum(pg_loss1, pg_loss2), mask);
+  // http://joschu.net/blog/kl-approx.html: k3 = (r - 1) - log r, unbiased and always >= 0.
+  const approx_kl = maskedMean(tf.sub(tf.sub(ratio, 1), logratio), mask);
+  const clipfrac = maskedMean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), clipCoef), 'float32'), mask);
+  return { pg_loss, approx_kl, clipfrac };
+}
+
+/** Value loss, clipped around the rollout's values so one update cannot move them far. */
+export function clippedValueLoss(newvalue: tf.Tensor, oldvalue: tf.Tensor, returns: tf.Tensor, mask: tf.Tensor, clipCoef: number): tf.Scalar {
+  const v_loss_unclipped = tf.square(tf.sub(newvalue, returns));
+  const v_clipped = tf.add(oldvalue, tf.clipByValue(tf.sub(newvalue, oldvalue), -clipCoef, clipCoef));
+  const v_loss_clipped = tf.square(tf.sub(v_clipped, returns));
+  return tf.mul(0.5, maskedMean(tf.maximum(v_loss_unclipped, v_loss_clipped), mask)) as tf.Scalar;
+}
+
+export const ppo: Algorithm = {
+  id: 'ppo',
+  async step({ policy, optimizer, rollout, scores, h, rng, beta }: AlgorithmInput): Promise<AlgorithmStats> {
+    const { N, lengths } = rollout;
+    // 3. Advantages: per-token KL penalty plus the score on the last token, then GAE and whitening.
+    const { rewards } = perTokenRewards(scores, rollout.logprobs, rollout.refLogprobs, lengths, N, beta);
+    const { advantages, returns } = computeGae(rewards, rollout.values, lengths, N, h.gamma, h.gaeLambda);
+    const mask = actionMask(lengths, N);
+    const b_advantages_all = h.whitenAdvantages ? whiten(advantages, mask) : advantages;
+
+    // 4. Update: E epochs x M minibatches of clipped surrogate + clipped value loss - entropy bonus.
+    const stats = await minibatchUpdate(
+      policy,
+      optimizer,
+      lengths.length,
+      h,
+      rng,
+      { withValueHead: true, names: ['pg_loss', 'v_loss', 'approx_kl', 'clipfrac'] },
+      (rows) => {
+        const mb = minibatchTensors(rollout, rows, { logprobs: rollout.logprobs, values: rollout.values, advantages: b_advantages_all, returns, mask });
+        const { logprob: newlogprob, entropy, value: newvalue } = evaluateActions(policy, mb.tokens, rollout.start, N, h.temperature, h.topK);
+        const { pg_loss, approx_kl, clipfrac } = clippedSurrogate(newlogprob, mb.logprobs, mb.advantages, mb.mask, h.clipRange);
+        const v_loss = clippedValueLoss(newvalue, mb.values, mb.returns, mb.mask, h.valueClipRange);
+        const entropy_loss = maskedMean(entropy, mb.mask);
+        const loss = pg_loss.sub(entropy_loss.mul(h.entropyCoef)).add(v_loss.mul(h.valueCoef)) as tf.Scalar;
+        return { loss, diagnostics: { pg_loss, v_loss, approx_kl, clipfrac } };
+      },
+    );
+
+    // 5. Report.
+    return {
+      policyLoss: stats.pg_loss,
+      valueLoss: stats.v_loss,
+      approxKl: stats.approx_kl,
+      clipFrac: stats.clipfrac,
+      explainedVariance: explainedVariance(rollout.values, returns, mask),
+      beta,
+    };
+  },
+};

@@ -1,0 +1,79 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Algorithm, AlgorithmInput, AlgorithmStats } from './algorithm.ts';
+import { actionMask, evaluateActions, klPerSequence, maskedMean, maskedRowSum, minibatchTensors, minibatchUpdate } from './languageModel.ts';
+
+/**
+ * RLOO (Ahmadian et al. 2024, "Back to Basics"), as TRL's RLOOTrainer computes
+ * it: the KL to the reference (k1, summed per completion, under the policy that
+ * sampled) is subtracted from the score with weight beta; each completion's
+ * baseline is the mean reward of the other G - 1 in its group; the update is a
+ * clipped surrogate on the ratio of whole sequences. Read `rloo.step` top to bottom.
+ */
+
+/** Rewards (score - beta * KL), leave-one-out baselines and advantages; groups are G consecutive completions. */
+export function rlooAdvantages(scores: readonly number[], kl: ArrayLike<number>, beta: number, G: number, normalize: boolean) {
+  const B = scores.length;
+  const rewards = new Float64Array(B);
+  for (let b = 0; b < B; b++) rewards[b] = scores[b] - beta * kl[b];
+  const baseline = new Float64Array(B);
+  const advantages = new Float32Array(B);
+  for (let g = 0; g < B / G; g++) {
+    let sum = 0;
+    for (let i = 0; i < G; i++) sum += rewards[g * G + i];
+    for (let i = 0; i < G; i++) {
+      const b = g * G + i;
+      baseline[b] = (sum - rewards[b]) / (G - 1);
+      advantages[b] = rewards[b] - baseline[b];
+    }
+  }
+  if (normalize) {
+    const mean = advantages.reduce((a, b) => a + b, 0) / B;
+    const std = Math.sqrt(advantages.reduce((a, b) => a + (b - mean) ** 2, 0) / (B - 1));
+    for (let b = 0; b < B; b++) advantages[b] = (advantages[b] - mean) / (std + 1e-8);
+  }
+  return { rewards, baseline, advantages };
+}
+
+/** The clipped surrogate on sequence-level ratios exp(sum logp - sum old logp). logprob, oldLogprob, mask: [mb, N]; advantages: [mb]. */
+export function rlooLoss(logprob: tf.Tensor2D, oldLogprob: tf.Tensor2D, advantages: tf.Tensor1D, mask: tf.Tensor2D, epsilon: number) {
+  const logratio = tf.sub(maskedRowSum(logprob, mask), maskedRowSum(oldLogprob, mask)); // [mb]
+  const ratio = tf.exp(logratio);
+  const pg_losses = tf.mul(tf.neg(advantages), ratio);
+  const pg_losses2 = tf.mul(tf.neg(advantages), tf.clipByValue(ratio, 1 - epsilon, 1 + epsilon));
+  const loss = tf.mean(tf.maximum(pg_losses, pg_losses2)) as tf.Scalar;
+  const clipfrac = tf.mean(tf.cast(tf.greater(pg_losses2, pg_losses), 'float32')) as tf.Scalar;
+  const approx_kl = tf.mean(tf.sub(tf.sub(ratio, 1), logratio)) as tf.Scalar;
+  return { loss, clipfrac, approx_kl };
+}
+
+export const rloo: Algorithm = {
+  id: 'rloo',
+  async step({ policy, optimizer, rollout, scores, h, rng }: AlgorithmInput): Promise<AlgorithmStats> {
+    const { N, lengths } = rollout;
+    // 3. Advantages: KL in the reward, then each completion against the others of its group.
+    const kl = klPerSequence(rollout.logprobs, rollout.refLogprobs, lengths, N);
+    const { advantages } = rlooAdvantages(scores, kl, h.rlooBeta, h.groupSize, h.rlooNormalizeAdvantages);
+    const mask = actionMask(lengths, N);
+
+    // 4. Update: the clipped surrogate on whole-sequence ratios; the value head rests.
+    const stats = await minibatchUpdate(
+      policy,
+      optimizer,
+      lengths.length,
+      h,
+      rng,
+      { withValueHead: false, names: ['loss', 'approx_kl', 'clipfrac'] },
+      (rows) => {
+        const mb = minibatchTensors(rollout, rows, { logprobs: rollout.logprobs, mask });
+        const mbAdvantages = tf.tensor1d(rows.map((r) => advantages[r]));
+        const { logprob, entropy } = evaluateActions(policy, mb.tokens, rollout.start, N, h.temperature, h.topK);
+        const out = rlooLoss(logprob, mb.logprobs, mbAdvantages, mb.mask, h.clipRange);
+        const loss = out.loss.sub(maskedMean(entropy, mb.mask).mul(h.entropyCoef)) as tf.Scalar;
+        return { loss, diagnostics: { loss: out.loss, approx_kl: out.approx_kl, clipfrac: out.clipfrac } };
+      },
+    );
+
+    // 5. Report.
+    return { policyLoss: stats.loss, approxKl: stats.approx_kl, clipFrac: stats.clipfrac, beta: h.rlooBeta };
+  },
+};
