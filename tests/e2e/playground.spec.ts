@@ -268,3 +268,33 @@ test('an unknown ?backend= is reported, not ignored', async ({ page }) => {
   await expect(page.getByTestId('error')).toContainText('unknown backend "tpu"');
   await expect(page.getByTestId('status')).toHaveText('error');
 });
+
+test('GRPO and RLOO from the Algorithm select: the form and the charts show only what applies', async ({ page }) => {
+  await openPlayground(page);
+  await page.getByTestId('hp-toggle').click();
+  await expect(page.getByTestId('hp-gaeLambda')).toBeVisible();
+  await expect(page.getByTestId('hp-grpoScale')).toHaveCount(0);
+  const losses = page.locator('figure', { hasText: 'Losses' });
+  await expect(losses.locator('.u-legend')).toContainText('value loss');
+
+  await page.getByTestId('algorithm-select').selectOption('grpo');
+  await expect(page.getByTestId('status')).toHaveText('idle', { timeout: 90_000 });
+  await expect(page.getByTestId('hp-gaeLambda')).toHaveCount(0);
+  await expect(page.getByTestId('hp-groupSize')).toHaveValue('8');
+  await page.getByTestId('hp-grpoLossType').selectOption('grpo');
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('iteration')).toHaveText('1');
+  await expect(page.getByTestId('samples-stats')).toContainText('64 samples');
+  await expect(losses.locator('.u-legend')).not.toContainText('value loss');
+  await expect(page.locator('figure', { hasText: 'groups with equal rewards' }).locator('.u-legend')).toContainText('equal groups');
+  await expect(page.locator('figure', { hasText: 'KL to reference' }).locator('.u-legend')).not.toContainText('KL target');
+
+  await page.getByTestId('algorithm-select').selectOption('rloo');
+  await page.getByTestId('confirm-ok').click();
+  await expect(page.getByTestId('status')).toHaveText('idle', { timeout: 90_000 });
+  await expect(page.getByTestId('hp-rlooBeta')).toBeVisible();
+  await expect(page.getByTestId('hp-grpoLossType')).toHaveCount(0);
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('iteration')).toHaveText('1');
+  expect(Number(await page.getByTestId('mean-reward').textContent())).toBeGreaterThan(0);
+});

@@ -24,7 +24,17 @@ describe('npm run train', () => {
     });
   }
 
+  it('trains with GRPO and RLOO, and writes the algorithm into its JSON', () => {
+    for (const algorithm of ['grpo', 'rloo']) {
+      const run = train(['--task', 'names', '--reward', 'length', '--iterations', '2', '--algorithm', algorithm, '--set', 'batchSize=16', '--set', 'groupSize=4']) as { algorithm?: string; iterations: IterationMetrics[] };
+      expect(run.algorithm).toBe(algorithm);
+      expect(run.iterations).toHaveLength(2);
+      expect(run.iterations[1].valueLoss).toBeUndefined();
+    }
+  });
+
   it('rejects a bad option with a message naming it', () => {
+    expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--algorithm', 'dpo'], { stdio: 'pipe' })).toThrow(/unknown algorithm "dpo" \(known: ppo, grpo, rloo\)/);
     expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--arch', 'rnn'], { stdio: 'pipe' })).toThrow(/--arch must be mlp or transformer, got "rnn"/);
     expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--set', 'gamma=3', '--iterations', '1'], { stdio: 'pipe' })).toThrow(/gamma must be between 0 and 1, got 3/);
   });

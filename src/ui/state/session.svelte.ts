@@ -2,6 +2,7 @@ import { BACKENDS, type BackendName } from '../../core/backendNames.ts';
 import { defaultExperiment, type Experiment } from '../../core/experiment.ts';
 import { checkField, sandboxLimits, type HyperparameterName, type Hyperparameters } from '../../core/hyperparameters.ts';
 import type { IterationMetrics } from '../../core/metrics.ts';
+import type { AlgorithmId } from '../../core/algorithms/catalog.ts';
 import type { Arch } from '../../core/policy.ts';
 import type { Sample } from '../../core/reward.ts';
 import type { RewardLog, RewardSpec } from '../../core/sandbox/types.ts';
@@ -192,7 +193,16 @@ export class Session {
         this.drafts.reset(back?.drafts ?? next.rewards);
       }
       next.seed = this.experiment.seed;
+      next.algorithm = this.experiment.algorithm;
       this.experiment = next;
+      await this.#load();
+    });
+  }
+
+  /** Another algorithm starts the run again from the reference policy, with the same task, rewards and settings. */
+  setAlgorithm(algorithm: AlgorithmId): Promise<void> {
+    return this.#inOrder(async () => {
+      this.experiment = { ...$state.snapshot(this.experiment), algorithm };
       await this.#load();
     });
   }
