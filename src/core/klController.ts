@@ -21,17 +21,19 @@ export class AdaptiveKlController implements KlController {
     initial: number,
     readonly target: number,
     readonly horizon: number,
+    /** A cap: a KL that cannot reach its target (a policy that collapsed) would otherwise drive beta up without bound. */
+    readonly max = Infinity,
   ) {
-    this.value = initial;
+    this.value = Math.min(initial, max);
   }
 
   update(kl: number, nSteps: number): void {
     const proportionalError = Math.min(Math.max(kl / this.target - 1, -0.2), 0.2);
     const mult = 1 + (proportionalError * nSteps) / this.horizon;
-    this.value *= mult;
+    this.value = Math.min(this.value * mult, this.max);
   }
 }
 
-export function klController(h: { klCoef: number; adaptiveKl: boolean; klTarget: number; klHorizon: number }, value = h.klCoef): KlController {
-  return h.adaptiveKl ? new AdaptiveKlController(value, h.klTarget, h.klHorizon) : new FixedKlController(value);
+export function klController(h: { klCoef: number; adaptiveKl: boolean; klTarget: number; klHorizon: number; klCoefMax: number }, value = h.klCoef): KlController {
+  return h.adaptiveKl ? new AdaptiveKlController(value, h.klTarget, h.klHorizon, h.klCoefMax) : new FixedKlController(value);
 }

@@ -19,6 +19,8 @@ export interface IterationMetrics {
   clipFrac: number;
   /** Mean k3 estimate of KL(old || new) over the update steps. */
   approxKl: number;
+  /** PPO only: the share of value predictions that moved past the value clip. */
+  valueClipFrac?: number;
   /** PPO only: how much of the returns the value head explains. */
   explainedVariance?: number;
   /** GRPO only: the share of groups whose rewards were all equal (no signal). */

@@ -40,6 +40,8 @@ export interface TrainerState {
   seed: number;
   rng: number[];
   klCoef: number;
+  /** Running statistics of the scores, for scoreNormalize (Welford: count, mean, sum of squared deviations). */
+  scoreStats: { count: number; mean: number; m2: number };
   hyperparameters: Hyperparameters;
   /** Policy weights by checkpoint name. */
   weights: Record<string, { shape: number[]; values: Float32Array }>;
@@ -73,6 +75,7 @@ export class Trainer {
   #optimizer!: tf.Optimizer;
   #kl!: KlController;
   #iteration = 0;
+  #scoreStats = { count: 0, mean: 0, m2: 0 };
 
   constructor(opts: TrainerOptions) {
     this.task = opts.task;
@@ -109,6 +112,7 @@ export class Trainer {
     this.#kl = this.#klController(this.#h);
     this.#rng = new Rng(seed);
     this.#iteration = 0;
+    this.#scoreStats = { count: 0, mean: 0, m2: 0 };
   }
 
   async exportState(): Promise<TrainerState> {
@@ -119,7 +123,7 @@ export class Trainer {
       optimizer.push({ name: w.name, shape: w.tensor.shape, values: (await w.tensor.data()) as Float32Array | Int32Array });
       if (w.name === 'iter') w.tensor.dispose(); // a fresh scalar; the moments are the optimizer's own variables
     }
-    return { iteration: this.#iteration, seed: this.#seed, rng: this.#rng.snapshot(), klCoef: this.#kl.value, hyperparameters: { ...this.#h }, weights, optimizer };
+    return { iteration: this.#iteration, seed: this.#seed, rng: this.#rng.snapshot(), klCoef: this.#kl.value, scoreStats: { ...this.#scoreStats }, hyperparameters: { ...this.#h }, weights, optimizer };
   }
 
   /** Continues from an exported state (same task and architecture). */
@@ -141,6 +145,25 @@ export class Trainer {
     this.#rng.restore(state.rng);
     this.#kl = this.#klController(this.#h, state.klCoef);
     this.#iteration = state.iteration;
+    this.#scoreStats = { ...(state.scoreStats ?? { count: 0, mean: 0, m2: 0 }) };
+  }
+
+  /** The scores the algorithm trains on: normalised by running statistics and clipped, when asked; the metrics keep the raw ones. */
+  #shapeScores(raw: readonly number[], h: Hyperparameters): number[] {
+    let out = [...raw];
+    if (h.scoreNormalize) {
+      const st = this.#scoreStats;
+      for (const x of raw) {
+        st.count++;
+        const d = x - st.mean;
+        st.mean += d / st.count;
+        st.m2 += d * (x - st.mean);
+      }
+      const std = Math.sqrt(st.m2 / Math.max(st.count - 1, 1));
+      out = out.map((x) => (x - st.mean) / (std + 1e-8));
+    }
+    if (h.scoreClip > 0) out = out.map((x) => Math.min(Math.max(x, -h.scoreClip), h.scoreClip));
+    return out;
   }
 
   /** Settings that depend on the algorithm, the task or the policy; the transformer's context must hold prompt and completion. */
@@ -213,7 +236,7 @@ export class Trainer {
       policy: this.policy,
       optimizer: this.#optimizer,
       rollout,
-      scores: scores.total,
+      scores: this.#shapeScores(scores.total, h),
       h,
       rng: this.#rng,
       beta: this.#kl.value,
@@ -245,6 +268,7 @@ export class Trainer {
       approxKl: stats.approxKl,
       ...(stats.valueLoss === undefined ? {} : { valueLoss: stats.valueLoss }),
       ...(stats.explainedVariance === undefined ? {} : { explainedVariance: stats.explainedVariance }),
+      ...(stats.valueClipFrac === undefined ? {} : { valueClipFrac: stats.valueClipFrac }),
       ...(stats.equalGroupFrac === undefined ? {} : { equalGroupFrac: stats.equalGroupFrac }),
       klCoef: stats.beta,
       klTarget: h.adaptiveKl && ALGORITHMS[this.algorithm].adaptiveKl ? h.klTarget : null,

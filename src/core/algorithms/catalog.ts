@@ -8,7 +8,7 @@ export const ALGORITHM_IDS = ['ppo', 'grpo', 'rloo'] as const;
 export type AlgorithmId = (typeof ALGORITHM_IDS)[number];
 
 /** Metrics only some algorithms report (every one reports the policy loss, clip fraction and approx. KL). */
-export type OptionalMetric = 'valueLoss' | 'explainedVariance' | 'equalGroupFrac';
+export type OptionalMetric = 'valueLoss' | 'valueClipFrac' | 'explainedVariance' | 'equalGroupFrac';
 
 export interface AlgorithmInfo {
   id: AlgorithmId;
@@ -28,7 +28,7 @@ export const ALGORITHMS: Readonly<Record<AlgorithmId, AlgorithmInfo>> = {
     title: 'PPO',
     summary: 'PPO with a value head and GAE, a per-token KL penalty to the reference (InstructGPT, TRL PPOTrainer).',
     settings: ['ppo'],
-    metrics: ['valueLoss', 'explainedVariance'],
+    metrics: ['valueLoss', 'valueClipFrac', 'explainedVariance'],
     adaptiveKl: true,
   },
   grpo: {

@@ -104,7 +104,8 @@ export type MinibatchLoss<K extends string> = (rows: number[]) => { loss: tf.Sca
 
 /**
  * E epochs x M shuffled minibatches of `lossOf`, each followed by a global
- * grad-norm clip (on device: no read-back) and an Adam step. Returns each
+ * grad-norm clip (on device: no read-back) and an Adam step; with `targetKl`,
+ * no further epoch once an epoch's mean `approx_kl` passed it. Returns each
  * diagnostic averaged over the steps. Every trainable weight must receive a
  * gradient: a weight the loss does not reach is a bug, not a detail.
  */
@@ -118,6 +119,7 @@ export async function minibatchUpdate<K extends string>(
   lossOf: MinibatchLoss<K>,
 ): Promise<Record<K, number>> {
   const names = opts.names;
+  const stopOn = names.indexOf('approx_kl' as K);
   const mbSize = B / h.minibatches;
   // Critic-free algorithms leave the value head alone: it gets no gradient, so it takes no step.
   const vars = [...policy.weights].filter(([name, v]) => v.trainable && (opts.withValueHead || !VALUE_HEAD.includes(name))).map(([, v]) => v);
@@ -125,6 +127,7 @@ export async function minibatchUpdate<K extends string>(
   let steps = 0;
   for (let epoch = 0; epoch < h.epochs; epoch++) {
     const b_inds = rng.permutation(B);
+    let epochKl = 0;
     for (let m = 0; m < h.minibatches; m++) {
       const mb_inds = b_inds.slice(m * mbSize, (m + 1) * mbSize);
       const stats = tf.tidy(() => {
@@ -147,8 +150,11 @@ export async function minibatchUpdate<K extends string>(
       const d = await stats.data();
       stats.dispose();
       names.forEach((_, i) => (sums[i] += d[i]));
+      if (stopOn >= 0) epochKl += d[stopOn] / h.minibatches;
       steps++;
     }
+    // Early stop (cleanrl's target_kl): the policy moved as far from the sampling one as this batch should take it.
+    if (h.targetKl > 0 && epochKl > h.targetKl) break;
   }
   return Object.fromEntries(names.map((n, i) => [n, sums[i] / steps])) as Record<K, number>;
 }

@@ -67,9 +67,10 @@ export function clippedSurrogate(newlogprob: tf.Tensor, oldlogprob: tf.Tensor, a
   return { pg_loss, approx_kl, clipfrac };
 }
 
-/** Value loss, clipped around the rollout's values so one update cannot move them far. */
+/** Value loss, clipped around the rollout's values so one update cannot move them far (clipCoef 0: not clipped). */
 export function clippedValueLoss(newvalue: tf.Tensor, oldvalue: tf.Tensor, returns: tf.Tensor, mask: tf.Tensor, clipCoef: number): tf.Scalar {
   const v_loss_unclipped = tf.square(tf.sub(newvalue, returns));
+  if (clipCoef === 0) return tf.mul(0.5, maskedMean(v_loss_unclipped, mask)) as tf.Scalar;
   const v_clipped = tf.add(oldvalue, tf.clipByValue(tf.sub(newvalue, oldvalue), -clipCoef, clipCoef));
   const v_loss_clipped = tf.square(tf.sub(v_clipped, returns));
   return tf.mul(0.5, maskedMean(tf.maximum(v_loss_unclipped, v_loss_clipped), mask)) as tf.Scalar;
@@ -92,7 +93,7 @@ export const ppo: Algorithm = {
       lengths.length,
       h,
       rng,
-      { withValueHead: true, names: ['pg_loss', 'v_loss', 'approx_kl', 'clipfrac'] },
+      { withValueHead: true, names: ['pg_loss', 'v_loss', 'approx_kl', 'clipfrac', 'v_clipfrac'] },
       (rows) => {
         const mb = minibatchTensors(rollout, rows, { logprobs: rollout.logprobs, values: rollout.values, advantages: b_advantages_all, returns, mask });
         const { logprob: newlogprob, entropy, value: newvalue } = evaluateActions(policy, mb.tokens, rollout.start, N, h.temperature, h.topK);
@@ -100,7 +101,9 @@ export const ppo: Algorithm = {
         const v_loss = clippedValueLoss(newvalue, mb.values, mb.returns, mb.mask, h.valueClipRange);
         const entropy_loss = maskedMean(entropy, mb.mask);
         const loss = pg_loss.sub(entropy_loss.mul(h.entropyCoef)).add(v_loss.mul(h.valueCoef)) as tf.Scalar;
-        return { loss, diagnostics: { pg_loss, v_loss, approx_kl, clipfrac } };
+        // The share of value predictions that moved past the clip (0 when clipping is off).
+        const v_clipfrac = h.valueClipRange === 0 ? tf.scalar(0) : maskedMean(tf.cast(tf.greater(tf.abs(tf.sub(newvalue, mb.values)), h.valueClipRange), 'float32'), mb.mask);
+        return { loss, diagnostics: { pg_loss, v_loss, approx_kl, clipfrac, v_clipfrac } };
       },
     );
 
@@ -110,6 +113,7 @@ export const ppo: Algorithm = {
       valueLoss: stats.v_loss,
       approxKl: stats.approx_kl,
       clipFrac: stats.clipfrac,
+      valueClipFrac: stats.v_clipfrac,
       explainedVariance: explainedVariance(rollout.values, returns, mask),
       beta,
     };

@@ -1,0 +1,104 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { evaluateActions, maskedMean, minibatchUpdate } from '../../src/core/algorithms/languageModel.ts';
+import { clippedValueLoss } from '../../src/core/algorithms/ppo.ts';
+import { defaultHyperparameters } from '../../src/core/hyperparameters.ts';
+import { AdaptiveKlController } from '../../src/core/klController.ts';
+import { createPolicy } from '../../src/core/policies.ts';
+import { FunctionReward } from '../../src/core/reward.ts';
+import { Rng } from '../../src/core/rng.ts';
+import { getTask } from '../../src/core/tasks.ts';
+import { Trainer } from '../../src/core/trainer.ts';
+import { loadPolicyFromDisk } from '../../scripts/nodeModels.ts';
+import { tinyMlp, tinyTransformer } from './helpers.ts';
+
+describe('shared language-model pieces', () => {
+  it('padding never turns into NaN: masked entries are selected away, not multiplied by 0', () => {
+    tf.tidy(() => {
+      const x = tf.tensor2d([[1, 2, NaN], [3, Infinity, NaN]]);
+      const mask = tf.tensor2d([[1, 1, 0], [1, 0, 0]]);
+      expect(maskedMean(x, mask).dataSync()[0]).toBeCloseTo(2, 6);
+    });
+  });
+
+  it('with top-k, log-probabilities are those of the distribution that sampled (the k likeliest, renormalised)', () => {
+    const policy = createPolicy({ ...tinyTransformer }, new Rng(5));
+    tf.tidy(() => {
+      const tokens = tf.tensor2d([[0, 3, 4, 5]], [1, 4], 'int32');
+      const all = evaluateActions(policy, tokens, 1, 3, 1, 0);
+      const top = evaluateActions(policy, tokens, 1, 3, 1, 3);
+      // Under top-k a token's probability can only grow (mass of the dropped tokens goes to the kept ones), or vanish.
+      const [a, t] = [all.logprob.dataSync(), top.logprob.dataSync()];
+      for (let i = 0; i < 3; i++) expect(t[i] > a[i] - 1e-6 || t[i] < -1e8).toBe(true);
+      // Entropy under top-3 is at most log 3.
+      for (const e of top.entropy.dataSync()) expect(e).toBeLessThanOrEqual(Math.log(3) + 1e-5);
+    });
+    policy.dispose();
+  });
+
+  it('stops the update early once an epoch passes the target approx. KL (0: never)', async () => {
+    const run = async (targetKl: number) => {
+      const policy = createPolicy({ ...tinyMlp }, new Rng(2));
+      const optimizer = tf.train.adam(1e-3);
+      let calls = 0;
+      const h = { ...defaultHyperparameters(), epochs: 4, minibatches: 2, targetKl };
+      await minibatchUpdate(policy, optimizer, 4, h, new Rng(1), { withValueHead: true, names: ['approx_kl'] }, () => {
+        calls++;
+        const loss = tf.addN([...policy.weights.values()].map((w) => tf.sum(tf.square(w)))) as tf.Scalar;
+        return { loss, diagnostics: { approx_kl: tf.scalar(0.5) } };
+      });
+      optimizer.dispose();
+      policy.dispose();
+      return calls;
+    };
+    expect(await run(0)).toBe(8);
+    expect(await run(0.1)).toBe(2);
+  });
+
+  it('refuses an update that leaves a trainable weight without a gradient', async () => {
+    const policy = createPolicy({ ...tinyMlp }, new Rng(2));
+    const optimizer = tf.train.adam(1e-3);
+    const h = { ...defaultHyperparameters(), epochs: 1, minibatches: 1 };
+    const onlyEmbedding = () => ({ loss: tf.sum(policy.weights.get('wte')!) as tf.Scalar, diagnostics: { x: tf.scalar(0) } });
+    await expect(minibatchUpdate(policy, optimizer, 2, h, new Rng(1), { withValueHead: true, names: ['x'] }, onlyEmbedding)).rejects.toThrow(/no gradient reached/);
+    optimizer.dispose();
+    policy.dispose();
+  });
+});
+
+describe('PPO, made sturdier', () => {
+  it('valueClipRange 0 turns value clipping off', () => {
+    tf.tidy(() => {
+      const [nv, ov, ret, mask] = [tf.tensor1d([3, -2]), tf.tensor1d([0, 0]), tf.tensor1d([1, 1]), tf.tensor1d([1, 1])];
+      expect(clippedValueLoss(nv, ov, ret, mask, 0).dataSync()[0]).toBeCloseTo(0.5 * ((4 + 9) / 2), 6);
+      expect(clippedValueLoss(nv, ov, ret, mask, 0.2).dataSync()[0]).toBeCloseTo(0.5 * ((4 + 9) / 2), 6); // clipped is worse here: max keeps the unclipped
+    });
+  });
+
+  it('caps the adaptive beta: a KL that cannot reach its target cannot drive it up without bound', () => {
+    const c = new AdaptiveKlController(2, 6, 200, 3);
+    for (let i = 0; i < 100; i++) c.update(1000, 64);
+    expect(c.value).toBe(3);
+  });
+
+  it('with scoreNormalize, a reward in the millions trains like one in units', async () => {
+    const task = getTask('names');
+    const run = async (scale: number, scoreNormalize: boolean) => {
+      const t = new Trainer({ task, reference: loadPolicyFromDisk(task.models.mlp), hyperparameters: { scoreNormalize, scoreClip: scoreNormalize ? 5 : 0 }, seed: 4, reward: new FunctionReward([{ name: 'length', weight: 1, fn: (s) => scale * s.text.length }]) });
+      const lengths: number[] = [];
+      for (let i = 0; i < 15; i++) lengths.push((await t.step()).metrics.sampleLength);
+      const state = await t.exportState();
+      t.dispose();
+      return { first: lengths.slice(0, 3).reduce((a, b) => a + b) / 3, last: lengths.slice(-3).reduce((a, b) => a + b) / 3, state };
+    };
+    const unit = await run(1, false);
+    const big = await run(1e6, true);
+    const raw = await run(1e6, false);
+    const gain = (r: { first: number; last: number }) => r.last / r.first;
+    console.log(`mean length over 15 iterations: units ${unit.first.toFixed(2)} -> ${unit.last.toFixed(2)}, x1e6 normalised ${big.first.toFixed(2)} -> ${big.last.toFixed(2)}, x1e6 raw ${raw.first.toFixed(2)} -> ${raw.last.toFixed(2)}`);
+    expect(gain(big)).toBeGreaterThan(1.05);
+    expect(Math.abs(gain(big) - gain(unit))).toBeLessThan(0.05);
+    expect(big.state.scoreStats.count).toBe(15 * 64);
+    expect(big.state.scoreStats.mean).toBeGreaterThan(1e6);
+  });
+});
