@@ -51,16 +51,23 @@ runMain(async () => {
   for (let i = 0; i < iterations; i++) {
     const { metrics: m, samples } = await trainer.step();
     all.push(m);
+    const before = all.at(-2)?.alarms.join('; ') ?? '';
+    if (m.alarms.length > 0 && m.alarms.join('; ') !== before) console.log(`  alarm at iteration ${m.iteration}: ${m.alarms.join('; ')}`);
     console.log(
       `${String(m.iteration).padStart(4)}  ${m.rewardMean.toFixed(3).padStart(8)}±${m.rewardStd.toFixed(3).padEnd(7)} ${m.kl.toFixed(3).padStart(7)} ${m.entropy.toFixed(3).padStart(8)} ${m.policyLoss.toFixed(4).padStart(8)} ${opt(m.valueLoss, 4, 7)} ${m.clipFrac.toFixed(3).padStart(9)} ${m.approxKl.toFixed(4).padStart(10)} ${opt(m.explainedVariance, 3, 9)} ${m.klCoef.toFixed(3)} ${m.sampleLength.toFixed(1).padStart(5)}  ${m.rolloutMs.toFixed(0)}/${m.rewardMs.toFixed(0)}/${m.updateMs.toFixed(0)}`.padEnd(130) +
         ` ${m.tokensPerSecond.toFixed(0)}` +
         (args.quiet ? '' : `  ${samples.slice(0, 4).map((s) => s.text).join(' ')}`),
     );
   }
-  if (all.length >= 10) {
+  const collapsed = all.slice(-5).find((m) => m.alarms.length > 0);
+  if (collapsed) {
+    // A collapsed run's reward says nothing good about it: no percentage.
+    console.log(`collapsed: at iteration ${collapsed.iteration} ${collapsed.alarms.join('; ')}`);
+  } else if (all.length >= 10) {
     const first = mean(all.slice(0, 5).map((m) => m.rewardMean));
     const last = mean(all.slice(-5).map((m) => m.rewardMean));
-    console.log(`mean reward, first 5 iterations ${first.toFixed(3)}, last 5 ${last.toFixed(3)} (${(((last - first) / Math.abs(first)) * 100).toFixed(1)}%)`);
+    const change = Math.abs(first) < 1e-9 ? `${last - first >= 0 ? '+' : ''}${(last - first).toFixed(3)}` : `${(((last - first) / Math.abs(first)) * 100).toFixed(1)}%`;
+    console.log(`mean reward, first 5 iterations ${first.toFixed(3)}, last 5 ${last.toFixed(3)} (${change})`);
   }
   if (args.json) {
     writeFileSync(String(args.json), JSON.stringify({ task: task.id, arch, algorithm, reward: rewardSource, seed: trainer.seed, hyperparameters: trainer.hyperparameters, iterations: all }, null, 2));

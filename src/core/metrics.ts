@@ -37,6 +37,10 @@ export interface IterationMetrics {
   totalMs: number;
   /** Completion tokens per second of the whole iteration. */
   tokensPerSecond: number;
+  /** Share of distinct completions in the batch. */
+  distinctShare: number;
+  /** Signs of collapse or reward hacking this iteration (src/core/collapse.ts), each a sentence; empty when none. */
+  alarms: string[];
 }
 
 export function meanStd(xs: readonly number[]): { mean: number; std: number; min: number; max: number } {

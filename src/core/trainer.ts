@@ -4,6 +4,7 @@ import type { AlgorithmId } from './algorithms/catalog.ts';
 import { ALGORITHMS } from './algorithms/catalog.ts';
 import { ALGORITHM_STEPS } from './algorithms/index.ts';
 import { actionMask, klPerSequence } from './algorithms/languageModel.ts';
+import { batchProfile, collapseSigns, type BatchProfile } from './collapse.ts';
 import { klController, type KlController } from './klController.ts';
 import { meanStd, type IterationMetrics } from './metrics.ts';
 import { createPolicy } from './policies.ts';
@@ -29,6 +30,8 @@ export interface TrainerOptions {
 
 export interface ScoredSample extends Sample {
   reward: number;
+  /** Mean per-token log-probability of the completion under the reference policy: how natural it is. */
+  refLogprob: number;
 }
 
 /**
@@ -42,6 +45,8 @@ export interface TrainerState {
   klCoef: number;
   /** Running statistics of the scores, for scoreNormalize (Welford: count, mean, sum of squared deviations). */
   scoreStats: { count: number; mean: number; m2: number };
+  /** The first iteration's batch profile, which the collapse alarm compares against. */
+  firstProfile: BatchProfile | null;
   hyperparameters: Hyperparameters;
   /** Policy weights by checkpoint name. */
   weights: Record<string, { shape: number[]; values: Float32Array }>;
@@ -76,6 +81,7 @@ export class Trainer {
   #kl!: KlController;
   #iteration = 0;
   #scoreStats = { count: 0, mean: 0, m2: 0 };
+  #firstProfile: BatchProfile | null = null;
 
   constructor(opts: TrainerOptions) {
     this.task = opts.task;
@@ -113,6 +119,7 @@ export class Trainer {
     this.#rng = new Rng(seed);
     this.#iteration = 0;
     this.#scoreStats = { count: 0, mean: 0, m2: 0 };
+    this.#firstProfile = null;
   }
 
   async exportState(): Promise<TrainerState> {
@@ -123,7 +130,7 @@ export class Trainer {
       optimizer.push({ name: w.name, shape: w.tensor.shape, values: (await w.tensor.data()) as Float32Array | Int32Array });
       if (w.name === 'iter') w.tensor.dispose(); // a fresh scalar; the moments are the optimizer's own variables
     }
-    return { iteration: this.#iteration, seed: this.#seed, rng: this.#rng.snapshot(), klCoef: this.#kl.value, scoreStats: { ...this.#scoreStats }, hyperparameters: { ...this.#h }, weights, optimizer };
+    return { iteration: this.#iteration, seed: this.#seed, rng: this.#rng.snapshot(), klCoef: this.#kl.value, scoreStats: { ...this.#scoreStats }, firstProfile: this.#firstProfile, hyperparameters: { ...this.#h }, weights, optimizer };
   }
 
   /** Continues from an exported state (same task and architecture). */
@@ -146,6 +153,7 @@ export class Trainer {
     this.#kl = this.#klController(this.#h, state.klCoef);
     this.#iteration = state.iteration;
     this.#scoreStats = { ...(state.scoreStats ?? { count: 0, mean: 0, m2: 0 }) };
+    this.#firstProfile = state.firstProfile ?? null;
   }
 
   /** The scores the algorithm trains on: normalised by running statistics and clipped, when asked; the metrics keep the raw ones. */
@@ -254,6 +262,13 @@ export class Trainer {
     const tokens = lengths.reduce((a, b) => a + b, 0);
     let entropySum = 0;
     for (let i = 0; i < mask.length; i++) entropySum += mask[i] * rollout.entropy[i];
+    const refLogprob = Array.from(lengths, (n, b) => {
+      let sum = 0;
+      for (let t = 0; t < n; t++) sum += rollout.refLogprobs[b * N + t];
+      return n ? sum / n : 0;
+    });
+    const profile = batchProfile(tokens / lengths.length, entropySum / tokens, rollout.samples.map((s) => s.text), scores.total, refLogprob);
+    this.#firstProfile ??= profile;
     const metrics: IterationMetrics = {
       iteration: this.#iteration,
       rewardMean: r.mean,
@@ -278,8 +293,10 @@ export class Trainer {
       updateMs: t3 - t2,
       totalMs: t3 - t0,
       tokensPerSecond: tokens / ((t3 - t0) / 1000),
+      distinctShare: profile.distinctShare,
+      alarms: collapseSigns(profile, this.#firstProfile).map((c) => c.message),
     };
-    const samples = rollout.samples.map((s, i) => ({ ...s, reward: scores.total[i] }));
+    const samples = rollout.samples.map((s, i) => ({ ...s, reward: scores.total[i], refLogprob: refLogprob[i] }));
     return { metrics, samples };
   }
 

@@ -298,3 +298,23 @@ test('GRPO and RLOO from the Algorithm select: the form and the charts show only
   await expect(page.getByTestId('iteration')).toHaveText('1');
   expect(Number(await page.getByTestId('mean-reward').textContent())).toBeGreaterThan(0);
 });
+
+test('a reward with a loophole raises the collapse alarm beside the charts, with the samples that earn the most', async ({ page }) => {
+  await openPlayground(page);
+  await page.getByTestId('hp-toggle').click();
+  for (const [name, value] of [['klCoef', '0.01'], ['learningRate', '0.005']] as const) {
+    await page.getByTestId(`hp-${name}`).fill(value);
+    await page.getByTestId(`hp-${name}`).press('Enter');
+  }
+  await page.getByTestId('hp-adaptiveKl').uncheck();
+  await applyReward(page, '// Shorter is better, and nothing stops at empty.\nfunction reward(sample) {\n  return -sample.text.length;\n}\n');
+  await expect(page.getByTestId('collapse-alarm')).toHaveCount(0);
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('collapse-alarm')).toContainText('completions shrank', { timeout: 120_000 });
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('status')).toHaveText('paused');
+  await expect(page.getByTestId('collapse-alarm')).toContainText('The best-rewarded samples now');
+  await page.getByTestId('reset').click();
+  await page.getByTestId('confirm-ok').click();
+  await expect(page.getByTestId('collapse-alarm')).toHaveCount(0);
+});

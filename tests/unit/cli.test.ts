@@ -33,6 +33,18 @@ describe('npm run train', () => {
     }
   });
 
+  it('a reward with a loophole drives the run into the collapse alarm, and the summary says so', () => {
+    const json = path.join(dir, 'loophole.json');
+    const out = execFileSync('npx', ['tsx', 'scripts/train.ts', '--task', 'names', '--reward', '-text.length', '--iterations', '30', '--quiet', '--set', 'klCoef=0.01', '--set', 'adaptiveKl=false', '--set', 'learningRate=0.005', '--json', json], { encoding: 'utf8' });
+    const run = JSON.parse(readFileSync(json, 'utf8')) as { iterations: IterationMetrics[] };
+    expect(run.iterations[0].alarms).toEqual([]);
+    const last = run.iterations.at(-1)!;
+    expect(last.alarms.some((a) => a.startsWith('completions shrank'))).toBe(true);
+    expect(last.alarms.some((a) => a.includes('less likely per token under the reference'))).toBe(true);
+    expect(out).toMatch(/^collapsed: at iteration \d+ completions shrank/m);
+    expect(out).not.toMatch(/^mean reward, first 5/m);
+  });
+
   it('rejects a bad option with a message naming it', () => {
     expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--algorithm', 'dpo'], { stdio: 'pipe' })).toThrow(/unknown algorithm "dpo" \(known: ppo, grpo, rloo\)/);
     expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--arch', 'rnn'], { stdio: 'pipe' })).toThrow(/--arch must be mlp or transformer, got "rnn"/);

@@ -45,7 +45,7 @@ describe('smooth across reward changes', () => {
 });
 
 describe('rankSamples', () => {
-  const samples = [3, 1, 3, 2].map((reward, index) => ({ text: `s${index}`, tokens: [], prompt: '', index, reward }));
+  const samples = [3, 1, 3, 2].map((reward, index) => ({ text: `s${index}`, tokens: [], prompt: '', index, reward, refLogprob: -2 }));
   it('gives equal rewards one rank and marks them as tied', () => {
     const r = rankSamples(samples, 'reward-desc');
     expect(r.map((s) => [s.index, s.rank, s.tied])).toEqual([
