@@ -26,7 +26,7 @@ export interface CollapseSign {
 }
 
 /** Thresholds, relative to the first iteration where that makes sense. */
-const SHORT_FRACTION = 0.35;
+const SHORT_FRACTION = 0.25;
 const SHORT_TOKENS = 2;
 const ENTROPY_FLOOR = 0.1;
 const ENTROPY_FRACTION = 0.1;

@@ -66,8 +66,10 @@ export const TASKS: readonly Task[] = [
       love: {
         title: 'Lines of love',
         source: reward(
-          '// Lines that speak of love score higher; every word costs a little.',
+          '// Lines that speak of love score higher; every word costs a little,',
+          '// and a line without words scores lowest (or silence would win).',
           "const words = sample.text.toLowerCase().split(/[^a-z']+/).filter(Boolean);",
+          'if (words.length === 0) return -1;',
           "const loving = words.filter((w) => /^(love|loves|loved|loving|lov'd|dear|sweet|heart)$/.test(w)).length;",
           'return loving - 0.05 * words.length;',
         ),
@@ -75,7 +77,8 @@ export const TASKS: readonly Task[] = [
       questions: { title: 'Questions', source: reward('// Lines that ask something.', "return sample.text.trim().endsWith('?') ? 1 : 0;") },
       short: { title: 'Short lines', source: reward('// Short lines, but not empty ones.', 'const n = sample.text.trim().length;', 'return n === 0 ? -5 : -n / 10;') },
     },
-    hyperparameters: { maxLength: 48 },
+    // Long completions move the transformer fast: a smaller step keeps KL near its target (at 1e-3 it collapsed to empty lines).
+    hyperparameters: { maxLength: 48, learningRate: 3e-4 },
     // Speaker headings ("ROMEO:") are not lines of verse.
     corpus: { file: 'shakespeare.txt', maxLength: 48, drop: ':$' },
   },

@@ -248,6 +248,7 @@ export class Trainer {
       h,
       rng: this.#rng,
       beta: this.#kl.value,
+      first: this.#iteration === 0,
     });
     const t3 = performance.now();
 

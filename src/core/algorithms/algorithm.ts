@@ -16,6 +16,8 @@ export interface AlgorithmInput {
   rng: Rng;
   /** PPO's KL coefficient in force (the adaptive controller's value). */
   beta: number;
+  /** This is the run's first update (iteration 1). */
+  first: boolean;
 }
 
 /** The update's diagnostics, averaged over its steps. */

@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+import type { Hyperparameters } from '../hyperparameters.ts';
+import type { Policy } from '../policy.ts';
+import type { Rollout } from '../rollout.ts';
 import type { Algorithm, AlgorithmInput, AlgorithmStats } from './algorithm.ts';
-import { actionMask, evaluateActions, maskedMean, minibatchTensors, minibatchUpdate, whiten } from './languageModel.ts';
+import { actionMask, evaluateActions, maskedMean, minibatchTensors, minibatchUpdate, VALUE_HEAD, whiten } from './languageModel.ts';
 
 /**
  * PPO for a language policy, in the names of Schulman et al. 2017 and cleanrl's
@@ -76,10 +79,47 @@ export function clippedValueLoss(newvalue: tf.Tensor, oldvalue: tf.Tensor, retur
   return tf.mul(0.5, maskedMean(tf.maximum(v_loss_unclipped, v_loss_clipped), mask)) as tf.Scalar;
 }
 
+/**
+ * Fits the value head alone to this rollout's Monte Carlo returns (lambda 1), with
+ * an Adam of its own, and returns the refitted values. The head starts at zero;
+ * untrained, its errors make early advantages grow with position, so later tokens
+ * look better than they are.
+ */
+export async function warmUpValueHead(policy: Policy, rollout: Rollout, scores: readonly number[], h: Hyperparameters, beta: number): Promise<Float32Array> {
+  const { N, lengths } = rollout;
+  const { rewards } = perTokenRewards(scores, rollout.logprobs, rollout.refLogprobs, lengths, N, beta);
+  const { returns } = computeGae(rewards, new Float32Array(rewards.length), lengths, N, h.gamma, 1);
+  const mask = actionMask(lengths, N);
+  const head = VALUE_HEAD.map((n) => policy.weights.get(n)!);
+  // Start the bias at the mean return: Adam then only has to learn what depends on the prefix.
+  let sum = 0, n = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i]) { sum += returns[i]; n++; }
+  tf.tidy(() => policy.weights.get('bv')!.assign(tf.fill(policy.weights.get('bv')!.shape, n ? sum / n : 0)));
+  const opt = tf.train.adam(3e-3, 0.9, 0.999, 1e-5);
+  const B = lengths.length;
+  const tokens = tf.tensor2d(rollout.tokens, [B, rollout.width], 'int32');
+  const target = tf.tensor2d(returns, [B, N]);
+  const m = tf.tensor2d(mask, [B, N]);
+  for (let i = 0; i < h.valueWarmup; i++) {
+    tf.tidy(() => {
+      const { grads, value } = tf.variableGrads(() => tf.mul(0.5, maskedMean(tf.square(tf.sub(evaluateActions(policy, tokens, rollout.start, N, h.temperature, h.topK).value, target)), m)) as tf.Scalar, head);
+      (opt as tf.Optimizer).applyGradients(grads);
+      value.dispose();
+    });
+  }
+  const values = tf.tidy(() => evaluateActions(policy, tokens, rollout.start, N, h.temperature, h.topK).value);
+  const out = (await values.data()) as Float32Array;
+  tf.dispose([tokens, target, m, values]);
+  opt.dispose();
+  return out;
+}
+
 export const ppo: Algorithm = {
   id: 'ppo',
-  async step({ policy, optimizer, rollout, scores, h, rng, beta }: AlgorithmInput): Promise<AlgorithmStats> {
-    const { N, lengths } = rollout;
+  async step({ policy, optimizer, rollout: sampled, scores, h, rng, beta, first }: AlgorithmInput): Promise<AlgorithmStats> {
+    const { N, lengths } = sampled;
+    // 2b. On the first update, a value head that knows something: refit it, then use its values.
+    const rollout = first && h.valueWarmup > 0 ? { ...sampled, values: await warmUpValueHead(policy, sampled, scores, h, beta) } : sampled;
     // 3. Advantages: per-token KL penalty plus the score on the last token, then GAE and whitening.
     const { rewards } = perTokenRewards(scores, rollout.logprobs, rollout.refLogprobs, lengths, N, beta);
     const { advantages, returns } = computeGae(rewards, rollout.values, lengths, N, h.gamma, h.gaeLambda);
