@@ -51,6 +51,7 @@ runMain(async () => {
       }
     }
   }
+  // Presets titled as lessons in reward hacking are expected to raise the alarm.
   const presets: Run[] = [];
   for (const task of TASKS) {
     for (const arch of ARCHS) for (const reward of Object.keys(task.examples)) presets.push(await run(task.id, 'ppo', arch, reward, 1, iterations));
@@ -73,7 +74,7 @@ runMain(async () => {
     })),
   );
   console.log(`\nEvery shipped preset, PPO, default settings, seed 1`);
-  console.table(presets.map((r) => ({ task: r.task, preset: r.reward, arch: r.arch, 'reward 1-5': fmt(r.first5), 'reward last 5': fmt(r.last5), gain: `${(100 * (r.gain - 1)).toFixed(0)}%`, KL: fmt(r.klAt30), length: r.finalLength.toFixed(1), alarm: r.alarm ? 'yes' : '' })));
+  console.table(presets.map((r) => ({ task: r.task, preset: r.reward + (getTask(r.task).examples[r.reward].title.includes('lesson') ? ' (lesson)' : ''), arch: r.arch, 'reward 1-5': fmt(r.first5), 'reward last 5': fmt(r.last5), gain: `${(100 * (r.gain - 1)).toFixed(0)}%`, KL: fmt(r.klAt30), length: r.finalLength.toFixed(1), alarm: r.alarm ? 'yes' : '' })));
 
   mkdirSync(out, { recursive: true });
   writeFileSync(`${out}/learning.json`, JSON.stringify({ date: new Date().toISOString(), iterations, seeds, runs, presets }, null, 2) + '\n');
@@ -102,8 +103,8 @@ async function run(taskId: string, algorithm: AlgorithmId, arch: Arch, reward: s
     seed,
     first5,
     last5,
-    // Rewards near 0 (rare events) have no meaningful ratio: their gain is measured against 0.05.
-    gain: Math.abs(first5) < 0.05 ? (last5 + 0.05) / (first5 + 0.05) : first5 > 0 ? last5 / first5 : first5 / last5,
+    // The change relative to where it started, whatever the sign; rewards near 0 (rare events) are measured against 0.05.
+    gain: 1 + (last5 - first5) / Math.max(Math.abs(first5), 0.05),
     klAt30: ms.at(-1)!.kl,
     finalLength: ms.at(-1)!.sampleLength,
     alarm: ms.slice(-5).some((m) => m.alarms.length > 0),

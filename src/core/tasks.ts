@@ -44,7 +44,11 @@ export const TASKS: readonly Task[] = [
     models: { mlp: 'names-mlp', transformer: 'names-transformer' },
     examples: {
       length: { title: 'Longer names', source: reward('// Longer names score higher.', 'return sample.text.length;') },
-      short: { title: 'Shorter names', source: reward('// Short names, but not empty ones.', 'return sample.text.length === 0 ? -5 : -sample.text.length;') },
+      // Kept on purpose as a lesson: the policy learns one-letter names the reference almost never writes, and the collapse alarm says so.
+      short: {
+        title: 'Shorter names (lesson: reward hacking)',
+        source: reward('// Short names, but not empty ones. A lesson in reward hacking: watch the', '// alarm once the policy finds names the reference would almost never write.', 'return sample.text.length === 0 ? -5 : -sample.text.length;'),
+      },
       vowels: {
         title: 'Vowel-rich names',
         source: reward('// The share of vowels in the name.', 'const n = sample.text.length;', 'return n === 0 ? 0 : ctx.helpers.vowels(sample.text) / n;'),
@@ -75,7 +79,11 @@ export const TASKS: readonly Task[] = [
         ),
       },
       questions: { title: 'Questions', source: reward('// Lines that ask something.', "return sample.text.trim().endsWith('?') ? 1 : 0;") },
-      short: { title: 'Short lines', source: reward('// Short lines, but not empty ones.', 'const n = sample.text.trim().length;', 'return n === 0 ? -5 : -n / 10;') },
+      // Kept on purpose as a lesson: verse shrinks to a word or two, and the collapse alarm says so.
+      short: {
+        title: 'Short lines (lesson: reward hacking)',
+        source: reward('// Short lines, but not empty ones. A lesson in reward hacking: watch the', '// alarm as the verse shrinks to a word or two.', 'const n = sample.text.trim().length;', 'return n === 0 ? -5 : -n / 10;'),
+      },
     },
     // Long completions move the transformer fast: a smaller step keeps KL near its target (at 1e-3 it collapsed to empty lines).
     hyperparameters: { maxLength: 48, learningRate: 3e-4 },

@@ -140,8 +140,8 @@ test('charts: axes fit negative labels, the legend shows the latest values, mark
   await page.getByTestId('hp-learningRate').fill('0.0005');
   await page.getByTestId('hp-learningRate').press('Enter');
   await expect(page.getByTestId('chart-reward')).toHaveAttribute('data-markers', '2');
-  await expect(page.getByTestId('chart-reward')).toHaveAttribute('data-marker-labels', JSON.stringify(['reward: Shorter names; learningRate = 0.0005']));
-  await expect(page.getByTestId('changes')).toContainText('after iteration 2: reward: Shorter names; learningRate = 0.0005');
+  await expect(page.getByTestId('chart-reward')).toHaveAttribute('data-marker-labels', JSON.stringify(['reward: Shorter names (lesson: reward hacking); learningRate = 0.0005']));
+  await expect(page.getByTestId('changes')).toContainText('after iteration 2: reward: Shorter names (lesson: reward hacking); learningRate = 0.0005');
   await page.getByTestId('step').click();
   await expect(page.getByTestId('iteration')).toHaveText('3');
 
