@@ -59,7 +59,7 @@ export const HYPERPARAMETERS = {
   valueWarmup: { kind: 'int', group: 'ppo', doc: 'Adam steps fitting the value head alone to the first rollout before the first update (0: none): a zero value head makes early advantages favour later tokens.', default: 30, min: 0, max: 500 },
   klCoefMax: { kind: 'float', group: 'ppo', doc: 'Cap on the adaptive beta, so a KL that cannot reach its target cannot blow the losses up.', default: 5, min: 0.01, max: 100 },
   groupSize: { kind: 'int', group: 'group', doc: 'GRPO, RLOO: completions per prompt that are compared with each other (the group); must divide batchSize.', default: 8, min: 2, max: 64 },
-  grpoBeta: { kind: 'float', group: 'grpo', doc: 'GRPO: weight of the per-token k3 KL to the reference in the loss.', default: 0.2, min: 0, max: 10 },
+  grpoBeta: { kind: 'float', group: 'grpo', doc: 'GRPO: weight of the per-token k3 KL to the reference in the loss.', default: 0.3, min: 0, max: 10 },
   grpoScale: { kind: 'enum', group: 'grpo', doc: 'GRPO: divide advantages by the std of their group, of the batch, or not at all (Dr. GRPO).', default: 'group', options: ['group', 'batch', 'none'] },
   grpoLossType: { kind: 'enum', group: 'grpo', doc: 'GRPO: how the per-token loss is averaged: per sequence (grpo), per token of the batch (bnpo, dapo), or over B x maxLength (dr_grpo).', default: 'dapo', options: ['grpo', 'bnpo', 'dr_grpo', 'dapo'] },
   rlooBeta: { kind: 'float', group: 'rloo', doc: 'RLOO: weight of the KL to the reference (k1, summed per completion) subtracted from the score.', default: 0.3, min: 0, max: 10 },
