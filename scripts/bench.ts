@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BackendName } from '../src/core/backend.ts';
+import { ALGORITHM_IDS } from '../src/core/algorithms/catalog.ts';
 import { defaultHyperparameters, sandboxLimits } from '../src/core/hyperparameters.ts';
 import { compileRewardSource, FunctionReward, type RewardModel } from '../src/core/reward.ts';
 import { rewardHelpers } from '../src/core/rewardHelpers.ts';
@@ -96,6 +97,29 @@ runMain(async () => {
     })),
   );
 
+  // The algorithms side by side at the same number of completions, from the same reference
+  // policy (so completion lengths match): PPO, GRPO and RLOO iterations, medians.
+  const perAlgorithm: Record<string, unknown>[] = [];
+  for (const arch of ['mlp', 'transformer'] as const) {
+    for (const algorithm of ALGORITHM_IDS) {
+      const reward = await SandboxReward.create(nodeQuickJs, [{ name: 'length', weight: 1, source: LENGTH_REWARD }], sandboxLimits(h));
+      const trainer = new Trainer({ task, reference: loadPolicyFromDisk(task.models[arch]), hyperparameters: {}, seed: 1, reward, algorithm });
+      await trainer.step();
+      const total: number[] = [], update: number[] = [], length: number[] = [];
+      for (let i = 0; i < iterations; i++) {
+        const { metrics: m } = await trainer.step();
+        total.push(m.totalMs);
+        update.push(m.updateMs);
+        length.push(m.sampleLength);
+      }
+      trainer.dispose();
+      reward.dispose();
+      perAlgorithm.push({ arch, algorithm, iterationMs: median(total), updateMs: median(update), meanLength: length.reduce((a, b) => a + b, 0) / length.length });
+    }
+  }
+  console.log(`Algorithms at batch ${h.batchSize} from the same reference policy, median of ${iterations} iterations`);
+  console.table(perAlgorithm.map((r) => ({ arch: r.arch, algorithm: r.algorithm, 'iteration ms': fmt(r.iterationMs), 'update ms': fmt(r.updateMs), 'mean length': (r.meanLength as number).toFixed(1) })));
+
   // Scoring one batch of 64 names with a one-line reward: the sandbox against a plain function.
   const tokenizerTask = getTask('names');
   const names = ['anna', 'bob', 'zoe', 'maximilian', 'oliver', 'emma', 'liam', 'sophia'];
@@ -121,7 +145,7 @@ runMain(async () => {
   console.table(Object.entries(scoring).map(([how, ms]) => ({ reward: how, 'ms / batch': ms.toFixed(3), 'us / sample': ((ms * 1000) / h.batchSize).toFixed(1) })));
 
   mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), tfjs: tf.version.tfjs, node: process.version, results, rewardScoringMs: scoring }, null, 2) + '\n');
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), tfjs: tf.version.tfjs, node: process.version, results, algorithms: perAlgorithm, rewardScoringMs: scoring }, null, 2) + '\n');
   console.log(`wrote ${out}`);
 });
 
