@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { HYPERPARAMETER_NAMES, sandboxLimits, validateHyperparameters, type Hyperparameters } from '../src/core/hyperparameters.ts';
 import type { IterationMetrics } from '../src/core/metrics.ts';
-import { compileRewardExpression, FunctionReward, type RewardModel } from '../src/core/reward.ts';
+import { compileRewardExpression, FunctionReward, rewardProgram, type RewardModel } from '../src/core/reward.ts';
 import { getAlgorithmInfo } from '../src/core/algorithms/catalog.ts';
 import { SandboxReward } from '../src/core/sandbox/sandboxReward.ts';
 import { getTask } from '../src/core/tasks.ts';
@@ -76,15 +76,6 @@ runMain(async () => {
   trainer.dispose();
   reward.dispose?.();
 });
-
-/**
- * The sandbox runs programs: code declaring reward or rewardBatch runs as it is;
- * an expression over sample, text and ctx, or a function expression, becomes one.
- */
-function rewardProgram(code: string): string {
-  if (/\bfunction\s+(reward|rewardBatch)\s*\(/.test(code)) return code;
-  return `const __expression = (sample, ctx, text) => (${code}\n);\nfunction reward(sample, ctx) {\n  const v = __expression(sample, ctx, sample.text);\n  return typeof v === 'function' ? v(sample, ctx) : v;\n}\n`;
-}
 
 /** A metric only some algorithms report: '-' where it does not exist. */
 function opt(x: number | undefined, digits: number, width: number): string {

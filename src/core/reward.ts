@@ -70,12 +70,15 @@ export function validateRewardValues(values: readonly unknown[], samples: readon
   return values as number[];
 }
 
+/** A returned value, named for an error message. Self-contained: the sandbox's harness runs this same source. */
 export function describeValue(v: unknown): string {
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
   if (typeof v === 'number') return String(v);
   if (v === null || v === undefined) return String(v);
   if (typeof v === 'bigint') return `the bigint ${v}n`;
+  if (typeof v === 'boolean') return `the boolean ${v}`;
   if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function') return 'a Promise';
   return `a value of type ${typeof v}`;
 }
 
@@ -128,26 +131,19 @@ export function compileRewardSource(source: string): RewardFunction {
   return fn as RewardFunction;
 }
 
-/** The editor's code as the one reward training scores through. */
-export function sourceReward(source: string): RewardModel {
-  return new FunctionReward([{ name: 'reward', weight: 1, fn: compileRewardSource(source) }]);
+/**
+ * The command line's reward as a program with the editor's contract: code
+ * declaring `reward` or `rewardBatch` stays as it is; a function expression
+ * (`s => s.text.length`) or an expression over `sample`, `text` and `ctx`
+ * (`text.length`) becomes the body of `reward`. The sandbox and the trusted
+ * path both run this program.
+ */
+export function rewardProgram(code: string): string {
+  if (/\bfunction\s+(reward|rewardBatch)\s*\(/.test(code)) return code;
+  return `const __expression = (sample, ctx, text) => (${code}\n);\nfunction reward(sample, ctx) {\n  const v = __expression(sample, ctx, sample.text);\n  return typeof v === 'function' ? v(sample, ctx) : v;\n}\n`;
 }
 
-/**
- * The command line's reward: a source declaring `reward`, a function expression
- * (`s => s.text.length`), or an expression over `sample`, `text` and `ctx`
- * (`text.length`).
- */
-export function compileRewardExpression(source: string): RewardFunction {
-  if (/\bfunction\s+reward\s*\(/.test(source)) return compileRewardSource(source);
-  let body: (sample: Sample, ctx: RewardContext, text: string) => unknown;
-  try {
-    body = new Function('sample', 'ctx', 'text', `"use strict";\nreturn (${source}\n);`) as typeof body;
-  } catch (e) {
-    throw new RewardError(`reward ${JSON.stringify(source)} is not a JavaScript expression or function: ${(e as Error).message}`);
-  }
-  return (sample, ctx) => {
-    const v = body(sample, ctx, sample.text);
-    return typeof v === 'function' ? v(sample, ctx) : v;
-  };
+/** The command line's reward (see `rewardProgram`) as a plain function, for --trusted. */
+export function compileRewardExpression(code: string): RewardFunction {
+  return compileRewardSource(rewardProgram(code));
 }

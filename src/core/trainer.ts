@@ -240,7 +240,8 @@ export class Trainer {
 
     // 3-4. The algorithm's advantages and update.
     const { N, lengths } = rollout;
-    const stats = await ALGORITHM_STEPS[this.algorithm].step({
+    const kl = klPerSequence(rollout.logprobs, rollout.refLogprobs, lengths, N);
+    const { policyLoss, clipFrac, approxKl, beta, ...reported } = await ALGORITHM_STEPS[this.algorithm].step({
       policy: this.policy,
       optimizer: this.#optimizer,
       rollout,
@@ -248,12 +249,12 @@ export class Trainer {
       h,
       rng: this.#rng,
       beta: this.#kl.value,
+      kl,
       first: this.#iteration === 0,
     });
     const t3 = performance.now();
 
     // 5-6. Report, and adapt PPO's beta.
-    const kl = klPerSequence(rollout.logprobs, rollout.refLogprobs, lengths, N);
     const mask = actionMask(lengths, N);
     const meanKl = kl.reduce((a, b) => a + b, 0) / kl.length;
     this.#kl.update(meanKl, h.batchSize);
@@ -279,14 +280,11 @@ export class Trainer {
       rewardComponents: Object.fromEntries(scores.components.map((c) => [c.name, meanStd(c.values).mean])),
       kl: meanKl,
       entropy: entropySum / tokens,
-      policyLoss: stats.policyLoss,
-      clipFrac: stats.clipFrac,
-      approxKl: stats.approxKl,
-      ...(stats.valueLoss === undefined ? {} : { valueLoss: stats.valueLoss }),
-      ...(stats.explainedVariance === undefined ? {} : { explainedVariance: stats.explainedVariance }),
-      ...(stats.valueClipFrac === undefined ? {} : { valueClipFrac: stats.valueClipFrac }),
-      ...(stats.equalGroupFrac === undefined ? {} : { equalGroupFrac: stats.equalGroupFrac }),
-      klCoef: stats.beta,
+      policyLoss,
+      clipFrac,
+      approxKl,
+      ...reported, // the metrics only some algorithms have
+      klCoef: beta,
       klTarget: h.adaptiveKl && ALGORITHMS[this.algorithm].adaptiveKl ? h.klTarget : null,
       sampleLength: tokens / lengths.length,
       rolloutMs: t1 - t0,

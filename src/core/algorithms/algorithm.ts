@@ -16,6 +16,8 @@ export interface AlgorithmInput {
   rng: Rng;
   /** PPO's KL coefficient in force (the adaptive controller's value). */
   beta: number;
+  /** KL to the reference per completion (k1, summed over its tokens), under the policy that sampled. */
+  kl: Float32Array;
   /** This is the run's first update (iteration 1). */
   first: boolean;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Algorithm, AlgorithmInput, AlgorithmStats } from './algorithm.ts';
-import { actionMask, evaluateActions, klPerSequence, maskedMean, maskedRowSum, minibatchTensors, minibatchUpdate } from './languageModel.ts';
+import { actionMask, evaluateActions, maskedMean, maskedRowSum, minibatchTensors, minibatchUpdate } from './languageModel.ts';
 
 /**
  * RLOO (Ahmadian et al. 2024, "Back to Basics"), as TRL's RLOOTrainer computes
@@ -48,10 +48,9 @@ export function rlooLoss(logprob: tf.Tensor2D, oldLogprob: tf.Tensor2D, advantag
 
 export const rloo: Algorithm = {
   id: 'rloo',
-  async step({ policy, optimizer, rollout, scores, h, rng }: AlgorithmInput): Promise<AlgorithmStats> {
+  async step({ policy, optimizer, rollout, scores, h, rng, kl }: AlgorithmInput): Promise<AlgorithmStats> {
     const { N, lengths } = rollout;
     // 3. Advantages: KL in the reward, then each completion against the others of its group.
-    const kl = klPerSequence(rollout.logprobs, rollout.refLogprobs, lengths, N);
     const { advantages } = rlooAdvantages(scores, kl, h.rlooBeta, h.groupSize, h.rlooNormalizeAdvantages);
     const mask = actionMask(lengths, N);
 

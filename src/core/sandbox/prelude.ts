@@ -1,3 +1,4 @@
+import { describeValue } from '../reward.ts';
 import { rewardHelpers } from '../rewardHelpers.ts';
 
 /** Most console lines a batch keeps (the last ones), and most characters per line. */
@@ -44,16 +45,7 @@ export const PRELUDE = `(() => {
     .join(', ')} });
   globalThis.helpers = helpers;
 
-  const describe = (v) => {
-    if (typeof v === 'string') return 'the string ' + stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
-    if (typeof v === 'number') return String_(v);
-    if (v === null || v === undefined) return String_(v);
-    if (typeof v === 'bigint') return 'the bigint ' + v + 'n';
-    if (typeof v === 'boolean') return 'the boolean ' + v;
-    if (isArray(v)) return 'an array';
-    if (v && typeof v.then === 'function') return 'a Promise';
-    return 'a value of type ' + typeof v;
-  };
+  const describe = (${describeValue.toString()});
   const isPromise = (v) => v !== null && typeof v === 'object' && typeof v.then === 'function';
   const failure = (e, index) => {
     const isError = e !== null && typeof e === 'object' && 'message' in e;

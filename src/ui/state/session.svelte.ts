@@ -146,14 +146,14 @@ export class Session {
    * answers while an iteration runs. The total, and each component's value.
    */
   async testReward(text: string): Promise<Result<{ total: number; components: { name: string; weight: number; value: number }[] }>> {
-    let sample: Sample;
+    let samples: Sample[];
     try {
-      sample = { text, tokens: taskTokenizer(getTask(this.experiment.task)).encode(text), prompt: '', index: 0 };
+      samples = this.#samples([text]);
     } catch (e) {
       return { ok: false, message: (e as Error).message };
     }
     const rewards = this.drafts.list;
-    const r = await this.#score(rewards, [sample]);
+    const r = await this.#score(rewards, samples);
     if (r.ok || r.logs) this.logs = { source: 'test bench', logs: r.ok ? (r.scores.logs ?? []) : r.logs! };
     if (!r.ok) return { ok: false, message: r.message };
     return { ok: true, value: { total: r.scores.total[0], components: r.scores.components.map((c, i) => ({ name: c.name, weight: rewards[i].weight, value: c.values[0] })) } };
