@@ -5,8 +5,8 @@
 // against KL, one point per run) and prints two tables.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { BackendName } from '../src/core/backend.ts';
-import { ALGORITHM_IDS, type AlgorithmId } from '../src/core/algorithms/catalog.ts';
-import { sandboxLimits, validateHyperparameters } from '../src/core/hyperparameters.ts';
+import { ALGORITHM_IDS, startingHyperparameters, type AlgorithmId } from '../src/core/algorithms/catalog.ts';
+import { sandboxLimits } from '../src/core/hyperparameters.ts';
 import type { IterationMetrics } from '../src/core/metrics.ts';
 import type { Arch } from '../src/core/policy.ts';
 import { SandboxReward } from '../src/core/sandbox/sandboxReward.ts';
@@ -84,7 +84,7 @@ runMain(async () => {
 
 async function run(taskId: string, algorithm: AlgorithmId, arch: Arch, reward: string, seed: number, iterations: number): Promise<Run> {
   const task = getTask(taskId);
-  const h = validateHyperparameters(task.hyperparameters);
+  const h = startingHyperparameters(algorithm, task.hyperparameters);
   const model = await SandboxReward.create(nodeQuickJs, [{ name: 'reward', weight: 1, source: task.examples[reward].source }], sandboxLimits(h));
   const trainer = new Trainer({ task, reference: loadPolicyFromDisk(task.models[arch]), hyperparameters: {}, seed, reward: model, algorithm });
   const started = performance.now();

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { HYPERPARAMETER_NAMES, sandboxLimits, validateHyperparameters, type Hyperparameters } from '../src/core/hyperparameters.ts';
 import type { IterationMetrics } from '../src/core/metrics.ts';
 import { compileRewardExpression, FunctionReward, rewardProgram, type RewardModel } from '../src/core/reward.ts';
-import { getAlgorithmInfo } from '../src/core/algorithms/catalog.ts';
+import { getAlgorithmInfo, startingHyperparameters } from '../src/core/algorithms/catalog.ts';
 import { SandboxReward } from '../src/core/sandbox/sandboxReward.ts';
 import { getTask } from '../src/core/tasks.ts';
 import { Trainer } from '../src/core/trainer.ts';
@@ -33,7 +33,7 @@ runMain(async () => {
     console.log('reward: a plain function in this process (--trusted): not sandboxed, no time or memory limits');
     reward = new FunctionReward([{ name: 'reward', weight: 1, fn: compileRewardExpression(code) }]);
   } else {
-    reward = await SandboxReward.create(nodeQuickJs, [{ name: 'reward', weight: 1, source: rewardProgram(code) }], sandboxLimits(validateHyperparameters({ ...task.hyperparameters, ...sets })));
+    reward = await SandboxReward.create(nodeQuickJs, [{ name: 'reward', weight: 1, source: rewardProgram(code) }], sandboxLimits(startingHyperparameters(algorithm, task.hyperparameters, sets)));
   }
   const iterations = Number(args.iterations ?? 30);
   await initNodeBackend(String(args.backend ?? 'wasm') as BackendName);

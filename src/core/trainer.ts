@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { HyperparameterError, validateHyperparameters, type Hyperparameters } from './hyperparameters.ts';
 import type { AlgorithmId } from './algorithms/catalog.ts';
-import { ALGORITHMS } from './algorithms/catalog.ts';
+import { ALGORITHMS, startingHyperparameters } from './algorithms/catalog.ts';
 import { ALGORITHM_STEPS } from './algorithms/index.ts';
 import { actionMask, klPerSequence } from './algorithms/languageModel.ts';
 import { batchProfile, collapseSigns, type BatchProfile } from './collapse.ts';
@@ -90,7 +90,7 @@ export class Trainer {
       throw new Error(`reference policy has ${opts.reference.config.vocabSize} tokens, task ${opts.task.id} needs ${this.tokenizer.vocabSize}`);
     }
     this.algorithm = opts.algorithm ?? 'ppo';
-    this.#h = this.#fit(validateHyperparameters({ ...opts.task.hyperparameters, ...opts.hyperparameters }), opts.reference);
+    this.#h = this.#fit(startingHyperparameters(this.algorithm, opts.task.hyperparameters, opts.hyperparameters), opts.reference);
     this.#seed = opts.seed;
     this.#reward = opts.reward;
     this.reference = opts.reference;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultHyperparameters, HYPERPARAMETERS, HYPERPARAMETER_NAMES, validateHyperparameters } from '../../src/core/hyperparameters.ts';
+import { ALGORITHMS, startingHyperparameters, switchAlgorithmSettings } from '../../src/core/algorithms/catalog.ts';
 
 describe('Hyperparameters', () => {
   it('every field has a doc line and a default inside its range', () => {
@@ -29,5 +30,26 @@ describe('Hyperparameters', () => {
     } catch (e) {
       expect((e as { field: string }).field).toBe('gamma');
     }
+  });
+});
+
+describe('Starting settings per algorithm', () => {
+  it('layers the table, the algorithm, the task and the overrides, in that order', () => {
+    expect(startingHyperparameters('ppo', {}).learningRate).toBe(HYPERPARAMETERS.learningRate.default);
+    expect(startingHyperparameters('rloo', {}).learningRate).toBe(ALGORITHMS.rloo.defaults.learningRate);
+    expect(ALGORITHMS.rloo.defaults.learningRate).not.toBe(HYPERPARAMETERS.learningRate.default);
+    expect(startingHyperparameters('rloo', { learningRate: 2e-3 }).learningRate).toBe(2e-3);
+    expect(startingHyperparameters('rloo', { learningRate: 2e-3 }, { learningRate: 5e-5 }).learningRate).toBe(5e-5);
+    expect(() => startingHyperparameters('ppo', {}, { learningRate: -1 })).toThrow(/learningRate must be between/);
+  });
+
+  it('a switch of algorithm moves only the settings still at the old starting value', () => {
+    const ppo = startingHyperparameters('ppo', {});
+    const moved = switchAlgorithmSettings({ ...ppo, batchSize: 32 }, {}, 'ppo', 'rloo');
+    expect(moved.learningRate).toBe(ALGORITHMS.rloo.defaults.learningRate);
+    expect(moved.batchSize).toBe(32);
+    const chosen = switchAlgorithmSettings({ ...ppo, learningRate: 7e-4 }, {}, 'ppo', 'rloo');
+    expect(chosen.learningRate).toBe(7e-4);
+    expect(switchAlgorithmSettings(moved, {}, 'rloo', 'ppo')).toEqual({ ...ppo, batchSize: 32 });
   });
 });

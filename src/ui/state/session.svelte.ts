@@ -2,7 +2,7 @@ import { BACKENDS, type BackendName } from '../../core/backendNames.ts';
 import { defaultExperiment, type Experiment } from '../../core/experiment.ts';
 import { checkField, sandboxLimits, type HyperparameterName, type Hyperparameters } from '../../core/hyperparameters.ts';
 import type { IterationMetrics } from '../../core/metrics.ts';
-import type { AlgorithmId } from '../../core/algorithms/catalog.ts';
+import { switchAlgorithmSettings, type AlgorithmId } from '../../core/algorithms/catalog.ts';
 import type { Arch } from '../../core/policy.ts';
 import type { Sample } from '../../core/reward.ts';
 import type { RewardLog, RewardSpec } from '../../core/sandbox/types.ts';
@@ -175,7 +175,7 @@ export class Session {
 
   setTask(taskId: string, arch: Arch = this.experiment.arch): Promise<void> {
     return this.#inOrder(async () => {
-      const next = defaultExperiment(taskId, arch);
+      const next = defaultExperiment(taskId, arch, this.experiment.algorithm);
       if (taskId === this.experiment.task) {
         // Only the architecture changes: keep the rewards and settings.
         next.rewards = $state.snapshot(this.experiment.rewards);
@@ -199,10 +199,15 @@ export class Session {
     });
   }
 
-  /** Another algorithm starts the run again from the reference policy, with the same task, rewards and settings. */
+  /**
+   * Another algorithm starts the run again from the reference policy, with the same
+   * task, rewards and settings; a setting still at the old algorithm's default takes the new one's.
+   */
   setAlgorithm(algorithm: AlgorithmId): Promise<void> {
     return this.#inOrder(async () => {
-      this.experiment = { ...$state.snapshot(this.experiment), algorithm };
+      const now = $state.snapshot(this.experiment);
+      const hyperparameters = switchAlgorithmSettings(now.hyperparameters, getTask(now.task).hyperparameters, now.algorithm, algorithm);
+      this.experiment = { ...now, algorithm, hyperparameters };
       await this.#load();
     });
   }
