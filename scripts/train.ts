@@ -1,10 +1,14 @@
-// Runs PPO in Node against a reward given on the command line: the key of one of
-// the task's examples (e.g. length), a JavaScript expression, or a function.
+// Trains in Node against a reward given on the command line (the key of one of
+// the task's examples, e.g. length, a JavaScript expression, or a function), or
+// the whole experiment a file holds (exported from the app, or written by hand).
 //   npm run train -- --task names --reward "sample.text.length" --iterations 30 --seed 1 --arch mlp --algorithm ppo|grpo|rloo --backend wasm [--json out.json]
+//   npm run train -- --experiment experiment.json --iterations 30
 // Hyperparameters: --set name=value (repeatable), e.g. --set klCoef=0.1.
 // The reward runs in the same QuickJS sandbox as in the browser; --trusted runs
 // it as a plain function in this process instead (faster, and not isolated).
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { defaultExperiment, type Experiment } from '../src/core/experiment.ts';
+import { readExperimentFile } from '../src/core/runFile.ts';
 import { HYPERPARAMETER_NAMES, sandboxLimits, validateHyperparameters, type Hyperparameters } from '../src/core/hyperparameters.ts';
 import type { IterationMetrics } from '../src/core/metrics.ts';
 import { compileRewardExpression, FunctionReward, rewardProgram, type RewardModel } from '../src/core/reward.ts';
@@ -21,19 +25,50 @@ import type { BackendName } from '../src/core/backend.ts';
 runMain(async () => {
   const argv = process.argv.slice(2);
   const sets = extractSets(argv);
-  const args = parseArgs(argv, { task: 'string', reward: 'string', iterations: 'number', seed: 'number', arch: 'string', backend: 'string', json: 'string', models: 'string', quiet: 'boolean', trusted: 'boolean', algorithm: 'string' });
-  const algorithm = getAlgorithmInfo(String(args.algorithm ?? 'ppo')).id;
-  const task = getTask(String(args.task ?? 'names'));
-  const arch = String(args.arch ?? 'mlp');
-  if (arch !== 'mlp' && arch !== 'transformer') throw new Error(`--arch must be mlp or transformer, got ${JSON.stringify(arch)}`);
-  const rewardSource = String(args.reward ?? Object.keys(task.examples)[0]);
-  const code = task.examples[rewardSource]?.source ?? rewardSource;
+  const args = parseArgs(argv, { task: 'string', reward: 'string', iterations: 'number', seed: 'number', arch: 'string', backend: 'string', json: 'string', models: 'string', quiet: 'boolean', trusted: 'boolean', algorithm: 'string', experiment: 'string' });
+  let experiment: Experiment;
+  let rewardLabel: string;
+  if (args.experiment !== undefined) {
+    // The experiment file says what to train; only --set, --iterations and the output options go with it.
+    const clash = ['task', 'reward', 'seed', 'arch', 'algorithm', 'trusted'].find((k) => args[k] !== undefined);
+    if (clash) throw new Error(`--${clash} cannot go with --experiment: the file sets it (use --set for settings)`);
+    const file = String(args.experiment);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new Error(`--experiment: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    try {
+      experiment = readExperimentFile(text).experiment;
+    } catch (e) {
+      throw new Error(`--experiment ${file}: ${(e as Error).message}`);
+    }
+    experiment.hyperparameters = validateHyperparameters({ ...experiment.hyperparameters, ...sets });
+    rewardLabel = experiment.rewards.map((r) => `${r.weight} x ${r.name}`).join(' + ');
+    console.log(`experiment ${file}: ${experiment.task}, ${experiment.arch}, ${experiment.algorithm}, seed ${experiment.seed}, reward ${rewardLabel}`);
+  } else {
+    const algorithm = getAlgorithmInfo(String(args.algorithm ?? 'ppo')).id;
+    const task = getTask(String(args.task ?? 'names'));
+    const arch = String(args.arch ?? 'mlp');
+    if (arch !== 'mlp' && arch !== 'transformer') throw new Error(`--arch must be mlp or transformer, got ${JSON.stringify(arch)}`);
+    rewardLabel = String(args.reward ?? Object.keys(task.examples)[0]);
+    const code = task.examples[rewardLabel]?.source ?? rewardLabel;
+    experiment = {
+      ...defaultExperiment(task.id, arch, algorithm),
+      rewards: [{ name: 'reward', weight: 1, source: args.trusted ? code : rewardProgram(code) }],
+      hyperparameters: startingHyperparameters(algorithm, task.hyperparameters, sets),
+      seed: Number(args.seed ?? 1),
+    };
+  }
+  const task = getTask(experiment.task);
+  const { arch, algorithm } = experiment;
   let reward: RewardModel;
   if (args.trusted) {
     console.log('reward: a plain function in this process (--trusted): not sandboxed, no time or memory limits');
-    reward = new FunctionReward([{ name: 'reward', weight: 1, fn: compileRewardExpression(code) }]);
+    reward = new FunctionReward([{ name: 'reward', weight: 1, fn: compileRewardExpression(experiment.rewards[0].source) }]);
   } else {
-    reward = await SandboxReward.create(nodeQuickJs, [{ name: 'reward', weight: 1, source: rewardProgram(code) }], sandboxLimits(startingHyperparameters(algorithm, task.hyperparameters, sets)));
+    reward = await SandboxReward.create(nodeQuickJs, experiment.rewards, sandboxLimits(experiment.hyperparameters));
   }
   const iterations = Number(args.iterations ?? 30);
   await initNodeBackend(String(args.backend ?? 'wasm') as BackendName);
@@ -41,8 +76,8 @@ runMain(async () => {
   const trainer = new Trainer({
     task,
     reference: loadPolicyFromDisk(task.models[arch], args.models as string | undefined),
-    hyperparameters: sets,
-    seed: Number(args.seed ?? 1),
+    hyperparameters: experiment.hyperparameters,
+    seed: experiment.seed,
     reward,
     algorithm,
   });
@@ -70,7 +105,7 @@ runMain(async () => {
     console.log(`mean reward, first 5 iterations ${first.toFixed(3)}, last 5 ${last.toFixed(3)} (${change})`);
   }
   if (args.json) {
-    writeFileSync(String(args.json), JSON.stringify({ task: task.id, arch, algorithm, reward: rewardSource, seed: trainer.seed, hyperparameters: trainer.hyperparameters, iterations: all }, null, 2));
+    writeFileSync(String(args.json), JSON.stringify({ task: task.id, arch, algorithm, reward: rewardLabel, rewards: experiment.rewards, seed: trainer.seed, hyperparameters: trainer.hyperparameters, iterations: all }, null, 2));
     console.log(`wrote ${args.json}`);
   }
   trainer.dispose();

@@ -37,7 +37,7 @@ const RewardSchema = v.strictObject(
     ),
     source: v.pipe(v.string((i) => `must be a string of code, got ${got(i.input)}`), v.maxLength(MAX_REWARD_SOURCE, (i) => `is ${(i.input as string).length} characters, the limit is ${MAX_REWARD_SOURCE}`)),
   },
-  (i) => (i.expected === 'never' ? 'is not a field of a reward (name, weight, source)' : `must be an object with name, weight and source, got ${got(i.input)}`),
+  (i) => (i.expected === 'never' ? 'is not a field of a reward (name, weight, source)' : i.path?.length ? 'is missing' : `must be an object with name, weight and source, got ${got(i.input)}`),
 );
 
 const RewardsSchema = v.pipe(
@@ -67,7 +67,7 @@ export const EXPERIMENT_FIELDS = {
   view: v.optional(oneOf(VIEWS), 'full'),
 } as const;
 
-const ExperimentSchema = v.strictObject(EXPERIMENT_FIELDS, (i) => (i.expected === 'never' ? 'is not a field of an experiment' : `an experiment must be an object, got ${got(i.input)}`));
+const ExperimentSchema = v.strictObject(EXPERIMENT_FIELDS, (i) => (i.expected === 'never' ? 'is not a field of an experiment' : i.path?.length ? 'is missing' : `an experiment must be an object, got ${got(i.input)}`));
 
 export interface Experiment {
   version: typeof EXPERIMENT_VERSION;

@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { IterationMetrics } from '../../src/core/metrics.ts';
+import { defaultExperiment } from '../../src/core/experiment.ts';
+import { runFile } from '../../src/core/runFile.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rlcf-cli-'));
 
@@ -43,6 +45,41 @@ describe('npm run train', () => {
     expect(last.alarms.some((a) => a.includes('less likely per token under the reference'))).toBe(true);
     expect(out).toMatch(/^collapsed: at iteration \d+ completions shrank/m);
     expect(out).not.toMatch(/^mean reward, first 5/m);
+  });
+
+  it('trains the experiment of an exported run file: its task, algorithm, seed, settings and weighted rewards', () => {
+    const experiment = {
+      ...defaultExperiment('names', 'mlp', 'rloo'),
+      seed: 11,
+      rewards: [
+        { name: 'long', weight: 1, source: 'function reward(sample) { return sample.text.length; }' },
+        { name: 'z', weight: 3, source: "function reward(sample) { return sample.text.startsWith('z') ? 1 : 0; }" },
+      ],
+    };
+    experiment.hyperparameters.batchSize = 16;
+    experiment.hyperparameters.groupSize = 4;
+    const file = path.join(dir, 'exported.json');
+    writeFileSync(file, JSON.stringify(runFile('two rewards', experiment, [])));
+    const out = path.join(dir, 'exported-out.json');
+    const log = execFileSync('npx', ['tsx', 'scripts/train.ts', '--experiment', file, '--iterations', '2', '--quiet', '--set', 'epochs=1', '--json', out], { encoding: 'utf8' });
+    expect(log).toMatch(/experiment .*exported\.json: names, mlp, rloo, seed 11, reward 1 x long \+ 3 x z/);
+    const run = JSON.parse(readFileSync(out, 'utf8')) as { algorithm: string; seed: number; rewards: unknown; hyperparameters: Record<string, unknown>; iterations: IterationMetrics[] };
+    expect(run).toMatchObject({ algorithm: 'rloo', seed: 11, rewards: experiment.rewards });
+    expect(run.hyperparameters).toMatchObject({ batchSize: 16, groupSize: 4, epochs: 1, learningRate: experiment.hyperparameters.learningRate });
+    expect(Object.keys(run.iterations[1].rewardComponents)).toEqual(['long', 'z']);
+    // A second run of the same file gives the same curve.
+    execFileSync('npx', ['tsx', 'scripts/train.ts', '--experiment', file, '--iterations', '2', '--quiet', '--set', 'epochs=1', '--json', out + '2']);
+    const again = JSON.parse(readFileSync(out + '2', 'utf8')) as { iterations: IterationMetrics[] };
+    expect(again.iterations.map((m) => [m.rewardMean, m.kl, m.policyLoss])).toEqual(run.iterations.map((m) => [m.rewardMean, m.kl, m.policyLoss]));
+  });
+
+  it('names what is wrong with a bad experiment file', () => {
+    const file = path.join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ ...defaultExperiment(), arch: undefined, seed: 2 }));
+    expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--experiment', file], { stdio: 'pipe' })).toThrow(/bad\.json: experiment: arch is missing/);
+    writeFileSync(file, '{"version": 3,');
+    expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--experiment', file], { stdio: 'pipe' })).toThrow(/bad\.json: not a JSON file/);
+    expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--experiment', file, '--task', 'names'], { stdio: 'pipe' })).toThrow(/--task cannot go with --experiment/);
   });
 
   it('rejects a bad option with a message naming it', () => {

@@ -1,0 +1,74 @@
+import * as v from 'valibot';
+import { ExperimentError, validateExperiment, type Experiment } from './experiment.ts';
+import type { IterationMetrics } from './metrics.ts';
+
+/**
+ * The exported experiment file: the experiment (through its one schema) and the
+ * metric history of the run that used it. A bare experiment is read as well, so
+ * a hand-written file works in the CLI and in Import.
+ */
+export const RUN_FILE_FORMAT = 'rlcf-run';
+/** Most iterations of history a file may carry. */
+export const MAX_HISTORY = 100_000;
+
+export interface RunFile {
+  format: typeof RUN_FILE_FORMAT;
+  name: string;
+  exportedAt: string;
+  experiment: Experiment;
+  metrics: IterationMetrics[];
+}
+
+const MetricSchema = v.looseObject(
+  {
+    iteration: v.pipe(v.number(), v.integer(), v.minValue(1)),
+    rewardMean: v.number(),
+    kl: v.number(),
+  },
+  'must be an object with iteration, rewardMean and kl',
+);
+const RunFileSchema = v.strictObject(
+  {
+    format: v.literal(RUN_FILE_FORMAT),
+    name: v.pipe(v.string(), v.maxLength(200)),
+    exportedAt: v.string(),
+    experiment: v.unknown(),
+    metrics: v.pipe(v.array(MetricSchema, 'must be a list of iterations'), v.maxLength(MAX_HISTORY)),
+  },
+  (i) => (i.expected === 'never' ? 'is not a field of a run file' : 'a run file must be an object'),
+);
+
+export function runFile(name: string, experiment: Experiment, metrics: IterationMetrics[]): RunFile {
+  return { format: RUN_FILE_FORMAT, name, exportedAt: new Date().toISOString(), experiment, metrics };
+}
+
+/**
+ * Reads an exported run file or a bare experiment (any version). Throws an Error
+ * that names the file's problem: not JSON, a field of the run file, or the
+ * experiment's field (from the schema).
+ */
+export function readExperimentFile(text: string): { experiment: Experiment; metrics: IterationMetrics[]; name: string | null } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`not a JSON file (${(e as Error).message})`);
+  }
+  if (typeof json === 'object' && json !== null && (json as { format?: unknown }).format !== undefined) {
+    const r = v.safeParse(RunFileSchema, json);
+    if (!r.success) {
+      const issue = r.issues[0];
+      const path = (issue.path ?? []).map((p) => (typeof p.key === 'number' ? `[${p.key}]` : `.${String(p.key)}`)).join('').replace(/^\./, '');
+      throw new Error(`run file: ${path ? `${path} ` : ''}${issue.message}`);
+    }
+    const metrics = r.output.metrics as unknown as IterationMetrics[];
+    metrics.forEach((m, i) => {
+      if (m.iteration !== i + 1) throw new Error(`run file: metrics[${i}] is iteration ${m.iteration}, expected ${i + 1}`);
+    });
+    return { experiment: validateExperiment(r.output.experiment), metrics, name: r.output.name };
+  }
+  if (typeof json === 'object' && json !== null && 'iterations' in json && !('rewards' in json)) {
+    throw new ExperimentError('', 'this file is a CLI result (--json), not an experiment: export the experiment from the app, or write one');
+  }
+  return { experiment: validateExperiment(json), metrics: [], name: null };
+}
