@@ -58,6 +58,7 @@ export const HYPERPARAMETERS = {
   scoreClip: { kind: 'float', group: 'common', doc: 'Clip (normalised) scores to [-scoreClip, scoreClip] before training on them; 0: no clip.', default: 0, min: 0, max: 1000 },
   valueWarmup: { kind: 'int', group: 'ppo', doc: 'Adam steps fitting the value head alone to the first rollout before the first update (0: none): a zero value head makes early advantages favour later tokens.', default: 30, min: 0, max: 500 },
   klCoefMax: { kind: 'float', group: 'ppo', doc: 'Cap on the adaptive beta, so a KL that cannot reach its target cannot blow the losses up.', default: 5, min: 0.01, max: 100 },
+  checkpointEvery: { kind: 'int', group: 'common', doc: 'Save the run (policy, optimiser, random streams) every this many iterations, and whenever it pauses: a reload resumes from the last save.', default: 10, min: 1, max: 10000 },
   groupSize: { kind: 'int', group: 'group', doc: 'GRPO, RLOO: completions per prompt that are compared with each other (the group); must divide batchSize.', default: 8, min: 2, max: 64 },
   grpoBeta: { kind: 'float', group: 'grpo', doc: 'GRPO: weight of the per-token k3 KL to the reference in the loss.', default: 0.3, min: 0, max: 10 },
   grpoScale: { kind: 'enum', group: 'grpo', doc: 'GRPO: divide advantages by the std of their group, of the batch, or not at all (Dr. GRPO).', default: 'group', options: ['group', 'batch', 'none'] },

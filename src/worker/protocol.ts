@@ -28,7 +28,7 @@ export type TrainerEvent =
   | { type: 'notice'; message: string }
   /** What the reward code printed (console.log) while scoring iteration `iteration`, per component. */
   | { type: 'log'; iteration: number; logs: RewardLog[] }
-  /** The run's whole state and the experiment in force (every few seconds while training, and when it stops): what a restart resumes from. */
+  /** The run's whole state and the experiment in force (every checkpointEvery iterations while training, and when it stops): what a restart resumes from. */
   | { type: 'checkpoint'; state: TrainerState; experiment: Experiment };
 
 export type Result<T> = { ok: true; value: T } | { ok: false; message: string };

@@ -15,8 +15,6 @@ import type { BackendReport, Result, Status, TrainerApi, TrainerEvent } from './
 
 /** Most snapshots per second the page receives; metrics in between are batched. */
 const SNAPSHOT_INTERVAL_MS = 100;
-/** How often a running loop sends the page its state, for a restart should this worker stop answering. */
-const CHECKPOINT_INTERVAL_MS = 5000;
 /** Backends whose device can be lost (driver reset, tab in background, GPU unplugged). */
 const GPU_BACKENDS: readonly BackendName[] = ['webgpu', 'webgl'];
 
@@ -43,7 +41,6 @@ export class TrainerHost implements TrainerApi {
   #pending: IterationMetrics[] = [];
   #samples: ScoredSample[] = [];
   #lastFlush = 0;
-  #lastCheckpoint = 0;
 
   async init(onEvent: (e: TrainerEvent) => void, requested: BackendName | null): Promise<BackendReport> {
     this.#emit = onEvent;
@@ -191,7 +188,9 @@ export class TrainerHost implements TrainerApi {
       this.#pending.push(metrics);
       this.#samples = samples;
       if (performance.now() - this.#lastFlush >= SNAPSHOT_INTERVAL_MS) this.#flush();
-      if (this.#running && performance.now() - this.#lastCheckpoint >= CHECKPOINT_INTERVAL_MS) await this.#checkpoint();
+      // Every checkpointEvery iterations the page gets the whole state: what a restart or a reload resumes from.
+      const trainer = this.#need();
+      if (this.#running && trainer.iteration % trainer.hyperparameters.checkpointEvery === 0) await this.#checkpoint();
       return true;
     } catch (err) {
       this.#running = false;
@@ -247,7 +246,7 @@ export class TrainerHost implements TrainerApi {
 
   /** Sends the page the run's state (weights, optimizer, random streams) and the experiment in force. */
   async #checkpoint(): Promise<void> {
-    this.#lastCheckpoint = performance.now();
+    this.#flush(); // the page holds every iteration's metrics up to the checkpoint before it gets the checkpoint
     const trainer = this.#need();
     const state = this.#lastGood?.iteration === trainer.iteration ? this.#lastGood : await trainer.exportState();
     this.#emit({ type: 'checkpoint', state, experiment: this.#experiment! });

@@ -1,5 +1,7 @@
 import { BACKENDS, type BackendName } from '../../core/backendNames.ts';
-import { defaultExperiment, type Experiment } from '../../core/experiment.ts';
+import { defaultExperiment, VIEWS, type Experiment, type View } from '../../core/experiment.ts';
+import { decodeExperiment, encodeExperiment, hasExperiment } from '../../core/link.ts';
+import { readExperimentFile } from '../../core/runFile.ts';
 import { checkField, sandboxLimits, type HyperparameterName, type Hyperparameters } from '../../core/hyperparameters.ts';
 import type { IterationMetrics } from '../../core/metrics.ts';
 import { switchAlgorithmSettings, type AlgorithmId } from '../../core/algorithms/catalog.ts';
@@ -14,6 +16,7 @@ import type { ChartMarker } from '../metrics/markers.ts';
 import { createTrainerClient, type TrainerClient } from '../trainerClient.ts';
 import { rewardsLabel } from './rewardLabel.ts';
 import { RewardDrafts } from './rewardDrafts.svelte.ts';
+import { SavedRuns } from './savedRuns.svelte.ts';
 
 /** A completion of the frozen reference policy, scored under the applied reward (null when that failed). */
 export interface ReferenceSample {
@@ -67,6 +70,16 @@ export class Session {
   /** The last iteration's wall time in ms. */
   lastIterationMs = $derived(this.metrics.at(-1)?.totalMs ?? null);
   error = $derived(this.runError ?? this.requestError);
+  /** Saved runs: this one as it trains, the list, the offer to resume. */
+  runs = new SavedRuns();
+  /** Where the experiment on screen came from, when that is worth a line (a link, a file, a resumed run). */
+  origin = $state<string | null>(null);
+  /** Why a link or a file could not be opened (the default experiment is open instead). */
+  openProblem = $state<string | null>(null);
+  /** How the page is laid out: from the link's experiment, or ?view= in the address. */
+  view = $state<View>('full');
+  /** In the classroom view the code is read-only until Edit is pressed. */
+  editing = $state(true);
 
   #client: TrainerClient | null = null;
   #requested: BackendName | null = null;
@@ -82,7 +95,7 @@ export class Session {
   #loaded = false;
   #queue: Promise<unknown> = Promise.resolve();
 
-  async start(search: string): Promise<void> {
+  async start(search: string, hash = ''): Promise<void> {
     const requested = new URLSearchParams(search).get('backend');
     if (requested !== null && !BACKENDS.includes(requested as BackendName)) {
       this.#fail(`unknown backend "${requested}" in ?backend= (use one of ${BACKENDS.join(', ')})`);
@@ -91,6 +104,14 @@ export class Session {
     const watchdog = Number(new URLSearchParams(search).get('watchdog'));
     if (watchdog > 0) this.#stallMs = watchdog * 1000;
     this.#requested = requested as BackendName | null;
+    const viewParam = new URLSearchParams(search).get('view');
+    await this.#openLink(hash);
+    if (viewParam !== null) {
+      if ((VIEWS as readonly string[]).includes(viewParam)) this.view = viewParam as View;
+      else this.openProblem = `Unknown view "${viewParam}" in ?view= (use one of ${VIEWS.join(', ')}); showing the full page.`;
+    }
+    this.editing = this.view !== 'classroom';
+    const opening = this.runs.open();
     const client = this.#newClient();
     try {
       this.backend = await Promise.race([client.api.init(client.listener((e) => this.#onEvent(e)), this.#requested), client.dead]);
@@ -99,7 +120,96 @@ export class Session {
       return;
     }
     await this.#load();
+    await opening;
     setInterval(() => void this.#watch(), PING_INTERVAL_MS);
+  }
+
+  /** Opens the experiment a link carries; a bad link leaves the default open and says why. */
+  async #openLink(hash: string): Promise<void> {
+    if (!hasExperiment(hash)) return;
+    try {
+      const e = await decodeExperiment(hash);
+      this.#show(e);
+      this.view = e.view;
+      this.origin = 'This experiment came from a link: its settings and reward code are shown as they came, and the code runs in the sandbox. Nothing trains until you press Train.';
+    } catch (e) {
+      this.openProblem = `This link could not be opened, so the default experiment is open instead. ${(e as Error).message}`;
+    }
+  }
+
+  /** Puts an experiment on screen (before it is loaded into the worker). */
+  #show(e: Experiment): void {
+    this.experiment = e;
+    this.drafts.reset(e.rewards);
+  }
+
+  /** The link that opens the experiment in force (applied rewards, current settings) in the given view. */
+  async shareLink(view: View = 'full'): Promise<string> {
+    const e = { ...$state.snapshot(this.experiment), view };
+    return `${location.origin}${location.pathname}#${await encodeExperiment(e)}`;
+  }
+
+  /** Opens an experiment or run file: its experiment replaces the one on screen (asked first when a run would be lost). */
+  importFile(text: string, fileName: string): Promise<boolean> {
+    return this.#inOrder(async () => {
+      let read;
+      try {
+        read = readExperimentFile(text);
+      } catch (e) {
+        this.openProblem = `${fileName} could not be imported: ${(e as Error).message}`;
+        return false;
+      }
+      this.openProblem = null;
+      this.#show(read.experiment);
+      this.origin = `Imported from ${fileName}${read.metrics.length ? ` (its ${read.metrics.length} iterations are in Saved runs, for comparison)` : ''}. Nothing trains until you press Train.`;
+      await this.#load();
+      if (read.metrics.length) await this.runs.addImported(read.name ?? fileName, read.experiment, read.metrics);
+      return true;
+    });
+  }
+
+  /** Continues a saved run from its last checkpoint (or opens its experiment at iteration 0 when it has none). */
+  resume(id: string): Promise<void> {
+    return this.#inOrder(async () => {
+      let saved;
+      try {
+        saved = await this.runs.load(id);
+      } catch (e) {
+        this.requestError = `Resume failed: ${(e as Error).message}`;
+        return;
+      }
+      const { run, checkpoint } = saved;
+      this.#show(checkpoint?.experiment ?? run.experiment);
+      await this.#load();
+      if (!this.#loaded) return;
+      let at = 0;
+      if (checkpoint) {
+        const r = await this.#call<Result<number>>('Resume', (api) => api.restore(checkpoint.state));
+        if (!r) return;
+        if (!r.ok) {
+          this.requestError = `Resume failed: ${r.message}`;
+          return;
+        }
+        at = r.value;
+        this.metrics = run.metrics.filter((m) => m.iteration <= at);
+        this.changes = run.changes.filter((c) => c.iteration <= at);
+        this.iteration = at;
+        this.#checkpoint = { state: checkpoint.state, experiment: checkpoint.experiment };
+      }
+      this.runs.attach({ ...run, metrics: this.metrics, checkpointIteration: checkpoint ? at : null });
+      this.runs.progress(this.#progress(false), true);
+      const lost = run.metrics.length - at;
+      this.origin = `Resumed "${run.name}" at iteration ${at}${lost > 0 ? `: the ${lost} iteration${lost === 1 ? '' : 's'} after its last checkpoint were not saved and will run again` : ''}. Press Train to continue.`;
+    });
+  }
+
+  /** Leaves the interrupted run saved, without resuming it. */
+  dismissResume(): Promise<void> {
+    return this.runs.dismissOffer();
+  }
+
+  #progress(live: boolean) {
+    return { experiment: $state.snapshot(this.experiment) as Experiment, metrics: this.metrics, samples: this.samples, changes: this.changes, live };
   }
 
   /** Trains on the code shown: a pending draft is applied first, and a draft that is refused trains nothing. */
@@ -354,6 +464,7 @@ export class Session {
   }
 
   #clearRun(): void {
+    this.runs.detach();
     this.metrics = [];
     this.samples = [];
     this.changes = [];
@@ -370,6 +481,7 @@ export class Session {
         this.status = e.status;
         this.iteration = e.iteration;
         this.runError = e.error;
+        this.runs.progress(this.#progress(e.status === 'training'), e.status !== 'training');
         break;
       case 'backend':
         this.backend = e.report;
@@ -382,11 +494,13 @@ export class Session {
         break;
       case 'checkpoint':
         this.#checkpoint = { state: e.state, experiment: e.experiment };
+        this.runs.checkpoint(e.state, e.experiment, this.#progress(this.status === 'training'));
         break;
       case 'snapshot':
         this.metrics = [...this.metrics, ...e.metrics];
         this.samples = e.samples;
         this.iteration = e.iteration;
+        this.runs.progress(this.#progress(this.status === 'training'));
         break;
     }
   }

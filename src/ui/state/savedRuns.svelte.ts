@@ -1,0 +1,185 @@
+import type { Experiment } from '../../core/experiment.ts';
+import type { IterationMetrics } from '../../core/metrics.ts';
+import { getTask } from '../../core/tasks.ts';
+import type { ScoredSample, TrainerState } from '../../core/trainer.ts';
+import type { ChartMarker } from '../metrics/markers.ts';
+import { RunStore, type SavedCheckpoint, type SavedRun } from './runStore.ts';
+
+/** Most often a run's metrics are written while it trains. */
+const SAVE_INTERVAL_MS = 1000;
+
+/** What the page hands over after each change of the run. */
+export interface RunProgress {
+  experiment: Experiment;
+  metrics: IterationMetrics[];
+  samples: ScoredSample[];
+  changes: ChartMarker[];
+  live: boolean;
+}
+
+/**
+ * Saves the run in force as it trains (metrics at most once a second, a
+ * checkpoint whenever the worker sends one) and keeps the list the runs panel
+ * shows. When storage fails, it says so once and the run goes on in memory.
+ */
+export class SavedRuns {
+  list = $state.raw<SavedRun[]>([]);
+  /** Why runs are not being saved, in words; null while saving works. */
+  problem = $state<string | null>(null);
+  /** A run a closed page left training, offered for resuming. */
+  offer = $state.raw<SavedRun | null>(null);
+  /** The saved run the page is training, if any. */
+  currentId = $state<string | null>(null);
+
+  #store: RunStore | null = null;
+  #current: SavedRun | null = null;
+  #pending: RunProgress | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #writing: Promise<void> = Promise.resolve();
+
+  async open(): Promise<void> {
+    try {
+      this.#store = await RunStore.open();
+      await this.refresh();
+      this.offer = this.list.find((r) => r.live && r.checkpointIteration !== null) ?? null;
+    } catch (e) {
+      this.#off(e);
+    }
+  }
+
+  async refresh(): Promise<void> {
+    if (!this.#store) return;
+    try {
+      this.list = await this.#store.list();
+    } catch (e) {
+      this.#off(e);
+    }
+  }
+
+  /** The run changed: it is saved within a second (at once when `now`). */
+  progress(p: RunProgress, now = false): void {
+    if (!this.#store || p.metrics.length === 0) return;
+    this.#pending = p;
+    if (now) {
+      void this.#flush();
+      return;
+    }
+    this.#timer ??= setTimeout(() => void this.#flush(), SAVE_INTERVAL_MS);
+  }
+
+  /** The worker's checkpoint of the run in force. */
+  checkpoint(state: TrainerState, experiment: Experiment, p: RunProgress): void {
+    if (!this.#store || state.iteration === 0) return;
+    this.#pending = p;
+    this.#write(async (store) => {
+      await this.#save(store);
+      if (!this.#current) return;
+      this.#current = { ...this.#current, checkpointIteration: state.iteration };
+      await store.putCheckpoint({ runId: this.#current.id, state, experiment });
+    });
+  }
+
+  /** The page starts another run: the next progress saves a new one; the last one stays saved. */
+  detach(): void {
+    void this.#flush();
+    this.#current = null;
+    this.currentId = null;
+  }
+
+  /** Continue saving into a run the page resumed. */
+  attach(run: SavedRun): void {
+    this.#current = run;
+    this.currentId = run.id;
+    this.offer = null;
+  }
+
+  /** Saves an imported run's history beside the others, for comparison (it has no checkpoint to resume). */
+  async addImported(name: string, experiment: Experiment, metrics: IterationMetrics[]): Promise<void> {
+    const now = Date.now();
+    const run: SavedRun = { id: newId(now), name: name.slice(0, 120), createdAt: now, updatedAt: now, experiment, metrics, samples: [], changes: [], checkpointIteration: null, live: false };
+    this.#write((store) => store.put(run));
+    await this.#writing;
+    await this.refresh();
+  }
+
+  async load(id: string): Promise<{ run: SavedRun; checkpoint: SavedCheckpoint | undefined }> {
+    if (!this.#store) throw new Error(this.problem ?? 'saved runs are unavailable');
+    const run = await this.#store.get(id);
+    if (!run) throw new Error('that run is no longer saved');
+    return { run, checkpoint: await this.#store.getCheckpoint(id) };
+  }
+
+  async dismissOffer(): Promise<void> {
+    const run = this.offer;
+    this.offer = null;
+    if (run && this.#store) this.#write((store) => store.put({ ...run, live: false }));
+    await this.#writing;
+  }
+
+  async rename(id: string, name: string): Promise<void> {
+    const clean = name.trim().slice(0, 120);
+    if (!clean || !this.#store) return;
+    if (this.#current?.id === id) this.#current = { ...this.#current, name: clean };
+    this.#write((store) => store.rename(id, clean));
+    await this.#writing;
+    await this.refresh();
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!this.#store) return;
+    if (this.#current?.id === id) this.detach();
+    this.#write((store) => store.delete(id));
+    await this.#writing;
+    await this.refresh();
+  }
+
+  /** Resolves once every write asked for so far has landed. */
+  settled(): Promise<void> {
+    return this.#writing;
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#write((store) => this.#save(store));
+    await this.#writing;
+  }
+
+  async #save(store: RunStore): Promise<void> {
+    const p = this.#pending;
+    if (!p) return;
+    this.#pending = null;
+    const now = Date.now();
+    const base = this.#current ?? {
+      id: newId(now),
+      name: defaultName(p.experiment),
+      createdAt: now,
+      checkpointIteration: null,
+    };
+    const run: SavedRun = { ...base, updatedAt: now, experiment: p.experiment, metrics: p.metrics, samples: p.samples, changes: p.changes, live: p.live };
+    this.#current = run;
+    this.currentId = run.id;
+    await store.put(run);
+    await this.refresh();
+  }
+
+  #write(op: (store: RunStore) => Promise<void>): void {
+    const store = this.#store;
+    if (!store) return;
+    this.#writing = this.#writing.then(() => op(store)).catch((e) => this.#off(e));
+  }
+
+  #off(e: unknown): void {
+    this.#store = null;
+    this.problem = `Runs are not being saved: ${e instanceof Error ? e.message : String(e)}. The run continues in memory; export it to keep it.`;
+  }
+}
+
+function defaultName(e: Experiment): string {
+  const date = new Date().toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return `${getTask(e.task).title} · ${e.algorithm.toUpperCase()} · ${e.arch} · ${date}`;
+}
+
+function newId(now: number): string {
+  return `${now.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
