@@ -54,6 +54,10 @@ export interface TrainerApi {
   referenceSamples(count: number): Promise<string[]>;
   /** Answers at once with the iteration: the page's watchdog asks every few seconds. */
   ping(): Promise<number>;
+  /** The policy's weights in the checkpoint format (src/core/checkpoint.ts). */
+  exportPolicy(): Promise<Uint8Array>;
+  /** Starts the run again at iteration 0 from a policy's weights (checkpoint format) that fit the loaded task and architecture. */
+  importPolicy(bytes: Uint8Array): Promise<Result<null>>;
   /** Continues from a checkpoint of the loaded experiment (after a restart). Returns its iteration. */
   restore(state: TrainerState): Promise<Result<number>>;
 }

@@ -1,4 +1,6 @@
+import { transfer } from 'comlink';
 import { useBackend, type BackendName } from '../core/backend.ts';
+import { decodeWeights, encodeWeights } from '../core/checkpoint.ts';
 import { validateExperiment, type Experiment } from '../core/experiment.ts';
 import type { Hyperparameters } from '../core/hyperparameters.ts';
 import type { IterationMetrics } from '../core/metrics.ts';
@@ -140,6 +142,33 @@ export class TrainerHost implements TrainerApi {
       await this.#need().importState(state);
       this.#setStatus(state.iteration === 0 ? 'idle' : 'paused');
       return { ok: true, value: state.iteration };
+    } catch (err) {
+      return { ok: false, message: message(err) };
+    }
+  }
+
+  async exportPolicy(): Promise<Uint8Array> {
+    const bytes = await encodeWeights(this.#need().policy);
+    return transfer(bytes, [bytes.buffer]);
+  }
+
+  async importPolicy(bytes: Uint8Array): Promise<Result<null>> {
+    try {
+      const weights = decodeWeights(bytes);
+      const trainer = this.#need();
+      const wanted = trainer.policy.weights;
+      for (const [name, v] of wanted) {
+        const w = weights.get(name);
+        if (!w) throw new Error(`it has no tensor ${name}, which this ${this.#experiment!.arch} policy for ${this.#experiment!.task} needs (is it a policy of another task or architecture?)`);
+        if (w.shape.join(',') !== v.shape.join(',')) throw new Error(`its tensor ${name} is [${w.shape}], this ${this.#experiment!.arch} policy for ${this.#experiment!.task} needs [${v.shape}]`);
+      }
+      const extra = [...weights.keys()].find((name) => !wanted.has(name));
+      if (extra) throw new Error(`it has a tensor ${extra} that this ${this.#experiment!.arch} policy does not have`);
+      await this.reset();
+      const state = await trainer.exportState();
+      for (const [name, w] of weights) state.weights[name] = w;
+      await trainer.importState({ ...state, optimizer: [] });
+      return { ok: true, value: null };
     } catch (err) {
       return { ok: false, message: message(err) };
     }

@@ -182,6 +182,10 @@ test('export the experiment, metrics and charts; import it in a fresh page and i
   expect(png.suggestedFilename()).toBe('Reward.png');
   expect(readFileSync((await png.path())!).subarray(1, 4).toString()).toBe('PNG');
 
+  const [policy] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-policy').click()]);
+  const policyBytes = readFileSync((await policy.path())!);
+  expect(policyBytes.subarray(0, 8).toString()).toBe('RLCFCKPT');
+
   const other = await freshPage(browser, '');
   await other.getByTestId('import-file').setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"format": "rlcf-run", "name": 3}') });
   await expect(other.getByTestId('open-problem')).toContainText('broken.json could not be imported: run file: name');
@@ -193,6 +197,18 @@ test('export the experiment, metrics and charts; import it in a fresh page and i
   await expect(other.getByTestId('hp-batchSize')).toHaveValue('32');
   await other.getByTestId('runs-panel').locator('summary').click();
   await expect(other.getByTestId('run-iterations')).toHaveText('2');
+
+  // The policy file: the run starts from its weights, exactly; a file of another kind or task is refused.
+  await other.getByTestId('import-file').setInputFiles({ name: 'trained.policy.bin', mimeType: 'application/octet-stream', buffer: policyBytes });
+  await expect(other.getByTestId('origin')).toContainText('starts from the weights in trained.policy.bin');
+  const [again] = await Promise.all([other.waitForEvent('download'), other.getByTestId('export-policy').click()]);
+  expect(readFileSync((await again.path())!).equals(policyBytes)).toBe(true);
+  await other.getByTestId('import-file').setInputFiles({ name: 'notes.bin', mimeType: 'application/octet-stream', buffer: Buffer.from('not weights at all') });
+  await expect(other.getByTestId('open-problem')).toContainText('notes.bin could not be imported: not a policy file');
+  await other.getByTestId('task-select').selectOption('shakespeare');
+  await expect(other.getByTestId('status')).toHaveText('idle', { timeout: 90_000 });
+  await other.getByTestId('import-file').setInputFiles({ name: 'trained.policy.bin', mimeType: 'application/octet-stream', buffer: policyBytes });
+  await expect(other.getByTestId('open-problem')).toContainText(/trained\.policy\.bin could not be imported: .*needs/);
   await other.context().close();
 
   // The same file trains in the CLI.

@@ -168,6 +168,34 @@ export class Session {
     });
   }
 
+  /** The policy as it is now, in the checkpoint format (the weights file). */
+  exportPolicy(): Promise<Uint8Array | undefined> {
+    return this.#inOrder(() => this.#call('Export', (api) => api.exportPolicy()));
+  }
+
+  /** Starts the run again from a policy file's weights, which must fit the task and architecture on screen. */
+  importPolicy(bytes: Uint8Array, fileName: string): Promise<boolean> {
+    return this.#inOrder(async () => {
+      const r = await this.#call<Result<null>>('Import', (api) => api.importPolicy(bytes));
+      if (!r) return false;
+      if (!r.ok) {
+        this.openProblem = `${fileName} could not be imported: ${r.message.replace(/^checkpoint: /, 'not a policy file: ')}`;
+        return false;
+      }
+      this.openProblem = null;
+      this.#clearRun();
+      this.origin = `The policy now starts from the weights in ${fileName} (the reference for the KL stays the shipped one). Nothing trains until you press Train.`;
+      return true;
+    });
+  }
+
+  /** Opens a dropped or picked file: a policy's weights (checkpoint format) or an experiment. */
+  async openFile(file: File): Promise<void> {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    if (new TextDecoder().decode(bytes.subarray(0, 8)) === 'RLCFCKPT' || file.name.endsWith('.bin')) await this.importPolicy(bytes, file.name);
+    else await this.importFile(new TextDecoder().decode(bytes), file.name);
+  }
+
   /** Continues a saved run from its last checkpoint (or opens its experiment at iteration 0 when it has none). */
   resume(id: string): Promise<void> {
     return this.#inOrder(async () => {
