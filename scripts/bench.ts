@@ -98,11 +98,14 @@ runMain(async () => {
   );
 
   // The algorithms side by side at the same number of completions, from the same reference
-  // policy (so completion lengths match): PPO, GRPO and RLOO iterations, medians.
+  // policy, under a reward that is 0 for every completion: the policies stay where they
+  // start, so the completions (and their lengths) stay alike and only the algorithms'
+  // work differs. A learning reward would lengthen one algorithm's names sooner than
+  // another's and time the lengths instead. Medians of PPO, GRPO and RLOO iterations.
   const perAlgorithm: Record<string, unknown>[] = [];
   for (const arch of ['mlp', 'transformer'] as const) {
     for (const algorithm of ALGORITHM_IDS) {
-      const reward = await SandboxReward.create(nodeQuickJs, [{ name: 'length', weight: 1, source: LENGTH_REWARD }], sandboxLimits(h));
+      const reward = await SandboxReward.create(nodeQuickJs, [{ name: 'neutral', weight: 1, source: 'function reward() { return 0; }' }], sandboxLimits(h));
       const trainer = new Trainer({ task, reference: loadPolicyFromDisk(task.models[arch]), hyperparameters: {}, seed: 1, reward, algorithm });
       await trainer.step();
       const total: number[] = [], update: number[] = [], length: number[] = [];
