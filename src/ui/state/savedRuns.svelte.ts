@@ -1,4 +1,4 @@
-import type { Experiment } from '../../core/experiment.ts';
+import { validateExperiment, type Experiment } from '../../core/experiment.ts';
 import type { IterationMetrics } from '../../core/metrics.ts';
 import { getTask } from '../../core/tasks.ts';
 import type { ScoredSample, TrainerState } from '../../core/trainer.ts';
@@ -106,7 +106,12 @@ export class SavedRuns {
     if (!this.#store) throw new Error(this.problem ?? 'saved runs are unavailable');
     const run = await this.#store.get(id);
     if (!run) throw new Error('that run is no longer saved');
-    return { run, checkpoint: await this.#store.getCheckpoint(id) };
+    const checkpoint = await this.#store.getCheckpoint(id);
+    // Saved by this or an older version of the app: through the one schema (and its migrations) like a link or a file.
+    return {
+      run: { ...run, experiment: validateExperiment(run.experiment) },
+      checkpoint: checkpoint && { ...checkpoint, experiment: validateExperiment(checkpoint.experiment) },
+    };
   }
 
   async dismissOffer(): Promise<void> {
