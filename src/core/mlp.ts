@@ -35,6 +35,7 @@ export class MlpPolicy implements Policy {
     this.#bv = addWeight(w, 'bv', tf.zeros([1]));
   }
 
+  /** Left padding needs no care here: extra start tokens are what the window sees before any sequence anyway. */
   forward(tokens: tf.Tensor2D): { logits: tf.Tensor3D; values: tf.Tensor2D } {
     const [B, T] = tokens.shape;
     const K = this.config.contextLength;

@@ -47,10 +47,13 @@ export interface Policy {
   /**
    * tokens [B, T] int32 -> logits [B, T, V] and values [B, T]. Position t reads
    * tokens 0..t and predicts token t+1; its value estimates the return from there.
+   * `pad[b]` counts the extra start tokens that left-pad row b's prompt to the
+   * batch's longest: a policy that reads positions must neither attend to them nor
+   * count them, so a prompt means the same whatever it is padded with.
    */
-  forward(tokens: tf.Tensor2D): { logits: tf.Tensor3D; values: tf.Tensor2D };
-  /** A fresh incremental decoder for `batch` rows, starting at position 0. */
-  decoder(batch: number): Decoder;
+  forward(tokens: tf.Tensor2D, pad?: Int32Array): { logits: tf.Tensor3D; values: tf.Tensor2D };
+  /** A fresh incremental decoder for `batch` rows (left-padded by `pad`), starting at position 0. */
+  decoder(batch: number, pad?: Int32Array): Decoder;
   dispose(): void;
 }
 

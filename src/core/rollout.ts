@@ -37,8 +37,8 @@ export async function collectRollout(
   // so the first minibatch starts at ratio 1.
   const out = tf.tidy(() => {
     const t = tf.tensor2d(tokens, [B, width], 'int32');
-    const cur = evaluateActions(policy, t, start, N, h.temperature, h.topK);
-    const ref = evaluateActions(reference, t, start, N, h.temperature, h.topK);
+    const cur = evaluateActions(policy, t, start, N, h.temperature, h.topK, gen.pad);
+    const ref = evaluateActions(reference, t, start, N, h.temperature, h.topK, gen.pad);
     return [cur.logprob, cur.value, cur.entropy, ref.logprob];
   });
   const [logprobs, values, entropy, refLogprobs] = (await Promise.all(out.map((t) => t.data()))) as Float32Array[];
@@ -49,5 +49,5 @@ export async function collectRollout(
     const row = completion(gen, b);
     samples.push({ text: tokenizer.decode(row), tokens: row, prompt: prompts[b], index: b });
   }
-  return { tokens, width, start, N, lengths: gen.lengths, logprobs, values, refLogprobs, entropy, samples };
+  return { tokens, width, start, N, lengths: gen.lengths, pad: gen.pad, logprobs, values, refLogprobs, entropy, samples };
 }

@@ -28,6 +28,8 @@ export interface Generation {
   promptWidth: number;
   /** Completion length per row, the stop token included when it was sampled. */
   lengths: Int32Array;
+  /** Extra start tokens left-padding each row's prompt to the longest: [B]. */
+  pad: Int32Array;
 }
 
 /**
@@ -46,10 +48,11 @@ export async function sample(policy: Policy, opts: SampleOptions): Promise<Gener
   }
   const tokens = new Int32Array(B * T).fill(BOS);
   prompts.forEach((p, b) => tokens.set(p, b * T + 1 + P - p.length));
+  const pad = Int32Array.from(prompts, (p) => P - p.length);
   const lengths = new Int32Array(B);
   const done = new Uint8Array(B);
   const useCache = opts.cache ?? true;
-  const decoder = useCache ? policy.decoder(B) : null;
+  const decoder = useCache ? policy.decoder(B, pad) : null;
   const column = new Int32Array(B);
   try {
     // Prefill: feed the start token and the prompt; the last step's logits pick the first completion token.
@@ -63,7 +66,7 @@ export async function sample(policy: Policy, opts: SampleOptions): Promise<Gener
     }
     for (let s = 0; s < maxNew; s++) {
       const pos = 1 + P + s; // the column this step fills
-      if (!decoder) logits = lastLogits(policy, tokens, B, T, pos);
+      if (!decoder) logits = lastLogits(policy, tokens, B, T, pos, pad);
       const data = (await logits!.data()) as Float32Array;
       logits!.dispose();
       logits = null;
@@ -87,7 +90,7 @@ export async function sample(policy: Policy, opts: SampleOptions): Promise<Gener
   } finally {
     decoder?.dispose();
   }
-  return { tokens, batch: B, width: T, promptWidth: P, lengths };
+  return { tokens, batch: B, width: T, promptWidth: P, lengths, pad };
 }
 
 /** Row b's completion tokens, the stop token left off. */
@@ -99,10 +102,10 @@ export function completion(gen: Generation, b: number, stopToken = EOS): number[
 }
 
 /** Uncached step: run the whole prefix [B, pos] and keep the last position's logits. */
-function lastLogits(policy: Policy, tokens: Int32Array, B: number, T: number, pos: number): tf.Tensor2D {
+function lastLogits(policy: Policy, tokens: Int32Array, B: number, T: number, pos: number, pad: Int32Array): tf.Tensor2D {
   return tf.tidy(() => {
     const prefix = tf.tensor2d(tokens, [B, T], 'int32').slice([0, 0], [B, pos]);
-    const { logits } = policy.forward(prefix);
+    const { logits } = policy.forward(prefix, pad);
     return logits.slice([0, pos - 1, 0], [B, 1, -1]).reshape([B, -1]) as tf.Tensor2D;
   });
 }

@@ -73,18 +73,19 @@ export class TransformerPolicy implements Policy {
     this.#mask = tf.tidy(() => tf.linalg.bandPart(tf.ones([L, L]), -1, 0).sub(1).mul(1e9)) as tf.Tensor2D;
   }
 
-  forward(tokens: tf.Tensor2D): { logits: tf.Tensor3D; values: tf.Tensor2D } {
+  forward(tokens: tf.Tensor2D, pad?: Int32Array): { logits: tf.Tensor3D; values: tf.Tensor2D } {
     const T = tokens.shape[1];
     if (T > this.config.contextLength) {
       throw new Error(`TransformerPolicy: ${T} tokens exceed the context length ${this.config.contextLength}`);
     }
     return tf.tidy(() => {
-      const { logits, values } = this.#run(tokens, 0, null);
+      const { logits, values } = this.#run(tokens, 0, null, padded(pad));
       return { logits, values };
     });
   }
 
-  decoder(batch: number): Decoder {
+  decoder(batch: number, pad?: Int32Array): Decoder {
+    const rows = padded(pad);
     let caches: KvCache[] | null = null;
     let pos = 0;
     return {
@@ -93,7 +94,7 @@ export class TransformerPolicy implements Policy {
           throw new Error(`TransformerPolicy: decoding past the context length ${this.config.contextLength}`);
         }
         const out = tf.tidy(() => {
-          const r = this.#run(tf.tensor2d(tokens, [batch, 1], 'int32'), pos, caches);
+          const r = this.#run(tf.tensor2d(tokens, [batch, 1], 'int32'), pos, caches, rows);
           return { logits: r.logits.reshape([batch, -1]) as tf.Tensor2D, caches: r.caches };
         });
         if (caches) for (const c of caches) tf.dispose([c.k, c.v]);
@@ -108,16 +109,34 @@ export class TransformerPolicy implements Policy {
     };
   }
 
-  /** tokens [B, T] at positions past..past+T-1, with the cache of positions 0..past-1. */
-  #run(tokens: tf.Tensor2D, past: number, caches: KvCache[] | null) {
+  /**
+   * tokens [B, T] at columns past..past+T-1, with the cache of columns 0..past-1.
+   * A row left-padded by p extra start tokens reads position t - p at column t,
+   * and no column attends to its padding.
+   */
+  #run(tokens: tf.Tensor2D, past: number, caches: KvCache[] | null, pad: Int32Array | null) {
     const [B, T] = tokens.shape;
     const { heads: H, width: C } = this.config;
     const hd = C / H;
     const tok = embed(this.#wte, tokens); // [B, T, C]
-    const pos = this.#wpe.slice([past, 0], [T, C]); // [T, C]
-    let x = tf.add(tok, pos) as tf.Tensor3D; // [B, T, C]
-    // A single new token may attend to every earlier position: no mask needed.
-    const mask = T === 1 ? null : this.#mask.slice([past, 0], [T, past + T]); // [T, past+T]
+    let x: tf.Tensor3D;
+    let mask: tf.Tensor | null;
+    if (!pad) {
+      x = tf.add(tok, this.#wpe.slice([past, 0], [T, C])) as tf.Tensor3D; // [B, T, C]
+      // A single new token may attend to every earlier position: no mask needed.
+      mask = T === 1 ? null : this.#mask.slice([past, 0], [T, past + T]); // [T, past+T]
+    } else {
+      const positions = new Int32Array(B * T);
+      const hidden = new Float32Array(B * (past + T));
+      for (let b = 0; b < B; b++) {
+        for (let t = 0; t < T; t++) positions[b * T + t] = Math.max(0, past + t - pad[b]);
+        hidden.fill(-1e9, b * (past + T), b * (past + T) + Math.min(pad[b], past + T));
+      }
+      x = tf.add(tok, tf.gather(this.#wpe, tf.tensor2d(positions, [B, T], 'int32'))) as tf.Tensor3D; // [B, T, C]
+      // Causal, and blind to the padding columns: [B, 1, T, past+T] (a padding column's own output is never used).
+      const padMask = tf.tensor4d(hidden, [B, 1, 1, past + T]);
+      mask = T === 1 ? padMask : tf.add(this.#mask.slice([past, 0], [T, past + T]), padMask);
+    }
     const newCaches: KvCache[] = [];
     this.#blocks.forEach((blk, i) => {
       const h = layerNorm(x, blk.ln1g, blk.ln1b).reshape([B * T, C]);
@@ -153,6 +172,11 @@ export class TransformerPolicy implements Policy {
     for (const v of this.weights.values()) v.dispose();
     this.#mask.dispose();
   }
+}
+
+/** The padding, or null when no row has any (the plain path). */
+function padded(pad: Int32Array | undefined): Int32Array | null {
+  return pad && pad.some((p) => p > 0) ? pad : null;
 }
 
 function layerNorm(x: tf.Tensor3D, g: tf.Tensor, b: tf.Tensor): tf.Tensor3D {

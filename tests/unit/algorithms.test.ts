@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { sample } from '../../src/core/sampler.ts';
 import { describe, expect, it } from 'vitest';
 import { evaluateActions, maskedMean, minibatchUpdate } from '../../src/core/algorithms/languageModel.ts';
 import { clippedValueLoss } from '../../src/core/algorithms/ppo.ts';
@@ -25,14 +26,45 @@ describe('shared language-model pieces', () => {
     const policy = createPolicy({ ...tinyTransformer }, new Rng(5));
     tf.tidy(() => {
       const tokens = tf.tensor2d([[0, 3, 4, 5]], [1, 4], 'int32');
-      const all = evaluateActions(policy, tokens, 1, 3, 1, 0);
-      const top = evaluateActions(policy, tokens, 1, 3, 1, 3);
+      const all = evaluateActions(policy, tokens, 1, 3, 1, 0, new Int32Array(1));
+      const top = evaluateActions(policy, tokens, 1, 3, 1, 3, new Int32Array(1));
       // Under top-k a token's probability can only grow (mass of the dropped tokens goes to the kept ones), or vanish.
       const [a, t] = [all.logprob.dataSync(), top.logprob.dataSync()];
       for (let i = 0; i < 3; i++) expect(t[i] > a[i] - 1e-6 || t[i] < -1e8).toBe(true);
       // Entropy under top-3 is at most log 3.
       for (const e of top.entropy.dataSync()) expect(e).toBeLessThanOrEqual(Math.log(3) + 1e-5);
     });
+    policy.dispose();
+  });
+
+  it('a prompt means the same alone and left-padded in a batch: identical log-probs, and sampling agrees with the forward pass', async () => {
+    const policy = createPolicy({ ...tinyTransformer }, new Rng(9));
+    // Row 0: start, prompt [3, 4], completion [5, 6]. Row 1 (longer prompt [7, 8, 3, 4]) forces two columns of padding on row 0.
+    const alone = tf.tidy(() => evaluateActions(policy, tf.tensor2d([[0, 3, 4, 5, 6]], [1, 5], 'int32'), 3, 2, 1, 0, new Int32Array(1)).logprob.arraySync());
+    const batched = tf.tidy(() =>
+      evaluateActions(policy, tf.tensor2d([[0, 0, 0, 3, 4, 5, 6], [0, 7, 8, 3, 4, 5, 6]], [2, 7], 'int32'), 5, 2, 1, 0, Int32Array.from([2, 0])).logprob.arraySync(),
+    );
+    expect(batched[0][0]).toBeCloseTo(alone[0][0], 5);
+    expect(batched[0][1]).toBeCloseTo(alone[0][1], 5);
+    // Without the padding known, the same row reads differently: the test can tell.
+    const unaware = tf.tidy(() => evaluateActions(policy, tf.tensor2d([[0, 0, 0, 3, 4, 5, 6]], [1, 7], 'int32'), 5, 2, 1, 0, new Int32Array(1)).logprob.arraySync());
+    expect(Math.abs(unaware[0][0] - alone[0][0])).toBeGreaterThan(1e-4);
+    // The KV-cached sampler pads the same way: its first step's distribution is the forward pass's.
+    const gen = await sample(policy, { prompts: [[3, 4], [7, 8, 3, 4]], maxNew: 1, temperature: 1, topK: 0, rng: new Rng(1), cache: true });
+    expect(Array.from(gen.pad)).toEqual([2, 0]);
+    const viaDecoder = tf.tidy(() => {
+      const d = policy.decoder(2, gen.pad);
+      let logits: tf.Tensor2D | null = null;
+      for (let t = 0; t < 5; t++) {
+        logits?.dispose();
+        logits = d.step(Int32Array.from([gen.tokens[t], gen.tokens[gen.width + t]]));
+      }
+      const out = tf.logSoftmax(logits!).arraySync() as number[][];
+      d.dispose();
+      return out;
+    });
+    const viaForward = tf.tidy(() => (tf.logSoftmax(policy.forward(tf.tensor2d([[0, 3, 4]], [1, 3], 'int32')).logits.slice([0, 2, 0], [1, 1, -1]).reshape([1, -1])).arraySync() as number[][])[0]);
+    viaForward.forEach((v, i) => expect(viaDecoder[0][i]).toBeCloseTo(v, 5));
     policy.dispose();
   });
 

@@ -95,7 +95,7 @@ export const grpo: Algorithm = {
       (rows) => {
         const mb = minibatchTensors(rollout, rows, { logprobs: rollout.logprobs, refLogprobs: rollout.refLogprobs, mask });
         const mbAdvantages = tf.tensor1d(rows.map((r) => advantages[r]));
-        const { logprob, entropy } = evaluateActions(policy, mb.tokens, rollout.start, N, h.temperature, h.topK);
+        const { logprob, entropy } = evaluateActions(policy, mb.tokens, rollout.start, N, h.temperature, h.topK, mb.pad);
         const out = grpoLoss(logprob, mb.logprobs, mb.refLogprobs, mbAdvantages, mb.mask, {
           beta: h.grpoBeta,
           epsilon: h.clipRange,

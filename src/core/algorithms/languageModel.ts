@@ -20,6 +20,8 @@ export interface SampledBatch {
   start: number; // column of the first action
   N: number;
   lengths: Int32Array; // [B]
+  /** Extra start tokens left-padding each row's prompt: [B]. */
+  pad: Int32Array;
   logprobs: Float32Array;
   values: Float32Array;
 }
@@ -31,9 +33,9 @@ export interface SampledBatch {
  * distribution is the one that sampled: logits outside the k likeliest are
  * masked, so the ratio and the KL compare like with like.
  */
-export function evaluateActions(policy: Policy, tokens: tf.Tensor2D, start: number, N: number, temperature: number, topK = 0) {
+export function evaluateActions(policy: Policy, tokens: tf.Tensor2D, start: number, N: number, temperature: number, topK: number, pad: Int32Array) {
   const B = tokens.shape[0];
-  const { logits, values } = policy.forward(tokens.slice([0, 0], [B, start + N - 1])); // [B, T', V], [B, T']
+  const { logits, values } = policy.forward(tokens.slice([0, 0], [B, start + N - 1]), pad); // [B, T', V], [B, T']
   const V = logits.shape[2];
   let actLogits = logits.slice([0, start - 1, 0], [B, N, V]).div(temperature) as tf.Tensor3D; // [B, N, V]
   if (topK > 0 && topK < V) {
@@ -160,10 +162,10 @@ export async function minibatchUpdate<K extends string>(
 }
 
 /** The minibatch's rows of the batch as tensors: tokens [mb, T] and each per-action array [mb, N]. */
-export function minibatchTensors<K extends string>(batch: SampledBatch, rows: readonly number[], perAction: Record<K, Float32Array>): { tokens: tf.Tensor2D } & Record<K, tf.Tensor2D> {
+export function minibatchTensors<K extends string>(batch: SampledBatch, rows: readonly number[], perAction: Record<K, Float32Array>): { tokens: tf.Tensor2D; pad: Int32Array } & Record<K, tf.Tensor2D> {
   const shape: [number, number] = [rows.length, batch.N];
   const tokens = tf.tensor2d(pickRows(batch.tokens, batch.width, rows), [rows.length, batch.width], 'int32');
   const out = {} as Record<K, tf.Tensor2D>;
   for (const k of Object.keys(perAction) as K[]) out[k] = tf.tensor2d(pickRows(perAction[k], batch.N, rows), shape);
-  return { tokens, ...out };
+  return { tokens, pad: Int32Array.from(rows, (r) => batch.pad[r]), ...out };
 }

@@ -102,12 +102,12 @@ export async function warmUpValueHead(policy: Policy, rollout: Rollout, scores: 
   const m = tf.tensor2d(mask, [B, N]);
   for (let i = 0; i < h.valueWarmup; i++) {
     tf.tidy(() => {
-      const { grads, value } = tf.variableGrads(() => tf.mul(0.5, maskedMean(tf.square(tf.sub(evaluateActions(policy, tokens, rollout.start, N, h.temperature, h.topK).value, target)), m)) as tf.Scalar, head);
+      const { grads, value } = tf.variableGrads(() => tf.mul(0.5, maskedMean(tf.square(tf.sub(evaluateActions(policy, tokens, rollout.start, N, h.temperature, h.topK, rollout.pad).value, target)), m)) as tf.Scalar, head);
       (opt as tf.Optimizer).applyGradients(grads);
       value.dispose();
     });
   }
-  const values = tf.tidy(() => evaluateActions(policy, tokens, rollout.start, N, h.temperature, h.topK).value);
+  const values = tf.tidy(() => evaluateActions(policy, tokens, rollout.start, N, h.temperature, h.topK, rollout.pad).value);
   const out = (await values.data()) as Float32Array;
   tf.dispose([tokens, target, m, values]);
   opt.dispose();
@@ -136,7 +136,7 @@ export const ppo: Algorithm = {
       { withValueHead: true, names: ['pg_loss', 'v_loss', 'approx_kl', 'clipfrac', 'v_clipfrac'] },
       (rows) => {
         const mb = minibatchTensors(rollout, rows, { logprobs: rollout.logprobs, values: rollout.values, advantages: b_advantages_all, returns, mask });
-        const { logprob: newlogprob, entropy, value: newvalue } = evaluateActions(policy, mb.tokens, rollout.start, N, h.temperature, h.topK);
+        const { logprob: newlogprob, entropy, value: newvalue } = evaluateActions(policy, mb.tokens, rollout.start, N, h.temperature, h.topK, mb.pad);
         const { pg_loss, approx_kl, clipfrac } = clippedSurrogate(newlogprob, mb.logprobs, mb.advantages, mb.mask, h.clipRange);
         const v_loss = clippedValueLoss(newvalue, mb.values, mb.returns, mb.mask, h.valueClipRange);
         const entropy_loss = maskedMean(entropy, mb.mask);
