@@ -1,3 +1,4 @@
+import type { FieldValue } from './tasks.ts';
 import { rewardHelpers, type RewardHelpers } from './rewardHelpers.ts';
 import type { RewardLog } from './sandbox/types.ts';
 
@@ -11,6 +12,8 @@ export interface Sample {
   prompt: string;
   /** Position of the sample in its batch. */
   index: number;
+  /** What the task measures of it besides the text (a classifier's score, tests passed), when the task has fields. */
+  fields?: Readonly<Record<string, FieldValue>>;
 }
 
 export interface RewardContext {

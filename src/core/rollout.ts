@@ -23,6 +23,8 @@ export async function collectRollout(
   prompts: readonly string[],
   h: Hyperparameters,
   rng: Rng,
+  /** What the reward sees of a completion (the task adds its fields). */
+  describe: (text: string, tokens: number[], prompt: string, index: number) => Sample = (text, tokens, prompt, index) => ({ text, tokens, prompt, index }),
 ): Promise<Rollout> {
   const promptTokens = prompts.map((p) => tokenizer.encode(p));
   const gen = await sample(policy, { prompts: promptTokens, maxNew: h.maxLength, temperature: h.temperature, topK: h.topK, rng });
@@ -47,7 +49,7 @@ export async function collectRollout(
   const samples: Sample[] = [];
   for (let b = 0; b < B; b++) {
     const row = completion(gen, b);
-    samples.push({ text: tokenizer.decode(row), tokens: row, prompt: prompts[b], index: b });
+    samples.push(describe(tokenizer.decode(row), row, prompts[b], b));
   }
   return { tokens, width, start, N, lengths: gen.lengths, pad: gen.pad, logprobs, values, refLogprobs, entropy, samples };
 }

@@ -14,7 +14,7 @@ import { rewardHelpers } from './rewardHelpers.ts';
 import { Rng } from './rng.ts';
 import { collectRollout } from './rollout.ts';
 import { completion, sample } from './sampler.ts';
-import { taskTokenizer, type Task } from './tasks.ts';
+import { taskSample, taskTokenizer, type Task } from './tasks.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
 export interface TrainerOptions {
@@ -228,7 +228,7 @@ export class Trainer {
       // 1. Prompts: G consecutive completions share one for the group-based algorithms.
       const G = this.#groupSize(h);
       const prompts = Array.from({ length: h.batchSize / G }, () => this.task.prompts[this.#rng.int(this.task.prompts.length)]).flatMap((p) => Array<string>(G).fill(p));
-      rollout = await collectRollout(this.policy, this.reference, this.tokenizer, prompts, h, this.#rng);
+      rollout = await collectRollout(this.policy, this.reference, this.tokenizer, prompts, h, this.#rng, (text, tokens, prompt, index) => taskSample(this.task, text, tokens, prompt, index));
       t1 = performance.now();
       scores = await this.#reward.score(rollout.samples, { iteration: this.#iteration + 1, task: this.task.id, helpers: rewardHelpers });
     } catch (e) {

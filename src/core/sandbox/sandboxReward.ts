@@ -85,7 +85,7 @@ export class SandboxReward implements RewardModel {
       this.#module = await this.#modules.ready();
       this.#build();
     }
-    const samplesJson = JSON.stringify(samples.map((s) => ({ text: s.text, tokens: s.tokens, prompt: s.prompt, index: s.index })));
+    const samplesJson = JSON.stringify(samples.map((s) => ({ text: s.text, tokens: s.tokens, prompt: s.prompt, index: s.index, fields: s.fields ?? {} })));
     const ctxJson = JSON.stringify({ iteration: ctx.iteration, task: ctx.task });
     const total = new Array<number>(samples.length).fill(0);
     const components: RewardScores['components'] = [];

@@ -8,7 +8,7 @@ import { switchAlgorithmSettings, type AlgorithmId } from '../../core/algorithms
 import type { Arch } from '../../core/policy.ts';
 import type { Sample } from '../../core/reward.ts';
 import type { RewardLog, RewardSpec } from '../../core/sandbox/types.ts';
-import { defaultRewards, getTask, taskTokenizer } from '../../core/tasks.ts';
+import { defaultRewards, getTask, taskSample, taskTokenizer } from '../../core/tasks.ts';
 import type { ScoredSample, TrainerState } from '../../core/trainer.ts';
 import type { BackendReport, Result, SandboxOutcome, Status, TrainerEvent } from '../../worker/protocol.ts';
 import { SandboxClient } from '../../worker/sandboxClient.ts';
@@ -425,8 +425,9 @@ export class Session {
   }
 
   #samples(texts: string[]): Sample[] {
-    const tokenizer = taskTokenizer(getTask(this.experiment.task));
-    return texts.map((text, index) => ({ text, tokens: tokenizer.encode(text), prompt: '', index }));
+    const task = getTask(this.experiment.task);
+    const tokenizer = taskTokenizer(task);
+    return texts.map((text, index) => taskSample(task, text, tokenizer.encode(text), '', index));
   }
 
   #encodable(text: string): boolean {

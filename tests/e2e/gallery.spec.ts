@@ -1,0 +1,27 @@
+import { expect, test } from './fixtures.ts';
+import { openPlayground } from './helpers.ts';
+import { TASKS } from '../../src/core/tasks.ts';
+
+// Every task opens from the picker, explains itself, trains an iteration and shows its view of the samples.
+for (const task of TASKS) {
+  test(`task ${task.id}: opens, explains itself, trains an iteration, shows its samples`, async ({ page }) => {
+    await openPlayground(page);
+    if (task.id !== 'names') {
+      await page.getByTestId('task-select').selectOption(task.id);
+      await expect(page.getByTestId('status')).toHaveText('idle', { timeout: 90_000 });
+    }
+    await expect(page.getByTestId('task-about')).toContainText(task.explanation.why);
+    if (task.fields) {
+      for (const name of Object.keys(task.fields.docs)) await expect(page.getByTestId('field-docs')).toContainText(`sample.fields.${name}`);
+    } else {
+      await expect(page.getByTestId('field-docs')).toHaveCount(0);
+    }
+    await page.getByTestId('step').click();
+    await expect(page.getByTestId('iteration')).toHaveText('1');
+    await expect(page.getByTestId('samples').locator('li')).not.toHaveCount(0);
+    if (task.fields) {
+      const first = Object.entries(task.fields.compute('', task.prompts[0])).find(([, v]) => typeof v === 'number')![0];
+      await expect(page.getByTestId('sample-fields').first()).toContainText(first);
+    }
+  });
+}
