@@ -50,7 +50,7 @@ runMain(async () => {
   const contextLength = Math.max(32, 2 ** Math.ceil(Math.log2(width)));
   const config: PolicyConfig =
     arch === 'mlp'
-      ? { arch, vocabSize: V, contextLength: 8, embedDim: 16, hiddenDim: 256 }
+      ? { arch, vocabSize: V, contextLength: recipe.window ?? 8, embedDim: 16, hiddenDim: 256 }
       : { arch, vocabSize: V, contextLength, layers: 2, heads: 4, width: 64 };
   const rng = new Rng(seed);
   const policy = createPolicy(config, rng);

@@ -28,7 +28,8 @@ export interface CollapseSign {
 /** Thresholds, relative to the first iteration where that makes sense. */
 const SHORT_FRACTION = 0.25;
 const SHORT_TOKENS = 2;
-const ENTROPY_FLOOR = 0.1;
+/** Nats per token: below this a policy writes one thing. A task the reference already writes almost surely (an answer) starts near it, so the floor is low and the fraction does the work. */
+const ENTROPY_FLOOR = 0.02;
 const ENTROPY_FRACTION = 0.1;
 const DISTINCT_FLOOR = 0.2;
 /** Nats per token: the top samples are e^3 = 20 times less likely per token than what the reference writes. */

@@ -7,6 +7,8 @@ import { Tokenizer } from './tokenizer.ts';
 import { names } from './tasks/names.ts';
 import { sentiment } from './tasks/sentiment.ts';
 import { shakespeare } from './tasks/shakespeare.ts';
+import { unitTests } from './tasks/unitTests.ts';
+import { privacy } from './tasks/privacy.ts';
 
 /**
  * A task is one module in src/core/tasks/: its symbols, its prompts, how a
@@ -33,6 +35,8 @@ export interface Task {
   examples: Readonly<Record<string, { title: string; source: string }>>;
   /** Per-task changes to the defaults, e.g. a completion length that suits the task. */
   hyperparameters: Partial<Hyperparameters>;
+  /** What the test bench holds when the task opens: an output worth scoring (after the first prompt). */
+  benchText: string;
   /** The task's panel on the page: what the policy writes, what the reward computes, why it is RLCF, what to try. */
   explanation: { writes: string; reward: string; why: string; try: string };
   /**
@@ -69,9 +73,11 @@ export interface PretrainingRecipe {
   steps: number;
   batchSize: number;
   learningRate: number;
+  /** The MLP's window in tokens (default 8): a task whose prompt matters as a whole needs a wider one. */
+  window?: number;
 }
 
-export const TASKS: readonly Task[] = [names, shakespeare, sentiment];
+export const TASKS: readonly Task[] = [names, shakespeare, sentiment, privacy, unitTests];
 
 /** The example a task starts from. */
 export function defaultReward(task: Task): string {

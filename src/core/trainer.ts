@@ -300,7 +300,7 @@ export class Trainer {
   }
 
   /** Completions of the current policy (or the reference) for display, from a separate random stream. */
-  async preview(count: number, which: 'policy' | 'reference' = 'policy', seed = 1): Promise<string[]> {
+  async preview(count: number, which: 'policy' | 'reference' = 'policy', seed = 1): Promise<{ prompt: string; text: string }[]> {
     const rng = new Rng(seed);
     const prompts = Array.from({ length: count }, () => this.task.prompts[rng.int(this.task.prompts.length)]);
     const gen = await sample(which === 'policy' ? this.policy : this.reference, {
@@ -310,7 +310,7 @@ export class Trainer {
       topK: this.#h.topK,
       rng,
     });
-    return prompts.map((_, b) => this.tokenizer.decode(completion(gen, b)));
+    return prompts.map((prompt, b) => ({ prompt, text: this.tokenizer.decode(completion(gen, b)) }));
   }
 
   dispose(): void {

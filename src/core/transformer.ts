@@ -132,7 +132,7 @@ export class TransformerPolicy implements Policy {
         for (let t = 0; t < T; t++) positions[b * T + t] = Math.max(0, past + t - pad[b]);
         hidden.fill(-1e9, b * (past + T), b * (past + T) + Math.min(pad[b], past + T));
       }
-      x = tf.add(tok, tf.gather(this.#wpe, tf.tensor2d(positions, [B, T], 'int32'))) as tf.Tensor3D; // [B, T, C]
+      x = tf.add(tok, embed(this.#wpe, tf.tensor2d(positions, [B, T], 'int32'))) as tf.Tensor3D; // [B, T, C] (one-hot: wasm has no gather gradient)
       // Causal, and blind to the padding columns: [B, 1, T, past+T] (a padding column's own output is never used).
       const padMask = tf.tensor4d(hidden, [B, 1, 1, past + T]);
       mask = T === 1 ? padMask : tf.add(this.#mask.slice([past, 0], [T, past + T]), padMask);

@@ -51,7 +51,7 @@ export interface TrainerApi {
   /** Back to the reference policy at iteration 0, optionally with a new seed. */
   reset(seed?: number): Promise<void>;
   /** Completions of the frozen reference policy, for comparison. */
-  referenceSamples(count: number): Promise<string[]>;
+  referenceSamples(count: number): Promise<{ prompt: string; text: string }[]>;
   /** Answers at once with the iteration: the page's watchdog asks every few seconds. */
   ping(): Promise<number>;
   /** The policy's weights in the checkpoint format (src/core/checkpoint.ts). */

@@ -185,7 +185,7 @@ export class TrainerHost implements TrainerApi {
     this.#setStatus('idle');
   }
 
-  async referenceSamples(count: number): Promise<string[]> {
+  async referenceSamples(count: number): Promise<{ prompt: string; text: string }[]> {
     return this.#need().preview(count, 'reference', 7);
   }
 

@@ -23,5 +23,9 @@ for (const task of TASKS) {
       const first = Object.entries(task.fields.compute('', task.prompts[0])).find(([, v]) => typeof v === 'number')![0];
       await expect(page.getByTestId('sample-fields').first()).toContainText(first);
     }
+    // The task's own view: each test case as a mark, each find highlighted in the text.
+    const fields = task.fields?.docs ?? {};
+    if ('cases' in fields) await expect(page.getByTestId('test-case').first()).toHaveAttribute('title', /case: f\(\d+\) should be -?\d+, got/);
+    if ('detections' in fields) await expect(page.getByTestId('detection').first()).toHaveAttribute('data-kind', /name|place|email|phone|card|address/);
   });
 }

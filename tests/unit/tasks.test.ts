@@ -7,6 +7,9 @@ import { sandboxLimits } from '../../src/core/hyperparameters.ts';
 import { SandboxReward } from '../../src/core/sandbox/sandboxReward.ts';
 import { defaultRewards, taskSample, taskTokenizer, TASKS } from '../../src/core/tasks.ts';
 import { sentimentFields } from '../../src/core/tasks/sentiment.ts';
+import { PROBLEMS, problem, testFields } from '../../src/core/tasks/unitTests.ts';
+import { Rng } from '../../src/core/rng.ts';
+import { privacyFields, sentence } from '../../src/core/tasks/privacy.ts';
 import { Trainer } from '../../src/core/trainer.ts';
 import { rewardHelpers } from '../../src/core/rewardHelpers.ts';
 
@@ -63,18 +66,87 @@ describe('sentiment fields (VADER)', () => {
   });
 });
 
-describe('sentiment learns', () => {
-  it('its default reward raises the mean VADER score by at least 0.15 within 30 iterations (MLP, seed 1, wasm)', async () => {
-    const task = TASKS.find((t) => t.id === 'sentiment')!;
+/** Each gallery task's default reward, on the wasm backend: the mean reward of iterations 26-30 beats that of 1-5 by at least `margin`. */
+const LEARNING = [
+  { task: 'sentiment', arch: 'mlp', seed: 1, margin: 0.15, what: 'mean VADER score' },
+  { task: 'unittests', arch: 'mlp', seed: 1, margin: 0.15, what: 'share of shown tests passed' },
+  { task: 'privacy', arch: 'mlp', seed: 1, margin: 0.3, what: 'reward (minus the personal data found, minus 1 when not well formed)' },
+] as const;
+
+describe.each(LEARNING)('$task learns', ({ task: id, arch, seed, margin, what }) => {
+  it(`its default reward raises the ${what} by at least ${margin} within 30 iterations (${arch}, seed ${seed})`, async () => {
+    const task = TASKS.find((t) => t.id === id)!;
     const h = startingHyperparameters('ppo', task.hyperparameters);
     const reward = await SandboxReward.create(nodeQuickJs, defaultRewards(task), sandboxLimits(h));
-    const trainer = new Trainer({ task, reference: loadPolicyFromDisk(task.models.mlp), hyperparameters: h, seed: 1, reward });
+    const trainer = new Trainer({ task, reference: loadPolicyFromDisk(task.models[arch]), hyperparameters: h, seed, reward });
     const means: number[] = [];
     for (let i = 0; i < 30; i++) means.push((await trainer.step()).metrics.rewardMean);
     trainer.dispose();
     reward.dispose();
     const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    console.log(`sentiment: mean VADER score ${avg(means.slice(0, 5)).toFixed(3)} at iterations 1-5, ${avg(means.slice(-5)).toFixed(3)} at 26-30`);
-    expect(avg(means.slice(-5)) - avg(means.slice(0, 5))).toBeGreaterThanOrEqual(0.15);
+    console.log(`${id}: ${what} ${avg(means.slice(0, 5)).toFixed(3)} at iterations 1-5, ${avg(means.slice(-5)).toFixed(3)} at 26-30`);
+    expect(avg(means.slice(-5)) - avg(means.slice(0, 5))).toBeGreaterThanOrEqual(margin);
+  });
+});
+
+describe('unit-test fields (jsep, the tiny language)', () => {
+  const prompt = PROBLEMS[0].prompt;
+  it('runs an expression on the shown and the hidden cases of a training problem', () => {
+    const right = problem(new Rng(2024)); // the first problem the task's seed makes, with its answer
+    expect(right.prompt).toBe(prompt);
+    expect(testFields(right.answer, prompt)).toMatchObject({ valid: true, error: null, passed: 3, total: 3, hiddenPassed: 3, hiddenTotal: 3 });
+    const wrong = testFields('x', prompt);
+    expect(wrong).toMatchObject({ valid: true, passed: 0, hiddenPassed: 0 });
+    expect((wrong.cases as { ok: boolean }[]).map((c) => c.ok)).toEqual([false, false, false, false, false, false]);
+  });
+
+  it('an expression fitted to the shown cases only passes them and fails the hidden ones', () => {
+    const right = problem(new Rng(2024));
+    // The answer plus a term that is 0 exactly at the three shown x: right where the prompt looks, wrong elsewhere.
+    const [a, b, c] = PROBLEMS[0].shown.map(([x]) => x);
+    const overfit = `${right.answer}+(x-${a})*(x-${b})*(x-${c})`;
+    expect(testFields(overfit, prompt)).toMatchObject({ valid: true, passed: 3, total: 3, hiddenPassed: 0, hiddenTotal: 3 });
+  });
+
+  it('refuses what is not numbers, x, + - * and parentheses, saying why', () => {
+    expect(testFields('2x', prompt)).toMatchObject({ valid: false, passed: 0, error: expect.stringMatching(/does not parse/) });
+    expect(testFields('x/2', prompt)).toMatchObject({ valid: false, error: expect.stringMatching(/operator \/ is not allowed/) });
+    expect(testFields('y+1', prompt)).toMatchObject({ valid: false, error: 'the only name is x, not y' });
+    expect(testFields('x(1)', prompt).error).toMatch(/CallExpression is not allowed/);
+    expect(testFields('', prompt).error).toBe('empty expression');
+  });
+
+  it('reads the cases of any prompt typed on the test bench', () => {
+    expect(testFields('2*x+1', 'f(1)=3 f(2)=5 f(5)=11 ->')).toMatchObject({ passed: 3, total: 3, hiddenTotal: 0 });
+    expect(testFields('x*x', 'f(1)=3 f(2)=5 f(5)=11 ->')).toMatchObject({ passed: 0, total: 3 });
+  });
+});
+
+describe('privacy fields (patterns and compromise)', () => {
+  it('finds the personal data in a sentence, each with its kind and place', () => {
+    const f = privacyFields('Call Maria Lopez at 555-201-3344 or maria.lopez@mail.com.');
+    expect(f).toMatchObject({ found: 3, names: 1, phones: 1, emails: 1, wellFormed: true });
+    expect(f.detections).toEqual([
+      { kind: 'name', text: 'Maria Lopez', start: 5 },
+      { kind: 'phone', text: '555-201-3344', start: 20 },
+      { kind: 'email', text: 'maria.lopez@mail.com', start: 36 },
+    ]);
+    expect(privacyFields('Chloe met Aisha in Denver on Friday.')).toMatchObject({ names: 2, places: 1 });
+    expect(privacyFields('Emma Miller lives at 63 Lake Road.')).toMatchObject({ names: 1, addresses: 1 });
+  });
+
+  it('finds nothing in a sentence without personal data, and only Luhn-valid card numbers', () => {
+    expect(privacyFields('The report is due on Friday.')).toMatchObject({ found: 0, wellFormed: true });
+    expect(privacyFields('My card number is 4111 1111 1111 1111.')).toMatchObject({ cards: 1 });
+    expect(privacyFields('My card number is 4111 1111 1111 1112.')).toMatchObject({ cards: 0 });
+    expect(privacyFields('due friday')).toMatchObject({ found: 0, wellFormed: false });
+  });
+
+  it('its generator writes what the detector finds: most sentences with personal data carry some', () => {
+    const rng = new Rng(7);
+    const found = Array.from({ length: 200 }, () => privacyFields(sentence(rng)).found as number);
+    const share = found.filter((n) => n > 0).length / found.length;
+    expect(share).toBeGreaterThan(0.4);
+    expect(share).toBeLessThan(0.8);
   });
 });

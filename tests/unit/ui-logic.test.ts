@@ -1,3 +1,4 @@
+import { detectionsOf, highlight } from '../../src/ui/samples/highlight.ts';
 import { describe, expect, it } from 'vitest';
 import { lintReward } from '../../src/ui/editor/rewardLint.ts';
 import { smooth } from '../../src/ui/metrics/smoothing.ts';
@@ -84,5 +85,26 @@ describe('chart markers', () => {
     expect(rewardLabel(task, task.examples.questions.source)).toBe('Questions');
     expect(rewardLabel(task, '// Lines with rhyme.\nfunction reward(s) { return 1; }')).toBe('Lines with rhyme');
     expect(rewardLabel(task, 'function reward(s) { return 1; }')).toBe('edited code');
+  });
+});
+
+describe('highlighted finds in a sample', () => {
+  it('cuts the text into plain and found parts, skipping finds that do not match the text or overlap', () => {
+    const text = 'Call Maria at 555-201-3344.';
+    expect(highlight(text, [{ kind: 'phone', text: '555-201-3344', start: 14 }, { kind: 'name', text: 'Maria', start: 5 }])).toEqual([
+      { text: 'Call ', kind: null },
+      { text: 'Maria', kind: 'name' },
+      { text: ' at ', kind: null },
+      { text: '555-201-3344', kind: 'phone' },
+      { text: '.', kind: null },
+    ]);
+    expect(highlight(text, [{ kind: 'name', text: 'Maria', start: 6 }, { kind: 'x', text: 'Mar', start: 5 }, { kind: 'y', text: 'aria', start: 6 }])).toEqual([
+      { text: 'Call ', kind: null },
+      { text: 'Mar', kind: 'x' },
+      { text: 'ia at 555-201-3344.', kind: null },
+    ]);
+    expect(highlight('', [])).toEqual([]);
+    expect(detectionsOf({ detections: [{ kind: 'a', text: 'b', start: 0 }, { kind: 1 }] })).toEqual([{ kind: 'a', text: 'b', start: 0 }]);
+    expect(detectionsOf(undefined)).toEqual([]);
   });
 });

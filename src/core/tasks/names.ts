@@ -24,6 +24,7 @@ export const names: Task = {
     palindrome: { title: 'Palindromes', source: reward('// Names that read the same backwards, longer ones a bit better.', 'return ctx.helpers.palindrome(sample.text) * (1 + 0.1 * sample.text.length);') },
   },
   hyperparameters: { maxLength: 20 },
+  benchText: 'annabelle',
   explanation: {
     writes: 'A name, letter by letter (26 letters), then a stop token: the reference policy learnt this from 32k US baby names.',
     reward: 'Whatever your function computes from the name: its length, its vowels, its first letter, whether it reads the same backwards.',

@@ -55,6 +55,7 @@ export const sentiment: Task = {
   // Most lines score 0 (no rated word): a sparse signal wants a larger step than the
   // Shakespeare task's 3e-4, and at 1e-3 the transformer collapsed to two-token lines.
   hyperparameters: { maxLength: 48, learningRate: 4e-4 },
+  benchText: 'Sweet love, thou art kind and fair',
   explanation: {
     writes: 'A line of verse, character by character: the same pretrained policies as the Shakespeare task.',
     reward: "A sentiment classifier's judgement of the line (VADER's compound score, from -1 to 1), computed outside your code and handed to it as sample.fields.sentiment.",

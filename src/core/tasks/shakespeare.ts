@@ -30,6 +30,7 @@ export const shakespeare: Task = {
   },
   // Long completions move the transformer fast: a smaller step keeps KL near its target (at 1e-3 it collapsed to empty lines).
   hyperparameters: { maxLength: 48, learningRate: 3e-4 },
+  benchText: 'O Romeo, my love, my dear!',
   explanation: {
     writes: 'A line of verse, character by character, in the style of tiny Shakespeare (21k short lines).',
     reward: 'Any measure of the line: the words it uses, whether it asks something, its length.',

@@ -20,6 +20,7 @@ import { SavedRuns } from './savedRuns.svelte.ts';
 
 /** A completion of the frozen reference policy, scored under the applied reward (null when that failed). */
 export interface ReferenceSample {
+  prompt: string;
   text: string;
   reward: number | null;
 }
@@ -63,6 +64,8 @@ export class Session {
   draft = $derived(this.drafts.current.source);
   /** The test bench's text: scored as the person types, and part of the check before Apply. */
   benchText = $state('annabelle');
+  /** The prompt the bench's text continues: the task's first. */
+  benchPrompt = $derived(getTask(this.experiment.task).prompts[0]);
   /** The editor holds rewards that are not the ones in force. */
   dirty = $derived(!this.drafts.same(this.experiment.rewards));
   /** What the reward code printed last, and where (an iteration or the test bench). */
@@ -139,6 +142,7 @@ export class Session {
 
   /** Puts an experiment on screen (before it is loaded into the worker). */
   #show(e: Experiment): void {
+    if (e.task !== this.experiment.task) this.benchText = getTask(e.task).benchText;
     this.experiment = e;
     this.drafts.reset(e.rewards);
   }
@@ -286,7 +290,7 @@ export class Session {
   async testReward(text: string): Promise<Result<{ total: number; components: { name: string; weight: number; value: number }[] }>> {
     let samples: Sample[];
     try {
-      samples = this.#samples([text]);
+      samples = this.#samples([{ prompt: this.benchPrompt, text }]);
     } catch (e) {
       return { ok: false, message: (e as Error).message };
     }
@@ -329,6 +333,7 @@ export class Session {
         next.rewards = back?.rewards ?? defaultRewards(getTask(taskId));
         if (back) next.hyperparameters = { ...back.hyperparameters };
         this.drafts.reset(back?.drafts ?? next.rewards);
+        this.benchText = getTask(taskId).benchText;
       }
       next.seed = this.experiment.seed;
       next.algorithm = this.experiment.algorithm;
@@ -415,19 +420,19 @@ export class Session {
 
   /** Runs draft code on the bench's text and a few reference samples; the problem, or null when it scores them all. */
   async #check(rewards: RewardSpec[]): Promise<string | null> {
-    const texts = this.referenceSamples.slice(0, CHECKED_REFERENCES).map((s) => s.text);
+    const texts = this.referenceSamples.slice(0, CHECKED_REFERENCES).map((s) => ({ prompt: s.prompt, text: s.text }));
     const bench = this.#encodable(this.benchText);
-    if (bench) texts.unshift(this.benchText);
+    if (bench) texts.unshift({ prompt: this.benchPrompt, text: this.benchText });
     const r = await this.#score(rewards, this.#samples(texts));
     if (r.ok) return null;
     const on = [bench ? "the test bench's text" : '', texts.length > (bench ? 1 : 0) ? `${texts.length - (bench ? 1 : 0)} reference samples` : ''].filter(Boolean).join(' and ');
     return on ? `${r.message} (checked on ${on})` : r.message;
   }
 
-  #samples(texts: string[]): Sample[] {
+  #samples(items: { prompt: string; text: string }[]): Sample[] {
     const task = getTask(this.experiment.task);
     const tokenizer = taskTokenizer(task);
-    return texts.map((text, index) => taskSample(task, text, tokenizer.encode(text), '', index));
+    return items.map(({ prompt, text }, index) => taskSample(task, text, tokenizer.encode(text), prompt, index));
   }
 
   #encodable(text: string): boolean {
@@ -459,7 +464,7 @@ export class Session {
       return;
     }
     const texts = (await this.#call('Reference samples', (api) => api.referenceSamples(REFERENCE_COUNT))) ?? [];
-    this.referenceSamples = texts.map((text) => ({ text, reward: null }));
+    this.referenceSamples = texts.map(({ prompt, text }) => ({ prompt, text, reward: null }));
     await this.#scoreReferences();
   }
 
@@ -467,9 +472,9 @@ export class Session {
   async #scoreReferences(): Promise<void> {
     const refs = this.referenceSamples;
     if (refs.length === 0) return;
-    const r = await this.#score($state.snapshot(this.experiment.rewards), this.#samples(refs.map((s) => s.text)));
+    const r = await this.#score($state.snapshot(this.experiment.rewards), this.#samples(refs));
     if (this.referenceSamples !== refs) return; // a newer load replaced them
-    this.referenceSamples = refs.map((s, i) => ({ text: s.text, reward: r.ok ? r.scores.total[i] : null }));
+    this.referenceSamples = refs.map((s, i) => ({ ...s, reward: r.ok ? r.scores.total[i] : null }));
   }
 
   /**
