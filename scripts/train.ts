@@ -52,11 +52,13 @@ runMain(async () => {
     const task = getTask(String(args.task ?? 'names'));
     const arch = String(args.arch ?? 'mlp');
     if (arch !== 'mlp' && arch !== 'transformer') throw new Error(`--arch must be mlp or transformer, got ${JSON.stringify(arch)}`);
-    rewardLabel = String(args.reward ?? Object.keys(task.examples)[0]);
+    // Without --reward, the task's own starting components (as the app starts).
+    const starting = defaultExperiment(task.id, arch, algorithm);
+    rewardLabel = args.reward === undefined ? starting.rewards.map((r) => `${r.weight} x ${r.name}`).join(' + ') : String(args.reward);
     const code = task.examples[rewardLabel]?.source ?? rewardLabel;
     experiment = {
-      ...defaultExperiment(task.id, arch, algorithm),
-      rewards: [{ name: 'reward', weight: 1, source: args.trusted ? code : rewardProgram(code) }],
+      ...starting,
+      rewards: args.reward === undefined ? starting.rewards : [{ name: 'reward', weight: 1, source: args.trusted ? code : rewardProgram(code) }],
       hyperparameters: startingHyperparameters(algorithm, task.hyperparameters, sets),
       seed: Number(args.seed ?? 1),
     };
@@ -66,7 +68,7 @@ runMain(async () => {
   let reward: RewardModel;
   if (args.trusted) {
     console.log('reward: a plain function in this process (--trusted): not sandboxed, no time or memory limits');
-    reward = new FunctionReward([{ name: 'reward', weight: 1, fn: compileRewardExpression(experiment.rewards[0].source) }]);
+    reward = new FunctionReward(experiment.rewards.map((r) => ({ name: r.name, weight: r.weight, fn: compileRewardExpression(r.source) })));
   } else {
     reward = await SandboxReward.create(nodeQuickJs, experiment.rewards, sandboxLimits(experiment.hyperparameters));
   }

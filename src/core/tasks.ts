@@ -9,6 +9,7 @@ import { sentiment } from './tasks/sentiment.ts';
 import { shakespeare } from './tasks/shakespeare.ts';
 import { unitTests } from './tasks/unitTests.ts';
 import { privacy } from './tasks/privacy.ts';
+import { protocol } from './tasks/protocol.ts';
 
 /**
  * A task is one module in src/core/tasks/: its symbols, its prompts, how a
@@ -33,6 +34,8 @@ export interface Task {
    * key (the command line's `--reward KEY`). The first is the one a person starts from.
    */
   examples: Readonly<Record<string, { title: string; source: string }>>;
+  /** The reward components a run starts with, when not the first example alone (weighted parts charted apart). */
+  rewards?: readonly RewardSpec[];
   /** Per-task changes to the defaults, e.g. a completion length that suits the task. */
   hyperparameters: Partial<Hyperparameters>;
   /** What the test bench holds when the task opens: an output worth scoring (after the first prompt). */
@@ -77,16 +80,16 @@ export interface PretrainingRecipe {
   window?: number;
 }
 
-export const TASKS: readonly Task[] = [names, shakespeare, sentiment, privacy, unitTests];
+export const TASKS: readonly Task[] = [names, shakespeare, sentiment, privacy, unitTests, protocol];
 
 /** The example a task starts from. */
 export function defaultReward(task: Task): string {
   return Object.values(task.examples)[0].source;
 }
 
-/** The reward components a task starts from: its first example, as the one component "reward". */
+/** The reward components a task starts from: its own, or its first example as the one component "reward". */
 export function defaultRewards(task: Task): RewardSpec[] {
-  return [{ name: 'reward', weight: 1, source: defaultReward(task) }];
+  return task.rewards ? task.rewards.map((r) => ({ ...r })) : [{ name: 'reward', weight: 1, source: defaultReward(task) }];
 }
 
 export function getTask(id: string): Task {

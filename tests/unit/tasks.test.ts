@@ -10,6 +10,7 @@ import { sentimentFields } from '../../src/core/tasks/sentiment.ts';
 import { PROBLEMS, problem, testFields } from '../../src/core/tasks/unitTests.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { privacyFields, sentence } from '../../src/core/tasks/privacy.ts';
+import { base4, protocolFields } from '../../src/core/tasks/protocol.ts';
 import { Trainer } from '../../src/core/trainer.ts';
 import { rewardHelpers } from '../../src/core/rewardHelpers.ts';
 
@@ -20,7 +21,10 @@ describe.each(TASKS.map((t) => [t.id, t] as const))('task %s', (_id, task) => {
   it('says what it is: explanation, examples, fields documented', () => {
     for (const part of Object.values(task.explanation)) expect(part.length).toBeGreaterThan(30);
     expect(Object.keys(task.examples).length).toBeGreaterThanOrEqual(2);
-    for (const [key, example] of Object.entries(task.examples)) expect(example.source, key).toMatch(/^\/\/ .+\nfunction reward\(sample, ctx\) \{/);
+    for (const [key, example] of Object.entries(task.examples)) {
+      expect(example.source, key).toMatch(/^\/\/ /); // it starts by saying what it rewards
+      expect(example.source, key).toContain('function reward(sample, ctx) {');
+    }
     if (task.fields) {
       const fields = task.fields.compute('', task.prompts[0]);
       expect(Object.keys(fields).sort()).toEqual(Object.keys(task.fields.docs).sort());
@@ -71,6 +75,7 @@ const LEARNING = [
   { task: 'sentiment', arch: 'mlp', seed: 1, margin: 0.15, what: 'mean VADER score' },
   { task: 'unittests', arch: 'mlp', seed: 1, margin: 0.15, what: 'share of shown tests passed' },
   { task: 'privacy', arch: 'mlp', seed: 1, margin: 0.3, what: 'reward (minus the personal data found, minus 1 when not well formed)' },
+  { task: 'protocol', arch: 'mlp', seed: 1, margin: 0.1, what: 'reward (decoded right, minus 0.05 per symbol)' },
 ] as const;
 
 describe.each(LEARNING)('$task learns', ({ task: id, arch, seed, margin, what }) => {
@@ -148,5 +153,36 @@ describe('privacy fields (patterns and compromise)', () => {
     const share = found.filter((n) => n > 0).length / found.length;
     expect(share).toBeGreaterThan(0.4);
     expect(share).toBeLessThan(0.8);
+  });
+});
+
+describe('protocol: the decoder beside the reward', () => {
+  const h = startingHyperparameters('ppo', {});
+  const decodedSpec = defaultRewards(TASKS.find((t) => t.id === 'protocol')!)[0];
+  const score = async (source: string, codes: [string, number][]) => {
+    const task = TASKS.find((t) => t.id === 'protocol')!;
+    const model = await SandboxReward.create(nodeQuickJs, [{ name: 'decoded', weight: 1, source }], sandboxLimits(h));
+    const samples = codes.map(([code, n], i) => taskSample(task, code, taskTokenizer(task).encode(code), `${n}=`, i));
+    const scores = await model.score(samples, { iteration: 1, task: task.id, helpers: rewardHelpers });
+    model.dispose();
+    return scores.total;
+  };
+
+  it('the default decoder recovers base-4 codes whatever their x padding, and nothing else', async () => {
+    expect(base4(417)).toBe('bccab');
+    expect(base4(0)).toBe('a');
+    expect(await score(decodedSpec.source, [['bccab', 417], ['xbcxcabx', 417], ['bccab', 418], ['', 0], ['xxx', 0], ['ddcbd', 999]])).toEqual([1, 1, 0, 0, 0, 1]);
+  });
+
+  it('a decoder that does not recover the message scores nothing, whatever the code', async () => {
+    const broken = decodedSpec.source.replace('n = 4 * n +', 'n = 5 * n +');
+    expect(await score(broken, [['bccab', 417], ['a', 0], ['b', 1], ['ba', 4]])).toEqual([0, 1, 1, 0]);
+  });
+
+  it('reads the message out of the prompt, and counts the symbols and the padding', () => {
+    expect(protocolFields('xbcx', '417=')).toEqual({ message: 417, base4: 6, length: 4, padding: 2 });
+    expect(protocolFields('bccab', '417=')).toMatchObject({ message: 417, base4: 417 });
+    expect(protocolFields('bz', '1=')).toMatchObject({ base4: null });
+    expect(protocolFields('a', 'no message')).toMatchObject({ message: null });
   });
 });
