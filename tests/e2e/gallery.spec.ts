@@ -23,6 +23,9 @@ for (const task of TASKS) {
       const first = Object.entries(task.fields.compute('', task.prompts[0])).find(([, v]) => typeof v === 'number')![0];
       await expect(page.getByTestId('sample-fields').first()).toContainText(first);
     }
+    // The batch's length distribution: one bar per length, the counts adding up to the batch.
+    const titles = await page.getByTestId('length-histogram').locator('.bar').evaluateAll((bars) => bars.map((b) => b.getAttribute('title') ?? ''));
+    expect(titles.reduce((n, t) => n + Number(/^(\d+) sample/.exec(t)![1]), 0)).toBe(64);
     // The task's own view: each test case as a mark, each find highlighted in the text.
     const fields = task.fields?.docs ?? {};
     if ('cases' in fields) await expect(page.getByTestId('test-case').first()).toHaveAttribute('title', /case: f\(\d+\) should be -?\d+, got/);
