@@ -32,6 +32,8 @@ export interface ScoredSample extends Sample {
   reward: number;
   /** Mean per-token log-probability of the completion under the reference policy: how natural it is. */
   refLogprob: number;
+  /** Each reward component's value for this sample, before weights (a weight-0 component is a probe: shown, not trained on). */
+  components: Record<string, number>;
 }
 
 /**
@@ -295,7 +297,7 @@ export class Trainer {
       distinctShare: profile.distinctShare,
       alarms: collapseSigns(profile, this.#firstProfile).map((c) => c.message),
     };
-    const samples = rollout.samples.map((s, i) => ({ ...s, reward: scores.total[i], refLogprob: refLogprob[i] }));
+    const samples = rollout.samples.map((s, i) => ({ ...s, reward: scores.total[i], refLogprob: refLogprob[i], components: Object.fromEntries(scores.components.map((c) => [c.name, c.values[i]])) }));
     return { metrics, samples };
   }
 

@@ -1,6 +1,6 @@
 import { expect, test } from './fixtures.ts';
 import { openPlayground } from './helpers.ts';
-import { TASKS } from '../../src/core/tasks.ts';
+import { defaultRewards, TASKS } from '../../src/core/tasks.ts';
 
 // Every task opens from the picker, explains itself, trains an iteration and shows its view of the samples.
 for (const task of TASKS) {
@@ -26,6 +26,9 @@ for (const task of TASKS) {
     // The batch's length distribution: one bar per length, the counts adding up to the batch.
     const titles = await page.getByTestId('length-histogram').locator('.bar').evaluateAll((bars) => bars.map((b) => b.getAttribute('title') ?? ''));
     expect(titles.reduce((n, t) => n + Number(/^(\d+) sample/.exec(t)![1]), 0)).toBe(64);
+    // Several components: each sample shows each one's value (a weight-0 probe included).
+    const components = defaultRewards(task);
+    if (components.length > 1) for (const c of components) await expect(page.getByTestId('sample-components').first()).toContainText(c.name);
     // The task's own view: each test case as a mark, each find highlighted in the text.
     const fields = task.fields?.docs ?? {};
     if ('cases' in fields) await expect(page.getByTestId('test-case').first()).toHaveAttribute('title', /case: f\(\d+\) should be -?\d+, got/);

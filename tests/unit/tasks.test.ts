@@ -50,6 +50,8 @@ describe.each(TASKS.map((t) => [t.id, t] as const))('task %s', (_id, task) => {
       expect(Number.isFinite(metrics.rewardMean)).toBe(true);
       expect(scored).toHaveLength(16);
       if (task.fields) expect(Object.keys(scored[0].fields ?? {})).toEqual(Object.keys(task.fields.docs));
+      // Each sample carries each component's own value.
+      expect(Object.keys(scored[0].components)).toEqual(defaultRewards(task).map((r) => r.name));
       trainer.dispose();
       reward.dispose();
     }
@@ -172,6 +174,12 @@ describe('protocol: the decoder beside the reward', () => {
     expect(base4(417)).toBe('bccab');
     expect(base4(0)).toBe('a');
     expect(await score(decodedSpec.source, [['bccab', 417], ['xbcxcabx', 417], ['bccab', 418], ['', 0], ['xxx', 0], ['ddcbd', 999]])).toEqual([1, 1, 0, 0, 0, 1]);
+  });
+
+  it('the weight-0 probe shows the message the decoder heard, -1 for none', async () => {
+    const heard = defaultRewards(TASKS.find((t) => t.id === 'protocol')!).find((r) => r.name === 'heard')!;
+    expect(heard.weight).toBe(0);
+    expect(await score(heard.source, [['bccab', 417], ['xbx', 3], ['', 0]])).toEqual([417, 1, -1]);
   });
 
   it('a decoder that does not recover the message scores nothing, whatever the code', async () => {

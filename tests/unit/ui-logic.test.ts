@@ -46,7 +46,7 @@ describe('smooth across reward changes', () => {
 });
 
 describe('rankSamples', () => {
-  const samples = [3, 1, 3, 2].map((reward, index) => ({ text: `s${index}`, tokens: [], prompt: '', index, reward, refLogprob: -2 }));
+  const samples = [3, 1, 3, 2].map((reward, index) => ({ text: `s${index}`, tokens: [], prompt: '', index, reward, refLogprob: -2, components: { reward } }));
   it('gives equal rewards one rank and marks them as tied', () => {
     const r = rankSamples(samples, 'reward-desc');
     expect(r.map((s) => [s.index, s.rank, s.tied])).toEqual([

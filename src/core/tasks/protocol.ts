@@ -88,6 +88,20 @@ export const protocol: Task = {
       weight: -0.05,
       source: ['// The symbols sent: with weight -0.05, each one costs a twentieth of a decoded message.', 'function reward(sample, ctx) {', '  return sample.text.length;', '}', ''].join('\n'),
     },
+    {
+      name: 'heard',
+      weight: 0,
+      source: [
+        DECODER,
+        '// A probe, not a reward: weight 0 trains nothing, but each sample shows its value.',
+        '// Here, the message your decoder hears (-1 when it hears none), beside the one sent.',
+        'function reward(sample, ctx) {',
+        '  const n = decode(sample.text);',
+        '  return n === null ? -1 : n;',
+        '}',
+        '',
+      ].join('\n'),
+    },
   ],
   // A code must be exact: as for unit tests, small steps. At 1e-3 the transformer's decode
   // accuracy fell from 0.48 to 0 in five iterations and its codes shrank to nothing
@@ -96,7 +110,7 @@ export const protocol: Task = {
   benchText: 'bccab',
   explanation: {
     writes: 'A code for the number in the prompt ("417=" then "bccab"), in the symbols a b c d x: it learnt base 4 from a sender that pads its codes with x.',
-    reward: 'Your decoder reads each code alone; a code it reads as the prompt\'s number scores, every symbol costs. The two parts are separate components, so the charts show decode accuracy and code length.',
+    reward: "Your decoder reads each code alone; a code it reads as the prompt's number scores, every symbol costs. The parts are separate components, so the charts show decode accuracy and code length, and a weight-0 component shows what the decoder heard beside each sample.",
     why: 'A protocol is judged by computation: does the receiver recover the message, at what cost in bandwidth? No one labels good codes; the decoder and a length count do.',
     try: 'Train and watch the length component fall as the x padding goes while decoding stays right. Then change the decoder (base 5, x as the fifth digit) and see the policy follow.',
   },
