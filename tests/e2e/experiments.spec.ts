@@ -33,6 +33,8 @@ async function exported(page: Page): Promise<{ experiment: Experiment; metrics: 
 
 /** The metrics that do not depend on wall-clock time. */
 const same = (ms: IterationMetrics[]) => ms.map(deterministicMetrics);
+/** What depends only on the sampled completions and their scores. */
+const sampled = (m: IterationMetrics) => ({ iteration: m.iteration, rewardMean: m.rewardMean, rewardStd: m.rewardStd, rewardMin: m.rewardMin, rewardMax: m.rewardMax, rewardComponents: m.rewardComponents, sampleLength: m.sampleLength, distinctShare: m.distinctShare, alarms: m.alarms });
 
 async function freshPage(browser: Browser, path: string): Promise<Page> {
   const context = await browser.newContext();
@@ -135,7 +137,15 @@ test('a reload mid-run offers to resume, and the resumed run continues the same 
     await expect(page.getByTestId('iteration')).toHaveText(String(i));
   }
   const resumed = (await exported(page)).metrics;
-  expect(same(resumed.slice(0, 8))).toEqual(same(uninterrupted));
+  // The same seeded stream: the same samples, so every sampled quantity is equal exactly. Losses
+  // and KLs agree to float32 rounding: the page that trained with Train ran no readback after
+  // every iteration, as Step does, and wasm's kernels may then sum in another order (seen: 1e-7).
+  expect(resumed.slice(0, 8).map(sampled)).toEqual(uninterrupted.map(sampled));
+  for (const [i, m] of resumed.slice(0, 8).entries()) {
+    for (const key of ['kl', 'entropy', 'policyLoss', 'valueLoss', 'approxKl', 'clipFrac', 'klCoef'] as const) {
+      expect(m[key]!, `iteration ${i + 1} ${key}`).toBeCloseTo(uninterrupted[i][key]!, 4);
+    }
+  }
 
   // A second run beside it (Reset starts one; the resumed run stays saved).
   await page.getByTestId('reset').click();
