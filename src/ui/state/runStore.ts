@@ -67,17 +67,11 @@ export class RunStore {
     return guard(() => this.db.get('runs', id));
   }
 
-  async put(run: SavedRun): Promise<void> {
-    await guard(() => this.db.put('runs', run));
-  }
-
-  async putCheckpoint(checkpoint: SavedCheckpoint): Promise<void> {
+  /** Saves a run, and its checkpoint when given, in one transaction. */
+  async put(run: SavedRun, checkpoint?: SavedCheckpoint): Promise<void> {
     await guard(async () => {
       const tx = this.db.transaction(['runs', 'checkpoints'], 'readwrite');
-      await tx.objectStore('checkpoints').put(checkpoint);
-      const run = await tx.objectStore('runs').get(checkpoint.runId);
-      if (run) await tx.objectStore('runs').put({ ...run, checkpointIteration: checkpoint.state.iteration, experiment: checkpoint.experiment, updatedAt: Date.now() });
-      await tx.done;
+      await Promise.all([tx.objectStore('runs').put(run), checkpoint && tx.objectStore('checkpoints').put(checkpoint), tx.done]);
     });
   }
 

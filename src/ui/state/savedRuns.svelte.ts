@@ -18,9 +18,11 @@ export interface RunProgress {
 }
 
 /**
- * Saves the run in force as it trains (metrics at most once a second, a
- * checkpoint whenever the worker sends one) and keeps the list the runs panel
- * shows. When storage fails, it says so once and the run goes on in memory.
+ * Saves the run in force as it trains (at most once a second, and at once when
+ * it stops; a checkpoint whenever the worker sends one) and keeps the list the
+ * runs panel shows. What a save holds is read from the page when it happens
+ * (`source`), never copied on every change. When storage fails, it says so once
+ * and the run goes on in memory.
  */
 export class SavedRuns {
   list = $state.raw<SavedRun[]>([]);
@@ -33,9 +35,11 @@ export class SavedRuns {
 
   #store: RunStore | null = null;
   #current: SavedRun | null = null;
-  #pending: RunProgress | null = null;
+  #dirty = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly source: () => RunProgress) {}
 
   async open(): Promise<void> {
     try {
@@ -56,32 +60,24 @@ export class SavedRuns {
     }
   }
 
-  /** The run changed: it is saved within a second (at once when `now`). */
-  progress(p: RunProgress, now = false): void {
-    if (!this.#store || p.metrics.length === 0) return;
-    this.#pending = p;
-    if (now) {
-      void this.#flush();
-      return;
-    }
-    this.#timer ??= setTimeout(() => void this.#flush(), SAVE_INTERVAL_MS);
+  /** The run changed: it is saved within a second, or at once when `now`. */
+  changed(now = false): void {
+    if (!this.#store) return;
+    this.#dirty = true;
+    if (now) this.#flush();
+    else this.#timer ??= setTimeout(() => this.#flush(), SAVE_INTERVAL_MS);
   }
 
-  /** The worker's checkpoint of the run in force. */
-  checkpoint(state: TrainerState, experiment: Experiment, p: RunProgress): void {
+  /** The worker's checkpoint of the run in force: saved with the run, in one transaction. */
+  checkpoint(state: TrainerState, experiment: Experiment): void {
     if (!this.#store || state.iteration === 0) return;
-    this.#pending = p;
-    this.#write(async (store) => {
-      await this.#save(store);
-      if (!this.#current) return;
-      this.#current = { ...this.#current, checkpointIteration: state.iteration };
-      await store.putCheckpoint({ runId: this.#current.id, state, experiment });
-    });
+    const run = this.#snapshot({ checkpointIteration: state.iteration });
+    if (run) this.#write((store) => store.put(run, { runId: run.id, state, experiment }));
   }
 
-  /** The page starts another run: the next progress saves a new one; the last one stays saved. */
+  /** The page starts another run: what is pending is saved into this one, then the next change saves a new one. */
   detach(): void {
-    void this.#flush();
+    this.#flush();
     this.#current = null;
     this.currentId = null;
   }
@@ -97,9 +93,9 @@ export class SavedRuns {
   async addImported(name: string, experiment: Experiment, metrics: IterationMetrics[]): Promise<void> {
     const now = Date.now();
     const run: SavedRun = { id: newId(now), name: name.slice(0, 120), createdAt: now, updatedAt: now, experiment, metrics, samples: [], changes: [], checkpointIteration: null, live: false };
+    this.#listed(run);
     this.#write((store) => store.put(run));
     await this.#writing;
-    await this.refresh();
   }
 
   async load(id: string): Promise<{ run: SavedRun; checkpoint: SavedCheckpoint | undefined }> {
@@ -117,55 +113,57 @@ export class SavedRuns {
   async dismissOffer(): Promise<void> {
     const run = this.offer;
     this.offer = null;
-    if (run && this.#store) this.#write((store) => store.put({ ...run, live: false }));
+    if (run) this.#write((store) => store.put({ ...run, live: false }));
     await this.#writing;
   }
 
   async rename(id: string, name: string): Promise<void> {
     const clean = name.trim().slice(0, 120);
-    if (!clean || !this.#store) return;
+    const run = this.list.find((r) => r.id === id);
+    if (!clean || !run) return;
     if (this.#current?.id === id) this.#current = { ...this.#current, name: clean };
+    this.list = this.list.map((r) => (r.id === id ? { ...r, name: clean } : r));
     this.#write((store) => store.rename(id, clean));
     await this.#writing;
-    await this.refresh();
   }
 
   async delete(id: string): Promise<void> {
-    if (!this.#store) return;
     if (this.#current?.id === id) this.detach();
+    this.list = this.list.filter((r) => r.id !== id);
     this.#write((store) => store.delete(id));
     await this.#writing;
-    await this.refresh();
   }
 
-  /** Resolves once every write asked for so far has landed. */
-  settled(): Promise<void> {
-    return this.#writing;
-  }
-
-  async #flush(): Promise<void> {
+  #flush(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    this.#write((store) => this.#save(store));
-    await this.#writing;
+    const run = this.#snapshot();
+    if (run) this.#write((store) => store.put(run));
   }
 
-  async #save(store: RunStore): Promise<void> {
-    const p = this.#pending;
-    if (!p) return;
-    this.#pending = null;
+  /**
+   * The run as the page holds it now, as the record to save: built at once (so a
+   * later detach cannot make it a new run), and listed first in the panel.
+   * Null when nothing changed since the last save or the run has no iteration yet.
+   */
+  #snapshot(extra: Partial<SavedRun> = {}): SavedRun | null {
+    const pending = this.#dirty || Object.keys(extra).length > 0;
+    this.#dirty = false;
+    if (!this.#store || !pending) return null;
+    const p = this.source();
+    if (p.metrics.length === 0) return null;
     const now = Date.now();
-    const base = this.#current ?? {
-      id: newId(now),
-      name: defaultName(p.experiment),
-      createdAt: now,
-      checkpointIteration: null,
-    };
-    const run: SavedRun = { ...base, updatedAt: now, experiment: p.experiment, metrics: p.metrics, samples: p.samples, changes: p.changes, live: p.live };
+    const base = this.#current ?? { id: newId(now), name: defaultName(p.experiment), createdAt: now, checkpointIteration: null };
+    const run: SavedRun = { ...base, ...extra, updatedAt: now, experiment: p.experiment, metrics: p.metrics, samples: p.samples, changes: p.changes, live: p.live };
     this.#current = run;
     this.currentId = run.id;
-    await store.put(run);
-    await this.refresh();
+    this.#listed(run);
+    return run;
+  }
+
+  /** Puts a run first in the list (the latest first), without reading the database back. */
+  #listed(run: SavedRun): void {
+    this.list = [run, ...this.list.filter((r) => r.id !== run.id)];
   }
 
   #write(op: (store: RunStore) => Promise<void>): void {

@@ -74,7 +74,13 @@ export class Session {
   lastIterationMs = $derived(this.metrics.at(-1)?.totalMs ?? null);
   error = $derived(this.runError ?? this.requestError);
   /** Saved runs: this one as it trains, the list, the offer to resume. */
-  runs = new SavedRuns();
+  runs = new SavedRuns(() => ({
+    experiment: $state.snapshot(this.experiment) as Experiment,
+    metrics: this.metrics,
+    samples: this.samples,
+    changes: this.changes,
+    live: this.status === 'training',
+  }));
   /** Where the experiment on screen came from, when that is worth a line (a link, a file, a resumed run). */
   origin = $state<string | null>(null);
   /** Why a link or a file could not be opened (the default experiment is open instead). */
@@ -229,7 +235,7 @@ export class Session {
         this.#checkpoint = { state: checkpoint.state, experiment: checkpoint.experiment };
       }
       this.runs.attach({ ...run, metrics: this.metrics, checkpointIteration: checkpoint ? at : null });
-      this.runs.progress(this.#progress(false), true);
+      this.runs.changed(true);
       const lost = run.metrics.length - at;
       this.origin = `Resumed "${run.name}" at iteration ${at}${lost > 0 ? `: the ${lost} iteration${lost === 1 ? '' : 's'} after its last checkpoint were not saved and will run again` : ''}. Press Train to continue.`;
     });
@@ -238,10 +244,6 @@ export class Session {
   /** Leaves the interrupted run saved, without resuming it. */
   dismissResume(): Promise<void> {
     return this.runs.dismissOffer();
-  }
-
-  #progress(live: boolean) {
-    return { experiment: $state.snapshot(this.experiment) as Experiment, metrics: this.metrics, samples: this.samples, changes: this.changes, live };
   }
 
   /** Trains on the code shown: a pending draft is applied first, and a draft that is refused trains nothing. */
@@ -515,7 +517,7 @@ export class Session {
         this.status = e.status;
         this.iteration = e.iteration;
         this.runError = e.error;
-        this.runs.progress(this.#progress(e.status === 'training'), e.status !== 'training');
+        this.runs.changed(e.status !== 'training');
         break;
       case 'backend':
         this.backend = e.report;
@@ -528,13 +530,13 @@ export class Session {
         break;
       case 'checkpoint':
         this.#checkpoint = { state: e.state, experiment: e.experiment };
-        this.runs.checkpoint(e.state, e.experiment, this.#progress(this.status === 'training'));
+        this.runs.checkpoint(e.state, e.experiment);
         break;
       case 'snapshot':
         this.metrics = [...this.metrics, ...e.metrics];
         this.samples = e.samples;
         this.iteration = e.iteration;
-        this.runs.progress(this.#progress(this.status === 'training'));
+        this.runs.changed();
         break;
     }
   }
