@@ -54,11 +54,16 @@ runMain(async () => {
     if (arch !== 'mlp' && arch !== 'transformer') throw new Error(`--arch must be mlp or transformer, got ${JSON.stringify(arch)}`);
     // Without --reward, the task's own starting components (as the app starts).
     const starting = defaultExperiment(task.id, arch, algorithm);
-    rewardLabel = args.reward === undefined ? starting.rewards.map((r) => `${r.weight} x ${r.name}`).join(' + ') : String(args.reward);
-    const code = task.examples[rewardLabel]?.source ?? rewardLabel;
+    let rewards = starting.rewards;
+    if (args.reward === undefined) {
+      rewardLabel = rewards.map((r) => `${r.weight} x ${r.name}`).join(' + ');
+    } else {
+      rewardLabel = String(args.reward);
+      rewards = [{ name: 'reward', weight: 1, source: rewardProgram(task.examples[rewardLabel]?.source ?? rewardLabel) }];
+    }
     experiment = {
       ...starting,
-      rewards: args.reward === undefined ? starting.rewards : [{ name: 'reward', weight: 1, source: args.trusted ? code : rewardProgram(code) }],
+      rewards,
       hyperparameters: startingHyperparameters(algorithm, task.hyperparameters, sets),
       seed: Number(args.seed ?? 1),
     };

@@ -47,6 +47,8 @@ const RewardsSchema = v.pipe(
   v.check((list) => new Set(list.map((r) => r.name)).size === list.length, (i) => `has two rewards named ${JSON.stringify(firstDuplicate((i.input as RewardSpec[]).map((r) => r.name)))}`),
 );
 
+const seedMessage = (i: { input: unknown }) => `must be a whole number from 0 to 4294967295, got ${got(i.input)}`;
+
 /** The settings: checked field by field against the hyperparameter table (missing ones take the task's and algorithm's defaults later). */
 const SettingsSchema = v.custom<Record<string, unknown>>((h) => typeof h === 'object' && h !== null && !Array.isArray(h), (i) => `must be an object of settings, got ${got(i.input)}`);
 
@@ -58,12 +60,7 @@ export const EXPERIMENT_FIELDS = {
   algorithm: v.optional(oneOf(ALGORITHM_IDS), 'ppo'),
   rewards: RewardsSchema,
   hyperparameters: v.optional(SettingsSchema, {}),
-  seed: v.pipe(
-    v.number((i) => `must be a whole number from 0 to 4294967295, got ${got(i.input)}`),
-    v.integer((i) => `must be a whole number from 0 to 4294967295, got ${got(i.input)}`),
-    v.minValue(0, (i) => `must be a whole number from 0 to 4294967295, got ${got(i.input)}`),
-    v.maxValue(0xffffffff, (i) => `must be a whole number from 0 to 4294967295, got ${got(i.input)}`),
-  ),
+  seed: v.pipe(v.number(seedMessage), v.integer(seedMessage), v.minValue(0, seedMessage), v.maxValue(0xffffffff, seedMessage)),
   view: v.optional(oneOf(VIEWS), 'full'),
 } as const;
 

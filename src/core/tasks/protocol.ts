@@ -48,19 +48,10 @@ const DECODER = [
 const decoded = (comment: string, score: string) =>
   [DECODER, comment, 'function reward(sample, ctx) {', `  const ok = decode(sample.text) === sample.fields.message;`, `  return ${score};`, '}', ''].join('\n');
 
-/** The starting decoder, in the task's own code: what the samples show beside each code. */
-export function readBase4(code: string): number | null {
-  const digits = code.replace(/x/g, '');
-  if (!/^[abcd]+$/.test(digits)) return null;
-  let n = 0;
-  for (const c of digits) n = 4 * n + DIGITS.indexOf(c);
-  return n;
-}
-
-/** What the rewards read: the message the prompt carries, the code's length, and what the starting decoder reads. */
+/** What the rewards read: the message the prompt carries, and the code's length and padding. (What your decoder hears is the `heard` probe's.) */
 export function protocolFields(text: string, prompt: string): Record<string, FieldValue> {
   const m = /^(\d{1,3})=$/.exec(prompt);
-  return { message: m ? Number(m[1]) : null, base4: readBase4(text), length: text.length, padding: (text.match(/x/g) ?? []).length };
+  return { message: m ? Number(m[1]) : null, length: text.length, padding: (text.match(/x/g) ?? []).length };
 }
 
 export const protocol: Task = {
@@ -117,7 +108,6 @@ export const protocol: Task = {
   fields: {
     docs: {
       message: 'the number the prompt carries, which the code must get across',
-      base4: 'what the starting decoder (base 4, x skipped) reads from the code, null if nothing: shown beside each sample',
       length: 'symbols in the code',
       padding: "x's in the code",
     },
