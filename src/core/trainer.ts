@@ -135,11 +135,12 @@ export class Trainer {
     return { iteration: this.#iteration, seed: this.#seed, rng: this.#rng.snapshot(), klCoef: this.#kl.value, scoreStats: { ...this.#scoreStats }, firstProfile: this.#firstProfile, hyperparameters: { ...this.#h }, weights, optimizer };
   }
 
-  /** Continues from an exported state (same task and architecture). */
+  /** Continues from an exported state (same task and architecture); weights that do not fit are refused before any is set. */
   async importState(state: TrainerState): Promise<void> {
+    const fit = policyFit(this.policy, state.weights);
+    if (fit) throw new Error(fit);
     for (const [name, v] of this.policy.weights) {
       const w = state.weights[name];
-      if (!w || w.shape.join(',') !== v.shape.join(',')) throw new Error(`importState: weight ${name} is missing or has the wrong shape`);
       tf.tidy(() => v.assign(tf.tensor(w.values, w.shape)));
     }
     this.#h = validateHyperparameters(state.hyperparameters);
@@ -320,4 +321,15 @@ export class Trainer {
     this.policy.dispose();
     this.reference.dispose();
   }
+}
+
+/** Why these weights do not fit the policy (a tensor missing, of another shape, or one too many), or null when they do. */
+export function policyFit(policy: Policy, weights: Readonly<Record<string, { shape: number[] }>>): string | null {
+  for (const [name, v] of policy.weights) {
+    const w = weights[name];
+    if (!w) return `it has no tensor ${name}, which this policy needs`;
+    if (w.shape.join(',') !== v.shape.join(',')) return `its tensor ${name} is [${w.shape}], this policy needs [${v.shape}]`;
+  }
+  const extra = Object.keys(weights).find((name) => !policy.weights.has(name));
+  return extra ? `it has a tensor ${extra} that this policy does not have` : null;
 }

@@ -8,7 +8,7 @@ import { sandboxLimits } from '../core/hyperparameters.ts';
 import { RewardError } from '../core/reward.ts';
 import type { RewardLog, RewardSpec } from '../core/sandbox/types.ts';
 import { getTask } from '../core/tasks.ts';
-import { Trainer, type ScoredSample, type TrainerState } from '../core/trainer.ts';
+import { policyFit, Trainer, type ScoredSample, type TrainerState } from '../core/trainer.ts';
 import { chooseBackend } from './backendChoice.ts';
 import { SandboxClient } from './sandboxClient.ts';
 import { WorkerReward } from './workerReward.ts';
@@ -154,20 +154,13 @@ export class TrainerHost implements TrainerApi {
 
   async importPolicy(bytes: Uint8Array): Promise<Result<null>> {
     try {
-      const weights = decodeWeights(bytes);
+      const weights = Object.fromEntries(decodeWeights(bytes));
       const trainer = this.#need();
-      const wanted = trainer.policy.weights;
-      for (const [name, v] of wanted) {
-        const w = weights.get(name);
-        if (!w) throw new Error(`it has no tensor ${name}, which this ${this.#experiment!.arch} policy for ${this.#experiment!.task} needs (is it a policy of another task or architecture?)`);
-        if (w.shape.join(',') !== v.shape.join(',')) throw new Error(`its tensor ${name} is [${w.shape}], this ${this.#experiment!.arch} policy for ${this.#experiment!.task} needs [${v.shape}]`);
-      }
-      const extra = [...weights.keys()].find((name) => !wanted.has(name));
-      if (extra) throw new Error(`it has a tensor ${extra} that this ${this.#experiment!.arch} policy does not have`);
+      const fit = policyFit(trainer.policy, weights);
+      if (fit) throw new Error(`${fit.replace('this policy', `this ${this.#experiment!.arch} policy for ${this.#experiment!.task}`)} (is it a policy of another task or architecture?)`);
       await this.reset();
-      const state = await trainer.exportState();
-      for (const [name, w] of weights) state.weights[name] = w;
-      await trainer.importState({ ...state, optimizer: [] });
+      // A fresh run (iteration 0, new optimiser) that starts from these weights.
+      await trainer.importState({ ...(await trainer.exportState()), weights, optimizer: [] });
       return { ok: true, value: null };
     } catch (err) {
       return { ok: false, message: message(err) };

@@ -164,3 +164,21 @@ describe.each(['grpo', 'rloo'] as const)('Trainer with %s', (algorithm) => {
     expect(() => trainer('mlp', length, { batchSize: 12, groupSize: 8, minibatches: 2 }, 1, algorithm)).toThrow(/groupSize \(8\) must divide batchSize \(12\)/);
   });
 });
+
+describe('importState', () => {
+  it("refuses another architecture's weights, naming the tensor, and sets none of them", async () => {
+    const mlp = trainer('mlp');
+    const transformer = trainer('transformer');
+    const before = await mlp.exportState();
+    const foreign = await transformer.exportState();
+    await expect(mlp.importState(foreign)).rejects.toThrow(/^(it has no tensor \S+, which this policy needs|its tensor \S+ is \[[\d,]+\], this policy needs \[[\d,]+\])$/);
+    const { wv: _wv, ...missing } = before.weights;
+    await expect(mlp.importState({ ...before, weights: missing })).rejects.toThrow('it has no tensor wv, which this policy needs');
+    await expect(mlp.importState({ ...before, weights: { ...before.weights, extra: { shape: [1], values: new Float32Array(1) } } })).rejects.toThrow('it has a tensor extra that this policy does not have');
+    const wrong = { ...before.weights, wv: { shape: [3, 1], values: new Float32Array(3) } };
+    await expect(mlp.importState({ ...before, weights: wrong })).rejects.toThrow(/its tensor wv is \[3,1\], this policy needs \[\d+,1\]/);
+    expect((await mlp.exportState()).weights).toEqual(before.weights);
+    mlp.dispose();
+    transformer.dispose();
+  });
+});
