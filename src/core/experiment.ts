@@ -141,7 +141,8 @@ export function validateRewards(input: unknown): RewardSpec[] {
   throw new ExperimentError(`rewards${path.startsWith('[') || !path ? path : `.${path}`}`, issue.message);
 }
 
-function pathOf(issue: v.BaseIssue<unknown>): string {
+/** Where a valibot issue is, as "rewards[1].weight" ("" for the whole input). */
+export function pathOf(issue: v.BaseIssue<unknown>): string {
   let out = '';
   for (const item of issue.path ?? []) {
     const key = item.key as string | number;

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { ExperimentError, validateExperiment, type Experiment } from './experiment.ts';
+import { ExperimentError, pathOf, validateExperiment, type Experiment } from './experiment.ts';
 import type { IterationMetrics } from './metrics.ts';
 
 /**
@@ -58,7 +58,7 @@ export function readExperimentFile(text: string): { experiment: Experiment; metr
     const r = v.safeParse(RunFileSchema, json);
     if (!r.success) {
       const issue = r.issues[0];
-      const path = (issue.path ?? []).map((p) => (typeof p.key === 'number' ? `[${p.key}]` : `.${String(p.key)}`)).join('').replace(/^\./, '');
+      const path = pathOf(issue);
       throw new Error(`run file: ${path ? `${path} ` : ''}${issue.message}`);
     }
     const metrics = r.output.metrics as unknown as IterationMetrics[];
