@@ -1,4 +1,4 @@
-import type { FieldValue } from './tasks.ts';
+import { taskHelpers, type FieldValue } from './tasks.ts';
 import { rewardHelpers, type RewardHelpers } from './rewardHelpers.ts';
 import type { RewardLog } from './sandbox/types.ts';
 
@@ -122,11 +122,17 @@ export class FunctionReward implements RewardModel {
   }
 }
 
+/** The helpers trusted code gets: the built-in ones and every task's, called directly. */
+export function allHelpers(): RewardHelpers & Record<string, (...args: unknown[]) => unknown> {
+  const hosted = Object.entries(taskHelpers()).map(([name, h]) => [name, (...args: unknown[]) => h.fn(...args)]);
+  return { ...Object.fromEntries(hosted), ...rewardHelpers };
+}
+
 /** The editor's contract: the code declares `function reward(sample, ctx)`. */
 export function compileRewardSource(source: string): RewardFunction {
   let fn: unknown;
   try {
-    fn = new Function('helpers', `"use strict";\n${source}\n;return typeof reward === 'function' ? reward : undefined;`)(rewardHelpers);
+    fn = new Function('helpers', `"use strict";\n${source}\n;return typeof reward === 'function' ? reward : undefined;`)(allHelpers());
   } catch (e) {
     throw new RewardError(`reward code does not compile: ${(e as Error).name}: ${(e as Error).message}`);
   }

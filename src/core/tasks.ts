@@ -50,12 +50,25 @@ export interface Task {
    */
   fields?: { docs: Readonly<Record<string, string>>; compute(text: string, prompt: string): Readonly<Record<string, FieldValue>> };
   /**
+   * Functions the task offers reward code as `helpers.<name>(...)`, run by the
+   * task's own (trusted) code outside the sandbox, e.g. a classifier from a
+   * package: arguments and results cross as plain data (JSON).
+   */
+  helpers?: Readonly<Record<string, TaskHelper>>;
+  /**
    * How the reference policies are trained (scripts/pretrain.ts): the data, read
    * from a file under data/ (one example per line, trimmed; lines longer than
    * `maxLength` or matching `drop` left out) or made by a seeded generator, and
    * the steps per architecture. None when the task reuses another's checkpoints.
    */
   pretraining?: { data: CorpusFile | CorpusGenerator; recipes: Readonly<Record<Arch, PretrainingRecipe>> };
+}
+
+export interface TaskHelper {
+  /** How a call reads, e.g. "sentiment(text)". */
+  signature: string;
+  doc: string;
+  fn(...args: unknown[]): FieldValue;
 }
 
 export type FieldValue = number | string | boolean | null | readonly FieldValue[] | { readonly [key: string]: FieldValue };
@@ -107,4 +120,19 @@ export function taskSample(task: Task, text: string, tokens: number[], prompt: s
   const sample: Sample = { text, tokens, prompt, index };
   if (task.fields) sample.fields = task.fields.compute(text, prompt);
   return sample;
+}
+
+/**
+ * Every task's helpers by name: reward code may call any of them, whichever
+ * task it trains (a helper named twice must be the same function).
+ */
+export function taskHelpers(): Readonly<Record<string, TaskHelper>> {
+  const all: Record<string, TaskHelper> = {};
+  for (const t of TASKS) {
+    for (const [name, h] of Object.entries(t.helpers ?? {})) {
+      if (all[name] && all[name] !== h) throw new Error(`two tasks offer different helpers named ${name}`);
+      all[name] = h;
+    }
+  }
+  return all;
 }

@@ -10,7 +10,7 @@ import { meanStd, type IterationMetrics } from './metrics.ts';
 import { createPolicy } from './policies.ts';
 import { copyWeights, type Policy } from './policy.ts';
 import type { RewardModel, Sample } from './reward.ts';
-import { rewardHelpers } from './rewardHelpers.ts';
+import { allHelpers } from './reward.ts';
 import { Rng } from './rng.ts';
 import { collectRollout } from './rollout.ts';
 import { completion, sample } from './sampler.ts';
@@ -233,7 +233,7 @@ export class Trainer {
       const prompts = Array.from({ length: h.batchSize / G }, () => this.task.prompts[this.#rng.int(this.task.prompts.length)]).flatMap((p) => Array<string>(G).fill(p));
       rollout = await collectRollout(this.policy, this.reference, this.tokenizer, prompts, h, this.#rng, (text, tokens, prompt, index) => taskSample(this.task, text, tokens, prompt, index));
       t1 = performance.now();
-      scores = await this.#reward.score(rollout.samples, { iteration: this.#iteration + 1, task: this.task.id, helpers: rewardHelpers });
+      scores = await this.#reward.score(rollout.samples, { iteration: this.#iteration + 1, task: this.task.id, helpers: allHelpers() });
     } catch (e) {
       // Nothing has changed but the random stream: rewind it so a retry samples the same batch.
       this.#rng.restore(rngState);

@@ -16,6 +16,11 @@ for (const task of TASKS) {
     } else {
       await expect(page.getByTestId('field-docs')).toHaveCount(0);
     }
+    if (task.helpers) {
+      for (const h of Object.values(task.helpers)) await expect(page.getByTestId('helper-docs')).toContainText(`helpers.${h.signature}`);
+    } else {
+      await expect(page.getByTestId('helper-docs')).toHaveCount(0);
+    }
     await page.getByTestId('step').click();
     await expect(page.getByTestId('iteration')).toHaveText('1');
     await expect(page.getByTestId('samples').locator('li')).not.toHaveCount(0);

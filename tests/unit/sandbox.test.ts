@@ -179,3 +179,24 @@ describe('hostile and broken rewards are contained, each with its own message', 
     await expect(SandboxReward.create(nodeQuickJs, [{ name: 'a', weight: NaN, source: 'function reward() { return 1; }' }], LIMITS)).rejects.toThrow('reward "a" has weight NaN');
   });
 });
+
+describe("tasks' helpers, called from the sandbox", () => {
+  it('helpers.sentiment runs VADER outside and returns its score as plain data', async () => {
+    const r = await sandbox('function reward(sample) { return helpers.sentiment(sample.text); }', SLOW_OK);
+    const lines = ['I love thee, sweet heart', 'Death and grief and bloody war', 'The king is here'].map((text, index) => ({ text, tokens: [], prompt: '', index }));
+    const [kind, dark, plain] = (await r.score(lines, ctx)).total;
+    expect(kind).toBeGreaterThan(0.5);
+    expect(dark).toBeLessThan(-0.5);
+    expect(plain).toBe(0);
+  });
+
+  it('a helper given the wrong type, or too much, throws inside the reward with a message naming it', async () => {
+    expect((await failure('function reward() { return helpers.sentiment(42); }', SLOW_OK)).message).toContain('helpers.sentiment(text): text must be a string, got number');
+    expect((await failure("function reward() { return helpers.sentiment('x'.repeat(200000)); }", SLOW_OK)).message).toMatch(/helpers\.sentiment\(text\) takes at most 100000 characters of arguments/);
+  });
+
+  it('the host function is not left where reward code can reach it', async () => {
+    const r = await sandbox("function reward() { return typeof globalThis.__host === 'undefined' ? 1 : 0; }");
+    expect((await r.score(samples, ctx)).total).toEqual([1, 1, 1, 1]);
+  });
+});

@@ -13,6 +13,7 @@ import { Rng } from '../../src/core/rng.ts';
 import { privacyFields, sentence } from '../../src/core/tasks/privacy.ts';
 import { base4, protocolFields } from '../../src/core/tasks/protocol.ts';
 import { Trainer } from '../../src/core/trainer.ts';
+import type { Hyperparameters } from '../../src/core/hyperparameters.ts';
 import { rewardHelpers } from '../../src/core/rewardHelpers.ts';
 
 // Every registered task, walked through what the app does with it: load its
@@ -76,6 +77,11 @@ describe('prompts of different lengths', () => {
 });
 
 describe('sentiment fields (VADER)', () => {
+  it('counts repeated words', () => {
+    expect(sentimentFields('thanks thanks thanks to thee').distinctWords).toBeCloseTo(3 / 5);
+    expect(sentimentFields('').distinctWords).toBe(1);
+  });
+
   it('scores a known positive line above 0.5 and a known negative one below -0.5', () => {
     expect(sentimentFields('I love thee, sweet heart').sentiment).toBeGreaterThan(0.5);
     expect(sentimentFields('Death and grief and bloody war').sentiment).toBeLessThan(-0.5);
@@ -91,7 +97,6 @@ describe('sentiment fields (VADER)', () => {
 
 /** Each gallery task's default reward, on the wasm backend: the mean reward of iterations 26-30 beats that of 1-5 by at least `margin`. */
 const LEARNING = [
-  { task: 'sentiment', arch: 'mlp', seed: 1, margin: 0.15, what: 'mean VADER score' },
   { task: 'unittests', arch: 'mlp', seed: 1, margin: 0.15, what: 'share of shown tests passed' },
   { task: 'privacy', arch: 'mlp', seed: 1, margin: 0.3, what: 'reward (minus the personal data found, minus 1 when not well formed)' },
   { task: 'protocol', arch: 'mlp', seed: 1, margin: 0.1, what: 'reward (decoded right, minus 0.05 per symbol)' },
@@ -107,11 +112,48 @@ describe.each(LEARNING)('$task learns', ({ task: id, arch, seed, margin, what })
     for (let i = 0; i < 30; i++) means.push((await trainer.step()).metrics.rewardMean);
     trainer.dispose();
     reward.dispose();
-    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     console.log(`${id}: ${what} ${avg(means.slice(0, 5)).toFixed(3)} at iterations 1-5, ${avg(means.slice(-5)).toFixed(3)} at 26-30`);
     expect(avg(means.slice(-5)) - avg(means.slice(0, 5))).toBeGreaterThanOrEqual(margin);
   });
 });
+
+describe('sentiment learns, and the KL penalty keeps its lines fluent', () => {
+  /** 30 iterations of the default reward (mlp, seed 1): mean reward and the lines' share of distinct words, at 1-5 and 26-30, and the last KL. */
+  async function run(overrides: Partial<Hyperparameters>) {
+    const task = TASKS.find((t) => t.id === 'sentiment')!;
+    const h = startingHyperparameters('ppo', task.hyperparameters, overrides);
+    const reward = await SandboxReward.create(nodeQuickJs, defaultRewards(task), sandboxLimits(h));
+    const trainer = new Trainer({ task, reference: loadPolicyFromDisk(task.models.mlp), hyperparameters: h, seed: 1, reward });
+    const rewards: number[] = [];
+    const distinct: number[] = [];
+    let kl = 0;
+    for (let i = 0; i < 30; i++) {
+      const { metrics, samples } = await trainer.step();
+      rewards.push(metrics.rewardMean);
+      distinct.push(avg(samples.map((s) => s.fields!.distinctWords as number)));
+      kl = metrics.kl;
+    }
+    trainer.dispose();
+    reward.dispose();
+    return { first: avg(rewards.slice(0, 5)), last: avg(rewards.slice(-5)), distinctFirst: avg(distinct.slice(0, 5)), distinctLast: avg(distinct.slice(-5)), kl };
+  }
+
+  it('with the KL penalty, the mean VADER score rises by 0.15 in 30 iterations and the lines stay varied; without it, they chant one word', async () => {
+    const withKl = await run({});
+    const withoutKl = await run({ klCoef: 0, adaptiveKl: false });
+    console.log(`sentiment with KL: reward ${withKl.first.toFixed(3)} -> ${withKl.last.toFixed(3)}, distinct words ${withKl.distinctFirst.toFixed(2)} -> ${withKl.distinctLast.toFixed(2)}, KL ${withKl.kl.toFixed(1)}`);
+    console.log(`sentiment without: reward ${withoutKl.first.toFixed(3)} -> ${withoutKl.last.toFixed(3)}, distinct words ${withoutKl.distinctFirst.toFixed(2)} -> ${withoutKl.distinctLast.toFixed(2)}, KL ${withoutKl.kl.toFixed(1)}`);
+    expect(withKl.last - withKl.first).toBeGreaterThanOrEqual(0.15);
+    // Fluent: lines keep their words varied, as the reference's do (about 0.98 distinct).
+    expect(withKl.distinctLast).toBeGreaterThan(0.9);
+    // Unchecked, the policy finds the reward's cheapest trick, repeating "thanks".
+    expect(withoutKl.last).toBeGreaterThan(withKl.last);
+    expect(withoutKl.distinctLast).toBeLessThan(0.7);
+    expect(withoutKl.kl).toBeGreaterThan(5 * withKl.kl);
+  });
+});
+
+const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 describe('unit-test fields (jsep, the tiny language)', () => {
   const prompt = PROBLEMS[0].prompt;

@@ -14,11 +14,16 @@ export const LOG_LINE_CHARS = 500;
  *
  * Samples go in as JSON and results come out as JSON: plain data both ways.
  * `helpers` is built from the same functions the trusted path uses, so the two
- * agree by construction.
+ * agree by construction; the tasks' helpers (`hostHelpers`, a classifier, say)
+ * run outside, reached through one host function that takes and returns JSON.
  */
-export const PRELUDE = `(() => {
+export function prelude(hostHelpers: readonly string[]): string {
+  return `(() => {
   'use strict';
   const stringify = JSON.stringify, parse = JSON.parse, isArray = Array.isArray, freeze = Object.freeze, String_ = String;
+  const host = globalThis.__host;
+  delete globalThis.__host;
+  const hosted = (name) => (...args) => parse(host(name, stringify(args)));
   const ring = new Array(${LOG_LINES});
   let head = 0, count = 0, dropped = 0;
   const show = (v) => {
@@ -42,7 +47,7 @@ export const PRELUDE = `(() => {
   globalThis.console = freeze({ log: log(''), info: log(''), debug: log(''), warn: log('warn: '), error: log('error: ') });
   const helpers = freeze({ ${Object.entries(rewardHelpers)
     .map(([name, fn]) => `${name}: ${fn.toString()}`)
-    .join(', ')} });
+    .join(', ')}${hostHelpers.map((name) => `, ${JSON.stringify(name)}: hosted(${JSON.stringify(name)})`).join('')} });
   globalThis.helpers = helpers;
 
   const describe = (${describeValue.toString()});
@@ -101,3 +106,4 @@ export const PRELUDE = `(() => {
   const where = () => current;
   return [locate, score, where, drain];
 })()`;
+}

@@ -1,7 +1,8 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten-core';
 import type { QuickJsModules } from './quickjsModules.ts';
 import { RewardError, type RewardContext, type RewardModel, type RewardScores, type Sample } from '../reward.ts';
-import { PRELUDE } from './prelude.ts';
+import { prelude } from './prelude.ts';
+import { taskHelpers, type TaskHelper } from '../tasks.ts';
 import type { RewardLog, RewardSpec, SandboxLimits } from './types.ts';
 
 /** What the harness in the sandbox reports for a failed batch. */
@@ -42,15 +43,17 @@ export class SandboxReward implements RewardModel {
   #runtime: QuickJSRuntime | null = null;
   #compiled: Compiled[] = [];
   #deadline = Infinity;
+  #helpers: Readonly<Record<string, TaskHelper>>;
+  #prelude: string;
   /** Console output of the last batch, per component. */
   lastLogs: RewardLog[] = [];
 
   /** Compiles every component; throws a RewardError naming the first that fails. */
-  static async create(modules: QuickJsModules, specs: readonly RewardSpec[], limits: SandboxLimits): Promise<SandboxReward> {
-    return new SandboxReward(modules, await modules.ready(), specs, limits);
+  static async create(modules: QuickJsModules, specs: readonly RewardSpec[], limits: SandboxLimits, helpers = taskHelpers()): Promise<SandboxReward> {
+    return new SandboxReward(modules, await modules.ready(), specs, limits, helpers);
   }
 
-  private constructor(modules: QuickJsModules, module: QuickJSWASMModule, specs: readonly RewardSpec[], limits: SandboxLimits) {
+  private constructor(modules: QuickJsModules, module: QuickJSWASMModule, specs: readonly RewardSpec[], limits: SandboxLimits, helpers: Readonly<Record<string, TaskHelper>>) {
     if (specs.length === 0) throw new RewardError('at least one reward function is needed');
     const names = new Set<string>();
     for (const s of specs) {
@@ -62,6 +65,8 @@ export class SandboxReward implements RewardModel {
     this.#module = module;
     this.#specs = specs;
     this.#limits = { ...limits };
+    this.#helpers = helpers;
+    this.#prelude = prelude(Object.keys(helpers));
     this.names = specs.map((s) => s.name);
     this.#build();
   }
@@ -216,7 +221,8 @@ export class SandboxReward implements RewardModel {
       context.dispose();
       return new RewardError(message, { component: spec.name, kind });
     };
-    const prelude = context.evalCode(PRELUDE, 'prelude.js');
+    context.newFunction('host', (name, args) => this.#host(context, context.getString(name), context.getString(args))).consume((h) => context.setProp(context.global, '__host', h));
+    const prelude = context.evalCode(this.#prelude, 'prelude.js');
     if (prelude.error) {
       const e = dumpError(context, prelude.error);
       prelude.error.dispose();
@@ -249,6 +255,22 @@ export class SandboxReward implements RewardModel {
     return compiled;
   }
 
+  /**
+   * One call of a task's helper from reward code: JSON in, JSON out. Its time
+   * counts against the batch's limit (checked when control returns to QuickJS),
+   * so arguments are capped to keep a single call short.
+   */
+  #host(context: QuickJSContext, name: string, argsJson: string): QuickJSHandle | { error: QuickJSHandle } {
+    const helper = Object.hasOwn(this.#helpers, name) ? this.#helpers[name] : undefined;
+    if (!helper) return { error: context.newError(`helpers.${name} is not a helper`) };
+    if (argsJson.length > HELPER_ARGUMENT_CHARS) return { error: context.newError(`helpers.${helper.signature} takes at most ${HELPER_ARGUMENT_CHARS} characters of arguments, got ${argsJson.length}`) };
+    try {
+      return context.newString(JSON.stringify(helper.fn(...(JSON.parse(argsJson) as unknown[])) ?? null));
+    } catch (e) {
+      return { error: context.newError(`helpers.${helper.signature}: ${e instanceof Error ? e.message : String(e)}`) };
+    }
+  }
+
   /** Drops the runtime without touching it (its instance is broken) and asks for a fresh instance. */
   #abandon(): void {
     this.#compiled = [];
@@ -266,6 +288,9 @@ export class SandboxReward implements RewardModel {
     this.#runtime = null;
   }
 }
+
+/** The most characters (as JSON) one call of a task's helper may pass. */
+export const HELPER_ARGUMENT_CHARS = 100_000;
 
 interface DumpedError {
   name: string;
