@@ -13,7 +13,7 @@ import { rewardHelpers } from '../src/core/rewardHelpers.ts';
 import { SandboxReward } from '../src/core/sandbox/sandboxReward.ts';
 import { Rng } from '../src/core/rng.ts';
 import { sample } from '../src/core/sampler.ts';
-import { getTask } from '../src/core/tasks.ts';
+import { getTask, modelId } from '../src/core/tasks.ts';
 import { Trainer } from '../src/core/trainer.ts';
 import { parseArgs, runMain } from './args.ts';
 import { initNodeBackend } from './nodeBackend.ts';
@@ -35,7 +35,7 @@ runMain(async () => {
   for (const arch of ['mlp', 'transformer'] as const) {
     const trainer = new Trainer({
       task,
-      reference: loadPolicyFromDisk(task.models[arch]),
+      reference: loadPolicyFromDisk(modelId(task, arch)),
       hyperparameters: {},
       seed: 1,
       reward: await SandboxReward.create(nodeQuickJs, [{ name: 'length', weight: 1, source: LENGTH_REWARD }], sandboxLimits(h)),
@@ -106,7 +106,7 @@ runMain(async () => {
   for (const arch of ['mlp', 'transformer'] as const) {
     for (const algorithm of ALGORITHM_IDS) {
       const reward = await SandboxReward.create(nodeQuickJs, [{ name: 'neutral', weight: 1, source: 'function reward() { return 0; }' }], sandboxLimits(h));
-      const trainer = new Trainer({ task, reference: loadPolicyFromDisk(task.models[arch]), hyperparameters: {}, seed: 1, reward, algorithm });
+      const trainer = new Trainer({ task, reference: loadPolicyFromDisk(modelId(task, arch)), hyperparameters: {}, seed: 1, reward, algorithm });
       await trainer.step();
       const total: number[] = [], update: number[] = [], length: number[] = [];
       for (let i = 0; i < iterations; i++) {

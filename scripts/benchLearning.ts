@@ -10,7 +10,7 @@ import { sandboxLimits } from '../src/core/hyperparameters.ts';
 import type { IterationMetrics } from '../src/core/metrics.ts';
 import type { Arch } from '../src/core/policy.ts';
 import { SandboxReward } from '../src/core/sandbox/sandboxReward.ts';
-import { getTask, TASKS } from '../src/core/tasks.ts';
+import { getTask, TASKS, modelId } from '../src/core/tasks.ts';
 import { Trainer } from '../src/core/trainer.ts';
 import { parseArgs, runMain } from './args.ts';
 import { initNodeBackend } from './nodeBackend.ts';
@@ -86,7 +86,7 @@ async function run(taskId: string, algorithm: AlgorithmId, arch: Arch, reward: s
   const task = getTask(taskId);
   const h = startingHyperparameters(algorithm, task.hyperparameters);
   const model = await SandboxReward.create(nodeQuickJs, [{ name: 'reward', weight: 1, source: task.examples[reward].source }], sandboxLimits(h));
-  const trainer = new Trainer({ task, reference: loadPolicyFromDisk(task.models[arch]), hyperparameters: {}, seed, reward: model, algorithm });
+  const trainer = new Trainer({ task, reference: loadPolicyFromDisk(modelId(task, arch)), hyperparameters: {}, seed, reward: model, algorithm });
   const started = performance.now();
   const ms: IterationMetrics[] = [];
   for (let i = 0; i < iterations; i++) ms.push((await trainer.step()).metrics);

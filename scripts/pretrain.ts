@@ -24,6 +24,7 @@ runMain(async () => {
   if (!task.pretraining) throw new Error(`task ${task.id} has no pretraining of its own: it uses the checkpoints ${Object.values(task.models).join(', ')}`);
   const { data, recipes } = task.pretraining;
   const base = recipes[arch];
+  if (!base) throw new Error(`task ${task.id} has no ${arch} policy (it has: ${Object.keys(recipes).join(', ')})`);
   const recipe = { ...base, steps: Number(args.steps ?? base.steps) };
   await initNodeBackend('wasm');
 

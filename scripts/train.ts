@@ -14,7 +14,8 @@ import type { IterationMetrics } from '../src/core/metrics.ts';
 import { compileRewardExpression, FunctionReward, rewardProgram, type RewardModel } from '../src/core/reward.ts';
 import { getAlgorithmInfo, startingHyperparameters } from '../src/core/algorithms/catalog.ts';
 import { SandboxReward } from '../src/core/sandbox/sandboxReward.ts';
-import { getTask } from '../src/core/tasks.ts';
+import { getTask, modelId, taskArchs } from '../src/core/tasks.ts';
+import { ControlTrainer } from '../src/core/control.ts';
 import { Trainer } from '../src/core/trainer.ts';
 import { parseArgs, runMain } from './args.ts';
 import { initNodeBackend } from './nodeBackend.ts';
@@ -52,6 +53,7 @@ runMain(async () => {
     const task = getTask(String(args.task ?? 'names'));
     const arch = String(args.arch ?? 'mlp');
     if (arch !== 'mlp' && arch !== 'transformer') throw new Error(`--arch must be mlp or transformer, got ${JSON.stringify(arch)}`);
+    if (args.arch !== undefined && !taskArchs(task).includes(arch)) throw new Error(`--arch ${arch} does not apply to task ${task.id} (it has: ${taskArchs(task).join(', ')})`);
     // Without --reward, the task's own starting components (as the app starts).
     const starting = defaultExperiment(task.id, arch, algorithm);
     let rewards = starting.rewards;
@@ -80,14 +82,17 @@ runMain(async () => {
   const iterations = Number(args.iterations ?? 30);
   await initNodeBackend(String(args.backend ?? 'wasm') as BackendName);
 
-  const trainer = new Trainer({
-    task,
-    reference: loadPolicyFromDisk(task.models[arch], args.models as string | undefined),
-    hyperparameters: experiment.hyperparameters,
-    seed: experiment.seed,
-    reward,
-    algorithm,
-  });
+  // A control task trains from random weights; a language task from its reference policy.
+  const trainer = task.environment
+    ? new ControlTrainer({ task, hyperparameters: experiment.hyperparameters, seed: experiment.seed, reward })
+    : new Trainer({
+        task,
+        reference: loadPolicyFromDisk(modelId(task, arch), args.models as string | undefined),
+        hyperparameters: experiment.hyperparameters,
+        seed: experiment.seed,
+        reward,
+        algorithm,
+      });
   const all: IterationMetrics[] = [];
   console.log('iter  reward(mean±std)      kl   entropy  pg_loss  v_loss  clipfrac  approx_kl  expl_var  beta   len  roll/rew/upd ms   tok/s');
   for (let i = 0; i < iterations; i++) {

@@ -42,7 +42,7 @@ interface TensorEntry {
   shape: number[];
 }
 
-export async function encodeWeights(policy: Policy): Promise<Uint8Array> {
+export async function encodeWeights(policy: Pick<Policy, 'weights'>): Promise<Uint8Array> {
   const entries: TensorEntry[] = [];
   const arrays: Float32Array[] = [];
   for (const [name, v] of policy.weights) {

@@ -3,7 +3,7 @@ import { ALGORITHM_IDS, startingHyperparameters, type AlgorithmId } from './algo
 import { HyperparameterError, type Hyperparameters } from './hyperparameters.ts';
 import type { Arch } from './policy.ts';
 import type { RewardSpec } from './sandbox/types.ts';
-import { defaultRewards, getTask, TASKS } from './tasks.ts';
+import { defaultRewards, getTask, taskAlgorithms, taskArchs, TASKS } from './tasks.ts';
 
 /**
  * The whole experiment as one serialisable object, described once by the schema
@@ -92,8 +92,11 @@ export class ExperimentError extends Error {
   }
 }
 
+/** A task's starting experiment; an architecture or algorithm the task has no use for gives way to the task's first. */
 export function defaultExperiment(taskId = TASKS[0].id, arch: Arch = 'mlp', algorithm: AlgorithmId = 'ppo'): Experiment {
   const task = getTask(taskId);
+  if (!taskArchs(task).includes(arch)) arch = taskArchs(task)[0];
+  if (!taskAlgorithms(task).includes(algorithm)) algorithm = taskAlgorithms(task)[0];
   return {
     version: EXPERIMENT_VERSION,
     task: task.id,
@@ -121,6 +124,9 @@ export function validateExperiment(input: unknown): Experiment {
     throw new ExperimentError(pathOf(issue), issue.message);
   }
   const e = r.output;
+  const task = getTask(e.task);
+  if (!taskArchs(task).includes(e.arch)) throw new ExperimentError('arch', `must be ${taskArchs(task).join(' or ')} for task ${task.id}, got ${got(e.arch)}`);
+  if (!taskAlgorithms(task).includes(e.algorithm)) throw new ExperimentError('algorithm', `must be ${taskAlgorithms(task).join(' or ')} for task ${task.id}, got ${got(e.algorithm)}`);
   let hyperparameters: Hyperparameters;
   try {
     hyperparameters = startingHyperparameters(e.algorithm, getTask(e.task).hyperparameters, e.hyperparameters as Partial<Hyperparameters>);

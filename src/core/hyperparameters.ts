@@ -5,8 +5,8 @@
  * the validator, the form in the app and the CLI's --set are all read from this
  * table, so a field is written once.
  */
-/** Who a setting is for: every algorithm, PPO, the group-based GRPO and RLOO, one of them, or the reward sandbox. */
-export type SettingGroup = 'common' | 'ppo' | 'group' | 'grpo' | 'rloo' | 'sandbox';
+/** Who a setting is for: every algorithm, PPO, the group-based GRPO and RLOO, one of them, the control tasks, or the reward sandbox. */
+export type SettingGroup = 'common' | 'ppo' | 'group' | 'grpo' | 'rloo' | 'control' | 'sandbox';
 interface NumberField {
   kind: 'int' | 'float';
   group: SettingGroup;
@@ -64,6 +64,7 @@ export const HYPERPARAMETERS = {
   grpoScale: { kind: 'enum', group: 'grpo', doc: 'GRPO: divide advantages by the std of their group, of the batch, or not at all (Dr. GRPO).', default: 'group', options: ['group', 'batch', 'none'] },
   grpoLossType: { kind: 'enum', group: 'grpo', doc: 'GRPO: how the per-token loss is averaged: per sequence (grpo), per token of the batch (bnpo, dapo), or over B x maxLength (dr_grpo).', default: 'dapo', options: ['grpo', 'bnpo', 'dr_grpo', 'dapo'] },
   rlooBeta: { kind: 'float', group: 'rloo', doc: 'RLOO: weight of the KL to the reference (k1, summed per completion) subtracted from the score.', default: 0.3, min: 0, max: 10 },
+  environments: { kind: 'int', group: 'control', doc: 'Control tasks: environments run side by side; each iteration takes batchSize / environments steps in each (must divide batchSize).', default: 4, min: 1, max: 64 },
   rlooNormalizeAdvantages: { kind: 'bool', group: 'rloo', doc: 'RLOO: normalise advantages to zero mean, unit variance over the batch.', default: false },
 } as const satisfies Record<string, FieldSpec>;
 

@@ -29,8 +29,10 @@ export interface IterationMetrics {
   klCoef: number;
   /** The adaptive controller's KL target (nats per completion); null when beta is fixed. */
   klTarget: number | null;
-  /** Mean completion length in tokens, the stop token included. */
+  /** Mean completion length in tokens, the stop token included; for a control task, the mean length of the episodes that ended this iteration (NaN when none did). */
   sampleLength: number;
+  /** Control tasks: how many episodes ended this iteration (the reward's mean, min and max are then over their returns). */
+  episodes?: number;
   rolloutMs: number;
   rewardMs: number;
   updateMs: number;

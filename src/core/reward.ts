@@ -1,6 +1,7 @@
 import { taskHelpers, type FieldValue } from './tasks.ts';
 import { rewardHelpers, type RewardHelpers } from './rewardHelpers.ts';
 import type { RewardLog } from './sandbox/types.ts';
+import type { Transition } from './environments.ts';
 
 /** One completion, as a reward function sees it. */
 export interface Sample {
@@ -14,6 +15,20 @@ export interface Sample {
   index: number;
   /** What the task measures of it besides the text (a classifier's score, tests passed), when the task has fields. */
   fields?: Readonly<Record<string, FieldValue>>;
+  /** For a task that paints: the image, [r, g, b] (0-255) per pixel, row by row, and its size. */
+  pixels?: number[][];
+  width?: number;
+  height?: number;
+  /** For a control task: the transition this sample is (the reward reads step.state, step.action, step.nextState, step.done). */
+  transition?: Transition;
+}
+
+/** A sample as reward code receives it: plain data only. */
+export function plainSample(s: Sample): Record<string, unknown> {
+  const plain: Record<string, unknown> = { text: s.text, tokens: s.tokens, prompt: s.prompt, index: s.index, fields: s.fields ?? {} };
+  if (s.pixels) Object.assign(plain, { pixels: s.pixels, width: s.width, height: s.height });
+  if (s.transition) Object.assign(plain, s.transition);
+  return plain;
 }
 
 export interface RewardContext {
@@ -104,7 +119,7 @@ export class FunctionReward implements RewardModel {
     const components = this.components.map(({ name, weight, fn }) => {
       const raw = samples.map((s, i) => {
         try {
-          return fn(s, ctx);
+          return fn(plainSample(s) as unknown as Sample, ctx);
         } catch (e) {
           const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
           throw new RewardError(`reward "${name}" threw on sample ${i} (${JSON.stringify(s.text)}): ${message}`, {

@@ -1,5 +1,7 @@
 import type { Arch } from './policy.ts';
-import type { Hyperparameters } from './hyperparameters.ts';
+import type { HyperparameterName, Hyperparameters } from './hyperparameters.ts';
+import { ALGORITHM_IDS, type AlgorithmId } from './algorithms/catalog.ts';
+import type { Environment } from './environments.ts';
 import type { Sample } from './reward.ts';
 import type { Rng } from './rng.ts';
 import type { RewardSpec } from './sandbox/types.ts';
@@ -10,6 +12,8 @@ import { shakespeare } from './tasks/shakespeare.ts';
 import { unitTests } from './tasks/unitTests.ts';
 import { privacy } from './tasks/privacy.ts';
 import { protocol } from './tasks/protocol.ts';
+import { images } from './tasks/images.ts';
+import { cartpole } from './tasks/cartpole.ts';
 
 /**
  * A task is one module in src/core/tasks/: its symbols, its prompts, how a
@@ -27,8 +31,19 @@ export interface Task {
   alphabet: string;
   /** Prompts a rollout conditions on, drawn at random; [''] for unconditional generation. */
   prompts: readonly string[];
-  /** Checkpoint id (public/models/<id>.json) of the pretrained reference policy per architecture. */
-  models: Readonly<Record<Arch, string>>;
+  /** Checkpoint id (public/models/<id>.json) of the pretrained reference policy per architecture; none for a control task. */
+  models: Readonly<Partial<Record<Arch, string>>>;
+  /** The policy architectures that apply (default: both). */
+  archs?: readonly Arch[];
+  /** The algorithms that apply (default: all). */
+  algorithms?: readonly AlgorithmId[];
+  /** The settings that apply, when not every one does (a control task has no KL, no sampling temperature). */
+  settings?: readonly HyperparameterName[];
+  /**
+   * A control task's environment: the policy acts in it instead of writing text,
+   * and the reward scores each transition (`function reward(step, ctx)`).
+   */
+  environment?: Environment;
   /**
    * Example rewards, as source declaring `function reward(sample, ctx)`, by a short
    * key (the command line's `--reward KEY`). The first is the one a person starts from.
@@ -50,6 +65,12 @@ export interface Task {
    */
   fields?: { docs: Readonly<Record<string, string>>; compute(text: string, prompt: string): Readonly<Record<string, FieldValue>> };
   /**
+   * For a task that paints: each token is a pixel, row by row, of one palette
+   * colour (the symbol's position in the alphabet). The reward then also sees
+   * `sample.pixels` ([r, g, b] triples), `sample.width` and `sample.height`.
+   */
+  image?: { width: number; height: number; palette: readonly string[]; paint(text: string): number[][] };
+  /**
    * Functions the task offers reward code as `helpers.<name>(...)`, run by the
    * task's own (trusted) code outside the sandbox, e.g. a classifier from a
    * package: arguments and results cross as plain data (JSON).
@@ -61,7 +82,7 @@ export interface Task {
    * `maxLength` or matching `drop` left out) or made by a seeded generator, and
    * the steps per architecture. None when the task reuses another's checkpoints.
    */
-  pretraining?: { data: CorpusFile | CorpusGenerator; recipes: Readonly<Record<Arch, PretrainingRecipe>> };
+  pretraining?: { data: CorpusFile | CorpusGenerator; recipes: Readonly<Partial<Record<Arch, PretrainingRecipe>>> };
 }
 
 export interface TaskHelper {
@@ -93,7 +114,7 @@ export interface PretrainingRecipe {
   window?: number;
 }
 
-export const TASKS: readonly Task[] = [names, shakespeare, sentiment, privacy, unitTests, protocol];
+export const TASKS: readonly Task[] = [names, shakespeare, sentiment, privacy, unitTests, protocol, images, cartpole];
 
 /** The example a task starts from. */
 export function defaultReward(task: Task): string {
@@ -111,6 +132,23 @@ export function getTask(id: string): Task {
   return t;
 }
 
+/** The architectures a task's policy may have. */
+export function taskArchs(task: Task): readonly Arch[] {
+  return task.archs ?? ['mlp', 'transformer'];
+}
+
+/** The algorithms that apply to a task. */
+export function taskAlgorithms(task: Task): readonly AlgorithmId[] {
+  return task.algorithms ?? ALGORITHM_IDS;
+}
+
+/** The checkpoint of a task's reference policy for an architecture; an error naming both when it has none. */
+export function modelId(task: Task, arch: Arch): string {
+  const id = task.models[arch];
+  if (!id) throw new Error(`task ${task.id} has no ${arch} reference policy${task.environment ? ' (a control task trains from scratch)' : ''}`);
+  return id;
+}
+
 export function taskTokenizer(task: Task): Tokenizer {
   return new Tokenizer(task.alphabet);
 }
@@ -119,6 +157,11 @@ export function taskTokenizer(task: Task): Tokenizer {
 export function taskSample(task: Task, text: string, tokens: number[], prompt: string, index: number): Sample {
   const sample: Sample = { text, tokens, prompt, index };
   if (task.fields) sample.fields = task.fields.compute(text, prompt);
+  if (task.image) {
+    sample.pixels = task.image.paint(text);
+    sample.width = task.image.width;
+    sample.height = task.image.height;
+  }
   return sample;
 }
 

@@ -16,6 +16,7 @@ import { collectRollout } from './rollout.ts';
 import { completion, sample } from './sampler.ts';
 import { taskSample, taskTokenizer, type Task } from './tasks.ts';
 import type { Tokenizer } from './tokenizer.ts';
+import type { Episode } from './control.ts';
 
 export interface TrainerOptions {
   task: Task;
@@ -34,6 +35,8 @@ export interface ScoredSample extends Sample {
   refLogprob: number;
   /** Each reward component's value for this sample, before weights (a weight-0 component is a probe: shown, not trained on). */
   components: Record<string, number>;
+  /** Control tasks: the episode this sample stands for (the longest of an iteration keeps its states, for the animation). */
+  episode?: Episode;
 }
 
 /**
@@ -54,6 +57,8 @@ export interface TrainerState {
   weights: Record<string, { shape: number[]; values: Float32Array }>;
   /** Adam's step count and moments, in the optimizer's own order (its weights follow the policy's order). */
   optimizer: { name: string; shape: number[]; values: Float32Array | Int32Array }[];
+  /** Control tasks: each environment's state and its episode so far, so a resumed run continues the same episodes. */
+  lanes?: { state: number[]; t: number; return: number }[];
 }
 
 export interface IterationResult {
@@ -324,7 +329,7 @@ export class Trainer {
 }
 
 /** Why these weights do not fit the policy (a tensor missing, of another shape, or one too many), or null when they do. */
-export function policyFit(policy: Policy, weights: Readonly<Record<string, { shape: number[] }>>): string | null {
+export function policyFit(policy: Pick<Policy, 'weights'>, weights: Readonly<Record<string, { shape: number[] }>>): string | null {
   for (const [name, v] of policy.weights) {
     const w = weights[name];
     if (!w) return `it has no tensor ${name}, which this policy needs`;

@@ -7,8 +7,9 @@ import type { IterationMetrics } from '../core/metrics.ts';
 import { sandboxLimits } from '../core/hyperparameters.ts';
 import { RewardError } from '../core/reward.ts';
 import type { RewardLog, RewardSpec } from '../core/sandbox/types.ts';
-import { getTask } from '../core/tasks.ts';
+import { getTask, modelId } from '../core/tasks.ts';
 import { policyFit, Trainer, type ScoredSample, type TrainerState } from '../core/trainer.ts';
+import { ControlTrainer } from '../core/control.ts';
 import { chooseBackend } from './backendChoice.ts';
 import { SandboxClient } from './sandboxClient.ts';
 import { WorkerReward } from './workerReward.ts';
@@ -26,7 +27,7 @@ const GPU_BACKENDS: readonly BackendName[] = ['webgpu', 'webgl'];
  */
 export class TrainerHost implements TrainerApi {
   #emit: (e: TrainerEvent) => void = () => {};
-  #trainer: Trainer | null = null;
+  #trainer: Trainer | ControlTrainer | null = null;
   #experiment: Experiment | null = null;
   #reward: WorkerReward | null = null;
   /** Where reward code runs: a worker of its own, ended when a batch outlives its time limit. */
@@ -59,10 +60,9 @@ export class TrainerHost implements TrainerApi {
       const e = validateExperiment(experiment);
       const task = getTask(e.task);
       const reward = await WorkerReward.create(this.#sandbox, e.rewards, sandboxLimits(e.hyperparameters));
-      this.#progress('loading the reference policy', 0.3);
-      const reference = await fetchPolicy(task.models[e.arch], (f) => this.#progress('loading the reference policy', 0.3 + 0.4 * f));
+      const trainer = await this.#create(e, reward);
       this.#trainer?.dispose();
-      this.#trainer = new Trainer({ task, reference, hyperparameters: e.hyperparameters, seed: e.seed, reward, algorithm: e.algorithm });
+      this.#trainer = trainer;
       this.#experiment = e;
       this.#reward = reward;
       this.#lastGood = null;
@@ -248,10 +248,7 @@ export class TrainerHost implements TrainerApi {
       this.#trainer = null;
       await useBackend('wasm');
       this.#backend = 'wasm';
-      const e = this.#experiment!;
-      const task = getTask(e.task);
-      const reference = await fetchPolicy(task.models[e.arch]);
-      this.#trainer = new Trainer({ task, reference, hyperparameters: e.hyperparameters, seed: e.seed, reward: this.#reward!, algorithm: e.algorithm });
+      this.#trainer = await this.#create(this.#experiment!, this.#reward!);
       if (state) await this.#trainer.importState(state);
       const resumed = this.#trainer.iteration;
       this.#emit({ type: 'backend', report: { name: 'wasm', reason: `moved from ${failed} after it failed at iteration ${failedAt}` } });
@@ -282,7 +279,16 @@ export class TrainerHost implements TrainerApi {
     this.#pending = [];
   }
 
-  #need(): Trainer {
+  /** A language task's trainer starts from its reference policy (fetched); a control task's from random weights. */
+  async #create(e: Experiment, reward: WorkerReward): Promise<Trainer | ControlTrainer> {
+    const task = getTask(e.task);
+    if (task.environment) return new ControlTrainer({ task, hyperparameters: e.hyperparameters, seed: e.seed, reward });
+    this.#progress('loading the reference policy', 0.3);
+    const reference = await fetchPolicy(modelId(task, e.arch), (f) => this.#progress('loading the reference policy', 0.3 + 0.4 * f));
+    return new Trainer({ task, reference, hyperparameters: e.hyperparameters, seed: e.seed, reward, algorithm: e.algorithm });
+  }
+
+  #need(): Trainer | ControlTrainer {
     if (!this.#trainer) throw new Error('no experiment is loaded yet');
     return this.#trainer;
   }

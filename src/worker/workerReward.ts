@@ -30,7 +30,7 @@ export class WorkerReward implements RewardModel {
   }
 
   async score(samples: readonly Sample[], ctx: RewardContext): Promise<RewardScores> {
-    const plain = samples.map((s) => ({ text: s.text, tokens: s.tokens, prompt: s.prompt, index: s.index, fields: s.fields }));
+    const plain = samples.map((s) => ({ ...s })); // plain data; the sandbox flattens it for reward code (plainSample)
     const outcome = await this.#client.score([...this.specs], this.#limits, plain, { iteration: ctx.iteration, task: ctx.task });
     if (!outcome.ok) {
       this.lastLogs = outcome.logs ?? [];

@@ -8,7 +8,7 @@ import { AdaptiveKlController } from '../../src/core/klController.ts';
 import { createPolicy } from '../../src/core/policies.ts';
 import { FunctionReward } from '../../src/core/reward.ts';
 import { Rng } from '../../src/core/rng.ts';
-import { getTask } from '../../src/core/tasks.ts';
+import { getTask, modelId } from '../../src/core/tasks.ts';
 import { Trainer } from '../../src/core/trainer.ts';
 import { loadPolicyFromDisk } from '../../scripts/nodeModels.ts';
 import { tinyMlp, tinyTransformer } from './helpers.ts';
@@ -116,7 +116,7 @@ describe('PPO, made sturdier', () => {
   it('with scoreNormalize, a reward in the millions trains like one in units', async () => {
     const task = getTask('names');
     const run = async (scale: number, scoreNormalize: boolean) => {
-      const t = new Trainer({ task, reference: loadPolicyFromDisk(task.models.mlp), hyperparameters: { scoreNormalize, scoreClip: scoreNormalize ? 5 : 0 }, seed: 4, reward: new FunctionReward([{ name: 'length', weight: 1, fn: (s) => scale * s.text.length }]) });
+      const t = new Trainer({ task, reference: loadPolicyFromDisk(modelId(task, 'mlp')), hyperparameters: { scoreNormalize, scoreClip: scoreNormalize ? 5 : 0 }, seed: 4, reward: new FunctionReward([{ name: 'length', weight: 1, fn: (s) => scale * s.text.length }]) });
       const lengths: number[] = [];
       for (let i = 0; i < 15; i++) lengths.push((await t.step()).metrics.sampleLength);
       const state = await t.exportState();
@@ -140,7 +140,7 @@ describe('the value head warm start', () => {
   it('explained variance is positive from the first iteration on the names task', async () => {
     const task = getTask('names');
     const ev = async (valueWarmup: number) => {
-      const t = new Trainer({ task, reference: loadPolicyFromDisk(task.models.mlp), hyperparameters: { valueWarmup }, seed: 1, reward: new FunctionReward([{ name: 'length', weight: 1, fn: (s) => s.text.length }]) });
+      const t = new Trainer({ task, reference: loadPolicyFromDisk(modelId(task, 'mlp')), hyperparameters: { valueWarmup }, seed: 1, reward: new FunctionReward([{ name: 'length', weight: 1, fn: (s) => s.text.length }]) });
       const out: number[] = [];
       for (let i = 0; i < 5; i++) out.push((await t.step()).metrics.explainedVariance!);
       t.dispose();

@@ -6,7 +6,7 @@ import { nodeQuickJs } from '../../scripts/nodeSandbox.ts';
 import { startingHyperparameters } from '../../src/core/algorithms/catalog.ts';
 import { sandboxLimits } from '../../src/core/hyperparameters.ts';
 import { SandboxReward } from '../../src/core/sandbox/sandboxReward.ts';
-import { defaultRewards, taskSample, taskTokenizer, TASKS } from '../../src/core/tasks.ts';
+import { defaultRewards, modelId, taskSample, taskTokenizer, TASKS } from '../../src/core/tasks.ts';
 import { sentimentFields } from '../../src/core/tasks/sentiment.ts';
 import { PROBLEMS, problem, testFields } from '../../src/core/tasks/unitTests.ts';
 import { Rng } from '../../src/core/rng.ts';
@@ -46,7 +46,7 @@ describe.each(TASKS.map((t) => [t.id, t] as const))('task %s', (_id, task) => {
     }
     for (const arch of ['mlp', 'transformer'] as const) {
       const reward = await SandboxReward.create(nodeQuickJs, defaultRewards(task), sandboxLimits(h));
-      const trainer = new Trainer({ task, reference: loadPolicyFromDisk(task.models[arch]), hyperparameters: h, seed: 1, reward });
+      const trainer = new Trainer({ task, reference: loadPolicyFromDisk(modelId(task, arch)), hyperparameters: h, seed: 1, reward });
       const { metrics, samples: scored } = await trainer.step();
       expect(metrics.iteration).toBe(1);
       expect(Number.isFinite(metrics.rewardMean)).toBe(true);
@@ -66,7 +66,7 @@ describe('prompts of different lengths', () => {
     expect(new Set(task.prompts.map((p) => p.length)).size).toBeGreaterThan(1); // rows really are padded
     const h = startingHyperparameters('ppo', task.hyperparameters, { batchSize: 8, minibatches: 2 });
     const reward = await SandboxReward.create(nodeQuickJs, defaultRewards(task), sandboxLimits(h));
-    const trainer = new Trainer({ task, reference: loadPolicyFromDisk(task.models.transformer), hyperparameters: h, seed: 3, reward });
+    const trainer = new Trainer({ task, reference: loadPolicyFromDisk(modelId(task, 'transformer')), hyperparameters: h, seed: 3, reward });
     for (let i = 0; i < 3; i++) await trainer.step();
     const after3 = tf.memory().numTensors;
     for (let i = 3; i < 8; i++) await trainer.step();
@@ -107,7 +107,7 @@ describe.each(LEARNING)('$task learns', ({ task: id, arch, seed, margin, what })
     const task = TASKS.find((t) => t.id === id)!;
     const h = startingHyperparameters('ppo', task.hyperparameters);
     const reward = await SandboxReward.create(nodeQuickJs, defaultRewards(task), sandboxLimits(h));
-    const trainer = new Trainer({ task, reference: loadPolicyFromDisk(task.models[arch]), hyperparameters: h, seed, reward });
+    const trainer = new Trainer({ task, reference: loadPolicyFromDisk(modelId(task, arch)), hyperparameters: h, seed, reward });
     const means: number[] = [];
     for (let i = 0; i < 30; i++) means.push((await trainer.step()).metrics.rewardMean);
     trainer.dispose();
@@ -123,7 +123,7 @@ describe('sentiment learns, and the KL penalty keeps its lines fluent', () => {
     const task = TASKS.find((t) => t.id === 'sentiment')!;
     const h = startingHyperparameters('ppo', task.hyperparameters, overrides);
     const reward = await SandboxReward.create(nodeQuickJs, defaultRewards(task), sandboxLimits(h));
-    const trainer = new Trainer({ task, reference: loadPolicyFromDisk(task.models.mlp), hyperparameters: h, seed: 1, reward });
+    const trainer = new Trainer({ task, reference: loadPolicyFromDisk(modelId(task, 'mlp')), hyperparameters: h, seed: 1, reward });
     const rewards: number[] = [];
     const distinct: number[] = [];
     let kl = 0;

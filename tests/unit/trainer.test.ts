@@ -4,7 +4,7 @@ import type { AlgorithmId } from '../../src/core/algorithms/catalog.ts';
 import type { Hyperparameters } from '../../src/core/hyperparameters.ts';
 import { deterministicMetrics } from '../../src/core/metrics.ts';
 import { FunctionReward, type RewardFunction } from '../../src/core/reward.ts';
-import { getTask } from '../../src/core/tasks.ts';
+import { getTask, modelId } from '../../src/core/tasks.ts';
 import { Trainer } from '../../src/core/trainer.ts';
 import { loadPolicyFromDisk } from '../../scripts/nodeModels.ts';
 
@@ -13,7 +13,7 @@ const length: RewardFunction = (s) => s.text.length;
 const small = { batchSize: 16, epochs: 2, minibatches: 2 };
 
 function trainer(arch: 'mlp' | 'transformer', fn: RewardFunction = length, hyperparameters: Partial<Hyperparameters> = small, seed = 1, algorithm: AlgorithmId = 'ppo') {
-  return new Trainer({ task, reference: loadPolicyFromDisk(task.models[arch]), hyperparameters, seed, reward: new FunctionReward([{ name: 'length', weight: 1, fn }]), algorithm });
+  return new Trainer({ task, reference: loadPolicyFromDisk(modelId(task, arch)), hyperparameters, seed, reward: new FunctionReward([{ name: 'length', weight: 1, fn }]), algorithm });
 }
 
 describe('Trainer', () => {
@@ -145,7 +145,7 @@ describe.each(['grpo', 'rloo'] as const)('Trainer with %s', (algorithm) => {
 
   it('draws one prompt per group of G consecutive completions', async () => {
     const shakespeare = getTask('shakespeare');
-    const t = new Trainer({ task: { ...shakespeare, prompts: ['A', 'B', 'C', 'D'] }, reference: loadPolicyFromDisk(shakespeare.models.mlp), hyperparameters: { batchSize: 16, groupSize: 4, epochs: 1, minibatches: 2 }, seed: 3, reward: new FunctionReward([{ name: 'one', weight: 1, fn: () => 1 }]), algorithm });
+    const t = new Trainer({ task: { ...shakespeare, prompts: ['A', 'B', 'C', 'D'] }, reference: loadPolicyFromDisk(modelId(shakespeare, 'mlp')), hyperparameters: { batchSize: 16, groupSize: 4, epochs: 1, minibatches: 2 }, seed: 3, reward: new FunctionReward([{ name: 'one', weight: 1, fn: () => 1 }]), algorithm });
     const { samples } = await t.step();
     for (let g = 0; g < 4; g++) expect(new Set(samples.slice(g * 4, g * 4 + 4).map((s) => s.prompt)).size).toBe(1);
     t.dispose();

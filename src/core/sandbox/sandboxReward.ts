@@ -1,6 +1,6 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten-core';
 import type { QuickJsModules } from './quickjsModules.ts';
-import { RewardError, type RewardContext, type RewardModel, type RewardScores, type Sample } from '../reward.ts';
+import { plainSample, RewardError, type RewardContext, type RewardModel, type RewardScores, type Sample } from '../reward.ts';
 import { prelude } from './prelude.ts';
 import { taskHelpers, type TaskHelper } from '../tasks.ts';
 import type { RewardLog, RewardSpec, SandboxLimits } from './types.ts';
@@ -90,7 +90,7 @@ export class SandboxReward implements RewardModel {
       this.#module = await this.#modules.ready();
       this.#build();
     }
-    const samplesJson = JSON.stringify(samples.map((s) => ({ text: s.text, tokens: s.tokens, prompt: s.prompt, index: s.index, fields: s.fields ?? {} })));
+    const samplesJson = JSON.stringify(samples.map(plainSample));
     const ctxJson = JSON.stringify({ iteration: ctx.iteration, task: ctx.task });
     const total = new Array<number>(samples.length).fill(0);
     const components: RewardScores['components'] = [];

@@ -1,0 +1,33 @@
+import type { Rng } from './rng.ts';
+
+/**
+ * An environment for the control tasks: what a policy observes, the actions it
+ * may take, and the dynamics. States are plain arrays of numbers, so the reward
+ * code in the sandbox sees them as they are. Pure and seeded: the same random
+ * stream gives the same episodes.
+ */
+export interface Environment {
+  /** What each entry of a state is, e.g. ['x', 'x_dot', 'theta', 'theta_dot']. */
+  readonly observation: readonly string[];
+  /** One name per action, e.g. ['push left', 'push right']. */
+  readonly actions: readonly string[];
+  /** Episodes end (truncated) after this many steps. */
+  readonly maxSteps: number;
+  /** A fresh episode's first state. */
+  reset(rng: Rng): number[];
+  /** One step: the next state, and whether the episode failed there (terminated). */
+  step(state: readonly number[], action: number): { state: number[]; terminated: boolean };
+}
+
+/** One transition, as a control task's reward function sees it (`function reward(step, ctx)`). */
+export interface Transition {
+  state: number[];
+  action: number;
+  nextState: number[];
+  /** The episode ends with this step: it failed, or reached the step limit. */
+  done: boolean;
+  /** It ended because it failed (not because of the step limit). */
+  terminated: boolean;
+  /** Steps taken in the episode before this one. */
+  t: number;
+}
