@@ -31,3 +31,28 @@ export interface Transition {
   /** Steps taken in the episode before this one. */
   t: number;
 }
+
+/**
+ * A few transitions of random play from fresh episodes (seeded): what a
+ * control task's reward is checked on before it is applied, as a language
+ * task's is checked on reference samples.
+ */
+export function exampleTransitions(env: Environment, count: number, rng: Rng): Transition[] {
+  const out: Transition[] = [];
+  let state = env.reset(rng);
+  let t = 0;
+  while (out.length < count) {
+    const action = rng.int(env.actions.length);
+    const { state: nextState, terminated } = env.step(state, action);
+    const done = terminated || t + 1 >= env.maxSteps;
+    out.push({ state, action, nextState, done, terminated, t });
+    if (done) {
+      state = env.reset(rng);
+      t = 0;
+    } else {
+      state = nextState;
+      t++;
+    }
+  }
+  return out;
+}

@@ -6,7 +6,10 @@ import { nodeQuickJs } from '../../scripts/nodeSandbox.ts';
 import { startingHyperparameters } from '../../src/core/algorithms/catalog.ts';
 import { sandboxLimits } from '../../src/core/hyperparameters.ts';
 import { SandboxReward } from '../../src/core/sandbox/sandboxReward.ts';
-import { defaultRewards, modelId, taskSample, taskTokenizer, TASKS } from '../../src/core/tasks.ts';
+import { defaultRewards, modelId, taskArchs, taskSample, taskTokenizer, TASKS } from '../../src/core/tasks.ts';
+import { ControlTrainer } from '../../src/core/control.ts';
+import { exampleTransitions } from '../../src/core/environments.ts';
+import type { Sample } from '../../src/core/reward.ts';
 import { sentimentFields } from '../../src/core/tasks/sentiment.ts';
 import { PROBLEMS, problem, testFields } from '../../src/core/tasks/unitTests.ts';
 import { Rng } from '../../src/core/rng.ts';
@@ -25,35 +28,52 @@ describe.each(TASKS.map((t) => [t.id, t] as const))('task %s', (_id, task) => {
     expect(Object.keys(task.examples).length).toBeGreaterThanOrEqual(2);
     for (const [key, example] of Object.entries(task.examples)) {
       expect(example.source, key).toMatch(/^\/\/ /); // it starts by saying what it rewards
-      expect(example.source, key).toContain('function reward(sample, ctx) {');
+      expect(example.source, key).toContain(task.environment ? 'function reward(step, ctx) {' : 'function reward(sample, ctx) {');
     }
     if (task.fields) {
       const fields = task.fields.compute('', task.prompts[0]);
       expect(Object.keys(fields).sort()).toEqual(Object.keys(task.fields.docs).sort());
     }
-    for (const id of Object.values(task.models)) expect(existsSync(`public/models/${id}.json`), id).toBe(true);
+    for (const h of Object.values(task.helpers ?? {})) expect(h.doc.length, h.signature).toBeGreaterThan(20);
+    // Every architecture it offers has its reference policy, except a control task, which starts from scratch.
+    for (const arch of taskArchs(task)) {
+      if (task.environment) expect(task.models[arch]).toBeUndefined();
+      else expect(existsSync(`public/models/${modelId(task, arch)}.json`), arch).toBe(true);
+    }
   });
 
   it('loads, scores with every example in the sandbox, and trains one iteration', async () => {
     const h = startingHyperparameters('ppo', task.hyperparameters, { batchSize: 16 });
     const tokenizer = taskTokenizer(task);
-    const samples = ['', task.alphabet.slice(0, 5)].map((text, i) => taskSample(task, text, tokenizer.encode(text), task.prompts[0], i));
+    const samples: Sample[] = task.environment
+      ? exampleTransitions(task.environment, 16, new Rng(1)).map((transition, index) => ({ text: '', tokens: [transition.action], prompt: '', index, transition }))
+      : ['', task.alphabet.slice(0, 5)].map((text, i) => taskSample(task, text, tokenizer.encode(text), task.prompts[0], i));
     for (const [key, example] of Object.entries(task.examples)) {
       const model = await SandboxReward.create(nodeQuickJs, [{ name: key, weight: 1, source: example.source }], sandboxLimits(h));
       const scores = await model.score(samples, { iteration: 1, task: task.id, helpers: rewardHelpers });
       expect(scores.total.every(Number.isFinite), key).toBe(true);
       model.dispose();
     }
-    for (const arch of ['mlp', 'transformer'] as const) {
+    for (const arch of taskArchs(task)) {
       const reward = await SandboxReward.create(nodeQuickJs, defaultRewards(task), sandboxLimits(h));
-      const trainer = new Trainer({ task, reference: loadPolicyFromDisk(modelId(task, arch)), hyperparameters: h, seed: 1, reward });
+      const trainer = task.environment
+        ? new ControlTrainer({ task, hyperparameters: h, seed: 1, reward })
+        : new Trainer({ task, reference: loadPolicyFromDisk(modelId(task, arch)), hyperparameters: h, seed: 1, reward });
       const { metrics, samples: scored } = await trainer.step();
       expect(metrics.iteration).toBe(1);
-      expect(Number.isFinite(metrics.rewardMean)).toBe(true);
-      expect(scored).toHaveLength(16);
-      if (task.fields) expect(Object.keys(scored[0].fields ?? {})).toEqual(Object.keys(task.fields.docs));
-      // Each sample carries each component's own value.
-      expect(Object.keys(scored[0].components)).toEqual(defaultRewards(task).map((r) => r.name));
+      expect(Number.isFinite(metrics.entropy)).toBe(true);
+      if (task.environment) {
+        // Samples are the episodes that ended, the longest first with its states.
+        expect(scored.length).toBe(metrics.episodes);
+        if (scored.length) expect(scored[0].episode!.states!.length).toBe(scored[0].episode!.length + 1);
+      } else {
+        expect(Number.isFinite(metrics.rewardMean)).toBe(true);
+        expect(scored).toHaveLength(16);
+        if (task.fields) expect(Object.keys(scored[0].fields ?? {})).toEqual(Object.keys(task.fields.docs));
+        if (task.image) expect(scored[0].pixels).toHaveLength(task.image.width * task.image.height);
+        // Each sample carries each component's own value.
+        expect(Object.keys(scored[0].components)).toEqual(defaultRewards(task).map((r) => r.name));
+      }
       trainer.dispose();
       reward.dispose();
     }

@@ -8,7 +8,9 @@ import { switchAlgorithmSettings, type AlgorithmId } from '../../core/algorithms
 import type { Arch } from '../../core/policy.ts';
 import type { Sample } from '../../core/reward.ts';
 import type { RewardLog, RewardSpec } from '../../core/sandbox/types.ts';
-import { defaultRewards, getTask, taskSample, taskTokenizer } from '../../core/tasks.ts';
+import { defaultRewards, getTask, taskSample, taskTokenizer, type Task } from '../../core/tasks.ts';
+import { exampleTransitions } from '../../core/environments.ts';
+import { Rng } from '../../core/rng.ts';
 import type { ScoredSample, TrainerState } from '../../core/trainer.ts';
 import type { BackendReport, Result, SandboxOutcome, Status, TrainerEvent } from '../../worker/protocol.ts';
 import { SandboxClient } from '../../worker/sandboxClient.ts';
@@ -29,6 +31,14 @@ export interface ReferenceSample {
 const PING_INTERVAL_MS = 5000;
 const STALL_MS = 30_000;
 const GPU_BACKENDS: readonly BackendName[] = ['webgpu', 'webgl'];
+
+/** How many transitions of random play check a control task's reward before Apply. */
+const CHECKED_TRANSITIONS = 32;
+
+/** Transitions of random play, as a control task's reward sees them. */
+function transitionSamples(task: Task, count: number): Sample[] {
+  return exampleTransitions(task.environment!, count, new Rng(11)).map((transition, index) => ({ text: '', tokens: [transition.action], prompt: '', index, transition }));
+}
 
 /** How many reference completions are shown, and how many of them check a draft before Apply. */
 const REFERENCE_COUNT = 16;
@@ -425,6 +435,12 @@ export class Session {
     const texts = this.referenceSamples.slice(0, CHECKED_REFERENCES).map((s) => ({ prompt: s.prompt, text: s.text }));
     const bench = this.#encodable(this.benchText);
     if (bench) texts.unshift({ prompt: this.benchPrompt, text: this.benchText });
+    const task = getTask(this.experiment.task);
+    if (task.environment) {
+      // A control task's reward reads transitions: it is checked on a few of random play.
+      const r = await this.#score(rewards, transitionSamples(task, CHECKED_TRANSITIONS));
+      return r.ok ? null : `${r.message} (checked on ${CHECKED_TRANSITIONS} transitions of random play)`;
+    }
     const r = await this.#score(rewards, this.#samples(texts));
     if (r.ok) return null;
     const on = [bench ? "the test bench's text" : '', texts.length > (bench ? 1 : 0) ? `${texts.length - (bench ? 1 : 0)} reference samples` : ''].filter(Boolean).join(' and ');
@@ -432,6 +448,7 @@ export class Session {
   }
 
   #samples(items: { prompt: string; text: string }[]): Sample[] {
+    if (getTask(this.experiment.task).environment) throw new Error('a control task scores transitions, not text');
     const task = getTask(this.experiment.task);
     const tokenizer = taskTokenizer(task);
     return items.map(({ prompt, text }, index) => taskSample(task, text, tokenizer.encode(text), prompt, index));
