@@ -10,7 +10,7 @@ import { sandboxLimits } from '../src/core/hyperparameters.ts';
 import type { IterationMetrics } from '../src/core/metrics.ts';
 import type { Arch } from '../src/core/policy.ts';
 import { SandboxReward } from '../src/core/sandbox/sandboxReward.ts';
-import { getTask, TASKS, modelId } from '../src/core/tasks.ts';
+import { getTask, TASKS, modelId, taskArchs } from '../src/core/tasks.ts';
 import { Trainer } from '../src/core/trainer.ts';
 import { parseArgs, runMain } from './args.ts';
 import { initNodeBackend } from './nodeBackend.ts';
@@ -53,8 +53,8 @@ runMain(async () => {
   }
   // Presets titled as lessons in reward hacking are expected to raise the alarm.
   const presets: Run[] = [];
-  for (const task of TASKS) {
-    for (const arch of ARCHS) for (const reward of Object.keys(task.examples)) presets.push(await run(task.id, 'ppo', arch, reward, 1, iterations));
+  for (const task of TASKS.filter((t) => !t.environment)) {
+    for (const arch of taskArchs(task)) for (const reward of Object.keys(task.examples)) presets.push(await run(task.id, 'ppo', arch, reward, 1, iterations));
   }
 
   console.log(`\nLearning on names, default settings, ${iterations} iterations, mean over ${seeds} seed(s)`);

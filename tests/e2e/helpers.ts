@@ -2,7 +2,7 @@ import { expect, type Page } from '@playwright/test';
 
 /** Opens the playground and waits until the model is loaded. Worker and page errors go to the test log. */
 export async function openPlayground(page: Page, query = ''): Promise<void> {
-  page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
+  page.on('pageerror', (e) => console.log(`page error: ${e.message}${process.env.PAGE_STACKS ? `\n${e.stack}` : ''}`));
   page.on('worker', (w) => w.on('console', (m) => console.log(`worker: ${m.text()}`)));
   await page.goto(`/${query}`);
   await expect(page.getByTestId('status')).toHaveText('idle', { timeout: 90_000 });

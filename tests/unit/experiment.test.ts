@@ -4,7 +4,7 @@ import { ALGORITHM_IDS } from '../../src/core/algorithms/catalog.ts';
 import { defaultExperiment, EXPERIMENT_VERSION, MIGRATIONS, validateExperiment, type Experiment } from '../../src/core/experiment.ts';
 import { HYPERPARAMETERS, HYPERPARAMETER_NAMES } from '../../src/core/hyperparameters.ts';
 import { decodeExperiment, encodeExperiment, fromBase64Url, LinkError, LINK_MAX_JSON_BYTES, LINK_PARAM, toBase64Url } from '../../src/core/link.ts';
-import { TASKS } from '../../src/core/tasks.ts';
+import { taskAlgorithms, taskArchs, TASKS } from '../../src/core/tasks.ts';
 import { Rng } from '../../src/core/rng.ts';
 
 /** An experiment with every field away from its default. */
@@ -31,10 +31,17 @@ function unusual(): Experiment {
 
 describe('Experiment schema', () => {
   it('accepts the default of every task, architecture and algorithm unchanged', () => {
-    for (const task of TASKS) for (const arch of ['mlp', 'transformer'] as const) for (const algorithm of ALGORITHM_IDS) {
+    for (const task of TASKS) for (const arch of taskArchs(task)) for (const algorithm of taskAlgorithms(task)) {
       const e = defaultExperiment(task.id, arch, algorithm);
       expect(validateExperiment(structuredClone(e))).toEqual(e);
     }
+  });
+
+  it("refuses an architecture or algorithm the task has no use for, and the default gives way to the task's own", () => {
+    expect(() => validateExperiment({ ...defaultExperiment('images', 'transformer'), arch: 'mlp' })).toThrow('experiment: arch must be transformer for task images, got "mlp"');
+    expect(() => validateExperiment({ ...defaultExperiment('cartpole'), algorithm: 'grpo' })).toThrow('experiment: algorithm must be ppo for task cartpole, got "grpo"');
+    expect(defaultExperiment('images', 'mlp', 'grpo')).toMatchObject({ arch: 'transformer', algorithm: 'grpo' });
+    expect(defaultExperiment('cartpole', 'transformer', 'rloo')).toMatchObject({ arch: 'mlp', algorithm: 'ppo' });
   });
 
   it('names the field of every kind of mistake', () => {
