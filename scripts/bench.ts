@@ -1,8 +1,11 @@
 // Benchmarks (not tests): PPO iteration time split and tokens/s for both
-// architectures at default settings, KV-cached vs uncached sampling, and reward
-// scoring in the QuickJS sandbox against plain functions.
-//   npm run bench [-- --backend wasm|cpu --iterations N --out bench-results/bench.json]
-import * as tf from '@tensorflow/tfjs';
+// architectures at default settings, side by side with the PyTorch peer
+// (scripts/peer_ppo.py, when a python3 with torch is present); the largest
+// gallery policies (the image painter, CartPole); KV-cached vs uncached
+// sampling; reward scoring in the QuickJS sandbox against plain functions.
+//   npm run bench [-- --backend wasm|cpu --iterations N --no-peer --out bench-results/bench.json]
+import * as tf from '../src/core/tf.ts';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BackendName } from '../src/core/backend.ts';
@@ -13,7 +16,8 @@ import { rewardHelpers } from '../src/core/rewardHelpers.ts';
 import { SandboxReward } from '../src/core/sandbox/sandboxReward.ts';
 import { Rng } from '../src/core/rng.ts';
 import { sample } from '../src/core/sampler.ts';
-import { getTask, modelId } from '../src/core/tasks.ts';
+import { defaultRewards, getTask, modelId } from '../src/core/tasks.ts';
+import { ControlTrainer } from '../src/core/control.ts';
 import { Trainer } from '../src/core/trainer.ts';
 import { parseArgs, runMain } from './args.ts';
 import { initNodeBackend } from './nodeBackend.ts';
@@ -23,7 +27,7 @@ import { nodeQuickJs } from './nodeSandbox.ts';
 const LENGTH_REWARD = 'function reward(sample) { return sample.text.length; }';
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { backend: 'string', iterations: 'number', out: 'string' });
+  const args = parseArgs(process.argv.slice(2), { backend: 'string', iterations: 'number', out: 'string', 'no-peer': 'boolean' });
   const backend = String(args.backend ?? 'wasm') as BackendName;
   const iterations = Number(args.iterations ?? 8);
   const out = String(args.out ?? 'bench-results/bench.json');
@@ -82,6 +86,19 @@ runMain(async () => {
     trainer.dispose();
   }
 
+  // The PyTorch peer: the same iteration, one thread, sized like our policies.
+  const peer: Record<string, PeerResult | null> = {};
+  const python = args['no-peer'] ? null : findTorch();
+  if (args['no-peer']) console.log('peer: skipped (--no-peer)');
+  else if (!python) console.log('peer: skipped: no python3 with torch here (Debian: apt-get install python3-torch)');
+  else {
+    for (const arch of ['mlp', 'transformer'] as const) {
+      const sizing = arch === 'mlp' ? ['--window', '8', '--embed', '16', '--width', '64'] : ['--width', '64', '--layers', '2', '--heads', '4'];
+      const out = execFileSync(python, [path.join('scripts', 'peer_ppo.py'), '--arch', arch, ...sizing, '--ctx', '21', '--iters', String(Math.max(iterations, 6))], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' } });
+      peer[arch] = JSON.parse(out.trim().split('\n').at(-1)!) as PeerResult;
+    }
+  }
+
   console.log(`PPO on names, ${backend} backend, default settings (batch ${h.batchSize}, ${h.epochs} epochs x ${h.minibatches} minibatches), median of ${iterations} iterations`);
   console.table(
     results.map((r) => ({
@@ -96,6 +113,45 @@ runMain(async () => {
       'cache speedup': `${(r.cacheSpeedup as number).toFixed(2)}x`,
     })),
   );
+  if (python) {
+    console.log(`Against the PyTorch peer (${peer.mlp?.peer}, one thread): its time over ours, so above 1 means faster than PyTorch`);
+    console.table(
+      results.map((r) => {
+        const p = peer[r.arch as string]!;
+        return {
+          arch: r.arch,
+          'ours iteration ms': fmt(r.iterationMs),
+          'peer iteration ms': fmt(p.iter_s * 1000),
+          'iteration ratio': `${((p.iter_s * 1000) / (r.iterationMs as number)).toFixed(2)}x`,
+          'ours rollout ms': fmt(r.rolloutMs),
+          'peer rollout ms': fmt(p.rollout_s * 1000),
+          'ours update ms': fmt(r.updateMs),
+          'peer update ms': fmt(p.update_s * 1000),
+          'update ratio': `${((p.update_s * 1000) / (r.updateMs as number)).toFixed(2)}x`,
+        };
+      }),
+    );
+  }
+
+  // The largest gallery policies at their own defaults: the image painter (64 pixels, context 128) and CartPole.
+  const gallery: Record<string, unknown>[] = [];
+  {
+    const images = getTask('images');
+    const hi = { ...defaultHyperparameters(), ...images.hyperparameters };
+    const reward = await SandboxReward.create(nodeQuickJs, defaultRewards(images), sandboxLimits(hi));
+    const trainer = new Trainer({ task: images, reference: loadPolicyFromDisk(modelId(images, 'transformer')), hyperparameters: {}, seed: 1, reward });
+    gallery.push({ task: 'images', policy: 'transformer, context 128', ...(await timeSteps(() => trainer.step(), Math.min(iterations, 4))) });
+    trainer.dispose();
+    reward.dispose();
+    const cartpole = getTask('cartpole');
+    const rc = await SandboxReward.create(nodeQuickJs, defaultRewards(cartpole), sandboxLimits(hi));
+    const control = new ControlTrainer({ task: cartpole, hyperparameters: {}, seed: 1, reward: rc });
+    gallery.push({ task: 'cartpole', policy: 'actor-critic MLP 64-64, 512 steps', ...(await timeSteps(() => control.step(), iterations)) });
+    control.dispose();
+    rc.dispose();
+  }
+  console.log('The largest gallery policies, default settings, median iteration');
+  console.table(gallery.map((g) => ({ task: g.task, policy: g.policy, 'iteration ms': fmt(g.iterationMs), 'rollout ms': fmt(g.rolloutMs), 'reward ms': fmt(g.rewardMs), 'update ms': fmt(g.updateMs) })));
 
   // The algorithms side by side at the same number of completions, from the same reference
   // policy, under a reward that is 0 for every completion: the policies stay where they
@@ -148,9 +204,44 @@ runMain(async () => {
   console.table(Object.entries(scoring).map(([how, ms]) => ({ reward: how, 'ms / batch': ms.toFixed(3), 'us / sample': ((ms * 1000) / h.batchSize).toFixed(1) })));
 
   mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), tfjs: tf.version.tfjs, node: process.version, results, algorithms: perAlgorithm, rewardScoringMs: scoring }, null, 2) + '\n');
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), tfjs: tf.version_core, node: process.version, results, peer, gallery, algorithms: perAlgorithm, rewardScoringMs: scoring }, null, 2) + '\n');
   console.log(`wrote ${out}`);
 });
+
+interface PeerResult {
+  peer: string;
+  arch: string;
+  iter_s: number;
+  rollout_s: number;
+  update_s: number;
+}
+
+/** A python3 that imports torch: the one on the path, else Debian's. */
+function findTorch(): string | null {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    try {
+      execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
+      return python;
+    } catch {
+      // not this one
+    }
+  }
+  return null;
+}
+
+/** Median phase times of `n` iterations after one warm-up. */
+async function timeSteps(step: () => Promise<{ metrics: { totalMs: number; rolloutMs: number; rewardMs: number; updateMs: number } }>, n: number) {
+  await step();
+  const ms = { total: [] as number[], rollout: [] as number[], reward: [] as number[], update: [] as number[] };
+  for (let i = 0; i < n; i++) {
+    const { metrics: m } = await step();
+    ms.total.push(m.totalMs);
+    ms.rollout.push(m.rolloutMs);
+    ms.reward.push(m.rewardMs);
+    ms.update.push(m.updateMs);
+  }
+  return { iterationMs: median(ms.total), rolloutMs: median(ms.rollout), rewardMs: median(ms.reward), updateMs: median(ms.update) };
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

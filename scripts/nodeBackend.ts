@@ -1,7 +1,5 @@
 // Node entry points (scripts, tests) share this: tfjs with the wasm or cpu backend.
-import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '../src/core/tf.ts';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { useBackend, type BackendName } from '../src/core/backend.ts';
@@ -11,7 +9,11 @@ const wasmDir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend
 
 export async function initNodeBackend(name: BackendName = 'wasm'): Promise<void> {
   if (name !== 'wasm' && name !== 'cpu') throw new Error(`--backend ${name} is not available in Node (use wasm or cpu)`);
+  // tfjs-core's gradients and chained ops: in Node, the union package registers them (its ESM
+  // files cannot be imported one by one here, as the worker does), along with the cpu backend.
+  await import('@tensorflow/tfjs');
   if (name === 'wasm') {
+    const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
     setWasmPaths(wasmDir);
     // Threads bring nothing on small models and hang in some bundles.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);

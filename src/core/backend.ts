@@ -1,12 +1,15 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 
 import type { BackendName } from './backendNames.ts';
+import { useTransposeFreeMatMulGradient } from './matmul.ts';
 
 export type { BackendName } from './backendNames.ts';
 
 /**
  * Switches tfjs to `name` and checks that it took: tf.setBackend returns false
- * (and tfjs quietly keeps another backend) when initialisation fails.
+ * (and tfjs quietly keeps another backend) when initialisation fails. The
+ * backend's code must be loaded already (the worker's switchBackend, Node's
+ * initNodeBackend do that).
  */
 export async function useBackend(name: BackendName): Promise<void> {
   let ok: boolean;
@@ -19,4 +22,5 @@ export async function useBackend(name: BackendName): Promise<void> {
   if (!ok || tf.getBackend() !== name) {
     throw new Error(`backend ${name} failed to initialise (tfjs is on ${tf.getBackend() ?? 'no backend'})`);
   }
+  useTransposeFreeMatMulGradient();
 }

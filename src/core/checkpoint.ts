@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { createPolicy, validatePolicyConfig } from './policies.ts';
 import type { Policy, PolicyConfig } from './policy.ts';
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { HyperparameterError, validateHyperparameters, type Hyperparameters } from './hyperparameters.ts';
 import { startingHyperparameters } from './algorithms/catalog.ts';
 import type { Environment, Transition } from './environments.ts';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 
 /**
  * The wasm backend's BatchMatMul is about 10x slower when asked to transpose an
@@ -19,8 +19,21 @@ function swapLast(x: tf.Tensor): tf.Tensor {
   return tf.transpose(x, perm);
 }
 
+let registered = false;
+
+/**
+ * Puts this module's BatchMatMul gradient in place of tfjs-core's. Called when a
+ * backend is set (useBackend), so it always comes after tfjs's own gradients
+ * are registered, whichever order modules load in.
+ */
+export function useTransposeFreeMatMulGradient(): void {
+  if (registered) return;
+  registered = true;
+  tf.registerGradient(TRANSPOSE_FREE_MATMUL_GRADIENT);
+}
+
 // Same algebra as tfjs-core's BatchMatMul_grad.ts; only the transposes move.
-tf.registerGradient({
+export const TRANSPOSE_FREE_MATMUL_GRADIENT: tf.GradConfig = {
   kernelName: tf.BatchMatMul,
   inputsToSave: ['a', 'b'],
   gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
@@ -32,4 +45,4 @@ tf.registerGradient({
     if (transposeA && !transposeB) return { a: () => matMulT(b, g, false, true), b: () => matMulT(a, g, false, false) };
     return { a: () => matMulT(b, g, true, true), b: () => matMulT(g, a, true, true) };
   },
-});
+};

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { BOS } from './tokenizer.ts';
 import { addWeight, embed, normalInit, type Decoder, type MlpConfig, type Policy } from './policy.ts';
 import type { Rng } from './rng.ts';

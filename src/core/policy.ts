@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import type { Rng } from './rng.ts';
 import './matmul.ts'; // faster matMul gradients on wasm; every policy depends on it
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import type { Policy } from './policy.ts';
 import type { Rng } from './rng.ts';
 import { BOS, EOS, type Tokenizer } from './tokenizer.ts';

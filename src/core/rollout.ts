@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import type { Hyperparameters } from './hyperparameters.ts';
 import type { Policy } from './policy.ts';
 import { evaluateActions, type SampledBatch } from './algorithms/languageModel.ts';

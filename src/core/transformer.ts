@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tf.ts';
 import { addWeight, embed, normalInit, type Decoder, type Policy, type TransformerConfig } from './policy.ts';
 import type { Rng } from './rng.ts';
 import { matMulT } from './matmul.ts';

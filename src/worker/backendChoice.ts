@@ -1,45 +1,64 @@
-import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '../core/tf.ts';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { useBackend, type BackendName } from '../core/backend.ts';
 import type { BackendReport } from './protocol.ts';
 
-setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded });
-// The threaded build hangs in a minified bundle, and threads gain nothing on models this small.
-tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+/**
+ * Each backend is its own chunk, fetched the first time it is needed: a page
+ * that trains on wasm never downloads WebGPU's or WebGL's kernels.
+ */
+const LOADERS: Record<BackendName, () => Promise<unknown>> = {
+  webgpu: () => import('@tensorflow/tfjs-backend-webgpu'),
+  webgl: () => import('@tensorflow/tfjs-backend-webgl'),
+  cpu: () => import('@tensorflow/tfjs-backend-cpu'),
+  wasm: async () => {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    wasm.setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded });
+    // The threaded build hangs in a minified bundle, and threads gain nothing on models this small.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  },
+};
+const loaded = new Map<BackendName, Promise<unknown>>();
+
+/** Loads a backend's code (once) and switches tfjs to it, checking that it took. */
+export async function switchBackend(name: BackendName): Promise<void> {
+  if (!loaded.has(name)) loaded.set(name, LOADERS[name]());
+  try {
+    await loaded.get(name);
+  } catch (e) {
+    loaded.delete(name);
+    throw new Error(`backend ${name} could not be loaded: ${(e as Error).message}`);
+  }
+  await useBackend(name);
+}
 
 /**
- * WebGPU when a hardware adapter exists; otherwise whichever of wasm and a
- * hardware WebGL measures faster on a small training step; cpu last. A requested
- * backend is used as asked, and its failure is an error, never a quiet fallback.
+ * Every backend that may run here is measured on a small training step (a
+ * dense forward and backward pass of a policy update's shape), and the
+ * fastest wins: WebGPU with a hardware adapter, wasm, and a hardware WebGL.
+ * A GPU is not assumed faster: for policies this small, its dispatch overhead
+ * can lose to wasm. Software adapters are not measured (never faster than
+ * wasm); cpu is last. A requested backend is used as asked, and its failure
+ * is an error, never a quiet fallback.
  */
 export async function chooseBackend(requested: BackendName | null): Promise<BackendReport> {
   if (requested) {
-    await useBackend(requested);
+    await switchBackend(requested);
     return { name: requested, reason: `requested with ?backend=${requested}` };
   }
   const gpu = await probeWebGpu();
-  if (gpu.usable) {
-    try {
-      await useBackend('webgpu');
-      return { name: 'webgpu', reason: `WebGPU adapter found (${gpu.detail})` };
-    } catch (e) {
-      gpu.detail = (e as Error).message;
-    }
-  }
-  const measured: { name: BackendName; ms: number }[] = [];
-  const skipped: string[] = [`webgpu: ${gpu.detail}`];
   const webgl = webglRenderer();
-  for (const name of ['wasm', 'webgl'] as const) {
-    if (name === 'webgl' && !webgl.usable) {
-      skipped.push(`webgl: ${webgl.detail}`);
+  const measured: { name: BackendName; ms: number }[] = [];
+  const skipped: string[] = [];
+  for (const [name, probe] of [['webgpu', gpu], ['wasm', { usable: true, detail: '' }], ['webgl', webgl]] as const) {
+    if (!probe.usable) {
+      skipped.push(`${name}: ${probe.detail}`);
       continue;
     }
     try {
-      await useBackend(name);
+      await switchBackend(name);
       measured.push({ name, ms: await timeTrainingStep() });
     } catch (e) {
       skipped.push(`${name}: ${(e as Error).message}`);
@@ -47,9 +66,9 @@ export async function chooseBackend(requested: BackendName | null): Promise<Back
   }
   measured.sort((a, b) => a.ms - b.ms);
   const best = measured[0]?.name ?? 'cpu';
-  await useBackend(best);
+  await switchBackend(best);
   const times = measured.map((m) => `${m.name} ${m.ms.toFixed(1)} ms`).join(', ');
-  return { name: best, reason: `${times ? `fastest measured step (${times})` : 'no faster backend worked'}; ${skipped.join('; ')}` };
+  return { name: best, reason: `${times ? `fastest measured training step (${times})` : 'no faster backend worked'}${skipped.length ? `; ${skipped.join('; ')}` : ''}` };
 }
 
 async function probeWebGpu(): Promise<{ usable: boolean; detail: string }> {

@@ -1,5 +1,5 @@
 import { transfer } from 'comlink';
-import { useBackend, type BackendName } from '../core/backend.ts';
+import type { BackendName } from '../core/backend.ts';
 import { decodeWeights, encodeWeights } from '../core/checkpoint.ts';
 import { validateExperiment, type Experiment } from '../core/experiment.ts';
 import type { Hyperparameters } from '../core/hyperparameters.ts';
@@ -10,7 +10,7 @@ import type { RewardLog, RewardSpec } from '../core/sandbox/types.ts';
 import { getTask, modelId } from '../core/tasks.ts';
 import { policyFit, Trainer, type ScoredSample, type TrainerState } from '../core/trainer.ts';
 import { ControlTrainer } from '../core/control.ts';
-import { chooseBackend } from './backendChoice.ts';
+import { chooseBackend, switchBackend } from './backendChoice.ts';
 import { SandboxClient } from './sandboxClient.ts';
 import { WorkerReward } from './workerReward.ts';
 import { fetchPolicy } from './models.ts';
@@ -246,7 +246,7 @@ export class TrainerHost implements TrainerApi {
         console.warn(`could not free the ${failed} tensors after the failure: ${message(disposeError)}`);
       }
       this.#trainer = null;
-      await useBackend('wasm');
+      await switchBackend('wasm');
       this.#backend = 'wasm';
       this.#trainer = await this.#create(this.#experiment!, this.#reward!);
       if (state) await this.#trainer.importState(state);

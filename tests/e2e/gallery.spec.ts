@@ -2,15 +2,15 @@ import { expect, test } from './fixtures.ts';
 import { openPlayground } from './helpers.ts';
 import { defaultRewards, TASKS } from '../../src/core/tasks.ts';
 
-// Every text task opens from the picker, explains itself, trains an iteration and shows its view of the
+// Every text task opens from the gallery, explains itself, trains an iteration and shows its view of the
 // samples. The tasks with views of their own (images, CartPole) are walked in beyondText.spec.ts.
 for (const task of TASKS.filter((t) => !t.image && !t.environment)) {
   test(`task ${task.id}: opens, explains itself, trains an iteration, shows its samples`, async ({ page }) => {
-    await openPlayground(page);
-    if (task.id !== 'names') {
-      await page.getByTestId('task-select').selectOption(task.id);
-      await expect(page.getByTestId('status')).toHaveText('idle', { timeout: 90_000 });
-    }
+    // From the gallery page's card, as a visitor starts.
+    await openPlayground(page, '#gallery');
+    await page.getByTestId(`open-${task.id}`).click();
+    await expect(page.getByTestId('task-select')).toHaveValue(task.id);
+    await expect(page.getByTestId('status')).toHaveText('idle', { timeout: 90_000 });
     await expect(page.getByTestId('task-about')).toContainText(task.explanation.why);
     if (task.fields) {
       for (const name of Object.keys(task.fields.docs)) await expect(page.getByTestId('field-docs')).toContainText(`sample.fields.${name}`);

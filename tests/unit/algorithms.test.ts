@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/core/tf.ts';
 import { sample } from '../../src/core/sampler.ts';
 import { describe, expect, it } from 'vitest';
 import { evaluateActions, maskedMean, minibatchUpdate } from '../../src/core/algorithms/languageModel.ts';

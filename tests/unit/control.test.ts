@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/core/tf.ts';
 import { describe, expect, it } from 'vitest';
 import { nodeQuickJs } from '../../scripts/nodeSandbox.ts';
 import { ControlTrainer } from '../../src/core/control.ts';

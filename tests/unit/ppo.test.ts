@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/core/tf.ts';
 import { describe, expect, it } from 'vitest';
 import { AdaptiveKlController, FixedKlController } from '../../src/core/klController.ts';
 import { actionMask, whiten } from '../../src/core/algorithms/languageModel.ts';

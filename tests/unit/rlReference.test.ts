@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/core/tf.ts';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { equalGroupFraction, groupAdvantages, grpoLoss, k3ToReference } from '../../src/core/algorithms/grpo.ts';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/core/tf.ts';
 import { describe, expect, it } from 'vitest';
 import { createPolicy } from '../../src/core/policies.ts';
 import { Rng } from '../../src/core/rng.ts';

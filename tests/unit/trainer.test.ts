@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/core/tf.ts';
 import { describe, expect, it } from 'vitest';
 import type { AlgorithmId } from '../../src/core/algorithms/catalog.ts';
 import type { Hyperparameters } from '../../src/core/hyperparameters.ts';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.ts';
 import type { Hyperparameters } from '../hyperparameters.ts';
 import type { Algorithm, AlgorithmInput, AlgorithmStats } from './algorithm.ts';
 import { actionMask, evaluateActions, maskedMean, minibatchTensors, minibatchUpdate } from './languageModel.ts';
@@ -95,7 +95,7 @@ export const grpo: Algorithm = {
       (rows) => {
         const mb = minibatchTensors(rollout, rows, { logprobs: rollout.logprobs, refLogprobs: rollout.refLogprobs, mask });
         const mbAdvantages = tf.tensor1d(rows.map((r) => advantages[r]));
-        const { logprob, entropy } = evaluateActions(policy, mb.tokens, rollout.start, N, h.temperature, h.topK, mb.pad);
+        const { logprob, entropy } = evaluateActions(policy, mb.tokens, rollout.start, mb.N, h.temperature, h.topK, mb.pad);
         const out = grpoLoss(logprob, mb.logprobs, mb.refLogprobs, mbAdvantages, mb.mask, {
           beta: h.grpoBeta,
           epsilon: h.clipRange,

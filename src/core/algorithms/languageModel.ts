@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tf.ts';
 import type { Hyperparameters } from '../hyperparameters.ts';
 import type { Policy } from '../policy.ts';
 import type { Rng } from '../rng.ts';
@@ -91,13 +91,6 @@ export function klPerSequence(logprobs: Float32Array, refLogprobs: Float32Array,
   return kl;
 }
 
-/** The rows `rows` of a row-major [rows, width] array. */
-export function pickRows<A extends Float32Array | Int32Array>(a: A, width: number, rows: readonly number[]): A {
-  const out = new (a.constructor as new (n: number) => A)(rows.length * width);
-  rows.forEach((r, i) => out.set(a.subarray(r * width, (r + 1) * width), i * width));
-  return out;
-}
-
 /** The weights of the value head, in both architectures. */
 export const VALUE_HEAD: readonly string[] = ['wv', 'bv'];
 
@@ -161,11 +154,25 @@ export async function minibatchUpdate<K extends string>(
   return Object.fromEntries(names.map((n, i) => [n, sums[i] / steps])) as Record<K, number>;
 }
 
-/** The minibatch's rows of the batch as tensors: tokens [mb, T] and each per-action array [mb, N]. */
-export function minibatchTensors<K extends string>(batch: SampledBatch, rows: readonly number[], perAction: Record<K, Float32Array>): { tokens: tf.Tensor2D; pad: Int32Array } & Record<K, tf.Tensor2D> {
-  const shape: [number, number] = [rows.length, batch.N];
-  const tokens = tf.tensor2d(pickRows(batch.tokens, batch.width, rows), [rows.length, batch.width], 'int32');
+/**
+ * The minibatch's rows of the batch as tensors: tokens [mb, start + n] and each
+ * per-action array [mb, n], where n is the minibatch's own longest completion
+ * (positions past it are padding in every row, so leaving them out changes no
+ * masked loss, only the arithmetic spent on it).
+ */
+export function minibatchTensors<K extends string>(batch: SampledBatch, rows: readonly number[], perAction: Record<K, Float32Array>): { tokens: tf.Tensor2D; pad: Int32Array; N: number } & Record<K, tf.Tensor2D> {
+  const n = Math.max(1, ...rows.map((r) => batch.lengths[r]));
+  const width = batch.start + n;
+  const shape: [number, number] = [rows.length, n];
+  const tokens = tf.tensor2d(pickColumns(batch.tokens, batch.width, rows, width), [rows.length, width], 'int32');
   const out = {} as Record<K, tf.Tensor2D>;
-  for (const k of Object.keys(perAction) as K[]) out[k] = tf.tensor2d(pickRows(perAction[k], batch.N, rows), shape);
-  return { tokens, pad: Int32Array.from(rows, (r) => batch.pad[r]), ...out };
+  for (const k of Object.keys(perAction) as K[]) out[k] = tf.tensor2d(pickColumns(perAction[k], batch.N, rows, n), shape);
+  return { tokens, pad: Int32Array.from(rows, (r) => batch.pad[r]), N: n, ...out };
+}
+
+/** The first `keep` columns of the given rows of a row-major [*, width] array. */
+function pickColumns<A extends Float32Array | Int32Array>(a: A, width: number, rows: readonly number[], keep: number): A {
+  const out = new (a.constructor as new (n: number) => A)(rows.length * keep);
+  rows.forEach((r, i) => out.set(a.subarray(r * width, r * width + keep), i * keep));
+  return out;
 }

@@ -1,0 +1,133 @@
+// The browser benchmark (not a test): builds the app, serves the build, and
+// trains in the page's trainer worker in headless Chromium, then prints the
+// same phases as `npm run bench` beside Node's (from bench-results/bench.json,
+// when `npm run bench` has run) and the ratio, and the time from opening the
+// page to the end of the first iteration.
+//   npm run bench-browser [-- --iterations N --backend wasm --no-build --out bench-results/browser.json]
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Page } from '@playwright/test';
+import { defaultExperiment, type Experiment } from '../src/core/experiment.ts';
+import { encodeExperiment } from '../src/core/link.ts';
+import type { IterationMetrics } from '../src/core/metrics.ts';
+import { parseArgs, runMain } from './args.ts';
+
+const PORT = 4199;
+const ORIGIN = `http://localhost:${PORT}`;
+
+runMain(async () => {
+  const args = parseArgs(process.argv.slice(2), { iterations: 'number', backend: 'string', 'no-build': 'boolean', out: 'string' });
+  const iterations = Number(args.iterations ?? 8);
+  const backend = String(args.backend ?? 'wasm');
+  const out = String(args.out ?? 'bench-results/browser.json');
+  if (!args['no-build']) execFileSync('npx', ['vite', 'build'], { stdio: 'ignore' });
+  const server = await serve();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined),
+    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+  const rows: Record<string, unknown>[] = [];
+  try {
+    const runs: [string, Experiment, number][] = [
+      ['mlp', defaultExperiment('names', 'mlp', 'ppo'), iterations],
+      ['transformer', defaultExperiment('names', 'transformer', 'ppo'), iterations],
+      ['images (transformer)', defaultExperiment('images', 'transformer', 'ppo'), Math.min(iterations, 4)],
+      ['cartpole', defaultExperiment('cartpole', 'mlp', 'ppo'), iterations],
+    ];
+    for (const [label, experiment, n] of runs) {
+      // Names under the length reward, as the Node benchmark and the PyTorch peer train them.
+      if (experiment.task === 'names') experiment.rewards = [{ name: 'length', weight: 1, source: 'function reward(sample) { return sample.text.length; }' }];
+      const page = await (await browser.newContext({ serviceWorkers: 'block' })).newPage();
+      const opened = performance.now();
+      await page.goto(`${ORIGIN}/?backend=${backend}#${await encodeExperiment(experiment)}`);
+      await page.getByTestId('status').filter({ hasText: 'idle' }).waitFor({ timeout: 120_000 });
+      const ready = performance.now();
+      await page.getByTestId('step').click();
+      await page.getByTestId('iteration').filter({ hasText: /^1$/ }).waitFor({ timeout: 120_000 });
+      const first = performance.now();
+      await page.getByTestId('train').click();
+      await waitForIteration(page, n + 1);
+      await page.getByTestId('train').click(); // Train is Pause while training
+      await page.getByTestId('status').filter({ hasText: 'paused' }).waitFor({ timeout: 120_000 });
+      const metrics = (await exported(page)).slice(1, n + 1); // the first iteration compiles kernels
+      rows.push({
+        run: label,
+        openToReadyMs: ready - opened,
+        openToFirstIterationMs: first - opened,
+        iterationMs: median(metrics.map((m) => m.totalMs)),
+        rolloutMs: median(metrics.map((m) => m.rolloutMs)),
+        rewardMs: median(metrics.map((m) => m.rewardMs)),
+        updateMs: median(metrics.map((m) => m.updateMs)),
+        backend: await page.getByTestId('backend').textContent(),
+      });
+      await page.context().close();
+    }
+  } finally {
+    await browser.close();
+    server.kill();
+  }
+
+  // Node's numbers for the same runs, when the Node benchmark has written them.
+  const nodeFile = 'bench-results/bench.json';
+  const node = existsSync(nodeFile) ? (JSON.parse(readFileSync(nodeFile, 'utf8')) as { results: { arch: string; iterationMs: number; updateMs: number }[]; gallery?: { task: string; iterationMs: number }[] }) : null;
+  const nodeMs = (run: string): number | undefined =>
+    run === 'mlp' || run === 'transformer' ? node?.results.find((r) => r.arch === run)?.iterationMs : node?.gallery?.find((g) => run.startsWith(g.task))?.iterationMs;
+  console.log(`Training in the page's worker, headless Chromium, ${backend}, median of the iterations after the first${node ? `; Node from ${nodeFile}` : ' (run npm run bench for Node beside it)'}`);
+  console.table(
+    rows.map((r) => {
+      const n = nodeMs(r.run as string);
+      return {
+        run: r.run,
+        'iteration ms': fmt(r.iterationMs),
+        'rollout ms': fmt(r.rolloutMs),
+        'reward ms': fmt(r.rewardMs),
+        'update ms': fmt(r.updateMs),
+        'Node iteration ms': n === undefined ? '–' : fmt(n),
+        'browser / Node': n === undefined ? '–' : `${((r.iterationMs as number) / n).toFixed(2)}x`,
+        'open to ready ms': fmt(r.openToReadyMs),
+        'open to 1st iteration ms': fmt(r.openToFirstIterationMs),
+      };
+    }),
+  );
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), backend, rows }, null, 2) + '\n');
+  console.log(`wrote ${out}`);
+});
+
+/** vite preview on its own port, resolved once it answers. */
+async function serve(): Promise<ChildProcess> {
+  const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(ORIGIN)).ok) return server;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  server.kill();
+  throw new Error(`vite preview did not answer on ${ORIGIN}`);
+}
+
+async function waitForIteration(page: Page, atLeast: number): Promise<void> {
+  for (let i = 0; i < 1200; i++) {
+    if (Number(await page.getByTestId('iteration').textContent()) >= atLeast) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the run did not reach iteration ${atLeast}`);
+}
+
+async function exported(page: Page): Promise<IterationMetrics[]> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-experiment').click()]);
+  return (JSON.parse(readFileSync((await download.path())!, 'utf8')) as { metrics: IterationMetrics[] }).metrics;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function fmt(x: unknown): string {
+  return (x as number).toFixed((x as number) < 10 ? 1 : 0);
+}
