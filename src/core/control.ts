@@ -4,6 +4,7 @@ import { startingHyperparameters } from './algorithms/catalog.ts';
 import type { Environment, Transition } from './environments.ts';
 import { meanStd, type IterationMetrics } from './metrics.ts';
 import { addWeight, normalInit } from './policy.ts';
+import { tanh } from './activations.ts';
 import { allHelpers, type RewardModel, type Sample } from './reward.ts';
 import { Rng } from './rng.ts';
 import type { Task } from './tasks.ts';
@@ -50,8 +51,8 @@ export class ActorCritic {
 
   #mlp(net: string, obs: tf.Tensor2D): tf.Tensor2D {
     const W = (n: string) => this.weights.get(`${net}.${n}`)!;
-    const h1 = tf.tanh(tf.add(tf.matMul(obs, W('0.w')), W('0.b'))) as tf.Tensor2D;
-    const h2 = tf.tanh(tf.add(tf.matMul(h1, W('1.w')), W('1.b'))) as tf.Tensor2D;
+    const h1 = tanh(tf.add(tf.matMul(obs, W('0.w')), W('0.b'))) as tf.Tensor2D;
+    const h2 = tanh(tf.add(tf.matMul(h1, W('1.w')), W('1.b'))) as tf.Tensor2D;
     return tf.add(tf.matMul(h2, W('2.w')), W('2.b')) as tf.Tensor2D;
   }
 

@@ -1,5 +1,6 @@
 import * as tf from './tf.ts';
 import { BOS } from './tokenizer.ts';
+import { tanh } from './activations.ts';
 import { addWeight, embed, normalInit, type Decoder, type MlpConfig, type Policy } from './policy.ts';
 import type { Rng } from './rng.ts';
 
@@ -47,6 +48,19 @@ export class MlpPolicy implements Policy {
     });
   }
 
+  forwardAt(tokens: Int32Array, width: number, positions: Int32Array): { logits: tf.Tensor2D; values: tf.Tensor1D } {
+    const K = this.config.contextLength;
+    const windows = new Int32Array(positions.length * K).fill(BOS);
+    positions.forEach((p, i) => {
+      const rowStart = p - (p % width);
+      for (let k = 0; k < K; k++) {
+        const q = p - K + 1 + k;
+        if (q >= rowStart) windows[i * K + k] = tokens[q];
+      }
+    });
+    return tf.tidy(() => this.#head(tf.tensor2d(windows, [positions.length, K], 'int32')));
+  }
+
   decoder(batch: number): Decoder {
     const K = this.config.contextLength;
     const window = new Int32Array(batch * K).fill(BOS);
@@ -66,7 +80,7 @@ export class MlpPolicy implements Policy {
   #head(ctx: tf.Tensor2D): { logits: tf.Tensor2D; values: tf.Tensor1D } {
     const [N, K] = ctx.shape;
     const emb = embed(this.#wte, ctx).reshape([N, K * this.config.embedDim]); // [N, K*C]
-    const h = tf.tanh(tf.add(tf.matMul(emb, this.#w1), this.#b1)); // [N, H]
+    const h = tanh(tf.add(tf.matMul(emb, this.#w1), this.#b1)); // [N, H]
     const logits = tf.add(tf.matMul(h, this.#w2), this.#b2) as tf.Tensor2D; // [N, V]
     const values = tf.add(tf.matMul(h, this.#wv), this.#bv).reshape([N]) as tf.Tensor1D; // [N]
     return { logits, values };

@@ -52,6 +52,13 @@ export interface Policy {
    * count them, so a prompt means the same whatever it is padded with.
    */
   forward(tokens: tf.Tensor2D, pad?: Int32Array): { logits: tf.Tensor3D; values: tf.Tensor2D };
+  /**
+   * For a policy whose positions are independent (the MLP reads a fixed window):
+   * logits [n, V] and values [n] at the given positions only, each a flat index
+   * b * width + t into row-major `tokens` [B, width]. Training evaluates just the
+   * real actions this way, none of the padding.
+   */
+  forwardAt?(tokens: Int32Array, width: number, positions: Int32Array): { logits: tf.Tensor2D; values: tf.Tensor1D };
   /** A fresh incremental decoder for `batch` rows (left-padded by `pad`), starting at position 0. */
   decoder(batch: number, pad?: Int32Array): Decoder;
   dispose(): void;

@@ -39,8 +39,11 @@ export async function collectRollout(
   // so the first minibatch starts at ratio 1.
   const out = tf.tidy(() => {
     const t = tf.tensor2d(tokens, [B, width], 'int32');
-    const cur = evaluateActions(policy, t, start, N, h.temperature, h.topK, gen.pad);
-    const ref = evaluateActions(reference, t, start, N, h.temperature, h.topK, gen.pad);
+    const real = { tokens, lengths: gen.lengths };
+    const cur = evaluateActions(policy, t, start, N, h.temperature, h.topK, gen.pad, real);
+    // The reference judges with its whole distribution: a token outside its k likeliest is
+    // unlikely, not impossible (top-k masked, one such token would make the KL infinite).
+    const ref = evaluateActions(reference, t, start, N, h.temperature, 0, gen.pad, real);
     return [cur.logprob, cur.value, cur.entropy, ref.logprob];
   });
   const [logprobs, values, entropy, refLogprobs] = (await Promise.all(out.map((t) => t.data()))) as Float32Array[];

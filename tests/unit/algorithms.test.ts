@@ -98,6 +98,25 @@ describe('shared language-model pieces', () => {
   });
 });
 
+describe('training with top-k sampling', () => {
+  it.each(['ppo', 'grpo', 'rloo'] as const)('%s trains at topK 5 on both architectures: finite losses, a finite KL to the reference, no leaked tensors', async (algorithm) => {
+    const task = getTask('names');
+    for (const arch of ['mlp', 'transformer'] as const) {
+      const t = new Trainer({ task, reference: loadPolicyFromDisk(modelId(task, arch)), hyperparameters: { topK: 5, batchSize: 16, groupSize: 4 }, seed: 2, reward: new FunctionReward([{ name: 'length', weight: 1, fn: (s) => s.text.length }]), algorithm });
+      await t.step();
+      const tensors = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) {
+        const { metrics: m } = await t.step();
+        for (const v of [m.policyLoss, m.kl, m.entropy, m.valueLoss ?? 0]) expect(Number.isFinite(v), `${arch} ${JSON.stringify(m)}`).toBe(true);
+        // The reference judges with its whole distribution: no sampled token is impossible to it.
+        expect(m.kl).toBeLessThan(100);
+      }
+      expect(tf.memory().numTensors).toBe(tensors);
+      t.dispose();
+    }
+  });
+});
+
 describe('PPO, made sturdier', () => {
   it('valueClipRange 0 turns value clipping off', () => {
     tf.tidy(() => {

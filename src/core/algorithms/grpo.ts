@@ -1,7 +1,7 @@
 import * as tf from '../tf.ts';
 import type { Hyperparameters } from '../hyperparameters.ts';
 import type { Algorithm, AlgorithmInput, AlgorithmStats } from './algorithm.ts';
-import { actionMask, evaluateActions, maskedMean, minibatchTensors, minibatchUpdate } from './languageModel.ts';
+import { actionMask, evaluateActions, maskedMean, maskedOut, minibatchTensors, minibatchUpdate } from './languageModel.ts';
 
 /**
  * GRPO (Shao et al. 2024, DeepSeekMath), as TRL's GRPOTrainer computes it: G
@@ -36,8 +36,8 @@ export function equalGroupFraction(rewards: readonly number[], G: number): numbe
 }
 
 /** Per-token k3 estimate of KL(policy || reference): exp(ref - logp) - (ref - logp) - 1, always >= 0. */
-export function k3ToReference(logprob: tf.Tensor, refLogprob: tf.Tensor): tf.Tensor {
-  const d = tf.sub(refLogprob, logprob);
+export function k3ToReference(logprob: tf.Tensor, refLogprob: tf.Tensor, mask?: tf.Tensor): tf.Tensor {
+  const d = mask ? maskedOut(tf.sub(refLogprob, logprob), mask) : tf.sub(refLogprob, logprob);
   return tf.sub(tf.sub(tf.exp(d), d), 1);
 }
 
@@ -52,14 +52,23 @@ export function grpoLoss(
   refLogprob: tf.Tensor2D,
   advantages: tf.Tensor1D,
   mask: tf.Tensor2D,
-  o: { beta: number; epsilon: number; lossType: Hyperparameters['grpoLossType']; maxLength: number; tokensPerStep: number },
+  o: {
+    beta: number;
+    epsilon: number;
+    lossType: Hyperparameters['grpoLossType'];
+    maxLength: number;
+    tokensPerStep: number;
+    /** The log-probabilities under the whole distribution, for the KL term when top-k masks `logprob` (see evaluateActions). */
+    fullLogprob?: tf.Tensor2D;
+  },
 ) {
   const A = advantages.expandDims(1); // [mb, 1]
-  const logratio = tf.sub(logprob, oldLogprob);
+  // 0 on padding before exp (see clippedSurrogate in ppo.ts).
+  const logratio = maskedOut(tf.sub(logprob, oldLogprob), mask);
   const coef_1 = tf.exp(logratio);
   const coef_2 = tf.clipByValue(coef_1, 1 - o.epsilon, 1 + o.epsilon);
   let per_token_loss = tf.neg(tf.minimum(tf.mul(coef_1, A), tf.mul(coef_2, A)));
-  if (o.beta !== 0) per_token_loss = tf.add(per_token_loss, tf.mul(o.beta, k3ToReference(logprob, refLogprob)));
+  if (o.beta !== 0) per_token_loss = tf.add(per_token_loss, tf.mul(o.beta, k3ToReference(o.fullLogprob ?? logprob, refLogprob, mask)));
   const masked = tf.where(tf.greater(mask, 0), per_token_loss, tf.zerosLike(per_token_loss)); // padding can never be NaN here
   const rows = mask.shape[0];
   let loss: tf.Scalar;
@@ -95,13 +104,14 @@ export const grpo: Algorithm = {
       (rows) => {
         const mb = minibatchTensors(rollout, rows, { logprobs: rollout.logprobs, refLogprobs: rollout.refLogprobs, mask });
         const mbAdvantages = tf.tensor1d(rows.map((r) => advantages[r]));
-        const { logprob, entropy } = evaluateActions(policy, mb.tokens, rollout.start, mb.N, h.temperature, h.topK, mb.pad);
+        const { logprob, entropy, fullLogprob } = evaluateActions(policy, mb.tokens, rollout.start, mb.N, h.temperature, h.topK, mb.pad, mb.real);
         const out = grpoLoss(logprob, mb.logprobs, mb.refLogprobs, mbAdvantages, mb.mask, {
           beta: h.grpoBeta,
           epsilon: h.clipRange,
           lossType: h.grpoLossType,
           maxLength: h.maxLength,
           tokensPerStep: tokens / h.minibatches,
+          fullLogprob,
         });
         const loss = out.loss.sub(maskedMean(entropy, mb.mask).mul(h.entropyCoef)) as tf.Scalar;
         return { loss, diagnostics: { loss: out.loss, approx_kl: out.approx_kl, clipfrac: out.clipfrac } };

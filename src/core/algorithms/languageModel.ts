@@ -32,23 +32,88 @@ export interface SampledBatch {
  * each predicted from the position before it. With top-k sampling the
  * distribution is the one that sampled: logits outside the k likeliest are
  * masked, so the ratio and the KL compare like with like.
+ *
+ * `fullLogprob` is the log-probability under the whole distribution (equal to
+ * `logprob` without top-k): a sampled token may fall outside the current k
+ * likeliest, where a KL estimate to the reference would be infinite.
+ *
+ * Given `real` (the tokens as numbers and each row's number of actions), a
+ * policy that can (the MLP) evaluates only the real actions, and the results
+ * are placed into [B, N] with zeros on the padding, which every loss masks.
  */
-export function evaluateActions(policy: Policy, tokens: tf.Tensor2D, start: number, N: number, temperature: number, topK: number, pad: Int32Array) {
+export function evaluateActions(policy: Policy, tokens: tf.Tensor2D, start: number, N: number, temperature: number, topK: number, pad: Int32Array, real?: RealActions) {
+  if (real && policy.forwardAt) return evaluateRealActions(policy, real, tokens.shape[1], start, N, temperature, topK);
   const B = tokens.shape[0];
   const { logits, values } = policy.forward(tokens.slice([0, 0], [B, start + N - 1]), pad); // [B, T', V], [B, T']
   const V = logits.shape[2];
-  let actLogits = logits.slice([0, start - 1, 0], [B, N, V]).div(temperature) as tf.Tensor3D; // [B, N, V]
-  if (topK > 0 && topK < V) {
-    const kth = tf.topk(actLogits, topK).values.slice([0, 0, topK - 1], [B, N, 1]); // [B, N, 1]
-    actLogits = tf.where(tf.less(actLogits, kth), tf.fill(actLogits.shape, -1e9), actLogits);
-  }
-  const logp = tf.logSoftmax(actLogits); // [B, N, V]
+  const actLogits = logits.slice([0, start - 1, 0], [B, N, V]).div(temperature) as tf.Tensor3D; // [B, N, V]
   const actions = tokens.slice([0, start], [B, N]); // [B, N]
-  const logprob = tf.sum(tf.mul(logp, tf.oneHot(actions, V)), -1) as tf.Tensor2D; // [B, N]
-  // Masked logits are -1e9, not -Infinity: exp(logp) * logp is 0 there, never NaN.
-  const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1)) as tf.Tensor2D; // [B, N]
+  const { logprob, entropy, fullLogprob } = actionStats(actLogits, actions, topK);
   const value = values.slice([0, start - 1], [B, N]) as tf.Tensor2D; // [B, N]
-  return { logprob, entropy, value };
+  return { logprob: logprob as tf.Tensor2D, entropy: entropy as tf.Tensor2D, value, fullLogprob: fullLogprob as tf.Tensor2D };
+}
+
+/** The rows' tokens as numbers, row-major [B, width], and how many actions each row really has. */
+export interface RealActions {
+  tokens: Int32Array;
+  lengths: Int32Array;
+}
+
+/** Log-probabilities of `actions` and the entropy, under logits [..., V] (top-k masked when asked). */
+function actionStats(actLogits: tf.Tensor, actions: tf.Tensor, topK: number): { logprob: tf.Tensor; entropy: tf.Tensor; fullLogprob: tf.Tensor } {
+  const V = actLogits.shape[actLogits.rank - 1];
+  const oneHot = tf.oneHot(actions, V);
+  const full = topK > 0 && topK < V ? tf.sum(tf.mul(tf.logSoftmax(actLogits), oneHot), -1) : null;
+  if (full) actLogits = topKMasked(actLogits, topK);
+  const logp = tf.logSoftmax(actLogits);
+  const logprob = tf.sum(tf.mul(logp, oneHot), -1);
+  // Masked logits are -1e9, not -Infinity: exp(logp) * logp is 0 there, never NaN.
+  const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1));
+  return { logprob, entropy, fullLogprob: full ?? logprob };
+}
+
+/**
+ * Logits outside each row's k likeliest set to -1e9, as the sampler masks
+ * them. The choice of the k is a constant to the gradient (dy passes on the
+ * kept logits, 0 on the masked): tfjs has no gradient for the comparison that
+ * makes it, and would refuse to differentiate through it.
+ */
+function topKMasked(x: tf.Tensor, k: number): tf.Tensor {
+  const op = tf.customGrad(((logits: tf.Tensor, save: tf.GradSaveFunc) => {
+    const top = tf.topk(logits, k).values;
+    const kth = tf.slice(top, [...top.shape.slice(0, -1).map(() => 0), k - 1], [...top.shape.slice(0, -1), 1]);
+    const keep = tf.cast(tf.greaterEqual(logits, kth), 'float32');
+    save([keep]);
+    const value = tf.add(tf.mul(logits, keep), tf.mul(tf.sub(1, keep), -1e9));
+    return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]) };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x);
+}
+
+/**
+ * evaluateActions on the real actions only: n of them instead of B x N. They
+ * go back into [B, N] by a product with a 0/1 placement matrix, whose gradient
+ * every backend runs (a scatter's or a gather's would not, on wasm).
+ */
+function evaluateRealActions(policy: Policy, real: RealActions, width: number, start: number, N: number, temperature: number, topK: number) {
+  const B = real.lengths.length;
+  const n = real.lengths.reduce((a, b) => a + b, 0);
+  const positions = new Int32Array(n);
+  const actions = new Int32Array(n);
+  const place = new Float32Array(B * N * n);
+  let i = 0;
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < real.lengths[b]; t++, i++) {
+      positions[i] = b * width + start - 1 + t;
+      actions[i] = real.tokens[b * width + start + t];
+      place[(b * N + t) * n + i] = 1;
+    }
+  }
+  const { logits, values } = policy.forwardAt!(real.tokens, width, positions); // [n, V], [n]
+  const { logprob, entropy, fullLogprob } = actionStats(tf.div(logits, temperature), tf.tensor1d(actions, 'int32'), topK);
+  const placement = tf.tensor2d(place, [B * N, n]);
+  const toRows = (x: tf.Tensor) => tf.reshape(tf.matMul(placement, tf.reshape(x, [n, 1])), [B, N]) as tf.Tensor2D;
+  return { logprob: toRows(logprob), entropy: toRows(entropy), value: toRows(values), fullLogprob: fullLogprob === logprob ? toRows(logprob) : toRows(fullLogprob) };
 }
 
 /** 1 on real actions, 0 on padding: [B * N]. */
@@ -62,6 +127,11 @@ export function actionMask(lengths: Int32Array, N: number): Float32Array {
 export function maskedMean(x: tf.Tensor, mask: tf.Tensor): tf.Scalar {
   const kept = tf.where(tf.greater(mask, 0), x, tf.zerosLike(x));
   return tf.div(tf.sum(kept), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
+}
+
+/** x where the mask is set, 0 on padding (selected with `where`: what padding holds never reaches the result). */
+export function maskedOut(x: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+  return tf.where(tf.greater(mask, 0), x, tf.zerosLike(x));
 }
 
 /** Sum over each row's masked entries: [B, N] -> [B]. */
@@ -160,14 +230,15 @@ export async function minibatchUpdate<K extends string>(
  * (positions past it are padding in every row, so leaving them out changes no
  * masked loss, only the arithmetic spent on it).
  */
-export function minibatchTensors<K extends string>(batch: SampledBatch, rows: readonly number[], perAction: Record<K, Float32Array>): { tokens: tf.Tensor2D; pad: Int32Array; N: number } & Record<K, tf.Tensor2D> {
+export function minibatchTensors<K extends string>(batch: SampledBatch, rows: readonly number[], perAction: Record<K, Float32Array>): { tokens: tf.Tensor2D; pad: Int32Array; N: number; real: RealActions } & Record<K, tf.Tensor2D> {
   const n = Math.max(1, ...rows.map((r) => batch.lengths[r]));
   const width = batch.start + n;
   const shape: [number, number] = [rows.length, n];
-  const tokens = tf.tensor2d(pickColumns(batch.tokens, batch.width, rows, width), [rows.length, width], 'int32');
+  const data = pickColumns(batch.tokens, batch.width, rows, width);
+  const tokens = tf.tensor2d(data, [rows.length, width], 'int32');
   const out = {} as Record<K, tf.Tensor2D>;
   for (const k of Object.keys(perAction) as K[]) out[k] = tf.tensor2d(pickColumns(perAction[k], batch.N, rows, n), shape);
-  return { tokens, pad: Int32Array.from(rows, (r) => batch.pad[r]), N: n, ...out };
+  return { tokens, pad: Int32Array.from(rows, (r) => batch.pad[r]), N: n, real: { tokens: data, lengths: Int32Array.from(rows, (r) => batch.lengths[r]) }, ...out };
 }
 
 /** The first `keep` columns of the given rows of a row-major [*, width] array. */

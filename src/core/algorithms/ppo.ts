@@ -3,7 +3,7 @@ import type { Hyperparameters } from '../hyperparameters.ts';
 import type { Policy } from '../policy.ts';
 import type { Rollout } from '../rollout.ts';
 import type { Algorithm, AlgorithmInput, AlgorithmStats } from './algorithm.ts';
-import { actionMask, evaluateActions, maskedMean, minibatchTensors, minibatchUpdate, VALUE_HEAD, whiten } from './languageModel.ts';
+import { actionMask, evaluateActions, maskedMean, maskedOut, minibatchTensors, minibatchUpdate, VALUE_HEAD, whiten } from './languageModel.ts';
 
 /**
  * PPO for a language policy, in the names of Schulman et al. 2017 and cleanrl's
@@ -59,7 +59,8 @@ export function explainedVariance(values: Float32Array, returns: Float32Array, m
 
 /** The clipped surrogate objective, as a loss (to minimise), with its diagnostics. */
 export function clippedSurrogate(newlogprob: tf.Tensor, oldlogprob: tf.Tensor, advantages: tf.Tensor, mask: tf.Tensor, clipCoef: number) {
-  const logratio = tf.sub(newlogprob, oldlogprob);
+  // 0 on padding before exp: a log-probability of -1e9 there (top-k masked) would make exp overflow, and 0 x inf is NaN in the gradient.
+  const logratio = maskedOut(tf.sub(newlogprob, oldlogprob), mask);
   const ratio = tf.exp(logratio);
   const pg_loss1 = tf.mul(tf.neg(advantages), ratio);
   const pg_loss2 = tf.mul(tf.neg(advantages), tf.clipByValue(ratio, 1 - clipCoef, 1 + clipCoef));
@@ -136,7 +137,7 @@ export const ppo: Algorithm = {
       { withValueHead: true, names: ['pg_loss', 'v_loss', 'approx_kl', 'clipfrac', 'v_clipfrac'] },
       (rows) => {
         const mb = minibatchTensors(rollout, rows, { logprobs: rollout.logprobs, values: rollout.values, advantages: b_advantages_all, returns, mask });
-        const { logprob: newlogprob, entropy, value: newvalue } = evaluateActions(policy, mb.tokens, rollout.start, mb.N, h.temperature, h.topK, mb.pad);
+        const { logprob: newlogprob, entropy, value: newvalue } = evaluateActions(policy, mb.tokens, rollout.start, mb.N, h.temperature, h.topK, mb.pad, mb.real);
         const { pg_loss, approx_kl, clipfrac } = clippedSurrogate(newlogprob, mb.logprobs, mb.advantages, mb.mask, h.clipRange);
         const v_loss = clippedValueLoss(newvalue, mb.values, mb.returns, mb.mask, h.valueClipRange);
         const entropy_loss = maskedMean(entropy, mb.mask);

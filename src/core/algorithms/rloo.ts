@@ -65,7 +65,7 @@ export const rloo: Algorithm = {
       (rows) => {
         const mb = minibatchTensors(rollout, rows, { logprobs: rollout.logprobs, mask });
         const mbAdvantages = tf.tensor1d(rows.map((r) => advantages[r]));
-        const { logprob, entropy } = evaluateActions(policy, mb.tokens, rollout.start, mb.N, h.temperature, h.topK, mb.pad);
+        const { logprob, entropy } = evaluateActions(policy, mb.tokens, rollout.start, mb.N, h.temperature, h.topK, mb.pad, mb.real);
         const out = rlooLoss(logprob, mb.logprobs, mbAdvantages, mb.mask, h.clipRange);
         const loss = out.loss.sub(maskedMean(entropy, mb.mask).mul(h.entropyCoef)) as tf.Scalar;
         return { loss, diagnostics: { loss: out.loss, approx_kl: out.approx_kl, clipfrac: out.clipfrac } };
