@@ -8,7 +8,7 @@ import { tanh } from './activations.ts';
 import { allHelpers, type RewardModel, type Sample } from './reward.ts';
 import { Rng } from './rng.ts';
 import type { Task } from './tasks.ts';
-import { policyFit, type IterationResult, type ScoredSample, type TrainerState } from './trainer.ts';
+import { assignWeights, readLearning, restoreOptimizer, type IterationResult, type ScoredSample, type TrainerState } from './trainer.ts';
 
 /**
  * PPO for a control task, as cleanrl's ppo.py (Huang et al. 2022, "The 37
@@ -442,13 +442,7 @@ export class ControlTrainer {
   }
 
   async exportState(): Promise<TrainerState> {
-    const weights: TrainerState['weights'] = {};
-    for (const [name, v] of this.policy.weights) weights[name] = { shape: v.shape, values: (await v.data()) as Float32Array };
-    const optimizer: TrainerState['optimizer'] = [];
-    for (const w of await this.#optimizer.getWeights()) {
-      optimizer.push({ name: w.name, shape: w.tensor.shape, values: (await w.tensor.data()) as Float32Array | Int32Array });
-      if (w.name === 'iter') w.tensor.dispose();
-    }
+    const learnt = await readLearning(this.policy, this.#optimizer);
     return {
       iteration: this.#iteration,
       seed: this.#seed,
@@ -457,27 +451,17 @@ export class ControlTrainer {
       scoreStats: { count: 0, mean: 0, m2: 0 },
       firstProfile: null,
       hyperparameters: { ...this.#h },
-      weights,
-      optimizer,
+      ...learnt,
       lanes: this.#lanes.map((l) => ({ state: [...l.state], t: l.t, return: l.return })),
     };
   }
 
   /** Continues from an exported state; weights that do not fit are refused before any is set. */
   async importState(state: TrainerState): Promise<void> {
-    const fit = policyFit(this.policy, state.weights);
-    if (fit) throw new Error(fit);
-    for (const [name, v] of this.policy.weights) {
-      const w = state.weights[name];
-      tf.tidy(() => v.assign(tf.tensor(w.values, w.shape)));
-    }
+    assignWeights(this.policy, state.weights);
     this.#h = this.#fit(validateHyperparameters(state.hyperparameters));
     this.#newOptimizer();
-    if (state.optimizer.length > 0) {
-      const tensors = state.optimizer.map((w) => ({ name: w.name, tensor: tf.tensor(w.values, w.shape, w.values instanceof Int32Array ? 'int32' : 'float32') }));
-      await this.#optimizer.setWeights(tensors);
-      tf.dispose(tensors.map((t) => t.tensor));
-    }
+    await restoreOptimizer(this.#optimizer, state.optimizer);
     this.#seed = state.seed;
     this.#rng = new Rng(state.seed);
     this.#rng.restore(state.rng);

@@ -130,31 +130,16 @@ export class Trainer {
   }
 
   async exportState(): Promise<TrainerState> {
-    const weights: TrainerState['weights'] = {};
-    for (const [name, v] of this.policy.weights) weights[name] = { shape: v.shape, values: (await v.data()) as Float32Array };
-    const optimizer: TrainerState['optimizer'] = [];
-    for (const w of await this.#optimizer.getWeights()) {
-      optimizer.push({ name: w.name, shape: w.tensor.shape, values: (await w.tensor.data()) as Float32Array | Int32Array });
-      if (w.name === 'iter') w.tensor.dispose(); // a fresh scalar; the moments are the optimizer's own variables
-    }
-    return { iteration: this.#iteration, seed: this.#seed, rng: this.#rng.snapshot(), klCoef: this.#kl.value, scoreStats: { ...this.#scoreStats }, firstProfile: this.#firstProfile, hyperparameters: { ...this.#h }, weights, optimizer };
+    const learnt = await readLearning(this.policy, this.#optimizer);
+    return { iteration: this.#iteration, seed: this.#seed, rng: this.#rng.snapshot(), klCoef: this.#kl.value, scoreStats: { ...this.#scoreStats }, firstProfile: this.#firstProfile, hyperparameters: { ...this.#h }, ...learnt };
   }
 
   /** Continues from an exported state (same task and architecture); weights that do not fit are refused before any is set. */
   async importState(state: TrainerState): Promise<void> {
-    const fit = policyFit(this.policy, state.weights);
-    if (fit) throw new Error(fit);
-    for (const [name, v] of this.policy.weights) {
-      const w = state.weights[name];
-      tf.tidy(() => v.assign(tf.tensor(w.values, w.shape)));
-    }
+    assignWeights(this.policy, state.weights);
     this.#h = validateHyperparameters(state.hyperparameters);
     this.#newOptimizer();
-    if (state.optimizer.length > 0) {
-      const tensors = state.optimizer.map((w) => ({ name: w.name, tensor: tf.tensor(w.values, w.shape, w.values instanceof Int32Array ? 'int32' : 'float32') }));
-      await this.#optimizer.setWeights(tensors);
-      tf.dispose(tensors.map((t) => t.tensor));
-    }
+    await restoreOptimizer(this.#optimizer, state.optimizer);
     this.#seed = state.seed;
     this.#rng = new Rng(state.seed);
     this.#rng.restore(state.rng);
@@ -326,6 +311,36 @@ export class Trainer {
     this.policy.dispose();
     this.reference.dispose();
   }
+}
+
+/** The policy's weights and the optimizer's state (Adam's step and moments) as plain arrays: what a state carries of the learning. */
+export async function readLearning(policy: Pick<Policy, 'weights'>, optimizer: tf.Optimizer): Promise<Pick<TrainerState, 'weights' | 'optimizer'>> {
+  const weights: TrainerState['weights'] = {};
+  for (const [name, v] of policy.weights) weights[name] = { shape: v.shape, values: (await v.data()) as Float32Array };
+  const saved: TrainerState['optimizer'] = [];
+  for (const w of await optimizer.getWeights()) {
+    saved.push({ name: w.name, shape: w.tensor.shape, values: (await w.tensor.data()) as Float32Array | Int32Array });
+    if (w.name === 'iter') w.tensor.dispose(); // a fresh scalar; the moments are the optimizer's own variables
+  }
+  return { weights, optimizer: saved };
+}
+
+/** Sets the policy's weights from plain arrays; weights that do not fit are refused before any is set. */
+export function assignWeights(policy: Pick<Policy, 'weights'>, weights: TrainerState['weights']): void {
+  const fit = policyFit(policy, weights);
+  if (fit) throw new Error(fit);
+  for (const [name, v] of policy.weights) {
+    const w = weights[name];
+    tf.tidy(() => v.assign(tf.tensor(w.values, w.shape)));
+  }
+}
+
+/** Puts saved state into a fresh optimizer (none saved: it starts afresh). */
+export async function restoreOptimizer(optimizer: tf.Optimizer, saved: TrainerState['optimizer']): Promise<void> {
+  if (saved.length === 0) return;
+  const tensors = saved.map((w) => ({ name: w.name, tensor: tf.tensor(w.values, w.shape, w.values instanceof Int32Array ? 'int32' : 'float32') }));
+  await optimizer.setWeights(tensors);
+  tf.dispose(tensors.map((t) => t.tensor));
 }
 
 /** Why these weights do not fit the policy (a tensor missing, of another shape, or one too many), or null when they do. */
