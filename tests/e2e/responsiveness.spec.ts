@@ -1,8 +1,5 @@
 import { expect, test } from './fixtures.ts';
 import { openPlayground, waitForIteration } from './helpers.ts';
-import { defaultExperiment } from '../../src/core/experiment.ts';
-import { encodeExperiment } from '../../src/core/link.ts';
-import { taskArchs, TASKS } from '../../src/core/tasks.ts';
 
 interface Probe {
   measuring: boolean;
@@ -11,15 +8,7 @@ interface Probe {
   maxGap: number;
 }
 
-/** Iterations watched per task: fewer where an iteration takes seconds (the painter). */
-const WATCHED: Record<string, number> = { images: 3, cartpole: 20 };
-
-// Privacy is left out: its snapshots (64 sentences, each with its finds highlighted and a chip per
-// kind of personal data) take 50-70 ms of main-thread work on this 2-core machine. Known, not hidden:
-// the README's Speed section says so, and it is the next thing to fix there.
-for (const task of TASKS.filter((t) => t.id !== 'privacy')) {
-test(`${task.id}: the page stays responsive while training at the task's defaults: no main-thread task over 50 ms`, async ({ page }) => {
-  const watched = WATCHED[task.id] ?? (task.id === 'names' ? 25 : 8);
+test('the page stays responsive while training: no main-thread task over 50 ms', async ({ page }) => {
   // Three views of the main thread: the browser's long tasks (a task over 50 ms: the
   // figure asserted), its long animation frames (the tasks of one frame plus rendering
   // and the idle time between them, over 50 ms: reported), and the longest gap a 0 ms
@@ -43,22 +32,21 @@ test(`${task.id}: the page stays responsive while training at the task's default
     };
     tick();
   });
-  await openPlayground(page, task.id === 'names' ? '' : `#${await encodeExperiment(defaultExperiment(task.id, taskArchs(task)[0]))}`);
+  await openPlayground(page);
   await page.getByTestId('train').click();
   await waitForIteration(page, 2);
   await page.evaluate(() => ((window as unknown as { __probe: Probe }).__probe.measuring = true));
   const start = Number(await page.getByTestId('iteration').textContent());
-  await waitForIteration(page, start + watched);
+  await waitForIteration(page, start + 25);
   const probe = await page.evaluate(() => {
     const p = (window as unknown as { __probe: Probe }).__probe;
     p.measuring = false;
     return p;
   });
   console.log(
-    `${task.id}: main thread over ${watched} training iterations: long tasks ${JSON.stringify(probe.longTasks)}, long animation frames ${JSON.stringify(probe.longFrames)}, longest timer gap ${probe.maxGap.toFixed(1)} ms`,
+    `main thread over 25 training iterations: long tasks ${JSON.stringify(probe.longTasks)}, long animation frames ${JSON.stringify(probe.longFrames)}, longest timer gap ${probe.maxGap.toFixed(1)} ms`,
   );
   expect(probe.longTasks).toEqual([]);
   await page.getByTestId('train').click();
-  await expect(page.getByTestId('status')).toHaveText('paused', { timeout: 30_000 });
+  await expect(page.getByTestId('status')).toHaveText('paused');
 });
-}
