@@ -129,7 +129,7 @@ export function validateExperiment(input: unknown): Experiment {
   if (!taskAlgorithms(task).includes(e.algorithm)) throw new ExperimentError('algorithm', `must be ${taskAlgorithms(task).join(' or ')} for task ${task.id}, got ${got(e.algorithm)}`);
   let hyperparameters: Hyperparameters;
   try {
-    hyperparameters = startingHyperparameters(e.algorithm, getTask(e.task).hyperparameters, e.hyperparameters as Partial<Hyperparameters>);
+    hyperparameters = startingHyperparameters(e.algorithm, task.hyperparameters, e.hyperparameters as Partial<Hyperparameters>);
   } catch (err) {
     const name = err instanceof HyperparameterError ? err.field : '';
     const message = (err as Error).message;

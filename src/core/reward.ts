@@ -116,10 +116,11 @@ export class FunctionReward implements RewardModel {
 
   async score(samples: readonly Sample[], ctx: RewardContext): Promise<RewardScores> {
     const total = new Array<number>(samples.length).fill(0);
+    const plain = samples.map((s) => plainSample(s) as unknown as Sample); // as the sandbox hands them over
     const components = this.components.map(({ name, weight, fn }) => {
       const raw = samples.map((s, i) => {
         try {
-          return fn(plainSample(s) as unknown as Sample, ctx);
+          return fn(plain[i], ctx);
         } catch (e) {
           const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
           throw new RewardError(`reward "${name}" threw on sample ${i} (${JSON.stringify(s.text)}): ${message}`, {
@@ -137,10 +138,16 @@ export class FunctionReward implements RewardModel {
   }
 }
 
-/** The helpers trusted code gets: the built-in ones and every task's, called directly. */
-export function allHelpers(): RewardHelpers & Record<string, (...args: unknown[]) => unknown> {
-  const hosted = Object.entries(taskHelpers()).map(([name, h]) => [name, (...args: unknown[]) => h.fn(...args)]);
-  return { ...Object.fromEntries(hosted), ...rewardHelpers };
+type AllHelpers = RewardHelpers & Record<string, (...args: unknown[]) => unknown>;
+let everyHelper: AllHelpers | null = null;
+
+/** The helpers trusted code gets: the built-in ones and every task's, called directly (made once: the tasks are fixed). */
+export function allHelpers(): AllHelpers {
+  if (!everyHelper) {
+    const hosted = Object.fromEntries(Object.entries(taskHelpers()).map(([name, h]) => [name, (...args: unknown[]) => h.fn(...args)]));
+    everyHelper = Object.freeze({ ...hosted, ...rewardHelpers }) as AllHelpers;
+  }
+  return everyHelper;
 }
 
 /** The editor's contract: the code declares `function reward(sample, ctx)`. */

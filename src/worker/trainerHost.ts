@@ -58,7 +58,6 @@ export class TrainerHost implements TrainerApi {
     this.#setStatus('loading');
     try {
       const e = validateExperiment(experiment);
-      const task = getTask(e.task);
       const reward = await WorkerReward.create(this.#sandbox, e.rewards, sandboxLimits(e.hyperparameters));
       const trainer = await this.#create(e, reward);
       this.#trainer?.dispose();

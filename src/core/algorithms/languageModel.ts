@@ -113,7 +113,8 @@ function evaluateRealActions(policy: Policy, real: RealActions, width: number, s
   const { logprob, entropy, fullLogprob } = actionStats(tf.div(logits, temperature), tf.tensor1d(actions, 'int32'), topK);
   const placement = tf.tensor2d(place, [B * N, n]);
   const toRows = (x: tf.Tensor) => tf.reshape(tf.matMul(placement, tf.reshape(x, [n, 1])), [B, N]) as tf.Tensor2D;
-  return { logprob: toRows(logprob), entropy: toRows(entropy), value: toRows(values), fullLogprob: fullLogprob === logprob ? toRows(logprob) : toRows(fullLogprob) };
+  const logprobRows = toRows(logprob);
+  return { logprob: logprobRows, entropy: toRows(entropy), value: toRows(values), fullLogprob: fullLogprob === logprob ? logprobRows : toRows(fullLogprob) };
 }
 
 /** 1 on real actions, 0 on padding: [B * N]. */

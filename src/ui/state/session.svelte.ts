@@ -448,8 +448,8 @@ export class Session {
   }
 
   #samples(items: { prompt: string; text: string }[]): Sample[] {
-    if (getTask(this.experiment.task).environment) throw new Error('a control task scores transitions, not text');
     const task = getTask(this.experiment.task);
+    if (task.environment) throw new Error('a control task scores transitions, not text');
     const tokenizer = taskTokenizer(task);
     return items.map(({ prompt, text }, index) => taskSample(task, text, tokenizer.encode(text), prompt, index));
   }
