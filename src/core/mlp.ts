@@ -48,6 +48,16 @@ export class MlpPolicy implements Policy {
     });
   }
 
+  valueFeatures(tokens: tf.Tensor2D): tf.Tensor3D {
+    const [B, T] = tokens.shape;
+    const K = this.config.contextLength;
+    return tf.tidy(() => {
+      const padded = tf.concat([tf.fill([B, K], BOS, 'int32'), tokens.toInt()], 1);
+      const ctx = tf.gather(padded, this.#windowIndex(T), 1).reshape([B * T, K]) as tf.Tensor2D;
+      return this.#hidden(ctx).reshape([B, T, -1]) as tf.Tensor3D;
+    });
+  }
+
   forwardAt(tokens: Int32Array, width: number, positions: Int32Array): { logits: tf.Tensor2D; values: tf.Tensor1D } {
     const K = this.config.contextLength;
     const windows = new Int32Array(positions.length * K).fill(BOS);
@@ -78,12 +88,18 @@ export class MlpPolicy implements Policy {
 
   /** ctx [N, K] -> logits [N, V], values [N]. */
   #head(ctx: tf.Tensor2D): { logits: tf.Tensor2D; values: tf.Tensor1D } {
-    const [N, K] = ctx.shape;
-    const emb = embed(this.#wte, ctx).reshape([N, K * this.config.embedDim]); // [N, K*C]
-    const h = tanh(tf.add(tf.matMul(emb, this.#w1), this.#b1)); // [N, H]
+    const N = ctx.shape[0];
+    const h = this.#hidden(ctx); // [N, H]
     const logits = tf.add(tf.matMul(h, this.#w2), this.#b2) as tf.Tensor2D; // [N, V]
     const values = tf.add(tf.matMul(h, this.#wv), this.#bv).reshape([N]) as tf.Tensor1D; // [N]
     return { logits, values };
+  }
+
+  /** ctx [N, K] -> the hidden layer [N, H], which both heads read. */
+  #hidden(ctx: tf.Tensor2D): tf.Tensor2D {
+    const [N, K] = ctx.shape;
+    const emb = embed(this.#wte, ctx).reshape([N, K * this.config.embedDim]); // [N, K*C]
+    return tanh(tf.add(tf.matMul(emb, this.#w1), this.#b1)) as tf.Tensor2D;
   }
 
   /** [T, K] gather indices: position t sees padded[t+1 .. t+K], the K tokens up to and including token t. */

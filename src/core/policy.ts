@@ -53,6 +53,11 @@ export interface Policy {
    */
   forward(tokens: tf.Tensor2D, pad?: Int32Array): { logits: tf.Tensor3D; values: tf.Tensor2D };
   /**
+   * What the value head reads at each position, [B, T, F]: `forward`'s values
+   * are features x wv + bv. Fitting the head alone needs the rest run once.
+   */
+  valueFeatures(tokens: tf.Tensor2D, pad?: Int32Array): tf.Tensor3D;
+  /**
    * For a policy whose positions are independent (the MLP reads a fixed window):
    * logits [n, V] and values [n] at the given positions only, each a flat index
    * b * width + t into row-major `tokens` [B, width]. Training evaluates just the

@@ -74,14 +74,16 @@ export class TransformerPolicy implements Policy {
   }
 
   forward(tokens: tf.Tensor2D, pad?: Int32Array): { logits: tf.Tensor3D; values: tf.Tensor2D } {
-    const T = tokens.shape[1];
-    if (T > this.config.contextLength) {
-      throw new Error(`TransformerPolicy: ${T} tokens exceed the context length ${this.config.contextLength}`);
-    }
+    this.#fits(tokens.shape[1]);
     return tf.tidy(() => {
       const { logits, values } = this.#run(tokens, 0, null, padded(pad));
       return { logits, values };
     });
+  }
+
+  valueFeatures(tokens: tf.Tensor2D, pad?: Int32Array): tf.Tensor3D {
+    this.#fits(tokens.shape[1]);
+    return tf.tidy(() => this.#run(tokens, 0, null, padded(pad)).features);
   }
 
   decoder(batch: number, pad?: Int32Array): Decoder {
@@ -114,6 +116,10 @@ export class TransformerPolicy implements Policy {
    * A row left-padded by p extra start tokens reads position t - p at column t,
    * and no column attends to its padding.
    */
+  #fits(T: number): void {
+    if (T > this.config.contextLength) throw new Error(`TransformerPolicy: ${T} tokens exceed the context length ${this.config.contextLength}`);
+  }
+
   #run(tokens: tf.Tensor2D, past: number, caches: KvCache[] | null, pad: Int32Array | null) {
     const [B, T] = tokens.shape;
     const { heads: H, width: C } = this.config;
@@ -165,7 +171,7 @@ export class TransformerPolicy implements Policy {
     const hf = layerNorm(x, this.#lnfg, this.#lnfb).reshape([B * T, C]);
     const logits = tf.matMul(hf, this.#head).reshape([B, T, -1]) as tf.Tensor3D; // [B, T, V]
     const values = tf.add(tf.matMul(hf, this.#wv), this.#bv).reshape([B, T]) as tf.Tensor2D; // [B, T]
-    return { logits, values, caches: newCaches };
+    return { logits, values, features: hf.reshape([B, T, C]) as tf.Tensor3D, caches: newCaches };
   }
 
   dispose(): void {

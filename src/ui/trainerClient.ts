@@ -1,5 +1,6 @@
 import * as Comlink from 'comlink';
 import type { TrainerApi, TrainerEvent } from '../worker/protocol.ts';
+import { trainerWorker } from './earlyWorker.ts';
 
 /** The page's one way to the trainer worker. */
 export interface TrainerClient {
@@ -13,8 +14,9 @@ export interface TrainerClient {
 }
 
 export function createTrainerClient(onCrash: (message: string) => void): TrainerClient {
-  const worker = new Worker(new URL('../worker/trainer.worker.ts', import.meta.url), { type: 'module', name: 'trainer' });
+  const { worker, failed } = trainerWorker();
   worker.addEventListener('error', (e) => onCrash(`the trainer worker crashed: ${e.message || 'it could not start'}`));
+  if (failed !== null) queueMicrotask(() => onCrash(`the trainer worker crashed: ${failed}`));
   worker.addEventListener('messageerror', () => onCrash('a message from the trainer worker could not be read'));
   let kill: (reason: Error) => void = () => {};
   const dead = new Promise<never>((_, reject) => (kill = reject));

@@ -32,6 +32,11 @@ export class SandboxClient {
     return this.#run(limits, (api) => api.compile(specs, limits));
   }
 
+  /** Starts the worker and QuickJS now, so the first call does not wait for them. */
+  warm(): void {
+    this.#start();
+  }
+
   dispose(): void {
     this.#end('the reward sandbox was closed');
   }

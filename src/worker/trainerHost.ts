@@ -14,6 +14,7 @@ import { chooseBackend, switchBackend } from './backendChoice.ts';
 import { SandboxClient } from './sandboxClient.ts';
 import { WorkerReward } from './workerReward.ts';
 import { fetchPolicy } from './models.ts';
+import type { Policy } from '../core/policy.ts';
 import type { BackendReport, Result, Status, TrainerApi, TrainerEvent } from './protocol.ts';
 
 /** Most snapshots per second the page receives; metrics in between are batched. */
@@ -47,6 +48,7 @@ export class TrainerHost implements TrainerApi {
 
   async init(onEvent: (e: TrainerEvent) => void, requested: BackendName | null): Promise<BackendReport> {
     this.#emit = onEvent;
+    this.#sandbox.warm(); // QuickJS loads in its own worker while the backend is chosen
     this.#progress('choosing a backend', 0.05);
     const report = await chooseBackend(requested);
     this.#backend = report.name;
@@ -58,8 +60,16 @@ export class TrainerHost implements TrainerApi {
     this.#setStatus('loading');
     try {
       const e = validateExperiment(experiment);
-      const reward = await WorkerReward.create(this.#sandbox, e.rewards, sandboxLimits(e.hyperparameters));
-      const trainer = await this.#create(e, reward);
+      const reference = this.#reference(e); // fetched while the reward compiles
+      reference.catch(() => undefined); // a failed fetch is reported where it is awaited
+      let reward: WorkerReward;
+      try {
+        reward = await WorkerReward.create(this.#sandbox, e.rewards, sandboxLimits(e.hyperparameters));
+      } catch (err) {
+        (await reference.catch(() => null))?.dispose();
+        throw err;
+      }
+      const trainer = await this.#create(e, reward, reference);
       this.#trainer?.dispose();
       this.#trainer = trainer;
       this.#experiment = e;
@@ -278,13 +288,21 @@ export class TrainerHost implements TrainerApi {
     this.#pending = [];
   }
 
-  /** A language task's trainer starts from its reference policy (fetched); a control task's from random weights. */
-  async #create(e: Experiment, reward: WorkerReward): Promise<Trainer | ControlTrainer> {
+  /** A language task's trainer starts from its reference policy; a control task's from random weights. */
+  async #create(e: Experiment, reward: WorkerReward, reference = this.#reference(e)): Promise<Trainer | ControlTrainer> {
     const task = getTask(e.task);
     if (task.environment) return new ControlTrainer({ task, hyperparameters: e.hyperparameters, seed: e.seed, reward });
+    const policy = await reference;
+    if (!policy) throw new Error(`task ${task.id} has no reference policy`);
+    return new Trainer({ task, reference: policy, hyperparameters: e.hyperparameters, seed: e.seed, reward, algorithm: e.algorithm });
+  }
+
+  /** A language task's reference policy, fetched from this site (null for a control task, which has none). */
+  async #reference(e: Experiment): Promise<Policy | null> {
+    const task = getTask(e.task);
+    if (task.environment) return null;
     this.#progress('loading the reference policy', 0.3);
-    const reference = await fetchPolicy(modelId(task, e.arch), (f) => this.#progress('loading the reference policy', 0.3 + 0.4 * f));
-    return new Trainer({ task, reference, hyperparameters: e.hyperparameters, seed: e.seed, reward, algorithm: e.algorithm });
+    return fetchPolicy(modelId(task, e.arch), (f) => this.#progress('loading the reference policy', 0.3 + 0.4 * f));
   }
 
   #need(): Trainer | ControlTrainer {

@@ -49,3 +49,34 @@ describe('evaluating only the real actions (MLP)', () => {
     policy.dispose();
   });
 });
+
+// The value head's warm start fits the head alone on features computed once: they
+// must be exactly what forward's values read, left padding included.
+describe('value features', () => {
+  for (const arch of ['mlp', 'transformer'] as const) {
+    it(`${arch}: features x wv + bv are forward's values at every position, and no tensor is left behind`, async () => {
+      const policy = loadPolicyFromDisk(`unittests-${arch}`);
+      const tokenizer = taskTokenizer(unitTests);
+      const prompts = PROBLEMS.slice(0, 6).map((p) => tokenizer.encode(p.prompt));
+      const gen = await sample(policy, { prompts, maxNew: 8, temperature: 1, topK: 0, rng: new Rng(3) });
+      // A checkpoint's head is zero: give it weights, so the comparison means something.
+      const wv = policy.weights.get('wv')!;
+      tf.tidy(() => wv.assign(tf.randomNormal(wv.shape, 0, 0.5, 'float32', 7)));
+      tf.tidy(() => policy.weights.get('bv')!.assign(tf.fill([1], 0.3)));
+      const before = tf.memory().numTensors;
+      const [fromForward, fromFeatures] = tf.tidy(() => {
+        const tokens = tf.tensor2d(gen.tokens, [gen.lengths.length, gen.width], 'int32');
+        const values = policy.forward(tokens, gen.pad).values;
+        const f = policy.valueFeatures(tokens, gen.pad);
+        const [B, T, F] = f.shape;
+        const viaHead = tf.add(tf.matMul(f.reshape([B * T, F]), policy.weights.get('wv')!), policy.weights.get('bv')!).reshape([B, T]);
+        return [values, viaHead].map((t) => Array.from(t.dataSync()));
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(fromFeatures.length).toBe(fromForward.length);
+      expect(new Set(fromForward.map((v) => v.toFixed(4))).size).toBeGreaterThan(10); // values that differ by position
+      fromForward.forEach((v, i) => expect(fromFeatures[i]).toBeCloseTo(v, 5));
+      policy.dispose();
+    });
+  }
+});

@@ -98,19 +98,27 @@ export async function warmUpValueHead(policy: Policy, rollout: Rollout, scores: 
   tf.tidy(() => policy.weights.get('bv')!.assign(tf.fill(policy.weights.get('bv')!.shape, n ? sum / n : 0)));
   const opt = tf.train.adam(3e-3, 0.9, 0.999, 1e-5);
   const B = lengths.length;
-  const tokens = tf.tensor2d(rollout.tokens, [B, rollout.width], 'int32');
-  const target = tf.tensor2d(returns, [B, N]);
-  const m = tf.tensor2d(mask, [B, N]);
-  for (let i = 0; i < h.valueWarmup; i++) {
+  // The rest of the policy stays fixed while the head learns, so what the head reads
+  // is computed once: each Adam step is then one [n, F] x [F, 1] product, not a forward pass.
+  const real = Int32Array.from(mask.keys()).filter((i) => mask[i] > 0); // flat indices of the real actions
+  const [all, features, target] = tf.tidy(() => {
+    const tokens = tf.tensor2d(rollout.tokens, [B, rollout.width], 'int32').slice([0, 0], [B, rollout.start + N - 1]) as tf.Tensor2D;
+    const f = policy.valueFeatures(tokens, rollout.pad);
+    const F = f.shape[2];
+    const all = f.slice([0, rollout.start - 1, 0], [B, N, F]).reshape([B * N, F]) as tf.Tensor2D; // the value of action t is read before it
+    return [all, tf.gather(all, tf.tensor1d(real, 'int32')) as tf.Tensor2D, tf.tensor2d(Float32Array.from(real, (i) => returns[i]), [real.length, 1])];
+  });
+  const [wv, bv] = head;
+  for (let i = 0; i < h.valueWarmup && real.length > 0; i++) {
     tf.tidy(() => {
-      const { grads, value } = tf.variableGrads(() => tf.mul(0.5, maskedMean(tf.square(tf.sub(evaluateActions(policy, tokens, rollout.start, N, h.temperature, h.topK, rollout.pad).value, target)), m)) as tf.Scalar, head);
+      const { grads, value } = tf.variableGrads(() => tf.mul(0.5, tf.mean(tf.square(tf.sub(tf.add(tf.matMul(features, wv), bv), target)))) as tf.Scalar, head);
       (opt as tf.Optimizer).applyGradients(grads);
       value.dispose();
     });
   }
-  const values = tf.tidy(() => evaluateActions(policy, tokens, rollout.start, N, h.temperature, h.topK, rollout.pad).value);
+  const values = tf.tidy(() => tf.add(tf.matMul(all, wv), bv).reshape([B * N]));
   const out = (await values.data()) as Float32Array;
-  tf.dispose([tokens, target, m, values]);
+  tf.dispose([all, features, target, values]);
   opt.dispose();
   return out;
 }
