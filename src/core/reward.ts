@@ -1,4 +1,4 @@
-import { taskHelpers, type FieldValue } from './tasks.ts';
+import { prepareHelpers, taskHelpers, type FieldValue } from './tasks.ts';
 import { rewardHelpers, type RewardHelpers } from './rewardHelpers.ts';
 import type { RewardLog } from './sandbox/types.ts';
 import type { Transition } from './environments.ts';
@@ -115,6 +115,7 @@ export class FunctionReward implements RewardModel {
   }
 
   async score(samples: readonly Sample[], ctx: RewardContext): Promise<RewardScores> {
+    await prepareHelpers();
     const total = new Array<number>(samples.length).fill(0);
     const plain = samples.map((s) => plainSample(s) as unknown as Sample); // as the sandbox hands them over
     const components = this.components.map(({ name, weight, fn }) => {

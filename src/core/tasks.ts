@@ -65,6 +65,12 @@ export interface Task {
    */
   fields?: { docs: Readonly<Record<string, string>>; compute(text: string, prompt: string): Readonly<Record<string, FieldValue>> };
   /**
+   * Loads what the task's fields and helpers need (a package behind a dynamic
+   * import, so that no page or worker evaluates it before the task is used).
+   * Awaited through `prepareTask` before anything computes them.
+   */
+  prepare?(): Promise<void>;
+  /**
    * For a task that paints: each token is a pixel, row by row, of one palette
    * colour (the symbol's position in the alphabet). The reward then also sees
    * `sample.pixels` ([r, g, b] triples), `sample.width` and `sample.height`.
@@ -163,6 +169,16 @@ export function taskSample(task: Task, text: string, tokens: number[], prompt: s
     sample.height = task.image.height;
   }
   return sample;
+}
+
+/** Loads what a task's fields and helpers need (once; nothing for most tasks). */
+export function prepareTask(task: Task): Promise<void> {
+  return task.prepare?.() ?? Promise.resolve();
+}
+
+/** Loads what every task's helpers need: reward code may call any task's helper. */
+export function prepareHelpers(): Promise<void> {
+  return Promise.all(TASKS.filter((t) => t.helpers).map(prepareTask)).then(() => undefined);
 }
 
 /**

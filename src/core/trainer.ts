@@ -14,7 +14,7 @@ import { allHelpers } from './reward.ts';
 import { Rng } from './rng.ts';
 import { collectRollout } from './rollout.ts';
 import { completion, sample } from './sampler.ts';
-import { taskSample, taskTokenizer, type Task } from './tasks.ts';
+import { prepareTask, taskSample, taskTokenizer, type Task } from './tasks.ts';
 import type { Tokenizer } from './tokenizer.ts';
 import type { Episode } from './control.ts';
 
@@ -217,6 +217,7 @@ export class Trainer {
     const t0 = performance.now();
     let rollout, scores;
     let t1 = t0;
+    await prepareTask(this.task); // its fields' packages (once)
     try {
       // 1. Prompts: G consecutive completions share one for the group-based algorithms.
       const G = this.#groupSize(h);

@@ -4,6 +4,7 @@ import type { QuickJsModules } from '../core/sandbox/quickjsModules.ts';
 import { SandboxReward } from '../core/sandbox/sandboxReward.ts';
 import type { RewardSpec, SandboxLimits } from '../core/sandbox/types.ts';
 import type { SandboxApi, SandboxOutcome } from './protocol.ts';
+import { prepareHelpers } from '../core/tasks.ts';
 
 /**
  * The sandbox worker: reward code runs here and nowhere else. It keeps the
@@ -41,7 +42,7 @@ export class SandboxHost implements SandboxApi {
   }
 
   async warm(): Promise<void> {
-    await this.#modules.ready();
+    await Promise.all([this.#modules.ready(), prepareHelpers()]);
   }
 
   async #load(specs: RewardSpec[], limits: SandboxLimits, fresh = false): Promise<SandboxReward> {

@@ -1,12 +1,12 @@
 import * as tf from '../../src/core/tf.ts';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { loadPolicyFromDisk } from '../../scripts/nodeModels.ts';
 import { nodeQuickJs } from '../../scripts/nodeSandbox.ts';
 import { startingHyperparameters } from '../../src/core/algorithms/catalog.ts';
 import { sandboxLimits } from '../../src/core/hyperparameters.ts';
 import { SandboxReward } from '../../src/core/sandbox/sandboxReward.ts';
-import { defaultRewards, modelId, taskArchs, taskSample, taskTokenizer, TASKS } from '../../src/core/tasks.ts';
+import { defaultRewards, modelId, prepareTask, taskArchs, taskSample, taskTokenizer, TASKS } from '../../src/core/tasks.ts';
 import { ControlTrainer } from '../../src/core/control.ts';
 import { exampleTransitions } from '../../src/core/environments.ts';
 import type { Sample } from '../../src/core/reward.ts';
@@ -18,6 +18,8 @@ import { base4, protocolFields } from '../../src/core/tasks/protocol.ts';
 import { Trainer } from '../../src/core/trainer.ts';
 import type { Hyperparameters } from '../../src/core/hyperparameters.ts';
 import { rewardHelpers } from '../../src/core/rewardHelpers.ts';
+
+beforeAll(() => Promise.all(TASKS.map(prepareTask))); // the packages some tasks load when first used
 
 // Every registered task, walked through what the app does with it: load its
 // reference policy, score samples with each example reward in the sandbox, and

@@ -2,7 +2,7 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule }
 import type { QuickJsModules } from './quickjsModules.ts';
 import { plainSample, RewardError, type RewardContext, type RewardModel, type RewardScores, type Sample } from '../reward.ts';
 import { prelude } from './prelude.ts';
-import { taskHelpers, type TaskHelper } from '../tasks.ts';
+import { prepareHelpers, taskHelpers, type TaskHelper } from '../tasks.ts';
 import type { RewardLog, RewardSpec, SandboxLimits } from './types.ts';
 
 /** What the harness in the sandbox reports for a failed batch. */
@@ -50,7 +50,8 @@ export class SandboxReward implements RewardModel {
 
   /** Compiles every component; throws a RewardError naming the first that fails. */
   static async create(modules: QuickJsModules, specs: readonly RewardSpec[], limits: SandboxLimits, helpers = taskHelpers()): Promise<SandboxReward> {
-    return new SandboxReward(modules, await modules.ready(), specs, limits, helpers);
+    const [module] = await Promise.all([modules.ready(), prepareHelpers()]); // code may call a helper as it loads
+    return new SandboxReward(modules, module, specs, limits, helpers);
   }
 
   private constructor(modules: QuickJsModules, module: QuickJSWASMModule, specs: readonly RewardSpec[], limits: SandboxLimits, helpers: Readonly<Record<string, TaskHelper>>) {

@@ -1,7 +1,7 @@
-import nlp from 'compromise';
 import type { Rng } from '../rng.ts';
 import type { FieldValue, Task } from '../tasks.ts';
 import { reward } from './rewardSource.ts';
+import { lazyPackage } from './lazy.ts';
 
 /**
  * Privacy (reinforcement learning from privacy feedback): a policy pretrained
@@ -11,6 +11,8 @@ import { reward } from './rewardSource.ts';
  * `compromise` NLP package for people and places; the reward makes each find
  * cost, so the policy learns to write the sentence without it.
  */
+
+const compromise = lazyPackage('compromise', async () => (await import('compromise')).default);
 
 const FIRST = ['Maria', 'James', 'Aisha', 'Noah', 'Olivia', 'Liam', 'Sofia', 'Lucas', 'Emma', 'Mateo', 'Chloe', 'Ethan', 'Grace', 'Daniel', 'Hannah', 'Omar', 'Zoe', 'Samuel', 'Mia', 'Leo', 'Nora', 'Adam', 'Ruby', 'Hugo'];
 const LAST = ['Lopez', 'Smith', 'Khan', 'Garcia', 'Brown', 'Nguyen', 'Patel', 'Miller', 'Rossi', 'Kim', 'Jones', 'Silva', 'Meyer', 'Cohen', 'Walker', 'Novak'];
@@ -91,7 +93,7 @@ export function detect(text: string): { kind: string; text: string; start: numbe
   for (const [kind, re] of PATTERNS) {
     for (const m of text.matchAll(re)) if (kind !== 'card' || luhn(m[0])) add(kind, m[0], m.index!);
   }
-  const doc = nlp(text);
+  const doc = compromise.get()(text);
   for (const [kind, list] of [['name', doc.people().out('array')], ['place', doc.places().out('array')]] as [string, string[]][]) {
     let from = 0;
     for (const raw of list) {
@@ -130,6 +132,7 @@ export const privacy: Task = {
   alphabet: " '(),-.0123456789:?@ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
   prompts: [''],
   models: { mlp: 'privacy-mlp', transformer: 'privacy-transformer' },
+  prepare: compromise.load,
   examples: {
     noPersonalData: {
       title: 'No personal data, well formed',

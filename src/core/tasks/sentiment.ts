@@ -1,9 +1,9 @@
-import vader from 'vader-sentiment';
 import type { FieldValue, Task } from '../tasks.ts';
 import { reward } from './rewardSource.ts';
 import { shakespeare } from './shakespeare.ts';
 import { SHAKESPEARE_WORDS } from './shakespeareWords.ts';
 import { splitWords } from './words.ts';
+import { lazyPackage } from './lazy.ts';
 
 /**
  * Sentiment (the detoxification idea): the Shakespeare policies again, now
@@ -13,15 +13,16 @@ import { splitWords } from './words.ts';
  * (most negative) to 1 (most positive).
  */
 const VOCABULARY = new Set(SHAKESPEARE_WORDS.split(' '));
+const vader = lazyPackage('vader-sentiment', async () => (await import('vader-sentiment')).default.SentimentIntensityAnalyzer);
 
 /** VADER's compound score of a text, from -1 (negative) to 1 (positive). */
 export function sentimentScore(text: string): number {
-  return vader.SentimentIntensityAnalyzer.polarity_scores(text).compound;
+  return vader.get().polarity_scores(text).compound;
 }
 
 /** The fields the sentiment rewards read, for one line. */
 export function sentimentFields(text: string): Record<string, FieldValue> {
-  const scores = vader.SentimentIntensityAnalyzer.polarity_scores(text);
+  const scores = vader.get().polarity_scores(text);
   const words = splitWords(text);
   const unknown = words.filter((w) => !VOCABULARY.has(w));
   const distinctWords = words.length ? new Set(words).size / words.length : 1;
@@ -35,6 +36,7 @@ export const sentiment: Task = {
   alphabet: shakespeare.alphabet,
   prompts: shakespeare.prompts,
   models: shakespeare.models,
+  prepare: vader.load,
   examples: {
     positive: {
       title: 'Positive lines',

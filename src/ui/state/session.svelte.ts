@@ -8,7 +8,7 @@ import { switchAlgorithmSettings, type AlgorithmId } from '../../core/algorithms
 import type { Arch } from '../../core/policy.ts';
 import type { Sample } from '../../core/reward.ts';
 import type { RewardLog, RewardSpec } from '../../core/sandbox/types.ts';
-import { defaultRewards, getTask, taskSample, taskTokenizer, type Task } from '../../core/tasks.ts';
+import { defaultRewards, getTask, prepareTask, taskSample, taskTokenizer, type Task } from '../../core/tasks.ts';
 import { exampleTransitions } from '../../core/environments.ts';
 import { Rng } from '../../core/rng.ts';
 import type { ScoredSample, TrainerState } from '../../core/trainer.ts';
@@ -302,7 +302,7 @@ export class Session {
   async testReward(text: string): Promise<Result<{ total: number; components: { name: string; weight: number; value: number }[] }>> {
     let samples: Sample[];
     try {
-      samples = this.#samples([{ prompt: this.benchPrompt, text }]);
+      samples = await this.#samples([{ prompt: this.benchPrompt, text }]);
     } catch (e) {
       return { ok: false, message: (e as Error).message };
     }
@@ -441,15 +441,22 @@ export class Session {
       const r = await this.#score(rewards, transitionSamples(task, CHECKED_TRANSITIONS));
       return r.ok ? null : `${r.message} (checked on ${CHECKED_TRANSITIONS} transitions of random play)`;
     }
-    const r = await this.#score(rewards, this.#samples(texts));
+    let samples: Sample[];
+    try {
+      samples = await this.#samples(texts);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    const r = await this.#score(rewards, samples);
     if (r.ok) return null;
     const on = [bench ? "the test bench's text" : '', texts.length > (bench ? 1 : 0) ? `${texts.length - (bench ? 1 : 0)} reference samples` : ''].filter(Boolean).join(' and ');
     return on ? `${r.message} (checked on ${on})` : r.message;
   }
 
-  #samples(items: { prompt: string; text: string }[]): Sample[] {
+  async #samples(items: { prompt: string; text: string }[]): Promise<Sample[]> {
     const task = getTask(this.experiment.task);
     if (task.environment) throw new Error('a control task scores transitions, not text');
+    await prepareTask(task); // its fields' packages, loaded the first time the task is scored here
     const tokenizer = taskTokenizer(task);
     return items.map(({ prompt, text }, index) => taskSample(task, text, tokenizer.encode(text), prompt, index));
   }
@@ -491,7 +498,14 @@ export class Session {
   async #scoreReferences(): Promise<void> {
     const refs = this.referenceSamples;
     if (refs.length === 0) return;
-    const r = await this.#score($state.snapshot(this.experiment.rewards), this.#samples(refs));
+    let samples: Sample[];
+    try {
+      samples = await this.#samples(refs);
+    } catch (e) {
+      this.requestError = `The reference samples could not be scored: ${(e as Error).message}`;
+      return;
+    }
+    const r = await this.#score($state.snapshot(this.experiment.rewards), samples);
     if (this.referenceSamples !== refs) return; // a newer load replaced them
     this.referenceSamples = refs.map((s, i) => ({ ...s, reward: r.ok ? r.scores.total[i] : null }));
   }
