@@ -3,7 +3,8 @@
 // same phases as `npm run bench` beside Node's (from bench-results/bench.json,
 // when `npm run bench` has run) and the ratio, and the time from opening the
 // page to the end of the first iteration.
-//   npm run bench-browser [-- --iterations N --backend wasm --no-build --out bench-results/browser.json]
+//   npm run bench-browser [-- --iterations N --backend wasm|webgpu|webgl|cpu|auto --no-build --out bench-results/browser.json]
+// (auto: the page measures the backends and picks, as it does for a visitor)
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -40,7 +41,7 @@ runMain(async () => {
       if (experiment.task === 'names') experiment.rewards = [{ name: 'length', weight: 1, source: 'function reward(sample) { return sample.text.length; }' }];
       const page = await (await browser.newContext({ serviceWorkers: 'block' })).newPage();
       await page.addInitScript(PRESS_STEP_WHEN_READY);
-      await page.goto(`${ORIGIN}/?backend=${backend}#${await encodeExperiment(experiment)}`);
+      await page.goto(`${ORIGIN}/${backend === 'auto' ? '' : `?backend=${backend}`}#${await encodeExperiment(experiment)}`);
       // Timed inside the page, from the start of navigation: a poll from here would add its own interval.
       await page.waitForFunction(() => (window as unknown as { benchFirstMs?: number }).benchFirstMs !== undefined, null, { timeout: 120_000 });
       const { ready, first } = await page.evaluate(() => {
