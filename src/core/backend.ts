@@ -2,6 +2,7 @@ import * as tf from './tf.ts';
 
 import type { BackendName } from './backendNames.ts';
 import { useTransposeFreeMatMulGradient } from './matmul.ts';
+import { useWasmBatchMatMul } from './kernels/batchMatMul.ts';
 
 export type { BackendName } from './backendNames.ts';
 
@@ -23,4 +24,5 @@ export async function useBackend(name: BackendName): Promise<void> {
     throw new Error(`backend ${name} failed to initialise (tfjs is on ${tf.getBackend() ?? 'no backend'})`);
   }
   useTransposeFreeMatMulGradient();
+  if (name === 'wasm') useWasmBatchMatMul();
 }
