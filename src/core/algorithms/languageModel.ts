@@ -100,21 +100,39 @@ function evaluateRealActions(policy: Policy, real: RealActions, width: number, s
   const n = real.lengths.reduce((a, b) => a + b, 0);
   const positions = new Int32Array(n);
   const actions = new Int32Array(n);
-  const place = new Float32Array(B * N * n);
+  const slotOf = new Int32Array(n); // where action i goes in [B * N]
+  const realAt = new Int32Array(B * N).fill(n); // which action fills each slot (n: none, a 0)
   let i = 0;
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < real.lengths[b]; t++, i++) {
       positions[i] = b * width + start - 1 + t;
       actions[i] = real.tokens[b * width + start + t];
-      place[(b * N + t) * n + i] = 1;
+      slotOf[i] = b * N + t;
+      realAt[b * N + t] = i;
     }
   }
   const { logits, values } = policy.forwardAt!(real.tokens, width, positions); // [n, V], [n]
   const { logprob, entropy, fullLogprob } = actionStats(tf.div(logits, temperature), tf.tensor1d(actions, 'int32'), topK);
-  const placement = tf.tensor2d(place, [B * N, n]);
-  const toRows = (x: tf.Tensor) => tf.reshape(tf.matMul(placement, tf.reshape(x, [n, 1])), [B, N]) as tf.Tensor2D;
+  const toRows = intoRows(tf.tensor1d(realAt, 'int32'), tf.tensor1d(slotOf, 'int32'), B, N);
   const logprobRows = toRows(logprob);
   return { logprob: logprobRows, entropy: toRows(entropy), value: toRows(values), fullLogprob: fullLogprob === logprob ? logprobRows : toRows(fullLogprob) };
+}
+
+/**
+ * Puts n values, one a real action, into their rows [B, N] (0 on padding) by a
+ * gather; the gradient is the gather back (each action's slot), so both
+ * directions are one wasm kernel, not a product with a [B * N, n] 0/1 matrix.
+ */
+function intoRows(realAt: tf.Tensor1D, slotOf: tf.Tensor1D, B: number, N: number): (x: tf.Tensor) => tf.Tensor2D {
+  const n = slotOf.shape[0];
+  const place = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([slotOf]); // kept for the backward pass, which runs after this scope's tensors are gone
+    return {
+      value: tf.reshape(tf.gather(tf.concat([tf.reshape(x, [n]), tf.zeros([1])]), realAt), [B, N]),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.gather(tf.reshape(dy, [B * N]), saved[0]),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (x) => place(x) as tf.Tensor2D;
 }
 
 /** 1 on real actions, 0 on padding: [B * N]. */
