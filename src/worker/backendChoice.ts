@@ -4,6 +4,7 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { useBackend, type BackendName } from '../core/backend.ts';
 import type { BackendReport } from './protocol.ts';
+import { pickBackend, type Candidate } from '../core/backendPick.ts';
 
 /**
  * Each backend is its own chunk, fetched the first time it is needed: a page
@@ -35,40 +36,27 @@ export async function switchBackend(name: BackendName): Promise<void> {
 }
 
 /**
- * Every backend that may run here is measured on a small training step (a
- * dense forward and backward pass of a policy update's shape), and the
- * fastest wins: WebGPU with a hardware adapter, wasm, and a hardware WebGL.
- * A GPU is not assumed faster: for policies this small, its dispatch overhead
- * can lose to wasm. Software adapters are not measured (never faster than
- * wasm); cpu is last. A requested backend is used as asked, and its failure
- * is an error, never a quiet fallback.
+ * Every backend that may run here is measured on a training step of the
+ * policy about to be trained (`step`, run on the backend switched to; a dense
+ * forward and backward pass of an update's shape when there is none), and the
+ * fastest wins: WebGPU with a hardware adapter, wasm, and a hardware WebGL. A
+ * GPU is not assumed faster: for policies this small, its dispatch overhead can
+ * lose to wasm. Software adapters are not measured (never faster than wasm);
+ * with wasm the only one left, nothing is measured; cpu is last. A requested
+ * backend is used as asked, and its failure is an error, never a quiet fallback.
  */
-export async function chooseBackend(requested: BackendName | null): Promise<BackendReport> {
+export async function chooseBackend(requested: BackendName | null, step: () => Promise<number> = timeDenseStep): Promise<BackendReport> {
   if (requested) {
     await switchBackend(requested);
     return { name: requested, reason: `requested with ?backend=${requested}` };
   }
-  const gpu = await probeWebGpu();
-  const webgl = webglRenderer();
-  const measured: { name: BackendName; ms: number }[] = [];
-  const skipped: string[] = [];
-  for (const [name, probe] of [['webgpu', gpu], ['wasm', { usable: true, detail: '' }], ['webgl', webgl]] as const) {
-    if (!probe.usable) {
-      skipped.push(`${name}: ${probe.detail}`);
-      continue;
-    }
-    try {
-      await switchBackend(name);
-      measured.push({ name, ms: await timeTrainingStep() });
-    } catch (e) {
-      skipped.push(`${name}: ${(e as Error).message}`);
-    }
-  }
-  measured.sort((a, b) => a.ms - b.ms);
-  const best = measured[0]?.name ?? 'cpu';
-  await switchBackend(best);
-  const times = measured.map((m) => `${m.name} ${m.ms.toFixed(1)} ms`).join(', ');
-  return { name: best, reason: `${times ? `fastest measured training step (${times})` : 'no faster backend worked'}${skipped.length ? `; ${skipped.join('; ')}` : ''}` };
+  const candidates: Candidate[] = [{ name: 'webgpu', ...(await probeWebGpu()) }, { name: 'wasm', usable: true, detail: '' }, { name: 'webgl', ...webglRenderer() }];
+  const pick = await pickBackend(candidates, async (name) => {
+    await switchBackend(name);
+    return step();
+  });
+  await switchBackend(pick.name);
+  return pick;
 }
 
 async function probeWebGpu(): Promise<{ usable: boolean; detail: string }> {
@@ -108,7 +96,7 @@ function webglRenderer(): { usable: boolean; detail: string } {
 }
 
 /** Median time of a small dense forward and backward pass, the shape of a policy update. */
-async function timeTrainingStep(): Promise<number> {
+async function timeDenseStep(): Promise<number> {
   const x = tf.randomNormal([512, 128]);
   const w = tf.variable(tf.randomNormal([128, 256]));
   const v = tf.variable(tf.randomNormal([256, 32]));

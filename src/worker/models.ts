@@ -1,16 +1,23 @@
-import { loadPolicy, validateManifest } from '../core/checkpoint.ts';
+import { loadPolicy, validateManifest, type CheckpointManifest } from '../core/checkpoint.ts';
 import type { Policy } from '../core/policy.ts';
 
-/** Fetches a shipped checkpoint (public/models/<id>.json and its weights) from this site. */
-export async function fetchPolicy(id: string, onProgress?: (fraction: number) => void): Promise<Policy> {
-  const base = new URL(`${import.meta.env.BASE_URL}models/`, self.location.origin);
-  const manifestUrl = new URL(`${id}.json`, base);
+const base = () => new URL(`${import.meta.env.BASE_URL}models/`, self.location.origin);
+
+/** A shipped checkpoint's manifest (public/models/<id>.json): its policy's configuration, where its weights are. */
+export async function fetchManifest(id: string): Promise<CheckpointManifest> {
+  const manifestUrl = new URL(`${id}.json`, base());
   const res = await fetch(manifestUrl);
   if (!res.ok) throw new Error(`could not load model ${id}: ${manifestUrl.pathname} answered ${res.status}`);
   const manifest: unknown = await res.json();
   validateManifest(manifest);
+  return manifest;
+}
+
+/** Fetches a shipped checkpoint (public/models/<id>.json and its weights) from this site. */
+export async function fetchPolicy(id: string, onProgress?: (fraction: number) => void): Promise<Policy> {
+  const manifest = await fetchManifest(id);
   onProgress?.(0.3);
-  const bin = await fetch(new URL(manifest.weightsFile, base));
+  const bin = await fetch(new URL(manifest.weightsFile, base()));
   if (!bin.ok) throw new Error(`could not load weights of ${id}: ${manifest.weightsFile} answered ${bin.status}`);
   const bytes = new Uint8Array(await bin.arrayBuffer());
   onProgress?.(0.8);

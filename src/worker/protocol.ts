@@ -35,7 +35,8 @@ export type Result<T> = { ok: true; value: T } | { ok: false; message: string };
 
 export interface TrainerApi {
   /** Picks and starts the backend (`requested` overrides the choice) and subscribes to events. */
-  init(onEvent: (e: TrainerEvent) => void, requested: BackendName | null): Promise<BackendReport>;
+  /** Chooses the backend (measuring a training step of `experiment`'s policy where there is a choice). */
+  init(onEvent: (e: TrainerEvent) => void, requested: BackendName | null, experiment?: Experiment): Promise<BackendReport>;
   /** Loads the experiment's task and reference policy and starts at iteration 0. */
   load(experiment: Experiment): Promise<Result<null>>;
   /** Compiles and swaps the rewards; on failure the old ones stay. Returns the iteration they take effect after. */

@@ -13,7 +13,10 @@ import { ControlTrainer } from '../core/control.ts';
 import { chooseBackend, switchBackend } from './backendChoice.ts';
 import { SandboxClient } from './sandboxClient.ts';
 import { WorkerReward } from './workerReward.ts';
-import { fetchPolicy } from './models.ts';
+import { fetchManifest, fetchPolicy } from './models.ts';
+import type { CheckpointManifest } from '../core/checkpoint.ts';
+import { createPolicy } from '../core/policies.ts';
+import { timeTrainingStep } from '../core/probe.ts';
 import type { Policy } from '../core/policy.ts';
 import type { BackendReport, Result, Status, TrainerApi, TrainerEvent } from './protocol.ts';
 
@@ -46,13 +49,41 @@ export class TrainerHost implements TrainerApi {
   #samples: ScoredSample[] = [];
   #lastFlush = 0;
 
-  async init(onEvent: (e: TrainerEvent) => void, requested: BackendName | null): Promise<BackendReport> {
+  async init(onEvent: (e: TrainerEvent) => void, requested: BackendName | null, experiment?: Experiment): Promise<BackendReport> {
     this.#emit = onEvent;
     this.#sandbox.warm(); // QuickJS loads in its own worker while the backend is chosen
     this.#progress('choosing a backend', 0.05);
-    const report = await chooseBackend(requested);
+    const report = await chooseBackend(requested, experiment && this.#trainingStep(experiment));
     this.#backend = report.name;
     return report;
+  }
+
+  /**
+   * Times a training step of the experiment's policy (its architecture and size,
+   * random weights, its minibatch) on whichever backend is current: what the
+   * backend is chosen by. Undefined for a control task or an experiment that
+   * does not validate (the dense step stands in).
+   */
+  #trainingStep(experiment: Experiment): (() => Promise<number>) | undefined {
+    let e: Experiment;
+    try {
+      e = validateExperiment(experiment);
+    } catch {
+      return undefined;
+    }
+    const task = getTask(e.task);
+    if (task.environment) return undefined;
+    let manifest: Promise<CheckpointManifest> | null = null;
+    return async () => {
+      manifest ??= fetchManifest(modelId(task, e.arch));
+      const policy = createPolicy((await manifest).config);
+      try {
+        const h = e.hyperparameters;
+        return await timeTrainingStep(policy, Math.max(1, Math.floor(h.batchSize / h.minibatches)), h.maxLength);
+      } finally {
+        policy.dispose();
+      }
+    };
   }
 
   async load(experiment: Experiment): Promise<Result<null>> {

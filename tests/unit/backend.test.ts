@@ -2,6 +2,10 @@ import * as tf from '../../src/core/tf.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/core/backend.ts';
 import { TRANSPOSE_FREE_MATMUL_GRADIENT } from '../../src/core/matmul.ts';
+import { pickBackend } from '../../src/core/backendPick.ts';
+import { createPolicy } from '../../src/core/policies.ts';
+import type { PolicyConfig } from '../../src/core/policy.ts';
+import { timeTrainingStep } from '../../src/core/probe.ts';
 // Backends are loaded apart from tfjs-core; these two are registered here as the worker would load them.
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-cpu';
@@ -30,4 +34,52 @@ describe('useBackend', () => {
     await useBackend('wasm');
     expect(tf.getBackend()).toBe('wasm');
   });
+});
+
+describe('choosing a backend', () => {
+  const wasm = { name: 'wasm' as const, usable: true, detail: '' };
+  it('takes the one usable backend without measuring, and says why the others are out', async () => {
+    const measured: string[] = [];
+    const pick = await pickBackend([{ name: 'webgpu', usable: false, detail: 'only a software fallback adapter' }, wasm, { name: 'webgl', usable: false, detail: 'software renderer' }], async (n) => {
+      measured.push(n);
+      return 1;
+    });
+    expect(pick).toEqual({ name: 'wasm', reason: 'the only one usable here; webgpu: only a software fallback adapter; webgl: software renderer' });
+    expect(measured).toEqual([]);
+  });
+
+  it('measures every usable one and picks the fastest, naming the times; one that fails is left out with its error', async () => {
+    const times: Record<string, number> = { webgpu: 12, wasm: 4, webgl: 9 };
+    const pick = await pickBackend([{ name: 'webgpu', usable: true, detail: 'a GPU' }, wasm, { name: 'webgl', usable: true, detail: 'a GPU' }], async (n) => times[n]);
+    expect(pick.name).toBe('wasm');
+    expect(pick.reason).toBe('fastest measured training step of this policy (wasm 4.0 ms, webgl 9.0 ms, webgpu 12.0 ms)');
+    const failing = await pickBackend([{ name: 'webgpu', usable: true, detail: 'a GPU' }, wasm], async (n) => {
+      if (n === 'webgpu') throw new Error('device lost');
+      return 5;
+    });
+    expect(failing).toEqual({ name: 'wasm', reason: 'fastest measured training step of this policy (wasm 5.0 ms); webgpu: device lost' });
+    const gpuWins = await pickBackend([{ name: 'webgpu', usable: true, detail: 'a GPU' }, wasm], async (n) => (n === 'webgpu' ? 2 : 30));
+    expect(gpuWins.name).toBe('webgpu');
+  });
+
+  it('falls to cpu when nothing measured works', async () => {
+    const pick = await pickBackend([{ name: 'webgpu', usable: true, detail: '' }, wasm], async () => Number.NaN);
+    expect(pick.name).toBe('cpu');
+    expect(pick.reason).toMatch(/^no faster backend worked; webgpu: its training step took NaN ms; wasm: its training step took NaN ms$/);
+  });
+
+  for (const config of [
+    { arch: 'mlp', vocabSize: 28, contextLength: 8, embedDim: 16, hiddenDim: 256 },
+    { arch: 'transformer', vocabSize: 17, contextLength: 12, width: 32, layers: 2, heads: 4 },
+  ] as PolicyConfig[]) {
+    it(`times a training step of the ${config.arch} about to be trained, leaving no tensor behind`, async () => {
+      const policy = createPolicy(config);
+      const before = tf.memory().numTensors;
+      const ms = await timeTrainingStep(policy, 8, 64, 1); // a completion longer than the context is cut to fit
+      expect(ms).toBeGreaterThan(0);
+      expect(Number.isFinite(ms)).toBe(true);
+      expect(tf.memory().numTensors).toBe(before);
+      policy.dispose();
+    });
+  }
 });

@@ -133,7 +133,7 @@ export class Session {
     const opening = this.runs.open();
     const client = this.#newClient();
     try {
-      this.backend = await Promise.race([client.api.init(client.listener((e) => this.#onEvent(e)), this.#requested), client.dead]);
+      this.backend = await Promise.race([client.api.init(client.listener((e) => this.#onEvent(e)), this.#requested, $state.snapshot(this.experiment)), client.dead]);
     } catch (e) {
       this.#fail(`${requested ? `backend ${requested}` : 'the trainer'} failed to start: ${(e as Error).message}`);
       return;
@@ -613,8 +613,8 @@ export class Session {
     await this.#inOrder(async () => {
       const client = this.#newClient();
       try {
-        this.backend = await Promise.race([client.api.init(client.listener((e) => this.#onEvent(e)), gpu ? 'wasm' : this.#requested), client.dead]);
         const experiment = from?.experiment ?? $state.snapshot(this.experiment);
+        this.backend = await Promise.race([client.api.init(client.listener((e) => this.#onEvent(e)), gpu ? 'wasm' : this.#requested, experiment), client.dead]);
         const loaded = await Promise.race([client.api.load(experiment), client.dead]);
         if (!loaded.ok) throw new Error(loaded.message);
         let resumed = 0;
