@@ -147,7 +147,9 @@ export class TransformerPolicy implements Policy {
     this.#blocks.forEach((blk, i) => {
       const h = layerNorm(x, blk.ln1g, blk.ln1b).reshape([B * T, C]);
       // Split before reshaping: WebGL cannot hold the rank-5 [B, T, 3, H, hd] view.
-      const qkv = tf.split(tf.add(tf.matMul(h, blk.wqkv), blk.bqkv), 3, 1); // 3 x [B*T, C]
+      // Three products with the weight's thirds, not one product split three ways: slicing the
+      // [C, 3C] weight is cheap, splitting (and, backwards, concatenating) [B*T, 3C] activations is not.
+      const qkv = [0, 1, 2].map((j) => tf.add(tf.matMul(h, blk.wqkv.slice([0, j * C], [C, C])), blk.bqkv.slice([j * C], [C]))); // 3 x [B*T, C]
       const heads = (t: tf.Tensor) => t.reshape([B, T, H, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, H, T, hd]
       const q = heads(qkv[0]);
       let k = heads(qkv[1]);
