@@ -2,7 +2,7 @@ import * as tf from './tf.ts';
 
 import type { BackendName } from './backendNames.ts';
 import { useTransposeFreeMatMulGradient } from './matmul.ts';
-import { useWasmBatchMatMul } from './kernels/batchMatMul.ts';
+import { useWasmKernels } from './kernels/wasmKernels.ts';
 
 export type { BackendName } from './backendNames.ts';
 
@@ -24,5 +24,5 @@ export async function useBackend(name: BackendName): Promise<void> {
     throw new Error(`backend ${name} failed to initialise (tfjs is on ${tf.getBackend() ?? 'no backend'})`);
   }
   useTransposeFreeMatMulGradient();
-  if (name === 'wasm') useWasmBatchMatMul();
+  if (name === 'wasm') useWasmKernels();
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { compileKernels, KERNEL_DIR } from '../../scripts/buildKernels.ts';
-import { batchedShape, wasmBatchMatMulInstalled } from '../../src/core/kernels/batchMatMul.ts';
+import { batchedShape, columnSumShape, wasmKernelsInstalled } from '../../src/core/kernels/wasmKernels.ts';
 import { Rng } from '../../src/core/rng.ts';
 
 /** A [..., m, k] x [..., k, n] product in float64, batch by batch. */
@@ -33,9 +33,9 @@ describe('the batched matrix product kernel (wasm)', () => {
     for (const [file, source] of await compileKernels()) expect(readFileSync(path.join(KERNEL_DIR, file), 'utf8'), file).toBe(source);
   });
 
-  it('runs the wasm backend’s batched products', () => {
+  it('runs the wasm backend’s batched products and leading-axis sums', () => {
     expect(tf.getBackend()).toBe('wasm');
-    expect(wasmBatchMatMulInstalled()).toBe(true);
+    expect(wasmKernelsInstalled()).toBe(true);
   });
 
   // Column counts that exercise its 16-wide, 4-wide and one-by-one paths, ranks 3 and 4.
@@ -94,5 +94,63 @@ describe('the batched matrix product kernel (wasm)', () => {
       const d = batched[i].dataSync();
       perBatch[i].dataSync().forEach((v, j) => expect(d[j]).toBeCloseTo(v, 4));
     }
+  });
+});
+
+describe('the column-sum kernel (wasm)', () => {
+  // Column counts through its 16-wide, 4-wide and one-by-one paths; ranks 2 to 4; keepDims.
+  for (const [shape, axis, keepDims] of [
+    [[2080, 256], 0, false],
+    [[32, 20, 64], [0, 1], false],
+    [[5, 3, 7, 23], [2, 0, 1], true],
+    [[9, 1], [-2], false],
+    [[1, 37], 0, true],
+  ] as [number[], number | number[], boolean][]) {
+    it(`sum over ${JSON.stringify(axis)} of [${shape}]${keepDims ? ', keepDims' : ''} equals the sum in float64`, () => {
+      const rng = new Rng(shape.reduce((a, b) => a + b, 0));
+      const x = random(shape, rng);
+      expect(columnSumShape(x, axis, keepDims)).not.toBeNull(); // the kernel's case
+      const before = tf.memory().numTensors;
+      const s = tf.sum(x, axis, keepDims);
+      const cols = shape.at(-1)!;
+      expect(s.shape).toEqual(keepDims ? [...shape.slice(0, -1).map(() => 1), cols] : [cols]);
+      const xs = x.dataSync();
+      const want = Array.from({ length: cols }, (_, c) => {
+        let sum = 0;
+        for (let i = c; i < xs.length; i += cols) sum += xs[i];
+        return sum;
+      });
+      const got = s.dataSync();
+      want.forEach((w, c) => expect(Math.abs(got[c] - w)).toBeLessThan(1e-4 * (1 + Math.abs(w))));
+      s.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      x.dispose();
+    });
+  }
+
+  it('leaves other sums to tfjs: the last axis, some leading axes only, all axes, integers', () => {
+    const rng = new Rng(5);
+    const x = random([4, 3, 5], rng);
+    expect(columnSumShape(x, -1, false)).toBeNull();
+    expect(columnSumShape(x, 0, false)).toBeNull();
+    expect(columnSumShape(x, [0, 1, 2], false)).toBeNull();
+    const ints = tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32');
+    expect(columnSumShape(ints, 0, false)).toBeNull();
+    expect(Array.from(tf.sum(ints, 0).dataSync())).toEqual([4, 6]);
+    // A sum over the first axis alone of a rank-3 tensor still adds the right numbers.
+    const first = tf.sum(x, 0);
+    const viaColumns = tf.sum(tf.transpose(x, [1, 2, 0]), -1);
+    expect(maxDifference(first, viaColumns)).toBeLessThan(1e-5);
+    tf.dispose([x, ints, first, viaColumns]);
+  });
+
+  it('backpropagates through a bias: its gradient is the column sum of what flows back', () => {
+    const rng = new Rng(6);
+    const x = random([6, 4, 5], rng);
+    const b = random([5], rng);
+    const g = tf.grad((bias: tf.Tensor) => tf.sum(tf.square(tf.add(x, bias))))(b);
+    const want = tf.sum(tf.mul(2, tf.add(x, b)).reshape([24, 5]).transpose(), -1);
+    expect(maxDifference(g, want)).toBeLessThan(1e-4);
+    tf.dispose([x, b, g, want]);
   });
 });
