@@ -15,8 +15,7 @@ import { compileRewardExpression, FunctionReward, rewardProgram, type RewardMode
 import { getAlgorithmInfo, startingHyperparameters } from '../src/core/algorithms/catalog.ts';
 import { SandboxReward } from '../src/core/sandbox/sandboxReward.ts';
 import { getTask, modelId, taskArchs } from '../src/core/tasks.ts';
-import { ControlTrainer } from '../src/core/control.ts';
-import { Trainer } from '../src/core/trainer.ts';
+import { createTrainer } from '../src/core/trainers.ts';
 import { parseArgs, runMain } from './args.ts';
 import { initNodeBackend } from './nodeBackend.ts';
 import { loadPolicyFromDisk } from './nodeModels.ts';
@@ -83,16 +82,7 @@ runMain(async () => {
   await initNodeBackend(String(args.backend ?? 'wasm') as BackendName);
 
   // A control task trains from random weights; a language task from its reference policy.
-  const trainer = task.environment
-    ? new ControlTrainer({ task, hyperparameters: experiment.hyperparameters, seed: experiment.seed, reward })
-    : new Trainer({
-        task,
-        reference: loadPolicyFromDisk(modelId(task, arch), args.models as string | undefined),
-        hyperparameters: experiment.hyperparameters,
-        seed: experiment.seed,
-        reward,
-        algorithm,
-      });
+  const trainer = createTrainer(experiment, reward, task.environment ? null : loadPolicyFromDisk(modelId(task, arch), args.models as string | undefined));
   const all: IterationMetrics[] = [];
   console.log('iter  reward(mean±std)      kl   entropy  pg_loss  v_loss  clipfrac  approx_kl  expl_var  beta   len  roll/rew/upd ms   tok/s');
   for (let i = 0; i < iterations; i++) {

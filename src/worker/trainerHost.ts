@@ -8,12 +8,13 @@ import { sandboxLimits } from '../core/hyperparameters.ts';
 import { RewardError } from '../core/reward.ts';
 import type { RewardLog, RewardSpec } from '../core/sandbox/types.ts';
 import { getTask, modelId } from '../core/tasks.ts';
-import { policyFit, Trainer, type ScoredSample, type TrainerState } from '../core/trainer.ts';
-import { ControlTrainer } from '../core/control.ts';
+import { policyFit, type Trainer, type ScoredSample, type TrainerState } from '../core/trainer.ts';
+import type { ControlTrainer } from '../core/control.ts';
 import { chooseBackend, switchBackend } from './backendChoice.ts';
 import { SandboxClient } from './sandboxClient.ts';
 import { WorkerReward } from './workerReward.ts';
 import { fetchManifest, fetchPolicy } from './models.ts';
+import { createTrainer } from '../core/trainers.ts';
 import type { CheckpointManifest } from '../core/checkpoint.ts';
 import { createPolicy } from '../core/policies.ts';
 import { timeTrainingStep } from '../core/probe.ts';
@@ -321,11 +322,7 @@ export class TrainerHost implements TrainerApi {
 
   /** A language task's trainer starts from its reference policy; a control task's from random weights. */
   async #create(e: Experiment, reward: WorkerReward, reference = this.#reference(e)): Promise<Trainer | ControlTrainer> {
-    const task = getTask(e.task);
-    if (task.environment) return new ControlTrainer({ task, hyperparameters: e.hyperparameters, seed: e.seed, reward });
-    const policy = await reference;
-    if (!policy) throw new Error(`task ${task.id} has no reference policy`);
-    return new Trainer({ task, reference: policy, hyperparameters: e.hyperparameters, seed: e.seed, reward, algorithm: e.algorithm });
+    return createTrainer(e, reward, await reference);
   }
 
   /** A language task's reference policy, fetched from this site (null for a control task, which has none). */

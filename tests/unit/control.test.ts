@@ -5,7 +5,11 @@ import { ControlTrainer } from '../../src/core/control.ts';
 import { exampleTransitions } from '../../src/core/environments.ts';
 import { sandboxLimits, validateHyperparameters } from '../../src/core/hyperparameters.ts';
 import { deterministicMetrics } from '../../src/core/metrics.ts';
-import { RewardError } from '../../src/core/reward.ts';
+import { FunctionReward, RewardError } from '../../src/core/reward.ts';
+import { defaultExperiment } from '../../src/core/experiment.ts';
+import { Trainer } from '../../src/core/trainer.ts';
+import { createTrainer } from '../../src/core/trainers.ts';
+import { loadPolicyFromDisk } from '../../scripts/nodeModels.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { SandboxReward } from '../../src/core/sandbox/sandboxReward.ts';
 import type { RewardSpec } from '../../src/core/sandbox/types.ts';
@@ -135,5 +139,23 @@ describe('episodic PPO on CartPole (cleanrl ppo.py)', () => {
     const reward = await SandboxReward.create(nodeQuickJs, defaultRewards(cartpole), limits);
     expect(() => new ControlTrainer({ task: cartpole, hyperparameters: { environments: 3 }, seed: 1, reward })).toThrow('environments (3) must divide batchSize (512)');
     reward.dispose();
+  });
+});
+
+describe('createTrainer', () => {
+  it('makes a control task a ControlTrainer (a reference given is freed), a language task a Trainer from its reference, and names what is missing', async () => {
+    const reward = new FunctionReward([{ name: 'alive', weight: 1, fn: () => 1 }]);
+    const before = tf.memory().numTensors;
+    const stray = loadPolicyFromDisk('names-mlp');
+    const control = createTrainer(defaultExperiment('cartpole', 'mlp', 'ppo'), reward, stray);
+    expect(control).toBeInstanceOf(ControlTrainer);
+    control.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => createTrainer(defaultExperiment('names', 'mlp', 'ppo'), reward, null)).toThrow('task names trains from its reference policy, and none was given');
+    const language = createTrainer(defaultExperiment('names', 'mlp', 'grpo'), reward, loadPolicyFromDisk('names-mlp'));
+    expect(language).toBeInstanceOf(Trainer);
+    expect((language as Trainer).algorithm).toBe('grpo');
+    language.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
