@@ -39,23 +39,23 @@ export class MlpPolicy implements Policy {
   /** Left padding needs no care here: extra start tokens are what the window sees before any sequence anyway. */
   forward(tokens: tf.Tensor2D): { logits: tf.Tensor3D; values: tf.Tensor2D } {
     const [B, T] = tokens.shape;
-    const K = this.config.contextLength;
     return tf.tidy(() => {
-      const padded = tf.concat([tf.fill([B, K], BOS, 'int32'), tokens.toInt()], 1); // [B, K+T]
-      const ctx = tf.gather(padded, this.#windowIndex(T), 1) as tf.Tensor3D; // [B, T, K]
-      const { logits, values } = this.#head(ctx.reshape([B * T, K]));
+      const { logits, values } = this.#head(this.#windows(tokens));
       return { logits: logits.reshape([B, T, -1]), values: values.reshape([B, T]) };
     });
   }
 
   valueFeatures(tokens: tf.Tensor2D): tf.Tensor3D {
     const [B, T] = tokens.shape;
+    return tf.tidy(() => this.#hidden(this.#windows(tokens)).reshape([B, T, -1]) as tf.Tensor3D);
+  }
+
+  /** tokens [B, T] -> each position's window [B * T, K], start tokens before the sequence. */
+  #windows(tokens: tf.Tensor2D): tf.Tensor2D {
+    const [B, T] = tokens.shape;
     const K = this.config.contextLength;
-    return tf.tidy(() => {
-      const padded = tf.concat([tf.fill([B, K], BOS, 'int32'), tokens.toInt()], 1);
-      const ctx = tf.gather(padded, this.#windowIndex(T), 1).reshape([B * T, K]) as tf.Tensor2D;
-      return this.#hidden(ctx).reshape([B, T, -1]) as tf.Tensor3D;
-    });
+    const padded = tf.concat([tf.fill([B, K], BOS, 'int32'), tokens.toInt()], 1); // [B, K+T]
+    return tf.gather(padded, this.#windowIndex(T), 1).reshape([B * T, K]) as tf.Tensor2D;
   }
 
   forwardAt(tokens: Int32Array, width: number, positions: Int32Array): { logits: tf.Tensor2D; values: tf.Tensor1D } {

@@ -111,15 +111,16 @@ export class TransformerPolicy implements Policy {
     };
   }
 
+  /** Refuses more tokens than the context holds. */
+  #fits(T: number): void {
+    if (T > this.config.contextLength) throw new Error(`TransformerPolicy: ${T} tokens exceed the context length ${this.config.contextLength}`);
+  }
+
   /**
    * tokens [B, T] at columns past..past+T-1, with the cache of columns 0..past-1.
    * A row left-padded by p extra start tokens reads position t - p at column t,
    * and no column attends to its padding.
    */
-  #fits(T: number): void {
-    if (T > this.config.contextLength) throw new Error(`TransformerPolicy: ${T} tokens exceed the context length ${this.config.contextLength}`);
-  }
-
   #run(tokens: tf.Tensor2D, past: number, caches: KvCache[] | null, pad: Int32Array | null) {
     const [B, T] = tokens.shape;
     const { heads: H, width: C } = this.config;
@@ -146,9 +147,9 @@ export class TransformerPolicy implements Policy {
     const newCaches: KvCache[] = [];
     this.#blocks.forEach((blk, i) => {
       const h = layerNorm(x, blk.ln1g, blk.ln1b).reshape([B * T, C]);
-      // Split before reshaping: WebGL cannot hold the rank-5 [B, T, 3, H, hd] view.
-      // Three products with the weight's thirds, not one product split three ways: slicing the
-      // [C, 3C] weight is cheap, splitting (and, backwards, concatenating) [B*T, 3C] activations is not.
+      // Three products with the weight's thirds, not one product split three ways: slicing the [C, 3C]
+      // weight is cheap, splitting (and, backwards, concatenating) [B*T, 3C] activations is not. (Nor a
+      // rank-5 [B, T, 3, H, hd] view: WebGL cannot hold it.)
       const qkv = [0, 1, 2].map((j) => tf.add(tf.matMul(h, blk.wqkv.slice([0, j * C], [C, C])), blk.bqkv.slice([j * C], [C]))); // 3 x [B*T, C]
       const heads = (t: tf.Tensor) => t.reshape([B, T, H, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, H, T, hd]
       const q = heads(qkv[0]);

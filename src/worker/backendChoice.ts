@@ -5,6 +5,7 @@ import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-t
 import { useBackend, type BackendName } from '../core/backend.ts';
 import type { BackendReport } from './protocol.ts';
 import { pickBackend, type Candidate } from '../core/backendPick.ts';
+import { timeDenseStep } from '../core/probe.ts';
 
 /**
  * Each backend is its own chunk, fetched the first time it is needed: a page
@@ -45,7 +46,7 @@ export async function switchBackend(name: BackendName): Promise<void> {
  * with wasm the only one left, nothing is measured; cpu is last. A requested
  * backend is used as asked, and its failure is an error, never a quiet fallback.
  */
-export async function chooseBackend(requested: BackendName | null, step: () => Promise<number> = timeDenseStep): Promise<BackendReport> {
+export async function chooseBackend(requested: BackendName | null, step: () => Promise<number> = () => timeDenseStep()): Promise<BackendReport> {
   if (requested) {
     await switchBackend(requested);
     return { name: requested, reason: `requested with ?backend=${requested}` };
@@ -93,24 +94,4 @@ function webglRenderer(): { usable: boolean; detail: string } {
   } catch (e) {
     return { usable: false, detail: (e as Error).message };
   }
-}
-
-/** Median time of a small dense forward and backward pass, the shape of a policy update. */
-async function timeDenseStep(): Promise<number> {
-  const x = tf.randomNormal([512, 128]);
-  const w = tf.variable(tf.randomNormal([128, 256]));
-  const v = tf.variable(tf.randomNormal([256, 32]));
-  const times: number[] = [];
-  try {
-    for (let i = 0; i < 5; i++) {
-      const t0 = performance.now();
-      const g = tf.variableGrads(() => tf.mean(tf.matMul(tf.tanh(tf.matMul(x, w)), v)) as tf.Scalar, [w, v]);
-      await g.grads[w.name].data();
-      tf.dispose([g.value, ...Object.values(g.grads)]);
-      if (i >= 2) times.push(performance.now() - t0);
-    }
-  } finally {
-    tf.dispose([x, w, v]);
-  }
-  return times.sort((a, b) => a - b)[1];
 }

@@ -34,8 +34,10 @@ export type TrainerEvent =
 export type Result<T> = { ok: true; value: T } | { ok: false; message: string };
 
 export interface TrainerApi {
-  /** Picks and starts the backend (`requested` overrides the choice) and subscribes to events. */
-  /** Chooses the backend (measuring a training step of `experiment`'s policy where there is a choice). */
+  /**
+   * Picks and starts the backend (`requested` overrides the choice; else each usable one is timed on a
+   * training step of `experiment`'s policy) and subscribes to events.
+   */
   init(onEvent: (e: TrainerEvent) => void, requested: BackendName | null, experiment?: Experiment): Promise<BackendReport>;
   /** Loads the experiment's task and reference policy and starts at iteration 0. */
   load(experiment: Experiment): Promise<Result<null>>;

@@ -5,7 +5,7 @@ import { TRANSPOSE_FREE_MATMUL_GRADIENT } from '../../src/core/matmul.ts';
 import { pickBackend } from '../../src/core/backendPick.ts';
 import { createPolicy } from '../../src/core/policies.ts';
 import type { PolicyConfig } from '../../src/core/policy.ts';
-import { timeTrainingStep } from '../../src/core/probe.ts';
+import { timeDenseStep, timeTrainingStep } from '../../src/core/probe.ts';
 // Backends are loaded apart from tfjs-core; these two are registered here as the worker would load them.
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-cpu';
@@ -82,4 +82,12 @@ describe('choosing a backend', () => {
       policy.dispose();
     });
   }
+
+  it('times the dense stand-in (a task with no checkpoint), leaving no tensor behind', async () => {
+    const before = tf.memory().numTensors;
+    const ms = await timeDenseStep(1);
+    expect(ms).toBeGreaterThan(0);
+    expect(Number.isFinite(ms)).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });

@@ -1,4 +1,5 @@
 import * as tf from '../../src/core/tf.ts';
+import { expectFlatTensorCount } from './helpers.ts';
 import { describe, expect, it } from 'vitest';
 import { nodeQuickJs } from '../../scripts/nodeSandbox.ts';
 import { ControlTrainer } from '../../src/core/control.ts';
@@ -93,10 +94,7 @@ describe('episodic PPO on CartPole (cleanrl ppo.py)', () => {
 
   it('keeps the tensor count flat: the count after iteration 3 equals the count after 8', async () => {
     const { trainer: t, reward } = await trainer();
-    for (let i = 0; i < 3; i++) await t.step();
-    const after3 = tf.memory().numTensors;
-    for (let i = 3; i < 8; i++) await t.step();
-    expect(tf.memory().numTensors).toBe(after3);
+    await expectFlatTensorCount(() => t.step(), 3, 8);
     t.dispose();
     reward.dispose();
   });

@@ -1,4 +1,5 @@
 import * as tf from '../../src/core/tf.ts';
+import { expectFlatTensorCount } from './helpers.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { loadPolicyFromDisk } from '../../scripts/nodeModels.ts';
@@ -89,10 +90,7 @@ describe('prompts of different lengths', () => {
     const h = startingHyperparameters('ppo', task.hyperparameters, { batchSize: 8, minibatches: 2 });
     const reward = await SandboxReward.create(nodeQuickJs, defaultRewards(task), sandboxLimits(h));
     const trainer = new Trainer({ task, reference: loadPolicyFromDisk(modelId(task, 'transformer')), hyperparameters: h, seed: 3, reward });
-    for (let i = 0; i < 3; i++) await trainer.step();
-    const after3 = tf.memory().numTensors;
-    for (let i = 3; i < 8; i++) await trainer.step();
-    expect(tf.memory().numTensors).toBe(after3);
+    await expectFlatTensorCount(() => trainer.step(), 3, 8);
     trainer.dispose();
     reward.dispose();
   });

@@ -1,4 +1,5 @@
 import * as tf from '../../src/core/tf.ts';
+import { expectFlatTensorCount } from './helpers.ts';
 import { describe, expect, it } from 'vitest';
 import type { AlgorithmId } from '../../src/core/algorithms/catalog.ts';
 import type { Hyperparameters } from '../../src/core/hyperparameters.ts';
@@ -53,10 +54,7 @@ describe('Trainer', () => {
 
   it.each(['mlp', 'transformer'] as const)('leaks no tensors: the count after iteration 3 equals the count after 20 (%s)', async (arch) => {
     const t = trainer(arch, length, { batchSize: 8, epochs: 1, minibatches: 2 });
-    for (let i = 0; i < 3; i++) await t.step();
-    const after3 = tf.memory().numTensors;
-    for (let i = 3; i < 20; i++) await t.step();
-    expect(tf.memory().numTensors).toBe(after3);
+    await expectFlatTensorCount(() => t.step(), 3, 20);
     t.dispose();
   });
 
@@ -153,10 +151,7 @@ describe.each(['grpo', 'rloo'] as const)('Trainer with %s', (algorithm) => {
 
   it('leaks no tensors: the count after iteration 3 equals the count after 12', async () => {
     const t = trainer('transformer', length, { batchSize: 8, groupSize: 4, epochs: 1, minibatches: 2 }, 1, algorithm);
-    for (let i = 0; i < 3; i++) await t.step();
-    const after3 = tf.memory().numTensors;
-    for (let i = 3; i < 12; i++) await t.step();
-    expect(tf.memory().numTensors).toBe(after3);
+    await expectFlatTensorCount(() => t.step(), 3, 12);
     t.dispose();
   });
 
