@@ -1,7 +1,10 @@
 // Compiles the hand-written WebAssembly kernels (src/core/kernels/*.wat) into
 // TypeScript modules that carry the binary (src/core/kernels/*Wasm.ts), so the
 // app and Node load them with no extra request and no build step of their own.
-// A unit test checks that the committed binaries are what this script makes.
+// A kernel that multiplies-and-adds with relaxed SIMD (f32x4.relaxed_madd) gets
+// a second binary, NAME_PLAIN_WASM, with a separate multiply and add, for
+// engines without relaxed SIMD. A unit test checks that the committed binaries
+// are what this script makes.
 //   npm run kernels
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,21 +18,33 @@ export async function compileKernels(): Promise<Map<string, string>> {
   const wabt = await wabtInit();
   const out = new Map<string, string>();
   for (const file of readdirSync(KERNEL_DIR).filter((f) => f.endsWith('.wat')).sort()) {
-    const mod = wabt.parseWat(file, readFileSync(path.join(KERNEL_DIR, file), 'utf8'), { simd: true });
-    try {
-      mod.validate();
-      const { buffer } = mod.toBinary({});
-      const name = file.replace(/\.wat$/, '');
-      const constant = `${name.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}_WASM`;
-      out.set(
-        `${name}Wasm.ts`,
-        `// Made by scripts/buildKernels.ts from ${file}: do not edit.\n/** The compiled module, base64 (${buffer.length} bytes). */\nexport const ${constant} = '${Buffer.from(buffer).toString('base64')}';\n`,
-      );
-    } finally {
-      mod.destroy();
+    const source = readFileSync(path.join(KERNEL_DIR, file), 'utf8');
+    const name = file.replace(/\.wat$/, '');
+    const constant = name.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
+    const lines = [`// Made by scripts/buildKernels.ts from ${file}: do not edit.`];
+    const binary = assemble(wabt, file, source);
+    lines.push(`/** The compiled module, base64 (${binary.length} bytes). */`, `export const ${constant}_WASM = '${binary.toString('base64')}';`);
+    const plain = source.replace(RELAXED_MADD, '(f32x4.add (f32x4.mul $1 $2) $3)');
+    if (plain !== source) {
+      const fallback = assemble(wabt, file, plain);
+      lines.push(`/** The same with a separate multiply and add, for engines without relaxed SIMD (${fallback.length} bytes). */`, `export const ${constant}_PLAIN_WASM = '${fallback.toString('base64')}';`);
     }
+    out.set(`${name}Wasm.ts`, lines.join('\n') + '\n');
   }
   return out;
+}
+
+/** `(f32x4.relaxed_madd a b c)` with three local.get operands: a * b + c. */
+const RELAXED_MADD = /\(f32x4\.relaxed_madd (\(local\.get \$\w+\)) (\(local\.get \$\w+\)) (\(local\.get \$\w+\))\)/g;
+
+function assemble(wabt: Awaited<ReturnType<typeof wabtInit>>, file: string, source: string): Buffer {
+  const mod = wabt.parseWat(file, source, { simd: true, relaxed_simd: true, bulk_memory: true });
+  try {
+    mod.validate();
+    return Buffer.from(mod.toBinary({}).buffer);
+  } finally {
+    mod.destroy();
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

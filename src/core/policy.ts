@@ -58,12 +58,13 @@ export interface Policy {
    */
   valueFeatures(tokens: tf.Tensor2D, pad?: Int32Array): tf.Tensor3D;
   /**
-   * For a policy whose positions are independent (the MLP reads a fixed window):
-   * logits [n, V] and values [n] at the given positions only, each a flat index
-   * b * width + t into row-major `tokens` [B, width]. Training evaluates just the
-   * real actions this way, none of the padding.
+   * `forward`'s logits [n, V] and values [n] at the given positions only, each a
+   * flat index b * width + t into row-major `tokens` [B, width] (left-padded by
+   * `pad`, as in `forward`). Training evaluates the real actions this way and
+   * spends no arithmetic it can skip on the padding: the MLP computes just those
+   * positions, the transformer every position a row's last one reads, none after.
    */
-  forwardAt?(tokens: Int32Array, width: number, positions: Int32Array): { logits: tf.Tensor2D; values: tf.Tensor1D };
+  forwardAt?(tokens: Int32Array, width: number, positions: Int32Array, pad?: Int32Array): { logits: tf.Tensor2D; values: tf.Tensor1D };
   /** A fresh incremental decoder for `batch` rows (left-padded by `pad`), starting at position 0. */
   decoder(batch: number, pad?: Int32Array): Decoder;
   dispose(): void;

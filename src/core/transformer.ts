@@ -2,6 +2,7 @@ import * as tf from './tf.ts';
 import { addWeight, embed, normalInit, type Decoder, type Policy, type TransformerConfig } from './policy.ts';
 import type { Rng } from './rng.ts';
 import { matMulT } from './matmul.ts';
+import { rowMover } from './rows.ts';
 
 interface Block {
   ln1g: tf.Variable; ln1b: tf.Variable;
@@ -27,7 +28,7 @@ export class TransformerPolicy implements Policy {
   readonly weights = new Map<string, tf.Variable>();
   #wte: tf.Variable;
   #wpe: tf.Variable;
-  #blocks: Block[] = [];
+  #layers: Block[] = [];
   #lnfg: tf.Variable;
   #lnfb: tf.Variable;
   #head: tf.Variable;
@@ -50,7 +51,7 @@ export class TransformerPolicy implements Policy {
     this.#wpe = addWeight(w, 'wpe', normalInit(rng, [L, C], std));
     for (let i = 0; i < layers; i++) {
       const p = `h${i}.`;
-      this.#blocks.push({
+      this.#layers.push({
         ln1g: addWeight(w, p + 'ln1.g', tf.ones([C])),
         ln1b: addWeight(w, p + 'ln1.b', tf.zeros([C])),
         wqkv: addWeight(w, p + 'attn.wqkv', normalInit(rng, [C, 3 * C], std)),
@@ -117,6 +118,63 @@ export class TransformerPolicy implements Policy {
   }
 
   /**
+   * The positions a row's last asked position reads, and only those: row b's
+   * columns from its first real one (after `pad[b]`) to its last in `positions`,
+   * packed into [n, C] for every per-position layer (embeddings, layer norms,
+   * products, GELU); laid out [B, H, T, hd] only for attention, where columns
+   * left out hold zeros that no kept column attends to (the causal mask hides
+   * later ones, the padding mask earlier ones). Same numbers as `forward`.
+   */
+  forwardAt(tokens: Int32Array, width: number, positions: Int32Array, pad?: Int32Array): { logits: tf.Tensor2D; values: tf.Tensor1D } {
+    const B = tokens.length / width;
+    const rows = padded(pad);
+    const first = rows ?? new Int32Array(B);
+    const last = new Int32Array(B).fill(-1);
+    for (const p of positions) {
+      const b = Math.floor(p / width);
+      last[b] = Math.max(last[b], p - b * width);
+    }
+    const T = Math.max(0, ...last) + 1;
+    this.#fits(T);
+    let n = 0;
+    for (let b = 0; b < B; b++) n += Math.max(0, last[b] - first[b] + 1);
+    const ids = new Int32Array(n);
+    const pos = new Int32Array(n);
+    const cell = new Int32Array(n); // packed row -> b * T + column
+    const packedAt = new Int32Array(B * T).fill(n); // b * T + column -> packed row (n: left out)
+    for (let b = 0, i = 0; b < B; b++) {
+      for (let c = first[b]; c <= last[b]; c++, i++) {
+        ids[i] = tokens[b * width + c];
+        pos[i] = c - first[b];
+        cell[i] = b * T + c;
+        packedAt[b * T + c] = i;
+      }
+    }
+    const asked = Int32Array.from(positions, (p) => {
+      const b = Math.floor(p / width);
+      const i = packedAt[b * T + p - b * width];
+      if (i === n) throw new Error(`TransformerPolicy: position ${p} is in row ${b}'s padding`);
+      return i;
+    });
+    return tf.tidy(() => {
+      const x = tf.add(embed(this.#wte, tf.tensor1d(ids, 'int32')), embed(this.#wpe, tf.tensor1d(pos, 'int32'))) as tf.Tensor2D; // [n, C]
+      const toGrid = rowMover(packedAt, n); // [n, C] -> [B * T, C]
+      const fromGrid = rowMover(cell, B * T); // [B * T, C] -> [n, C]
+      const C = this.config.width;
+      const H = this.config.heads;
+      const layout: Layout = {
+        toHeads: (t) => toGrid(t).reshape([B, T, H, C / H]).transpose([0, 2, 1, 3]) as tf.Tensor4D,
+        fromHeads: (y) => fromGrid(y.transpose([0, 2, 1, 3]).reshape([B * T, C])) as tf.Tensor2D,
+      };
+      const hidden = this.#blocks(x, layout, this.#attentionMask(B, T, 0, rows), null).x;
+      const hf = layerNorm(rowMover(asked, n)(hidden) as tf.Tensor2D, this.#lnfg, this.#lnfb); // [P, C]
+      const logits = tf.matMul(hf, this.#head) as tf.Tensor2D;
+      const values = tf.add(tf.matMul(hf, this.#wv), this.#bv).reshape([positions.length]) as tf.Tensor1D;
+      return { logits, values };
+    });
+  }
+
+  /**
    * tokens [B, T] at columns past..past+T-1, with the cache of columns 0..past-1.
    * A row left-padded by p extra start tokens reads position t - p at column t,
    * and no column attends to its padding.
@@ -124,57 +182,65 @@ export class TransformerPolicy implements Policy {
   #run(tokens: tf.Tensor2D, past: number, caches: KvCache[] | null, pad: Int32Array | null) {
     const [B, T] = tokens.shape;
     const { heads: H, width: C } = this.config;
-    const hd = C / H;
     const tok = embed(this.#wte, tokens); // [B, T, C]
-    let x: tf.Tensor3D;
-    let mask: tf.Tensor | null;
+    let x: tf.Tensor2D; // [B*T, C]
     if (!pad) {
-      x = tf.add(tok, this.#wpe.slice([past, 0], [T, C])) as tf.Tensor3D; // [B, T, C]
-      // A single new token may attend to every earlier position: no mask needed.
-      mask = T === 1 ? null : this.#mask.slice([past, 0], [T, past + T]); // [T, past+T]
+      x = tf.add(tok, this.#wpe.slice([past, 0], [T, C])).reshape([B * T, C]);
     } else {
       const positions = new Int32Array(B * T);
-      const hidden = new Float32Array(B * (past + T));
-      for (let b = 0; b < B; b++) {
-        for (let t = 0; t < T; t++) positions[b * T + t] = Math.max(0, past + t - pad[b]);
-        hidden.fill(-1e9, b * (past + T), b * (past + T) + Math.min(pad[b], past + T));
-      }
-      x = tf.add(tok, embed(this.#wpe, tf.tensor2d(positions, [B, T], 'int32'))) as tf.Tensor3D; // [B, T, C] (one-hot: wasm has no gather gradient)
-      // Causal, and blind to the padding columns: [B, 1, T, past+T] (a padding column's own output is never used).
-      const padMask = tf.tensor4d(hidden, [B, 1, 1, past + T]);
-      mask = T === 1 ? padMask : tf.add(this.#mask.slice([past, 0], [T, past + T]), padMask);
+      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) positions[b * T + t] = Math.max(0, past + t - pad[b]);
+      x = tf.add(tok.reshape([B * T, C]), embed(this.#wpe, tf.tensor1d(positions, 'int32'))) as tf.Tensor2D; // (one-hot: wasm has no gather gradient)
     }
+    const layout: Layout = {
+      toHeads: (t) => t.reshape([B, T, H, C / H]).transpose([0, 2, 1, 3]) as tf.Tensor4D,
+      fromHeads: (y) => y.transpose([0, 2, 1, 3]).reshape([B * T, C]) as tf.Tensor2D,
+    };
+    const out = this.#blocks(x, layout, this.#attentionMask(B, T, past, pad), caches);
+    const hf = layerNorm(out.x, this.#lnfg, this.#lnfb); // [B*T, C]
+    const logits = tf.matMul(hf, this.#head).reshape([B, T, -1]) as tf.Tensor3D; // [B, T, V]
+    const values = tf.add(tf.matMul(hf, this.#wv), this.#bv).reshape([B, T]) as tf.Tensor2D; // [B, T]
+    return { logits, values, features: hf.reshape([B, T, C]) as tf.Tensor3D, caches: out.caches };
+  }
+
+  /**
+   * What attention adds to its scores for T new columns after `past` cached
+   * ones: causal, and blind to each row's padding columns, [B, 1, T, past+T]
+   * (a padding column's own output is never used); [T, past+T] without padding;
+   * none for a single new token without padding (it may read every column).
+   */
+  #attentionMask(B: number, T: number, past: number, pad: Int32Array | null): tf.Tensor | null {
+    const causal = T === 1 ? null : this.#mask.slice([past, 0], [T, past + T]);
+    if (!pad) return causal;
+    const hidden = new Float32Array(B * (past + T));
+    for (let b = 0; b < B; b++) hidden.fill(-1e9, b * (past + T), b * (past + T) + Math.min(pad[b], past + T));
+    const padMask = tf.tensor4d(hidden, [B, 1, 1, past + T]);
+    return causal ? tf.add(causal, padMask) : padMask;
+  }
+
+  /** The residual stream x [R, C] (R positions, in `layout`) through every block, with or without a KV cache. */
+  #blocks(x: tf.Tensor2D, layout: Layout, mask: tf.Tensor | null, caches: KvCache[] | null): { x: tf.Tensor2D; caches: KvCache[] } {
+    const hd = this.config.width / this.config.heads;
+    const C = this.config.width;
     const newCaches: KvCache[] = [];
-    this.#blocks.forEach((blk, i) => {
-      const h = layerNorm(x, blk.ln1g, blk.ln1b).reshape([B * T, C]);
+    this.#layers.forEach((blk, i) => {
+      const h = layerNorm(x, blk.ln1g, blk.ln1b);
       // Three products with the weight's thirds, not one product split three ways: slicing the [C, 3C]
-      // weight is cheap, splitting (and, backwards, concatenating) [B*T, 3C] activations is not. (Nor a
+      // weight is cheap, splitting (and, backwards, concatenating) [R, 3C] activations is not. (Nor a
       // rank-5 [B, T, 3, H, hd] view: WebGL cannot hold it.)
-      const qkv = [0, 1, 2].map((j) => tf.add(tf.matMul(h, blk.wqkv.slice([0, j * C], [C, C])), blk.bqkv.slice([j * C], [C]))); // 3 x [B*T, C]
-      const heads = (t: tf.Tensor) => t.reshape([B, T, H, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D; // [B, H, T, hd]
-      const q = heads(qkv[0]);
-      let k = heads(qkv[1]);
-      let v = heads(qkv[2]);
-      if (caches) {
-        k = tf.concat([caches[i].k, k], 2); // [B, H, past+T, hd]
-        v = tf.concat([caches[i].v, v], 2);
-      }
+      const [q, k0, v0] = [0, 1, 2].map((j) => layout.toHeads(tf.add(tf.matMul(h, blk.wqkv.slice([0, j * C], [C, C])), blk.bqkv.slice([j * C], [C])) as tf.Tensor2D)); // [B, H, T, hd]
+      const k = caches ? (tf.concat([caches[i].k, k0], 2) as tf.Tensor4D) : k0; // [B, H, past+T, hd]
+      const v = caches ? (tf.concat([caches[i].v, v0], 2) as tf.Tensor4D) : v0;
       newCaches.push({ k, v });
       let att = matMulT(q, k, false, true).mul(1 / Math.sqrt(hd)) as tf.Tensor4D; // [B, H, T, past+T]
       if (mask) att = att.add(mask);
-      const y = tf.matMul(tf.softmax(att), v) // [B, H, T, hd]
-        .transpose([0, 2, 1, 3])
-        .reshape([B * T, C]);
-      x = x.add(tf.add(tf.matMul(y, blk.wo), blk.bo).reshape([B, T, C]));
-      const h2 = layerNorm(x, blk.ln2g, blk.ln2b).reshape([B * T, C]);
-      const m = tf.add(tf.matMul(h2, blk.w1), blk.b1); // [B*T, 4C]
+      const y = layout.fromHeads(tf.matMul(tf.softmax(att), v) as tf.Tensor4D); // [R, C]
+      x = x.add(tf.add(tf.matMul(y, blk.wo), blk.bo));
+      const h2 = layerNorm(x, blk.ln2g, blk.ln2b);
+      const m = tf.add(tf.matMul(h2, blk.w1), blk.b1); // [R, 4C]
       const g = m.mul(tf.sigmoid(m.mul(1.702))); // GELU, sigmoid approximation: 3 ops instead of 8
-      x = x.add(tf.add(tf.matMul(g, blk.w2), blk.b2).reshape([B, T, C]));
+      x = x.add(tf.add(tf.matMul(g, blk.w2), blk.b2));
     });
-    const hf = layerNorm(x, this.#lnfg, this.#lnfb).reshape([B * T, C]);
-    const logits = tf.matMul(hf, this.#head).reshape([B, T, -1]) as tf.Tensor3D; // [B, T, V]
-    const values = tf.add(tf.matMul(hf, this.#wv), this.#bv).reshape([B, T]) as tf.Tensor2D; // [B, T]
-    return { logits, values, features: hf.reshape([B, T, C]) as tf.Tensor3D, caches: newCaches };
+    return { x, caches: newCaches };
   }
 
   dispose(): void {
@@ -188,7 +254,13 @@ function padded(pad: Int32Array | undefined): Int32Array | null {
   return pad && pad.some((p) => p > 0) ? pad : null;
 }
 
-function layerNorm(x: tf.Tensor3D, g: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
+/** How the residual stream's rows [R, C] map to attention's [B, H, T, hd] and back. */
+interface Layout {
+  toHeads(t: tf.Tensor2D): tf.Tensor4D;
+  fromHeads(y: tf.Tensor4D): tf.Tensor2D;
+}
+
+function layerNorm<T extends tf.Tensor>(x: T, g: tf.Tensor, b: tf.Tensor): T {
   const { mean, variance } = tf.moments(x, -1, true);
   return x.sub(mean).mul(tf.rsqrt(variance.add(1e-5))).mul(g).add(b);
 }

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { compileKernels, KERNEL_DIR } from '../../scripts/buildKernels.ts';
-import { batchedShape, columnSumShape, wasmKernelsInstalled } from '../../src/core/kernels/wasmKernels.ts';
+import { batchedShape, columnSumShape, gatherRowsShape, hasRelaxedSimd, ROW_MOVE, wasmKernelsInstalled } from '../../src/core/kernels/wasmKernels.ts';
+import { MAT_MUL_PLAIN_WASM, MAT_MUL_WASM } from '../../src/core/kernels/matMulWasm.ts';
 import { Rng } from '../../src/core/rng.ts';
 
 /** A [..., m, k] x [..., k, n] product in float64, batch by batch. */
@@ -28,23 +29,54 @@ function random(shape: number[], rng: Rng): tf.Tensor {
   return tf.tensor(Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => rng.normal()), shape);
 }
 
-describe('the batched matrix product kernel (wasm)', () => {
+describe('the matrix product kernel (wasm)', () => {
   it('is what scripts/buildKernels.ts makes of its source', async () => {
     for (const [file, source] of await compileKernels()) expect(readFileSync(path.join(KERNEL_DIR, file), 'utf8'), file).toBe(source);
   });
 
-  it('runs the wasm backend’s batched products and leading-axis sums', () => {
+  it('runs the wasm backend’s products and leading-axis sums, with fused multiply-adds where the engine has relaxed SIMD', () => {
     expect(tf.getBackend()).toBe('wasm');
-    expect(wasmKernelsInstalled()).toBe(true);
+    // The Node entry points turn relaxed SIMD on (a flag on Node 20), as Chrome has it.
+    expect(hasRelaxedSimd()).toBe(true);
+    expect(wasmKernelsInstalled()).toBe('relaxed');
   });
 
-  // Column counts that exercise its 16-wide, 4-wide and one-by-one paths, ranks 3 and 4.
+  it('has a variant without relaxed SIMD that every engine with SIMD accepts', () => {
+    const bytes = (base64: string) => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    expect(bytes(MAT_MUL_PLAIN_WASM).length).toBeGreaterThan(1000);
+    expect(new TextDecoder('latin1').decode(bytes(MAT_MUL_PLAIN_WASM))).toContain('matMul');
+    // Relaxed SIMD's opcodes are 0xfd 0x80-0x93 0x02 (LEB128 256-275); the plain variant has none of them.
+    expect(relaxedOpcodes(bytes(MAT_MUL_WASM))).toBeGreaterThan(0);
+    expect(relaxedOpcodes(bytes(MAT_MUL_PLAIN_WASM))).toBe(0);
+    // And it multiplies: [2, 7, 5] x [2, 5, 13] in a memory of its own.
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const { matMul } = new WebAssembly.Instance(new WebAssembly.Module(bytes(MAT_MUL_PLAIN_WASM)), { env: { memory } }).exports as {
+      matMul: (a: number, b: number, c: number, batch: number, m: number, k: number, n: number) => void;
+    };
+    const [batch, m, k, n] = [2, 7, 5, 13];
+    const rng = new Rng(12);
+    const f = new Float32Array(memory.buffer);
+    const a = Float32Array.from({ length: batch * m * k }, () => rng.normal());
+    const b = Float32Array.from({ length: batch * k * n }, () => rng.normal());
+    f.set(a, 0);
+    f.set(b, a.length);
+    matMul(0, a.length * 4, (a.length + b.length) * 4, batch, m, k, n);
+    const got = f.subarray(a.length + b.length, a.length + b.length + batch * m * n);
+    reference(a, b, batch, m, k, n).forEach((w, i) => expect(Math.abs(got[i] - w)).toBeLessThan(1e-5 * (1 + Math.abs(w))));
+  });
+
+  // Row counts through its 4-row blocks and single rows, columns through its 8-wide and 4-wide
+  // panels and one-by-one columns; ranks 2 to 4, one batch and many.
   for (const [lead, m, k, n] of [
     [[32, 4], 20, 20, 16],
     [[32, 4], 13, 16, 13],
     [[3], 5, 7, 23],
     [[2], 1, 9, 4],
     [[6], 8, 1, 37],
+    [[], 270, 128, 256],
+    [[], 67, 256, 28],
+    [[], 9, 64, 1],
+    [[1], 6, 5, 3],
   ] as [number[], number, number, number][]) {
     it(`[${[...lead, m, k]}] x [${[...lead, k, n]}] equals the product in float64`, () => {
       const rng = new Rng(m * 100 + n);
@@ -63,14 +95,15 @@ describe('the batched matrix product kernel (wasm)', () => {
     });
   }
 
-  it('leaves to tfjs what it does not cover (transposes, broadcast batches, one batch), with the same results', () => {
+  it('leaves to tfjs what it does not cover (transposes, broadcast batches), with the same results', () => {
     const rng = new Rng(9);
     const a = random([4, 6, 5], rng);
     const b = random([4, 5, 3], rng);
     const one = random([1, 5, 3], rng);
     expect(batchedShape(a, b, true, false)).toBeNull();
+    expect(batchedShape(a, b, false, true)).toBeNull();
     expect(batchedShape(a, one, false, false)).toBeNull();
-    expect(batchedShape(random([1, 6, 5], rng), one, false, false)).toBeNull();
+    expect(batchedShape(random([6, 5], rng), one, false, false)).toBeNull();
     // A transposed-by-flag product (tfjs) against the kernel's on explicitly transposed data.
     const viaFlag = tf.matMul(tf.transpose(a, [0, 2, 1]), b, true, false);
     const viaKernel = tf.matMul(a, b);
@@ -152,5 +185,59 @@ describe('the column-sum kernel (wasm)', () => {
     const want = tf.sum(tf.mul(2, tf.add(x, b)).reshape([24, 5]).transpose(), -1);
     expect(maxDifference(g, want)).toBeLessThan(1e-4);
     tf.dispose([x, b, g, want]);
+  });
+});
+
+/** How many relaxed-SIMD instructions a module's code holds (prefix 0xfd, then LEB128 256-275). */
+function relaxedOpcodes(bytes: Uint8Array): number {
+  let count = 0;
+  for (let i = 0; i + 2 < bytes.length; i++) if (bytes[i] === 0xfd && bytes[i + 1] >= 0x80 && bytes[i + 1] <= 0x93 && bytes[i + 2] === 0x02) count++;
+  return count;
+}
+
+describe('the row-gather kernel (wasm)', () => {
+  it('gathers rows on the first axis (float32 and int32, indices of any rank) as tfjs does, and names an index out of range', () => {
+    const rng = new Rng(21);
+    const x = random([7, 3, 5], rng);
+    const indices = tf.tensor2d([[6, 0, 2], [2, 2, 1]], [2, 3], 'int32');
+    expect(gatherRowsShape(x, indices, 0, 0)).not.toBeNull(); // the kernel's case
+    expect(gatherRowsShape(x, indices, 1, 0)).toBeNull();
+    const got = tf.gather(x, indices);
+    expect(got.shape).toEqual([2, 3, 3, 5]);
+    const xs = x.arraySync() as number[][][];
+    expect(got.arraySync()).toEqual([[xs[6], xs[0], xs[2]], [xs[2], xs[2], xs[1]]]);
+    const ints = tf.tensor2d([[1, 2], [3, 4], [5, 6]], [3, 2], 'int32');
+    expect(tf.gather(ints, tf.tensor1d([2, 0], 'int32')).arraySync()).toEqual([[5, 6], [1, 2]]);
+    // A gather on another axis still goes to tfjs, with the same numbers as slicing.
+    expect(tf.gather(x, tf.tensor1d([4, 0], 'int32'), 2).arraySync()).toEqual(xs.map((m) => m.map((r) => [r[4], r[0]])));
+    const before = tf.memory().numTensors;
+    expect(() => tf.gather(x, tf.tensor1d([1, 7], 'int32'))).toThrow('GatherV2: the index value 7 is not in [0, 6]');
+    expect(() => tf.gather(x, tf.tensor1d([-1], 'int32'))).toThrow('GatherV2: the index value -1 is not in [0, 6]');
+    expect(tf.memory().numTensors).toBe(before + 2); // the two index tensors, no output left behind
+    tf.dispose([x, indices, got, ints]);
+  });
+
+  it('moves rows with zeros for the index one past the last row (rowMover’s kernel)', () => {
+    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    const moved = tf.engine().runKernel(ROW_MOVE, { x, indices: tf.tensor1d([1, 2, 0], 'int32') }) as tf.Tensor;
+    expect(moved.arraySync()).toEqual([[3, 4], [0, 0], [1, 2]]);
+    expect(() => tf.engine().runKernel(ROW_MOVE, { x, indices: tf.tensor1d([3], 'int32') })).toThrow(`${ROW_MOVE}: the index value 3 is not in [0, 2]`);
+    tf.dispose([x, moved]);
+  });
+});
+
+describe('identity and same-type casts (wasm)', () => {
+  it('share the data instead of copying it, and each tensor lives and dies on its own', () => {
+    const x = tf.tensor1d([1, 2, 3]);
+    const same = tf.cast(x, 'float32');
+    const copy = tf.clone(x);
+    const ints = tf.cast(x, 'int32'); // a real cast still converts
+    x.dispose();
+    expect(Array.from(same.dataSync())).toEqual([1, 2, 3]);
+    same.dispose();
+    expect(Array.from(copy.dataSync())).toEqual([1, 2, 3]);
+    expect(ints.dtype).toBe('int32');
+    expect(Array.from(tf.cast(tf.tensor1d([1.7, -2.2]), 'int32').dataSync())).toEqual([1, -2]);
+    tf.dispose([copy, ints]);
   });
 });

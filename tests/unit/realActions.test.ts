@@ -3,15 +3,20 @@ import { describe, expect, it } from 'vitest';
 import { loadPolicyFromDisk } from '../../scripts/nodeModels.ts';
 import { actionMask, evaluateActions, maskedMean } from '../../src/core/algorithms/languageModel.ts';
 import { Rng } from '../../src/core/rng.ts';
+import { rowMover } from '../../src/core/rows.ts';
 import { sample } from '../../src/core/sampler.ts';
 import { taskTokenizer } from '../../src/core/tasks.ts';
 import { PROBLEMS, unitTests } from '../../src/core/tasks/unitTests.ts';
 
-// The MLP evaluates only the real actions in training (none of the padding): the
-// log-probabilities, entropies, values and gradients must equal the padded path's.
-describe('evaluating only the real actions (MLP)', () => {
-  it('gives the padded path’s numbers on every real action, 0 on padding, and the same gradients', async () => {
-    const policy = loadPolicyFromDisk('unittests-mlp'); // prompts of several lengths, a window of 32
+// Training evaluates only what the real actions need (the MLP: those positions; the
+// transformer: every position up to each row's last action, from its first real
+// column): the log-probabilities, entropies, values and gradients must equal the
+// padded path's.
+describe('evaluating only the real actions', () => {
+  for (const arch of ['mlp', 'transformer'] as const) it(`${arch}: gives the padded path’s numbers on every real action, 0 on padding, the same gradients, and leaves no tensor behind`, async () => {
+    const policy = loadPolicyFromDisk(`unittests-${arch}`); // prompts of several lengths
+    // A checkpoint's value head is zero: give it weights, so values and their gradients mean something.
+    tf.tidy(() => policy.weights.get('wv')!.assign(tf.randomNormal(policy.weights.get('wv')!.shape, 0, 0.5, 'float32', 7)));
     const tokenizer = taskTokenizer(unitTests);
     const prompts = PROBLEMS.slice(0, 8).map((p) => tokenizer.encode(p.prompt));
     expect(new Set(prompts.map((p) => p.length)).size).toBeGreaterThan(1); // left padding too
@@ -35,18 +40,37 @@ describe('evaluating only the real actions (MLP)', () => {
       });
     for (const topK of [0, 5]) {
       const padded = run(false, topK);
+      const before = tf.memory().numTensors;
       const real = run(true, topK);
+      expect(tf.memory().numTensors).toBe(before);
       const m = actionMask(lengths, N);
+      // Float32 rounding, relative to each quantity's scale (values here reach 14: sums of 64 terms).
+      const scale = padded.map((p, k) => p.reduce((a, v, i) => (k > 2 || m[i] ? Math.max(a, Math.abs(v)) : a), 1));
       for (let k = 0; k < 3; k++) {
         real[k].forEach((v, i) => {
-          if (m[i]) expect(v).toBeCloseTo(padded[k][i], 5);
+          if (m[i]) expect(Math.abs(v - padded[k][i])).toBeLessThan(5e-6 * scale[k]);
           else expect(v).toBe(0);
         });
       }
-      for (let k = 3; k < padded.length; k++) real[k].forEach((v, i) => expect(v).toBeCloseTo(padded[k][i], 5));
+      for (let k = 3; k < padded.length; k++) real[k].forEach((v, i) => expect(Math.abs(v - padded[k][i])).toBeLessThan(5e-6 * scale[k]));
     }
     tf.dispose([tokens, mask]);
     policy.dispose();
+  });
+});
+
+describe('rowMover', () => {
+  it('moves rows, fills zeros, sends gradients back the same way, and refuses a row taken twice', () => {
+    const x = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+    const move = rowMover(Int32Array.from([2, 3, 0]), 3); // row 2, zeros, row 0
+    const [value, grad] = tf.tidy(() => {
+      const w = tf.tensor2d([[1, 10], [100, 1000], [-1, -2]]);
+      return [move(x), tf.grad((y: tf.Tensor) => tf.sum(tf.mul(move(y), w)))(x)].map((t) => t.arraySync());
+    });
+    expect(value).toEqual([[5, 6], [0, 0], [1, 2]]);
+    expect(grad).toEqual([[-1, -2], [0, 0], [1, 10]]); // row 1 went nowhere
+    expect(() => rowMover(Int32Array.from([1, 1]), 3)).toThrow(/row 1 .*taken twice/);
+    x.dispose();
   });
 });
 

@@ -2,6 +2,7 @@ import * as tf from '../tf.ts';
 import type { Hyperparameters } from '../hyperparameters.ts';
 import type { Policy } from '../policy.ts';
 import type { Rng } from '../rng.ts';
+import { rowMover } from '../rows.ts';
 
 /**
  * What every algorithm here shares for a language policy: log-probabilities of
@@ -38,11 +39,12 @@ export interface SampledBatch {
  * likeliest, where a KL estimate to the reference would be infinite.
  *
  * Given `real` (the tokens as numbers and each row's number of actions), a
- * policy that can (the MLP) evaluates only the real actions, and the results
- * are placed into [B, N] with zeros on the padding, which every loss masks.
+ * policy that can evaluates only the real actions (the MLP) or only the
+ * positions they need (the transformer), and the results are placed into
+ * [B, N] with zeros on the padding, which every loss masks.
  */
 export function evaluateActions(policy: Policy, tokens: tf.Tensor2D, start: number, N: number, temperature: number, topK: number, pad: Int32Array, real?: RealActions) {
-  if (real && policy.forwardAt) return evaluateRealActions(policy, real, tokens.shape[1], start, N, temperature, topK);
+  if (real && policy.forwardAt) return evaluateRealActions(policy, real, tokens.shape[1], start, N, temperature, topK, pad);
   const B = tokens.shape[0];
   const { logits, values } = policy.forward(tokens.slice([0, 0], [B, start + N - 1]), pad); // [B, T', V], [B, T']
   const V = logits.shape[2];
@@ -92,47 +94,29 @@ function topKMasked(x: tf.Tensor, k: number): tf.Tensor {
 
 /**
  * evaluateActions on the real actions only: n of them instead of B x N. They
- * go back into [B, N] by a product with a 0/1 placement matrix, whose gradient
- * every backend runs (a scatter's or a gather's would not, on wasm).
+ * go back into [B, N] (zeros on the padding) by a row move whose gradient
+ * every backend runs (see rowMover).
  */
-function evaluateRealActions(policy: Policy, real: RealActions, width: number, start: number, N: number, temperature: number, topK: number) {
+function evaluateRealActions(policy: Policy, real: RealActions, width: number, start: number, N: number, temperature: number, topK: number, pad: Int32Array) {
   const B = real.lengths.length;
   const n = real.lengths.reduce((a, b) => a + b, 0);
   const positions = new Int32Array(n);
   const actions = new Int32Array(n);
-  const slotOf = new Int32Array(n); // where action i goes in [B * N]
   const realAt = new Int32Array(B * N).fill(n); // which action fills each slot (n: none, a 0)
   let i = 0;
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < real.lengths[b]; t++, i++) {
       positions[i] = b * width + start - 1 + t;
       actions[i] = real.tokens[b * width + start + t];
-      slotOf[i] = b * N + t;
       realAt[b * N + t] = i;
     }
   }
-  const { logits, values } = policy.forwardAt!(real.tokens, width, positions); // [n, V], [n]
+  const { logits, values } = policy.forwardAt!(real.tokens, width, positions, pad); // [n, V], [n]
   const { logprob, entropy, fullLogprob } = actionStats(tf.div(logits, temperature), tf.tensor1d(actions, 'int32'), topK);
-  const toRows = intoRows(tf.tensor1d(realAt, 'int32'), tf.tensor1d(slotOf, 'int32'), B, N);
+  const move = rowMover(realAt, n);
+  const toRows = (x: tf.Tensor) => move(x).reshape([B, N]) as tf.Tensor2D;
   const logprobRows = toRows(logprob);
   return { logprob: logprobRows, entropy: toRows(entropy), value: toRows(values), fullLogprob: fullLogprob === logprob ? logprobRows : toRows(fullLogprob) };
-}
-
-/**
- * Puts n values, one a real action, into their rows [B, N] (0 on padding) by a
- * gather; the gradient is the gather back (each action's slot), so both
- * directions are one wasm kernel, not a product with a [B * N, n] 0/1 matrix.
- */
-function intoRows(realAt: tf.Tensor1D, slotOf: tf.Tensor1D, B: number, N: number): (x: tf.Tensor) => tf.Tensor2D {
-  const n = slotOf.shape[0];
-  const place = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([slotOf]); // kept for the backward pass, which runs after this scope's tensors are gone
-    return {
-      value: tf.reshape(tf.gather(tf.concat([tf.reshape(x, [n]), tf.zeros([1])]), realAt), [B, N]),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.gather(tf.reshape(dy, [B * N]), saved[0]),
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return (x) => place(x) as tf.Tensor2D;
 }
 
 /** 1 on real actions, 0 on padding: [B * N]. */

@@ -1,0 +1,199 @@
+;; Matrix products for the wasm backend, C[b] = A[b] x B[b] for every b of a
+;; batch (one for a plain product): A [batch, m, k], B [batch, k, n], C [batch,
+;; m, n], row-major float32, in the backend's own memory (pointers in bytes).
+;; Blocks of 4 rows x 8 columns of C sit in eight SIMD registers while k is
+;; walked: each step loads 8 floats of a row of B once for 4 rows of A. Edges:
+;; single rows, a 4-column panel, the last columns one by one. The sums run in
+;; the order p = 0 .. k-1 for every entry.
+;;
+;; Multiply-adds are f32x4.relaxed_madd: fused (one rounding) on every x86-64
+;; CPU with FMA3 and on ARM64. scripts/buildKernels.ts also builds a variant
+;; with a separate multiply and add, for engines without relaxed SIMD.
+;; Built into matMulWasm.ts by scripts/buildKernels.ts (npm run kernels).
+(module
+  (import "env" "memory" (memory 0))
+  (func (export "matMul") (param $a i32) (param $b i32) (param $c i32) (param $batch i32) (param $m i32) (param $k i32) (param $n i32)
+    (local $i i32) (local $j i32) (local $p i32)
+    (local $arow i32) (local $ap i32) (local $bcol i32) (local $bp i32) (local $cp i32)
+    (local $kb i32) (local $nb i32) (local $ka2 i32) (local $ka3 i32) (local $nc2 i32) (local $nc3 i32)
+    (local $sa i32) (local $sb i32) (local $sc i32)
+    (local $s f32) (local $av v128) (local $x0 v128) (local $x1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    ;; in bytes: a row of A, B and C, 2 and 3 rows further, one batch of A, B and C
+    (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $ka2 (i32.shl (local.get $kb) (i32.const 1)))
+    (local.set $ka3 (i32.add (local.get $ka2) (local.get $kb)))
+    (local.set $nc2 (i32.shl (local.get $nb) (i32.const 1)))
+    (local.set $nc3 (i32.add (local.get $nc2) (local.get $nb)))
+    (local.set $sa (i32.mul (local.get $m) (local.get $kb)))
+    (local.set $sb (i32.mul (local.get $k) (local.get $nb)))
+    (local.set $sc (i32.mul (local.get $m) (local.get $nb)))
+    (block $batches_done
+      (loop $batches
+        (br_if $batches_done (i32.eqz (local.get $batch)))
+        ;; panels of 8 columns: a panel of B (k x 8) stays in cache while every row of A passes
+        (local.set $j (i32.const 0))
+        (block $panels_done
+          (loop $panels
+            (br_if $panels_done (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $n)))
+            (local.set $bcol (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $i (i32.const 0))
+            ;; four rows at a time, then one by one
+            (block $w8_quads_done
+              (loop $w8_quads
+                (br_if $w8_quads_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
+                (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $kb))))
+                (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2))))
+                (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0)) (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0)) (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0)) (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))
+                (local.set $ap (local.get $arow))
+                (local.set $bp (local.get $bcol))
+                (local.set $p (local.get $k))
+                (block $k4x8_done
+                  (loop $k4x8
+                    (br_if $k4x8_done (i32.eqz (local.get $p)))
+                    (local.set $x0 (v128.load offset=0 align=4 (local.get $bp)))
+                    (local.set $x1 (v128.load offset=16 align=4 (local.get $bp)))
+                    (local.set $av (v128.load32_splat align=4 (local.get $ap)))
+                    (local.set $c00 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c00)))
+                    (local.set $c01 (f32x4.relaxed_madd (local.get $av) (local.get $x1) (local.get $c01)))
+                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $kb))))
+                    (local.set $c10 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c10)))
+                    (local.set $c11 (f32x4.relaxed_madd (local.get $av) (local.get $x1) (local.get $c11)))
+                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $ka2))))
+                    (local.set $c20 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c20)))
+                    (local.set $c21 (f32x4.relaxed_madd (local.get $av) (local.get $x1) (local.get $c21)))
+                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $ka3))))
+                    (local.set $c30 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c30)))
+                    (local.set $c31 (f32x4.relaxed_madd (local.get $av) (local.get $x1) (local.get $c31)))
+                    (local.set $ap (i32.add (local.get $ap) (i32.const 4)))
+                    (local.set $bp (i32.add (local.get $bp) (local.get $nb)))
+                    (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+                    (br $k4x8)))
+                (v128.store offset=0 align=4 (local.get $cp) (local.get $c00))
+                (v128.store offset=16 align=4 (local.get $cp) (local.get $c01))
+                (v128.store offset=0 align=4 (i32.add (local.get $cp) (local.get $nb)) (local.get $c10))
+                (v128.store offset=16 align=4 (i32.add (local.get $cp) (local.get $nb)) (local.get $c11))
+                (v128.store offset=0 align=4 (i32.add (local.get $cp) (local.get $nc2)) (local.get $c20))
+                (v128.store offset=16 align=4 (i32.add (local.get $cp) (local.get $nc2)) (local.get $c21))
+                (v128.store offset=0 align=4 (i32.add (local.get $cp) (local.get $nc3)) (local.get $c30))
+                (v128.store offset=16 align=4 (i32.add (local.get $cp) (local.get $nc3)) (local.get $c31))
+                (local.set $i (i32.add (local.get $i) (i32.const 4)))
+                (br $w8_quads)))
+            (block $w8_singles_done
+              (loop $w8_singles
+                (br_if $w8_singles_done (i32.ge_u (local.get $i) (local.get $m)))
+                (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $kb))))
+                (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2))))
+                (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
+                (local.set $ap (local.get $arow))
+                (local.set $bp (local.get $bcol))
+                (local.set $p (local.get $k))
+                (block $k1x8_done
+                  (loop $k1x8
+                    (br_if $k1x8_done (i32.eqz (local.get $p)))
+                    (local.set $x0 (v128.load offset=0 align=4 (local.get $bp)))
+                    (local.set $x1 (v128.load offset=16 align=4 (local.get $bp)))
+                    (local.set $av (v128.load32_splat align=4 (local.get $ap)))
+                    (local.set $c00 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c00)))
+                    (local.set $c01 (f32x4.relaxed_madd (local.get $av) (local.get $x1) (local.get $c01)))
+                    (local.set $ap (i32.add (local.get $ap) (i32.const 4)))
+                    (local.set $bp (i32.add (local.get $bp) (local.get $nb)))
+                    (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+                    (br $k1x8)))
+                (v128.store offset=0 align=4 (local.get $cp) (local.get $c00))
+                (v128.store offset=16 align=4 (local.get $cp) (local.get $c01))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $w8_singles)))
+            (local.set $j (i32.add (local.get $j) (i32.const 8)))
+            (br $panels)))
+        ;; then a panel of 4 columns
+        (if (i32.le_u (i32.add (local.get $j) (i32.const 4)) (local.get $n))
+          (then
+            (local.set $bcol (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $i (i32.const 0))
+            ;; four rows at a time, then one by one
+            (block $w4_quads_done
+              (loop $w4_quads
+                (br_if $w4_quads_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
+                (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $kb))))
+                (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2))))
+                (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c30 (v128.const i32x4 0 0 0 0))
+                (local.set $ap (local.get $arow))
+                (local.set $bp (local.get $bcol))
+                (local.set $p (local.get $k))
+                (block $k4x4_done
+                  (loop $k4x4
+                    (br_if $k4x4_done (i32.eqz (local.get $p)))
+                    (local.set $x0 (v128.load offset=0 align=4 (local.get $bp)))
+                    (local.set $av (v128.load32_splat align=4 (local.get $ap)))
+                    (local.set $c00 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c00)))
+                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $kb))))
+                    (local.set $c10 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c10)))
+                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $ka2))))
+                    (local.set $c20 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c20)))
+                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $ka3))))
+                    (local.set $c30 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c30)))
+                    (local.set $ap (i32.add (local.get $ap) (i32.const 4)))
+                    (local.set $bp (i32.add (local.get $bp) (local.get $nb)))
+                    (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+                    (br $k4x4)))
+                (v128.store offset=0 align=4 (local.get $cp) (local.get $c00))
+                (v128.store offset=0 align=4 (i32.add (local.get $cp) (local.get $nb)) (local.get $c10))
+                (v128.store offset=0 align=4 (i32.add (local.get $cp) (local.get $nc2)) (local.get $c20))
+                (v128.store offset=0 align=4 (i32.add (local.get $cp) (local.get $nc3)) (local.get $c30))
+                (local.set $i (i32.add (local.get $i) (i32.const 4)))
+                (br $w4_quads)))
+            (block $w4_singles_done
+              (loop $w4_singles
+                (br_if $w4_singles_done (i32.ge_u (local.get $i) (local.get $m)))
+                (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $kb))))
+                (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2))))
+                (local.set $c00 (v128.const i32x4 0 0 0 0))
+                (local.set $ap (local.get $arow))
+                (local.set $bp (local.get $bcol))
+                (local.set $p (local.get $k))
+                (block $k1x4_done
+                  (loop $k1x4
+                    (br_if $k1x4_done (i32.eqz (local.get $p)))
+                    (local.set $x0 (v128.load offset=0 align=4 (local.get $bp)))
+                    (local.set $av (v128.load32_splat align=4 (local.get $ap)))
+                    (local.set $c00 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c00)))
+                    (local.set $ap (i32.add (local.get $ap) (i32.const 4)))
+                    (local.set $bp (i32.add (local.get $bp) (local.get $nb)))
+                    (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+                    (br $k1x4)))
+                (v128.store offset=0 align=4 (local.get $cp) (local.get $c00))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $w4_singles)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))))
+        ;; and the last columns one by one
+        (block $tail_done
+          (loop $tail
+            (br_if $tail_done (i32.ge_u (local.get $j) (local.get $n)))
+            (local.set $i (i32.const 0))
+            (block $tail_rows_done
+              (loop $tail_rows
+                (br_if $tail_rows_done (i32.ge_u (local.get $i) (local.get $m)))
+                (local.set $s (f32.const 0))
+                (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $kb))))
+                (local.set $bp (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+                (local.set $p (local.get $k))
+                (block $tail_k_done
+                  (loop $tail_k
+                    (br_if $tail_k_done (i32.eqz (local.get $p)))
+                    (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (local.get $ap)) (f32.load (local.get $bp)))))
+                    (local.set $ap (i32.add (local.get $ap) (i32.const 4)))
+                    (local.set $bp (i32.add (local.get $bp) (local.get $nb)))
+                    (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+                    (br $tail_k)))
+                (f32.store (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2))) (local.get $s))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $tail_rows)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $tail)))
+        (local.set $a (i32.add (local.get $a) (local.get $sa)))
+        (local.set $b (i32.add (local.get $b) (local.get $sb)))
+        (local.set $c (i32.add (local.get $c) (local.get $sc)))
+        (local.set $batch (i32.sub (local.get $batch) (i32.const 1)))
+        (br $batches)))))
