@@ -1,8 +1,9 @@
 import * as tf from './tf.ts';
 import { BOS } from './tokenizer.ts';
 import { tanh } from './activations.ts';
-import { addWeight, embed, normalInit, type Decoder, type MlpConfig, type Policy } from './policy.ts';
+import { addWeight, normalInit, type Decoder, type MlpConfig, type Policy } from './policy.ts';
 import type { Rng } from './rng.ts';
+import { summedRows } from './rows.ts';
 
 /**
  * makemore's MLP (Bengio et al. 2003) with a value head on the hidden layer.
@@ -40,22 +41,31 @@ export class MlpPolicy implements Policy {
   forward(tokens: tf.Tensor2D): { logits: tf.Tensor3D; values: tf.Tensor2D } {
     const [B, T] = tokens.shape;
     return tf.tidy(() => {
-      const { logits, values } = this.#head(this.#windows(tokens));
+      const { logits, values } = this.#head(this.#hidden(this.#windows(tokens), this.#folded()));
       return { logits: logits.reshape([B, T, -1]), values: values.reshape([B, T]) };
     });
   }
 
   valueFeatures(tokens: tf.Tensor2D): tf.Tensor3D {
     const [B, T] = tokens.shape;
-    return tf.tidy(() => this.#hidden(this.#windows(tokens)).reshape([B, T, -1]) as tf.Tensor3D);
+    return tf.tidy(() => this.#hidden(this.#windows(tokens), this.#folded()).reshape([B, T, -1]) as tf.Tensor3D);
   }
 
-  /** tokens [B, T] -> each position's window [B * T, K], start tokens before the sequence. */
+  /** tokens [B, T] -> each position's window as rows of the folded table, [K, B * T] (start tokens before the sequence). */
   #windows(tokens: tf.Tensor2D): tf.Tensor2D {
     const [B, T] = tokens.shape;
-    const K = this.config.contextLength;
+    const { contextLength: K, vocabSize: V } = this.config;
     const padded = tf.concat([tf.fill([B, K], BOS, 'int32'), tokens.toInt()], 1); // [B, K+T]
-    return tf.gather(padded, this.#windowIndex(T), 1).reshape([B * T, K]) as tf.Tensor2D;
+    const windows = tf.gather(padded, this.#windowIndex(T), 1).reshape([B * T, K]); // [B*T, K] tokens
+    return tf.add(tf.transpose(windows), tf.range(0, K * V, V, 'int32').reshape([K, 1])) as tf.Tensor2D;
+  }
+
+  /** Windows [n, K] of tokens (plain arrays) -> rows of the folded table, [K, n]. */
+  #rows(windows: Int32Array, n: number): tf.Tensor2D {
+    const { contextLength: K, vocabSize: V } = this.config;
+    const rows = new Int32Array(K * n);
+    for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) rows[k * n + i] = k * V + windows[i * K + k];
+    return tf.tensor2d(rows, [K, n], 'int32');
   }
 
   forwardAt(tokens: Int32Array, width: number, positions: Int32Array): { logits: tf.Tensor2D; values: tf.Tensor1D } {
@@ -68,38 +78,54 @@ export class MlpPolicy implements Policy {
         if (q >= rowStart) windows[i * K + k] = tokens[q];
       }
     });
-    return tf.tidy(() => this.#head(tf.tensor2d(windows, [positions.length, K], 'int32')));
+    return tf.tidy(() => this.#head(this.#hidden(this.#rows(windows, positions.length), this.#folded())));
   }
 
   decoder(batch: number): Decoder {
     const K = this.config.contextLength;
     const window = new Int32Array(batch * K).fill(BOS);
+    let folded: tf.Tensor2D | null = null; // the weights hold still while a decoder samples
     return {
       step: (tokens: Int32Array) => {
         for (let b = 0; b < batch; b++) {
           window.copyWithin(b * K, b * K + 1, (b + 1) * K);
           window[(b + 1) * K - 1] = tokens[b];
         }
-        return tf.tidy(() => this.#head(tf.tensor2d(window, [batch, K], 'int32')).logits);
+        folded ??= tf.keep(tf.tidy(() => this.#folded()));
+        const table = folded;
+        return tf.tidy(() => this.#head(this.#hidden(this.#rows(window, batch), table)).logits);
       },
-      dispose: () => {},
+      dispose: () => {
+        folded?.dispose();
+        folded = null;
+      },
     };
   }
 
-  /** ctx [N, K] -> logits [N, V], values [N]. */
-  #head(ctx: tf.Tensor2D): { logits: tf.Tensor2D; values: tf.Tensor1D } {
-    const N = ctx.shape[0];
-    const h = this.#hidden(ctx); // [N, H]
+  /** The hidden layer [N, H] -> logits [N, V], values [N]. */
+  #head(h: tf.Tensor2D): { logits: tf.Tensor2D; values: tf.Tensor1D } {
+    const N = h.shape[0];
     const logits = tf.add(tf.matMul(h, this.#w2), this.#b2) as tf.Tensor2D; // [N, V]
     const values = tf.add(tf.matMul(h, this.#wv), this.#bv).reshape([N]) as tf.Tensor1D; // [N]
     return { logits, values };
   }
 
-  /** ctx [N, K] -> the hidden layer [N, H], which both heads read. */
-  #hidden(ctx: tf.Tensor2D): tf.Tensor2D {
-    const [N, K] = ctx.shape;
-    const emb = embed(this.#wte, ctx).reshape([N, K * this.config.embedDim]); // [N, K*C]
-    return tanh(tf.add(tf.matMul(emb, this.#w1), this.#b1)) as tf.Tensor2D;
+  /**
+   * The embedding and the first layer folded into one table [K * V, H]: row
+   * k * V + v is token v's embedding times W1's rows for window slot k. A
+   * window's pre-activation is then the sum of K rows of it, the same sum as
+   * concat(embeddings) x W1 in another order, without the [N, K*C] x [K*C, H]
+   * product or its two gradient products: the table costs V x C x K*H.
+   */
+  #folded(): tf.Tensor2D {
+    const { vocabSize: V, contextLength: K, embedDim: C, hiddenDim: H } = this.config;
+    const w1 = this.#w1.reshape([K, C, H]).transpose([1, 0, 2]).reshape([C, K * H]);
+    return tf.matMul(this.#wte, w1).reshape([V, K, H]).transpose([1, 0, 2]).reshape([K * V, H]) as tf.Tensor2D;
+  }
+
+  /** Rows of the folded table [K, N] -> the hidden layer [N, H], which both heads read. */
+  #hidden(rows: tf.Tensor2D, folded: tf.Tensor2D): tf.Tensor2D {
+    return tanh(tf.add(summedRows(folded, rows), this.#b1)) as tf.Tensor2D;
   }
 
   /** [T, K] gather indices: position t sees padded[t+1 .. t+K], the K tokens up to and including token t. */

@@ -103,11 +103,12 @@ export function parameterCount(p: Policy): number {
 }
 
 /**
- * Embedding lookup as one-hot times table: ids [...S] -> [...S, C]. A gather
- * would be cheaper, but its gradient (UnsortedSegmentSum) is missing on the
- * wasm backend, and with vocabularies this small the matmul costs little.
+ * Embedding lookup: ids [...S] -> [...S, C]. A gather where the backend has a
+ * gather's gradient (UnsortedSegmentSum: every backend here, wasm through our
+ * kernel); else one-hot times table, the same numbers.
  */
 export function embed(table: tf.Tensor2D | tf.Variable, ids: tf.Tensor): tf.Tensor {
+  if (tf.getKernel(tf.UnsortedSegmentSum, tf.getBackend())) return tf.gather(table, ids.toInt());
   const [V, C] = table.shape;
   const flat = tf.oneHot(ids.reshape([-1]).toInt(), V); // [N, V]
   return tf.matMul(flat, table as tf.Tensor2D).reshape([...ids.shape, C]);

@@ -1,5 +1,5 @@
 import * as tf from './tf.ts';
-import { ROW_MOVE } from './kernels/wasmKernels.ts';
+import { ROW_MOVE, SUMMED_ROWS, SUMMED_ROWS_GRAD } from './kernels/wasmKernels.ts';
 
 /**
  * Moves rows between two layouts, x [inRows, ...] -> [index.length, ...]: out
@@ -31,4 +31,24 @@ export function rowMover(index: Int32Array, inRows: number): (x: tf.Tensor) => t
 function withZeroRow(x: tf.Tensor, index: tf.Tensor1D): tf.Tensor {
   if (tf.getBackend() === 'wasm' && tf.getKernel(ROW_MOVE, 'wasm')) return tf.engine().runKernel(ROW_MOVE, { x, indices: index }) as tf.Tensor;
   return tf.gather(tf.concat([x, tf.zeros([1, ...x.shape.slice(1)])]), index);
+}
+
+/**
+ * table [R, C] and rows [K, N] (int32) -> [N, C]: out[n] = table[rows[0][n]] +
+ * ... + table[rows[K-1][n]], with the gradient to the table. On wasm two
+ * kernels of ours, never making the [K, N, C] gather; elsewhere a gather and a
+ * sum, the same numbers.
+ */
+export function summedRows(table: tf.Tensor2D, rows: tf.Tensor2D): tf.Tensor2D {
+  const [K, N] = rows.shape;
+  const [R, C] = table.shape;
+  if (!(tf.getBackend() === 'wasm' && tf.getKernel(SUMMED_ROWS, 'wasm'))) return tf.sum(tf.gather(table, rows).reshape([K, N * C]), 0).reshape([N, C]);
+  const op = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([rows]);
+    return {
+      value: tf.engine().runKernel(SUMMED_ROWS, { table: t, rows }) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(SUMMED_ROWS_GRAD, { dy, rows: saved[0] }, { tableRows: R }) as tf.Tensor,
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(table) as tf.Tensor2D;
 }

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { compileKernels, KERNEL_DIR } from '../../scripts/buildKernels.ts';
-import { batchedShape, columnSumShape, gatherRowsShape, hasRelaxedSimd, ROW_MOVE, wasmKernelsInstalled } from '../../src/core/kernels/wasmKernels.ts';
+import { batchedShape, columnSumShape, gatherRowsShape, hasRelaxedSimd, ROW_MOVE, SUMMED_ROWS, wasmKernelsInstalled } from '../../src/core/kernels/wasmKernels.ts';
+import { summedRows } from '../../src/core/rows.ts';
 import { MAT_MUL_PLAIN_WASM, MAT_MUL_WASM } from '../../src/core/kernels/matMulWasm.ts';
 import { Rng } from '../../src/core/rng.ts';
 
@@ -239,5 +240,49 @@ describe('identity and same-type casts (wasm)', () => {
     expect(ints.dtype).toBe('int32');
     expect(Array.from(tf.cast(tf.tensor1d([1.7, -2.2]), 'int32').dataSync())).toEqual([1, -2]);
     tf.dispose([copy, ints]);
+  });
+});
+
+describe('segment sums and summed rows (wasm)', () => {
+  it('UnsortedSegmentSum adds rows by id in float32 as a loop does (a gather’s gradient), and names an id out of range', () => {
+    const rng = new Rng(31);
+    const x = random([6, 2, 5], rng);
+    const ids = [3, 0, 3, 1, 3, 0];
+    const got = tf.unsortedSegmentSum(x, tf.tensor1d(ids, 'int32'), 5);
+    expect(got.shape).toEqual([5, 2, 5]);
+    const xs = x.dataSync();
+    const want = new Float32Array(5 * 10);
+    ids.forEach((s, i) => { for (let j = 0; j < 10; j++) want[s * 10 + j] = Math.fround(want[s * 10 + j] + xs[i * 10 + j]); });
+    expect(Array.from(got.dataSync())).toEqual(Array.from(want)); // same order, same float32 sums: equal to the bit
+    expect(() => tf.unsortedSegmentSum(x, tf.tensor1d([0, 1, 2, 3, 4, 5], 'int32'), 5)).toThrow('UnsortedSegmentSum: the segment id 5 is not in [0, 4]');
+    // So a gather has a gradient on wasm: d/dtable of sum(gather(table, ids) * w) puts w's rows on their ids.
+    const table = random([4, 3], rng);
+    const w = random([5, 3], rng);
+    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor1d([2, 0, 2, 3, 2], 'int32')), w)))(table);
+    const ws = w.arraySync() as number[][];
+    const sum = (...r: number[][]) => [0, 1, 2].map((j) => r.reduce((a, row) => a + row[j], 0));
+    const expected = [ws[1], [0, 0, 0], sum(ws[0], ws[2], ws[4]), ws[3]];
+    (g.arraySync() as number[][]).forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(expected[i][j], 5)));
+    tf.dispose([x, got, table, w, g]);
+  });
+
+  it('summedRows gives a gather-then-sum’s values and gradients, leaves no tensor behind, and names a row out of range', () => {
+    const rng = new Rng(32);
+    const table = random([10, 7], rng);
+    const rows = tf.tensor2d([[0, 9, 3, 3], [1, 1, 2, 9], [5, 0, 3, 8]], [3, 4], 'int32'); // K 3, N 4
+    const w = random([4, 7], rng);
+    const composite = (t: tf.Tensor) => tf.sum(tf.gather(t, rows).reshape([3, 28]), 0).reshape([4, 7]);
+    const before = tf.memory().numTensors;
+    const [value, grad, wantValue, wantGrad] = tf.tidy(() => [
+      summedRows(table as tf.Tensor2D, rows),
+      tf.grad((t: tf.Tensor) => tf.sum(tf.mul(summedRows(t as tf.Tensor2D, rows), w)))(table),
+      composite(table),
+      tf.grad((t: tf.Tensor) => tf.sum(tf.mul(composite(t), w)))(table),
+    ].map((t) => Array.from(t.dataSync())));
+    expect(tf.memory().numTensors).toBe(before);
+    expect(value).toEqual(wantValue); // rows added in the same order
+    grad.forEach((v, i) => expect(v).toBeCloseTo(wantGrad[i], 5));
+    expect(() => summedRows(table as tf.Tensor2D, tf.tensor2d([[0], [10]], [2, 1], 'int32'))).toThrow(`${SUMMED_ROWS}: the row index 10 is not in [0, 9]`);
+    tf.dispose([table, rows, w]);
   });
 });

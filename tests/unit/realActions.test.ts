@@ -104,3 +104,44 @@ describe('value features', () => {
     });
   }
 });
+
+// The MLP folds its embedding into its first layer: its logits must be those of
+// the layer written out (concatenated embeddings times W1), at every position.
+describe('the MLP’s folded first layer', () => {
+  it('gives the logits and values of concat(embeddings) x W1, in forward, forwardAt and the decoder', async () => {
+    const policy = loadPolicyFromDisk('names-mlp');
+    tf.tidy(() => policy.weights.get('wv')!.assign(tf.randomNormal(policy.weights.get('wv')!.shape, 0, 0.5, 'float32', 3)));
+    const { contextLength: K, embedDim: C } = policy.config as { contextLength: number; embedDim: number };
+    const w = (n: string) => policy.weights.get(n)! as unknown as tf.Tensor2D;
+    const tokens = [[0, 5, 12, 1, 20, 3, 3, 9, 14, 0], [0, 1, 2, 3, 0, 0, 0, 0, 0, 0]];
+    const written = (t: number[][]) => tf.tidy(() => {
+      // Each position's window: the K tokens up to and including it, start tokens (0) before the row.
+      const windows = t.flatMap((row) => row.map((_, p) => Array.from({ length: K }, (_, k) => (p - K + 1 + k >= 0 ? row[p - K + 1 + k] : 0))));
+      const emb = tf.gather(w('wte'), tf.tensor2d(windows, undefined, 'int32')).reshape([windows.length, K * C]);
+      const h = tf.tanh(tf.add(tf.matMul(emb, w('w1')), w('b1')));
+      return [tf.add(tf.matMul(h, w('w2')), w('b2')), tf.add(tf.matMul(h, w('wv')), w('bv')).reshape([-1])].map((x) => Array.from(x.dataSync()));
+    });
+    const [wantLogits, wantValues] = written(tokens);
+    const close = (got: ArrayLike<number>, want: number[]) => want.forEach((v, i) => expect(Math.abs(got[i] - v)).toBeLessThan(2e-5 * (1 + Math.abs(v))));
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      const out = policy.forward(tf.tensor2d(tokens, undefined, 'int32'));
+      close(out.logits.dataSync(), wantLogits);
+      close(out.values.dataSync(), wantValues);
+      const at = policy.forwardAt!(Int32Array.from(tokens.flat()), 10, Int32Array.from([3, 9, 10, 13]));
+      const V = at.logits.shape[1];
+      close(at.logits.dataSync(), [3, 9, 10, 13].flatMap((p) => wantLogits.slice(p * V, (p + 1) * V)));
+    });
+    // The decoder reads one token per row per step, its windows kept in plain arrays.
+    const decoder = policy.decoder(2);
+    for (let p = 0; p < 10; p++) {
+      const logits = decoder.step(Int32Array.from(tokens.map((row) => row[p])));
+      const V = logits.shape[1];
+      close(logits.dataSync(), [p, 10 + p].flatMap((q) => wantLogits.slice(q * V, (q + 1) * V)));
+      logits.dispose();
+    }
+    decoder.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    policy.dispose();
+  });
+});

@@ -2,6 +2,8 @@ import * as tf from '../tf.ts';
 import { MAT_MUL_PLAIN_WASM, MAT_MUL_WASM } from './matMulWasm.ts';
 import { COLUMN_SUM_WASM } from './columnSumWasm.ts';
 import { GATHER_ROWS_WASM } from './gatherRowsWasm.ts';
+import { SEGMENT_SUM_WASM } from './segmentSumWasm.ts';
+import { SUMMED_ROWS_WASM } from './summedRowsWasm.ts';
 
 /** What these kernels need of tfjs's wasm backend: its memory, and where each tensor lives in it. */
 interface WasmBackendLike {
@@ -40,7 +42,10 @@ export function hasRelaxedSimd(): boolean {
  *   norm's): tfjs transposes first; ours walks the rows in place, 5-9x faster;
  * - GatherV2 on the first axis (embeddings' rows, rows moved between layouts):
  *   tfjs computes every element's source index; ours copies whole rows, 20-60x
- *   faster on [640, 64].
+ *   faster on [640, 64];
+ * - UnsortedSegmentSum, which tfjs's wasm backend lacks: a gather's gradient,
+ *   so embeddings can be gathers there too;
+ * - and two of our own, SUMMED_ROWS and its gradient (the MLP's folded layer).
  * Every other case goes to tfjs's kernel as before. Called when the wasm
  * backend is set; once. Leaves tfjs alone on a build it does not recognise.
  */
@@ -58,14 +63,18 @@ export function useWasmKernels(): void {
   const product = instantiate(relaxed ? MAT_MUL_WASM : MAT_MUL_PLAIN_WASM, memory).matMul as (a: number, b: number, c: number, batch: number, m: number, k: number, n: number) => void;
   const colsum = instantiate(COLUMN_SUM_WASM, memory).colsum as (x: number, out: number, rows: number, cols: number) => void;
   const gatherRows = instantiate(GATHER_ROWS_WASM, memory).gatherRows as (x: number, index: number, out: number, count: number, rows: number, rowBytes: number, zeroRow: number) => number;
-  /** Rows of x by index into `out`, or throws naming the first index out of range (and frees `out`). */
+  /** Throws naming the index at `bad` (freeing `out`) unless bad < 0. */
+  const checked = (wasm: WasmBackendLike, out: tf.TensorInfo, bad: number, ids: tf.TensorInfo, what: string, limit: number): tf.TensorInfo => {
+    if (bad < 0) return out;
+    wasm.disposeData(out.dataId);
+    const value = new Int32Array(memory.buffer, offset(wasm, ids) + 4 * bad, 1)[0];
+    throw new Error(`${what} ${value} is not in [0, ${limit - 1}]`);
+  };
+  /** Rows of x by index into `out`, or throws naming the first index out of range. */
   const rowsInto = (wasm: WasmBackendLike, x: tf.TensorInfo, indices: tf.TensorInfo, out: tf.TensorInfo, count: number, rowBytes: number, zeroRow: boolean): tf.TensorInfo => {
     if (count === 0 || rowBytes === 0) return out;
     const bad = gatherRows(offset(wasm, x), offset(wasm, indices), offset(wasm, out), count, x.shape[0], rowBytes, zeroRow ? 1 : 0);
-    if (bad < 0) return out;
-    wasm.disposeData(out.dataId);
-    const value = new Int32Array(memory.buffer, offset(wasm, indices) + 4 * bad, 1)[0];
-    throw new Error(`${zeroRow ? ROW_MOVE : 'GatherV2'}: the index value ${value} is not in [0, ${x.shape[0] - (zeroRow ? 0 : 1)}]`);
+    return checked(wasm, out, bad, indices, `${zeroRow ? ROW_MOVE : 'GatherV2'}: the index value`, x.shape[0] + (zeroRow ? 1 : 0));
   };
   installed = relaxed ? 'relaxed' : 'plain';
   override(matMul, (args, original) => {
@@ -107,6 +116,56 @@ export function useWasmKernels(): void {
       return rowsInto(wasm, x, indices, wasm.makeOutput(shape.out, x.dtype), shape.count, shape.rowBytes, true);
     },
   });
+  const segmentSum = instantiate(SEGMENT_SUM_WASM, memory).segmentSum as (x: number, ids: number, out: number, count: number, segments: number, cols: number, period: number) => number;
+  const summedRows = instantiate(SUMMED_ROWS_WASM, memory).summedRows as (table: number, rows: number, out: number, k: number, n: number, cols: number, tableRows: number) => number;
+  if (!tf.getKernel(tf.UnsortedSegmentSum, 'wasm')) {
+    tf.registerKernel({
+      kernelName: tf.UnsortedSegmentSum,
+      backendName: 'wasm',
+      kernelFunc: (args) => {
+        const { x, segmentIds } = args.inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+        const { numSegments } = args.attrs as { numSegments: number };
+        const lead = segmentIds.shape.length;
+        if (x.dtype !== 'float32' || segmentIds.dtype !== 'int32' || segmentIds.shape.some((d, i) => d !== x.shape[i])) {
+          throw new Error(`UnsortedSegmentSum (wasm): needs float32 values whose leading dimensions are the int32 ids' shape; got ${x.dtype} [${x.shape}] and ${segmentIds.dtype} [${segmentIds.shape}]`);
+        }
+        const count = segmentIds.shape.reduce((p, d) => p * d, 1);
+        const cols = x.shape.slice(lead).reduce((p, d) => p * d, 1);
+        const wasm = args.backend as unknown as WasmBackendLike;
+        const out = wasm.makeOutput([numSegments, ...x.shape.slice(lead)], 'float32');
+        const bad = segmentSum(offset(wasm, x), offset(wasm, segmentIds), offset(wasm, out), count, numSegments, cols, Math.max(count, 1));
+        return checked(wasm, out, bad, segmentIds, 'UnsortedSegmentSum: the segment id', numSegments);
+      },
+    });
+  }
+  tf.registerKernel({
+    kernelName: SUMMED_ROWS,
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { table, rows } = args.inputs as { table: tf.TensorInfo; rows: tf.TensorInfo };
+      const [k, n] = rows.shape;
+      const [tableRows, cols] = table.shape;
+      const wasm = args.backend as unknown as WasmBackendLike;
+      const out = wasm.makeOutput([n, cols], 'float32');
+      if (k === 0) throw new Error(`${SUMMED_ROWS}: needs at least one row to sum`);
+      const bad = summedRows(offset(wasm, table), offset(wasm, rows), offset(wasm, out), k, n, cols, tableRows);
+      return checked(wasm, out, bad, rows, `${SUMMED_ROWS}: the row index`, tableRows);
+    },
+  });
+  tf.registerKernel({
+    kernelName: SUMMED_ROWS_GRAD,
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { dy, rows } = args.inputs as { dy: tf.TensorInfo; rows: tf.TensorInfo };
+      const { tableRows } = args.attrs as { tableRows: number };
+      const [k, n] = rows.shape;
+      const cols = dy.shape[1];
+      const wasm = args.backend as unknown as WasmBackendLike;
+      const out = wasm.makeOutput([tableRows, cols], 'float32');
+      const bad = segmentSum(offset(wasm, dy), offset(wasm, rows), offset(wasm, out), k * n, tableRows, cols, Math.max(n, 1));
+      return checked(wasm, out, bad, rows, `${SUMMED_ROWS_GRAD}: the row index`, tableRows);
+    },
+  });
   // Identity, and a cast to the same type, share the data (as the cpu backend does) instead of copying it:
   // every product's and every elementwise product's gradient casts its operands.
   const share = (args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo => {
@@ -117,6 +176,14 @@ export function useWasmKernels(): void {
   override(identity, (args, original) => ((args.inputs as { x: tf.TensorInfo }).x.dtype === 'string' ? original(args) : share(args)));
   override(cast, (args, original) => ((args.attrs as { dtype: tf.DataType }).dtype === (args.inputs as { x: tf.TensorInfo }).x.dtype && (args.inputs as { x: tf.TensorInfo }).x.dtype !== 'string' ? share(args) : original(args)));
 }
+
+/**
+ * Kernels of ours for the wasm backend (see rows.ts's summedRows): table
+ * [R, C] and rows [K, N] int32 -> [N, C], out[n] the sum of table[rows[k][n]]
+ * over k; and its gradient, dy [N, C] and rows -> [R, C] (attribute tableRows).
+ */
+export const SUMMED_ROWS = 'RlcfSummedRows';
+export const SUMMED_ROWS_GRAD = 'RlcfSummedRowsGrad';
 
 /**
  * A kernel of ours for the wasm backend, not tfjs's: rows of x [rows, ...] by a
