@@ -19,6 +19,7 @@ import { sample } from '../src/core/sampler.ts';
 import { defaultRewards, getTask, modelId } from '../src/core/tasks.ts';
 import { ControlTrainer } from '../src/core/control.ts';
 import { Trainer } from '../src/core/trainer.ts';
+import type { IterationMetrics } from '../src/core/metrics.ts';
 import { parseArgs, runMain } from './args.ts';
 import { initNodeBackend } from './nodeBackend.ts';
 import { loadPolicyFromDisk } from './nodeModels.ts';
@@ -116,19 +117,28 @@ runMain(async () => {
   // Ours at the peer's own settings (Adam 3e-4, a fixed KL coefficient of 0.05, value loss weight 0.1,
   // no entropy bonus), from the first iteration on, as the peer runs: names then grow at a like pace,
   // so both time the same completions (the mean length at the end is printed beside the peer's).
+  // The phases split where the peer splits them: its update starts with the forward passes that
+  // score the batch (old log-probs, values, reference log-probs), which our rollout does, so here
+  // our scoring moves from rollout to update.
   const matched: Record<string, { iterationMs: number; rolloutMs: number; updateMs: number; lengthLast: number }> = {};
   if (python) {
     for (const arch of ['mlp', 'transformer'] as const) {
       const reward = await SandboxReward.create(nodeQuickJs, [{ name: 'length', weight: 1, source: LENGTH_REWARD }], sandboxLimits(h));
       const trainer = new Trainer({ task, reference: loadPolicyFromDisk(modelId(task, arch)), hyperparameters: { learningRate: 3e-4, klCoef: 0.05, adaptiveKl: false, valueCoef: 0.1, entropyCoef: 0, maxLength: 20 }, seed: 1, reward });
-      const runs = [];
+      const runs: IterationMetrics[] = [];
       for (let i = 0; i < Math.max(iterations, 6); i++) runs.push((await trainer.step()).metrics);
       const after = runs.slice(1); // the first iteration compiles kernels; the peer leaves its first out too
-      matched[arch] = { iterationMs: median(after.map((m) => m.totalMs)), rolloutMs: median(after.map((m) => m.rolloutMs)), updateMs: median(after.map((m) => m.updateMs)), lengthLast: runs.at(-1)!.sampleLength - 1 };
+      const scoring = (m: IterationMetrics) => m.scoringMs ?? 0;
+      matched[arch] = {
+        iterationMs: median(after.map((m) => m.totalMs)),
+        rolloutMs: median(after.map((m) => m.rolloutMs - scoring(m))),
+        updateMs: median(after.map((m) => m.updateMs + scoring(m))),
+        lengthLast: runs.at(-1)!.sampleLength - 1,
+      };
       trainer.dispose();
       reward.dispose();
     }
-    console.log(`Against the PyTorch peer (${peer.mlp?.peer}, one thread), both at the peer's settings: its time over ours, so above 1 means faster than PyTorch`);
+    console.log(`Against the PyTorch peer (${peer.mlp?.peer}, one thread), both at the peer's settings: its time over ours, so above 1 means faster than PyTorch. Rollout is sampling; update is scoring the batch, then the minibatch steps (as the peer splits them)`);
     console.table(
       (['mlp', 'transformer'] as const).map((arch) => {
         const p = peer[arch]!;

@@ -34,6 +34,8 @@ export interface IterationMetrics {
   /** Control tasks: how many episodes ended this iteration (the reward's mean, min and max are then over their returns). */
   episodes?: number;
   rolloutMs: number;
+  /** Language tasks: the part of rolloutMs spent scoring the completions (log-probabilities and values under the policy, log-probabilities under the reference). */
+  scoringMs?: number;
   rewardMs: number;
   updateMs: number;
   totalMs: number;
@@ -53,7 +55,7 @@ export function meanStd(xs: readonly number[]): { mean: number; std: number; min
 }
 
 /** The metrics that do not depend on wall-clock time: equal across runs with the same seed and backend. */
-export function deterministicMetrics(m: IterationMetrics): Omit<IterationMetrics, 'rolloutMs' | 'rewardMs' | 'updateMs' | 'totalMs' | 'tokensPerSecond'> {
-  const { rolloutMs: _r, rewardMs: _w, updateMs: _u, totalMs: _t, tokensPerSecond: _s, ...rest } = m;
+export function deterministicMetrics(m: IterationMetrics): Omit<IterationMetrics, 'rolloutMs' | 'scoringMs' | 'rewardMs' | 'updateMs' | 'totalMs' | 'tokensPerSecond'> {
+  const { rolloutMs: _r, scoringMs: _c, rewardMs: _w, updateMs: _u, totalMs: _t, tokensPerSecond: _s, ...rest } = m;
   return rest;
 }

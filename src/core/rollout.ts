@@ -13,6 +13,8 @@ export interface Rollout extends SampledBatch {
   /** The policy's entropy at each action position, for the metrics. */
   entropy: Float32Array;
   samples: Sample[];
+  /** Milliseconds spent scoring the samples under the policy and the reference (after sampling them). */
+  scoringMs: number;
 }
 
 /** Step 1 of an iteration: sample completions, then score them under the policy and the frozen reference. */
@@ -37,6 +39,7 @@ export async function collectRollout(
 
   // Old log-probs and values come from a forward pass, exactly as the update will compute them,
   // so the first minibatch starts at ratio 1.
+  const scoringStart = performance.now();
   const out = tf.tidy(() => {
     const t = tf.tensor2d(tokens, [B, width], 'int32');
     const real = { tokens, lengths: gen.lengths };
@@ -48,11 +51,12 @@ export async function collectRollout(
   });
   const [logprobs, values, entropy, refLogprobs] = (await Promise.all(out.map((t) => t.data()))) as Float32Array[];
   tf.dispose(out);
+  const scoringMs = performance.now() - scoringStart;
 
   const samples: Sample[] = [];
   for (let b = 0; b < B; b++) {
     const row = completion(gen, b);
     samples.push(describe(tokenizer.decode(row), row, prompts[b], b));
   }
-  return { tokens, width, start, N, lengths: gen.lengths, pad: gen.pad, logprobs, values, refLogprobs, entropy, samples };
+  return { tokens, width, start, N, lengths: gen.lengths, pad: gen.pad, logprobs, values, refLogprobs, entropy, samples, scoringMs };
 }

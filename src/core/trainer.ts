@@ -282,6 +282,7 @@ export class Trainer {
       klTarget: h.adaptiveKl && ALGORITHMS[this.algorithm].adaptiveKl ? h.klTarget : null,
       sampleLength: tokens / lengths.length,
       rolloutMs: t1 - t0,
+      scoringMs: rollout.scoringMs,
       rewardMs: t2 - t1,
       updateMs: t3 - t2,
       totalMs: t3 - t0,
