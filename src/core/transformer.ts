@@ -3,6 +3,7 @@ import { addWeight, embed, normalInit, type Decoder, type Policy, type Transform
 import type { Rng } from './rng.ts';
 import { matMulT } from './matmul.ts';
 import { rowMover } from './rows.ts';
+import { layerNorm } from './layerNorm.ts';
 
 interface Block {
   ln1g: tf.Variable; ln1b: tf.Variable;
@@ -258,9 +259,4 @@ function padded(pad: Int32Array | undefined): Int32Array | null {
 interface Layout {
   toHeads(t: tf.Tensor2D): tf.Tensor4D;
   fromHeads(y: tf.Tensor4D): tf.Tensor2D;
-}
-
-function layerNorm<T extends tf.Tensor>(x: T, g: tf.Tensor, b: tf.Tensor): T {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return x.sub(mean).mul(tf.rsqrt(variance.add(1e-5))).mul(g).add(b);
 }

@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { compileKernels, KERNEL_DIR } from '../../scripts/buildKernels.ts';
-import { batchedShape, columnSumShape, gatherRowsShape, hasRelaxedSimd, ROW_MOVE, SUMMED_ROWS, wasmKernelsInstalled } from '../../src/core/kernels/wasmKernels.ts';
+import { batchedShape, columnSumShape, gatherRowsShape, hasRelaxedSimd, LAYER_NORM, ROW_MOVE, SUMMED_ROWS, wasmKernelsInstalled } from '../../src/core/kernels/wasmKernels.ts';
 import { summedRows } from '../../src/core/rows.ts';
+import { layerNorm } from '../../src/core/layerNorm.ts';
 import { MAT_MUL_PLAIN_WASM, MAT_MUL_WASM } from '../../src/core/kernels/matMulWasm.ts';
 import { Rng } from '../../src/core/rng.ts';
 
@@ -284,5 +285,33 @@ describe('segment sums and summed rows (wasm)', () => {
     grad.forEach((v, i) => expect(v).toBeCloseTo(wantGrad[i], 5));
     expect(() => summedRows(table as tf.Tensor2D, tf.tensor2d([[0], [10]], [2, 1], 'int32'))).toThrow(`${SUMMED_ROWS}: the row index 10 is not in [0, 9]`);
     tf.dispose([table, rows, w]);
+  });
+});
+
+describe('layer norm (wasm kernels)', () => {
+  it('gives the composed ops’ values and gradients for x, gain and bias, and leaves no tensor behind', () => {
+    const rng = new Rng(41);
+    const x = tf.add(tf.mul(random([3, 5, 12], rng), 3), 1); // rows with a mean and a scale of their own
+    const g = random([12], rng);
+    const b = random([12], rng);
+    const w = random([3, 5, 12], rng);
+    const composed = (xs: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor) => {
+      const { mean, variance } = tf.moments(xs, -1, true);
+      return xs.sub(mean).mul(tf.rsqrt(variance.add(1e-5))).mul(gain).add(bias);
+    };
+    const before = tf.memory().numTensors;
+    const [fused, plain] = [layerNorm, composed].map((f) =>
+      tf.tidy(() => [f(x, g, b), ...tf.grads((xs: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor) => tf.sum(tf.mul(f(xs, gain, bias), w)))([x, g, b])].map((t) => Array.from(t.dataSync()))),
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    fused.forEach((values, k) => values.forEach((v, i) => expect(Math.abs(v - plain[k][i])).toBeLessThan(2e-5 * (1 + Math.abs(plain[k][i])))));
+    expect(new Set(fused[1].map((v) => v.toFixed(3))).size).toBeGreaterThan(100); // a gradient that says something
+    tf.dispose([x, g, b, w]);
+  });
+
+  it('refuses rows whose length is not the gain’s', () => {
+    const x = tf.zeros([2, 8]);
+    expect(() => tf.engine().runKernel(LAYER_NORM, { x, g: tf.ones([4]), b: tf.zeros([4]) }, { eps: 1e-5 })).toThrow(/needs float32 rows whose length/);
+    x.dispose();
   });
 });

@@ -4,6 +4,7 @@ import { COLUMN_SUM_WASM } from './columnSumWasm.ts';
 import { GATHER_ROWS_WASM } from './gatherRowsWasm.ts';
 import { SEGMENT_SUM_WASM } from './segmentSumWasm.ts';
 import { SUMMED_ROWS_WASM } from './summedRowsWasm.ts';
+import { LAYER_NORM_WASM } from './layerNormWasm.ts';
 
 /** What these kernels need of tfjs's wasm backend: its memory, and where each tensor lives in it. */
 interface WasmBackendLike {
@@ -45,7 +46,8 @@ export function hasRelaxedSimd(): boolean {
  *   faster on [640, 64];
  * - UnsortedSegmentSum, which tfjs's wasm backend lacks: a gather's gradient,
  *   so embeddings can be gathers there too;
- * - and two of our own, SUMMED_ROWS and its gradient (the MLP's folded layer).
+ * - and kernels of our own: SUMMED_ROWS and its gradient (the MLP's folded
+ *   layer), LAYER_NORM and its gradient (the transformer's layer norms).
  * Every other case goes to tfjs's kernel as before. Called when the wasm
  * backend is set; once. Leaves tfjs alone on a build it does not recognise.
  */
@@ -166,6 +168,44 @@ export function useWasmKernels(): void {
       return checked(wasm, out, bad, rows, `${SUMMED_ROWS_GRAD}: the row index`, tableRows);
     },
   });
+  const norm = instantiate(LAYER_NORM_WASM, memory) as unknown as {
+    layerNorm(x: number, g: number, b: number, y: number, mean: number, rstd: number, rows: number, cols: number, eps: number): void;
+    layerNormGrad(dy: number, x: number, g: number, mean: number, rstd: number, dx: number, dg: number, db: number, rows: number, cols: number): void;
+  };
+  const normShape = (x: tf.TensorInfo, g: tf.TensorInfo): { rows: number; cols: number } => {
+    const cols = x.shape.at(-1) ?? 0;
+    if (x.dtype !== 'float32' || cols % 4 !== 0 || g.shape.length !== 1 || g.shape[0] !== cols) throw new Error(`${LAYER_NORM}: needs float32 rows whose length (a multiple of 4) is the gain's; got [${x.shape}] and [${g.shape}]`);
+    return { rows: x.shape.slice(0, -1).reduce((p, d) => p * d, 1), cols };
+  };
+  tf.registerKernel({
+    kernelName: LAYER_NORM,
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { x, g, b } = args.inputs as { x: tf.TensorInfo; g: tf.TensorInfo; b: tf.TensorInfo };
+      const { eps } = args.attrs as { eps: number };
+      const { rows, cols } = normShape(x, g);
+      const wasm = args.backend as unknown as WasmBackendLike;
+      const y = wasm.makeOutput(x.shape, 'float32');
+      const mean = wasm.makeOutput([rows], 'float32');
+      const rstd = wasm.makeOutput([rows], 'float32');
+      if (rows > 0) norm.layerNorm(offset(wasm, x), offset(wasm, g), offset(wasm, b), offset(wasm, y), offset(wasm, mean), offset(wasm, rstd), rows, cols, eps);
+      return [y, mean, rstd];
+    },
+  });
+  tf.registerKernel({
+    kernelName: LAYER_NORM_GRAD,
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { dy, x, g, mean, rstd } = args.inputs as Record<'dy' | 'x' | 'g' | 'mean' | 'rstd', tf.TensorInfo>;
+      const { rows, cols } = normShape(x, g);
+      const wasm = args.backend as unknown as WasmBackendLike;
+      const dx = wasm.makeOutput(x.shape, 'float32');
+      const dg = wasm.makeOutput([cols], 'float32');
+      const db = wasm.makeOutput([cols], 'float32');
+      norm.layerNormGrad(offset(wasm, dy), offset(wasm, x), offset(wasm, g), offset(wasm, mean), offset(wasm, rstd), offset(wasm, dx), offset(wasm, dg), offset(wasm, db), rows, cols);
+      return [dx, dg, db];
+    },
+  });
   // Identity, and a cast to the same type, share the data (as the cpu backend does) instead of copying it:
   // every product's and every elementwise product's gradient casts its operands.
   const share = (args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo => {
@@ -183,6 +223,13 @@ export function useWasmKernels(): void {
  * over k; and its gradient, dy [N, C] and rows -> [R, C] (attribute tableRows).
  */
 export const SUMMED_ROWS = 'RlcfSummedRows';
+/**
+ * Layer norm over the last axis (see layerNorm.ts): x [..., C], gain g and bias
+ * b [C], attribute eps -> y, and each row's mean and 1/sqrt(var + eps); its
+ * gradient: dy, x, g, mean, rstd -> dx, dg, db.
+ */
+export const LAYER_NORM = 'RlcfLayerNorm';
+export const LAYER_NORM_GRAD = 'RlcfLayerNormGrad';
 export const SUMMED_ROWS_GRAD = 'RlcfSummedRowsGrad';
 
 /**
