@@ -1,4 +1,5 @@
 import * as tf from './tf.ts';
+import { adam } from './adam.ts';
 import { HyperparameterError, validateHyperparameters, type Hyperparameters } from './hyperparameters.ts';
 import { startingHyperparameters } from './algorithms/catalog.ts';
 import type { Environment, Transition } from './environments.ts';
@@ -195,7 +196,7 @@ export class ControlTrainer {
 
   #newOptimizer(): void {
     this.#optimizer?.dispose();
-    this.#optimizer = tf.train.adam(this.#h.learningRate, 0.9, 0.999, 1e-5);
+    this.#optimizer = adam(this.#h.learningRate, 0.9, 0.999, 1e-5);
   }
 
   setReward(reward: RewardModel): void {

@@ -1,4 +1,5 @@
 import * as tf from './tf.ts';
+import { adam } from './adam.ts';
 import type { Policy } from './policy.ts';
 import type { Rng } from './rng.ts';
 import { BOS, EOS, type Tokenizer } from './tokenizer.ts';
@@ -106,7 +107,7 @@ export interface PretrainOptions {
 /** Adam with a linear warm-up and cosine decay to a tenth of the peak rate. */
 export async function pretrain(policy: Policy, train: readonly number[][], opts: PretrainOptions): Promise<void> {
   const { steps, batchSize, learningRate, width, rng } = opts;
-  const optimizer = tf.train.adam(learningRate, 0.9, 0.99, 1e-8);
+  const optimizer = adam(learningRate, 0.9, 0.99, 1e-8);
   const vars = [...policy.weights.values()].filter((v) => v.trainable);
   const warmup = Math.min(100, Math.floor(steps / 10));
   let acc = 0;

@@ -1,4 +1,5 @@
 import * as tf from './tf.ts';
+import { adam } from './adam.ts';
 import { HyperparameterError, validateHyperparameters, type Hyperparameters } from './hyperparameters.ts';
 import type { AlgorithmId } from './algorithms/catalog.ts';
 import { ALGORITHMS, startingHyperparameters } from './algorithms/catalog.ts';
@@ -184,7 +185,7 @@ export class Trainer {
   #newOptimizer(): void {
     this.#optimizer?.dispose();
     // Adam eps 1e-5 as in the PPO implementations (tfjs defaults to 1e-7).
-    this.#optimizer = tf.train.adam(this.#h.learningRate, 0.9, 0.999, 1e-5);
+    this.#optimizer = adam(this.#h.learningRate, 0.9, 0.999, 1e-5);
   }
 
   /** Swaps the reward; the policy, optimizer and iteration carry on. */

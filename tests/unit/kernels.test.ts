@@ -6,6 +6,7 @@ import { compileKernels, KERNEL_DIR } from '../../scripts/buildKernels.ts';
 import { batchedShape, columnSumShape, gatherRowsShape, hasRelaxedSimd, LAYER_NORM, ROW_MOVE, SUMMED_ROWS, wasmKernelsInstalled } from '../../src/core/kernels/wasmKernels.ts';
 import { summedRows } from '../../src/core/rows.ts';
 import { layerNorm } from '../../src/core/layerNorm.ts';
+import { FusedAdam } from '../../src/core/adam.ts';
 import { MAT_MUL_PLAIN_WASM, MAT_MUL_WASM } from '../../src/core/kernels/matMulWasm.ts';
 import { Rng } from '../../src/core/rng.ts';
 
@@ -313,5 +314,32 @@ describe('layer norm (wasm kernels)', () => {
     const x = tf.zeros([2, 8]);
     expect(() => tf.engine().runKernel(LAYER_NORM, { x, g: tf.ones([4]), b: tf.zeros([4]) }, { eps: 1e-5 })).toThrow(/needs float32 rows whose length/);
     x.dispose();
+  });
+});
+
+describe('FusedAdam (wasm kernel)', () => {
+  it('takes tfjs Adam’s steps to the bit, keeps its state format, and leaves no tensor behind', async () => {
+    const rng = new Rng(51);
+    const shapes = [[7, 5], [64], [3], [2, 3, 4]];
+    const make = (tag: string) => shapes.map((s, i) => tf.variable(random(s, new Rng(100 + i)), true, `fused_adam_${tag}_${i}`));
+    const [ours, theirs] = [make('ours'), make('theirs')];
+    const [fused, plain]: tf.Optimizer[] = [new FusedAdam(3e-3, 0.9, 0.999, 1e-5), tf.train.adam(3e-3, 0.9, 0.999, 1e-5)];
+    const before = tf.memory().numTensors;
+    for (let step = 0; step < 6; step++) {
+      const grads = shapes.map((s) => random(s, rng));
+      fused.applyGradients(Object.fromEntries(ours.map((v, i) => [v.name, grads[i]])));
+      plain.applyGradients(Object.fromEntries(theirs.map((v, i) => [v.name, grads[i]])));
+      tf.dispose(grads);
+    }
+    ours.forEach((v, i) => expect(Array.from(v.dataSync())).toEqual(Array.from(theirs[i].dataSync())));
+    const [a, b] = await Promise.all([fused.getWeights(), plain.getWeights()]);
+    expect(a.map((w) => w.name.replace('ours', ''))).toEqual(b.map((w) => w.name.replace('theirs', '')));
+    a.forEach((w, i) => expect(Array.from(w.tensor.dataSync())).toEqual(Array.from(b[i].tensor.dataSync())));
+    tf.dispose([a[0].tensor, b[0].tensor]); // the fresh step-count scalars
+    // Six steps created each weight's two moments once (2 x 4 per optimizer); nothing else stayed.
+    expect(tf.memory().numTensors).toBe(before + 2 * 2 * shapes.length);
+    fused.dispose();
+    plain.dispose();
+    tf.dispose([...ours, ...theirs]);
   });
 });

@@ -5,6 +5,7 @@ import { GATHER_ROWS_WASM } from './gatherRowsWasm.ts';
 import { SEGMENT_SUM_WASM } from './segmentSumWasm.ts';
 import { SUMMED_ROWS_WASM } from './summedRowsWasm.ts';
 import { LAYER_NORM_WASM } from './layerNormWasm.ts';
+import { ADAM_WASM } from './adamWasm.ts';
 
 /** What these kernels need of tfjs's wasm backend: its memory, and where each tensor lives in it. */
 interface WasmBackendLike {
@@ -47,7 +48,8 @@ export function hasRelaxedSimd(): boolean {
  * - UnsortedSegmentSum, which tfjs's wasm backend lacks: a gather's gradient,
  *   so embeddings can be gathers there too;
  * - and kernels of our own: SUMMED_ROWS and its gradient (the MLP's folded
- *   layer), LAYER_NORM and its gradient (the transformer's layer norms).
+ *   layer), LAYER_NORM and its gradient (the transformer's layer norms),
+ *   ADAM (one optimizer step of one weight).
  * Every other case goes to tfjs's kernel as before. Called when the wasm
  * backend is set; once. Leaves tfjs alone on a build it does not recognise.
  */
@@ -206,6 +208,24 @@ export function useWasmKernels(): void {
       return [dx, dg, db];
     },
   });
+  const adam = instantiate(ADAM_WASM, memory).adam as (...args: number[]) => void;
+  tf.registerKernel({
+    kernelName: ADAM,
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { w, m, v, g, c1, c2 } = args.inputs as Record<'w' | 'm' | 'v' | 'g' | 'c1' | 'c2', tf.TensorInfo>;
+      const { beta1, beta2, epsilon, learningRate } = args.attrs as Record<'beta1' | 'beta2' | 'epsilon' | 'learningRate', number>;
+      const n = w.shape.reduce((p, d) => p * d, 1);
+      if ([w, m, v, g, c1, c2].some((t) => t.dtype !== 'float32') || [m, v, g].some((t) => t.shape.reduce((p, d) => p * d, 1) !== n)) {
+        throw new Error(`${ADAM}: needs float32 weight, moments and gradient of one size`);
+      }
+      const wasm = args.backend as unknown as WasmBackendLike;
+      const [wo, mo, vo] = [0, 1, 2].map(() => wasm.makeOutput(w.shape, 'float32'));
+      // The scalars as tfjs makes them: float32 tensors of the JS numbers.
+      if (n > 0) adam(...[w, m, v, g, c1, c2, wo, mo, vo].map((t) => offset(wasm, t)), n, beta1, beta2, 1 - beta1, 1 - beta2, epsilon, -learningRate);
+      return [wo, mo, vo];
+    },
+  });
   // Identity, and a cast to the same type, share the data (as the cpu backend does) instead of copying it:
   // every product's and every elementwise product's gradient casts its operands.
   const share = (args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo => {
@@ -229,6 +249,12 @@ export const SUMMED_ROWS = 'RlcfSummedRows';
  * gradient: dy, x, g, mean, rstd -> dx, dg, db.
  */
 export const LAYER_NORM = 'RlcfLayerNorm';
+/**
+ * One Adam step (see adam.ts): weight w, moments m and v, gradient g, and the
+ * bias corrections c1 = 1 - beta1^t, c2 = 1 - beta2^t (scalars); attributes
+ * beta1, beta2, epsilon, learningRate -> the new w, m, v.
+ */
+export const ADAM = 'RlcfAdam';
 export const LAYER_NORM_GRAD = 'RlcfLayerNormGrad';
 export const SUMMED_ROWS_GRAD = 'RlcfSummedRowsGrad';
 
