@@ -1,5 +1,8 @@
 import * as tf from '../../src/core/tf.ts';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import '@tensorflow/tfjs-backend-cpu';
+import { useBackend } from '../../src/core/backend.ts';
+import { adam } from '../../src/core/adam.ts';
 import { loadPolicyFromDisk } from '../../scripts/nodeModels.ts';
 import { actionMask, evaluateActions, maskedMean } from '../../src/core/algorithms/languageModel.ts';
 import { Rng } from '../../src/core/rng.ts';
@@ -144,4 +147,53 @@ describe('the MLP’s folded first layer', () => {
     expect(tf.memory().numTensors).toBe(before);
     policy.dispose();
   });
+});
+
+// Where our wasm kernels do not run (the cpu backend here; WebGL and WebGPU in a
+// browser), the same layers take tfjs's ops: a training step must agree.
+describe('the wasm kernels and the ops elsewhere', () => {
+  afterAll(() => useBackend('wasm'));
+  for (const arch of ['mlp', 'transformer'] as const) {
+    it(`${arch}: one evaluation, its gradients and an Adam step agree between wasm and cpu`, async () => {
+      // The transformer with prompts of several lengths (left padding); the MLP's window of 8 (the cpu backend is slow).
+      const policy = loadPolicyFromDisk(arch === 'mlp' ? 'names-mlp' : 'unittests-transformer');
+      tf.tidy(() => policy.weights.get('wv')!.assign(tf.randomNormal(policy.weights.get('wv')!.shape, 0, 0.5, 'float32', 7)));
+      const tokenizer = taskTokenizer(unitTests);
+      const prompts = arch === 'mlp' ? Array.from({ length: 6 }, () => []) : PROBLEMS.slice(0, 6).map((p) => tokenizer.encode(p.prompt));
+      const gen = await sample(policy, { prompts, maxNew: 10, temperature: 1, topK: 0, rng: new Rng(8) });
+      const start = 1 + gen.promptWidth;
+      const N = gen.width - start;
+      const vars = [...policy.weights.values()];
+      const initial = vars.map((v) => tf.keep(v.clone()));
+      const run = () => {
+        vars.forEach((v, i) => v.assign(initial[i]));
+        const optimizer = adam(1e-2, 0.9, 0.999, 1e-5);
+        const out = tf.tidy(() => {
+          const tokens = tf.tensor2d(gen.tokens, [gen.lengths.length, gen.width], 'int32');
+          const mask = tf.tensor2d(actionMask(gen.lengths, N), [gen.lengths.length, N]);
+          const { value, grads } = tf.variableGrads(() => {
+            const o = evaluateActions(policy, tokens, start, N, 1, 0, gen.pad, { tokens: gen.tokens, lengths: gen.lengths });
+            return tf.add(tf.add(maskedMean(o.logprob, mask), maskedMean(o.entropy, mask)), maskedMean(o.value, mask)) as tf.Scalar;
+          }, vars);
+          optimizer.applyGradients(grads);
+          return [value, ...vars.map((v) => grads[v.name]), ...vars.map((v) => v.clone())].map((t) => Array.from(t.dataSync()));
+        });
+        optimizer.dispose();
+        return out;
+      };
+      const onWasm = run();
+      await useBackend('cpu');
+      const onCpu = run();
+      await useBackend('wasm');
+      // The loss and gradients to float32 rounding; the weights after the step to a hundredth of its size
+      // (Adam's first step is about lr x sign(g), sensitive where a gradient is near its epsilon).
+      onWasm.forEach((values, k) => {
+        const scale = values.reduce((a, v) => Math.max(a, Math.abs(v)), 1);
+        const tolerance = k <= vars.length ? 3e-5 * scale : 1e-4;
+        values.forEach((v, i) => expect(Math.abs(v - onCpu[k][i])).toBeLessThan(tolerance));
+      });
+      tf.dispose(initial);
+      policy.dispose();
+    });
+  }
 });
