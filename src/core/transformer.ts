@@ -192,10 +192,14 @@ export class TransformerPolicy implements Policy {
       for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) positions[b * T + t] = Math.max(0, past + t - pad[b]);
       x = tf.add(tok.reshape([B * T, C]), embed(this.#wpe, tf.tensor1d(positions, 'int32'))) as tf.Tensor2D;
     }
-    const layout: Layout = {
-      toHeads: (t) => t.reshape([B, T, H, C / H]).transpose([0, 2, 1, 3]) as tf.Tensor4D,
-      fromHeads: (y) => y.transpose([0, 2, 1, 3]).reshape([B * T, C]) as tf.Tensor2D,
-    };
+    // One new token a row (decoding): [B, 1, H, hd] and [B, H, 1, hd] are the same memory, no transpose needed.
+    const layout: Layout =
+      T === 1
+        ? { toHeads: (t) => t.reshape([B, H, 1, C / H]) as tf.Tensor4D, fromHeads: (y) => y.reshape([B, C]) as tf.Tensor2D }
+        : {
+            toHeads: (t) => t.reshape([B, T, H, C / H]).transpose([0, 2, 1, 3]) as tf.Tensor4D,
+            fromHeads: (y) => y.transpose([0, 2, 1, 3]).reshape([B * T, C]) as tf.Tensor2D,
+          };
     const out = this.#blocks(x, layout, this.#attentionMask(B, T, past, pad), caches);
     const hf = layerNorm(out.x, this.#lnfg, this.#lnfb); // [B*T, C]
     const logits = tf.matMul(hf, this.#head).reshape([B, T, -1]) as tf.Tensor3D; // [B, T, V]
