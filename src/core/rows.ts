@@ -6,9 +6,9 @@ import { ROW_MOVE, SUMMED_ROWS, SUMMED_ROWS_GRAD } from './kernels/wasmKernels.t
  * row i is x's row index[i], or zeros where index[i] is inRows. Each of x's rows
  * may go to one place at most, so the gradient is the same move backwards (dy's
  * row inverse[j] into row j, or zeros where inverse[j] is index.length). Both
- * directions are one gather, a kernel every backend runs: a gather's own
- * gradient (UnsortedSegmentSum) is missing on wasm, and a product with a 0/1
- * placement matrix costs rows x rows x width.
+ * directions are one gather (one kernel of ours on wasm, zero rows included),
+ * cheaper than a gather's general gradient (a segment sum into zeros) or a
+ * product with a 0/1 placement matrix (rows x rows x width).
  */
 export function rowMover(index: Int32Array, inRows: number): (x: tf.Tensor) => tf.Tensor {
   const outRows = index.length;

@@ -124,7 +124,7 @@ export class TransformerPolicy implements Policy {
    * packed into [n, C] for every per-position layer (embeddings, layer norms,
    * products, GELU); laid out [B, H, T, hd] only for attention, where columns
    * left out hold zeros that no kept column attends to (the causal mask hides
-   * later ones, the padding mask earlier ones). Same numbers as `forward`.
+   * later ones, the padding mask earlier ones). `forward`'s numbers, to float32 rounding.
    */
   forwardAt(tokens: Int32Array, width: number, positions: Int32Array, pad?: Int32Array): { logits: tf.Tensor2D; values: tf.Tensor1D } {
     const B = tokens.length / width;
