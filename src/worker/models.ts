@@ -3,8 +3,24 @@ import type { Policy } from '../core/policy.ts';
 
 const base = () => new URL(`${import.meta.env.BASE_URL}models/`, self.location.origin);
 
-/** A shipped checkpoint's manifest (public/models/<id>.json): its policy's configuration, where its weights are. */
-export async function fetchManifest(id: string): Promise<CheckpointManifest> {
+const manifests = new Map<string, Promise<CheckpointManifest>>();
+
+/**
+ * A shipped checkpoint's manifest (public/models/<id>.json): its policy's
+ * configuration, where its weights are. Fetched once per id (the backend probe
+ * and the reference policy both read it); a failed fetch is tried again next time.
+ */
+export function fetchManifest(id: string): Promise<CheckpointManifest> {
+  let manifest = manifests.get(id);
+  if (!manifest) {
+    manifest = readManifest(id);
+    manifests.set(id, manifest);
+    manifest.catch(() => manifests.delete(id));
+  }
+  return manifest;
+}
+
+async function readManifest(id: string): Promise<CheckpointManifest> {
   const manifestUrl = new URL(`${id}.json`, base());
   const res = await fetch(manifestUrl);
   if (!res.ok) throw new Error(`could not load model ${id}: ${manifestUrl.pathname} answered ${res.status}`);

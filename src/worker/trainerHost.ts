@@ -15,7 +15,6 @@ import { SandboxClient } from './sandboxClient.ts';
 import { WorkerReward } from './workerReward.ts';
 import { fetchManifest, fetchPolicy } from './models.ts';
 import { createTrainer } from '../core/trainers.ts';
-import type { CheckpointManifest } from '../core/checkpoint.ts';
 import { createPolicy } from '../core/policies.ts';
 import { timeTrainingStep } from '../core/probe.ts';
 import type { Policy } from '../core/policy.ts';
@@ -74,10 +73,8 @@ export class TrainerHost implements TrainerApi {
     }
     const task = getTask(e.task);
     if (task.environment) return undefined;
-    let manifest: Promise<CheckpointManifest> | null = null;
     return async () => {
-      manifest ??= fetchManifest(modelId(task, e.arch));
-      const policy = createPolicy((await manifest).config);
+      const policy = createPolicy((await fetchManifest(modelId(task, e.arch))).config);
       try {
         const h = e.hyperparameters;
         return await timeTrainingStep(policy, Math.max(1, Math.floor(h.batchSize / h.minibatches)), h.maxLength);

@@ -1,4 +1,5 @@
 import * as tf from '../tf.ts';
+import { adam } from '../adam.ts';
 import type { Hyperparameters } from '../hyperparameters.ts';
 import type { Policy } from '../policy.ts';
 import type { Rollout } from '../rollout.ts';
@@ -96,7 +97,7 @@ export async function warmUpValueHead(policy: Policy, rollout: Rollout, scores: 
   let sum = 0, n = 0;
   for (let i = 0; i < mask.length; i++) if (mask[i]) { sum += returns[i]; n++; }
   tf.tidy(() => policy.weights.get('bv')!.assign(tf.fill(policy.weights.get('bv')!.shape, n ? sum / n : 0)));
-  const opt = tf.train.adam(3e-3, 0.9, 0.999, 1e-5);
+  const opt = adam(3e-3, 0.9, 0.999, 1e-5);
   const B = lengths.length;
   // The rest of the policy stays fixed while the head learns, so what the head reads
   // is computed once: each Adam step is then one [n, F] x [F, 1] product, not a forward pass.
@@ -112,7 +113,7 @@ export async function warmUpValueHead(policy: Policy, rollout: Rollout, scores: 
   for (let i = 0; i < h.valueWarmup && real.length > 0; i++) {
     tf.tidy(() => {
       const { grads, value } = tf.variableGrads(() => tf.mul(0.5, tf.mean(tf.square(tf.sub(tf.add(tf.matMul(features, wv), bv), target)))) as tf.Scalar, head);
-      (opt as tf.Optimizer).applyGradients(grads);
+      opt.applyGradients(grads);
       value.dispose();
     });
   }
