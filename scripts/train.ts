@@ -9,7 +9,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { defaultExperiment, type Experiment } from '../src/core/experiment.ts';
 import { readExperimentFile } from '../src/core/runFile.ts';
-import { HYPERPARAMETER_NAMES, sandboxLimits, validateHyperparameters, type Hyperparameters } from '../src/core/hyperparameters.ts';
+import { HYPERPARAMETER_NAMES, HYPERPARAMETERS, sandboxLimits, type HyperparameterName, validateHyperparameters, type Hyperparameters } from '../src/core/hyperparameters.ts';
 import type { IterationMetrics } from '../src/core/metrics.ts';
 import { compileRewardExpression, FunctionReward, rewardProgram, type RewardModel } from '../src/core/reward.ts';
 import { getAlgorithmInfo, startingHyperparameters } from '../src/core/algorithms/catalog.ts';
@@ -96,8 +96,12 @@ runMain(async () => {
         (args.quiet ? '' : `  ${samples.slice(0, 4).map((s) => s.text).join(' ')}`),
     );
   }
+  const ranAway = all.slice(-5).find((m) => m.runaway);
   const collapsed = all.slice(-5).find((m) => m.alarms.length > 0);
-  if (collapsed) {
+  if (ranAway) {
+    // A run leaving its reference: its last rewards say nothing about what it learnt.
+    console.log(`ran away: at iteration ${ranAway.iteration} ${ranAway.alarms.join('; ')}`);
+  } else if (collapsed) {
     // A collapsed run's reward says nothing good about it: no percentage.
     console.log(`collapsed: at iteration ${collapsed.iteration} ${collapsed.alarms.join('; ')}`);
   } else if (all.length >= 10) {
@@ -125,14 +129,16 @@ function mean(xs: number[]): number {
 
 /** Pulls `--set name=value` pairs out of argv (in place). */
 function extractSets(argv: string[]): Partial<Hyperparameters> {
-  const out: Record<string, number | boolean> = {};
+  const out: Record<string, number | boolean | string> = {};
   for (let i = argv.indexOf('--set'); i !== -1; i = argv.indexOf('--set')) {
     const pair = argv[i + 1] ?? '';
     const [name, value] = pair.split('=');
     if (!HYPERPARAMETER_NAMES.includes(name as keyof Hyperparameters) || value === undefined) {
       throw new Error(`--set needs name=value with a known hyperparameter, got ${JSON.stringify(pair)}`);
     }
-    out[name] = value === 'true' ? true : value === 'false' ? false : Number(value);
+    // The table says what a value is: an enum's option stays a string (Number('batch') would be NaN).
+    const kind = HYPERPARAMETERS[name as HyperparameterName].kind;
+    out[name] = kind === 'enum' ? value : value === 'true' ? true : value === 'false' ? false : Number(value);
     argv.splice(i, 2);
   }
   return out;

@@ -17,7 +17,8 @@ export interface BatchProfile {
   topRefLogprob: number;
 }
 
-export type CollapseKind = 'short' | 'entropy' | 'repeated' | 'unlikely';
+/** 'runaway' is runaway.ts's: the policy leaving its reference fast. */
+export type CollapseKind = 'short' | 'entropy' | 'repeated' | 'unlikely' | 'runaway';
 
 export interface CollapseSign {
   kind: CollapseKind;

@@ -45,6 +45,8 @@ export interface IterationMetrics {
   distinctShare: number;
   /** Signs of collapse or reward hacking this iteration (src/core/collapse.ts), each a sentence; empty when none. */
   alarms: string[];
+  /** True when one of this iteration's alarms is the runaway alarm (src/core/runaway.ts): the policy is leaving its reference fast. */
+  runaway?: boolean;
 }
 
 export function meanStd(xs: readonly number[]): { mean: number; std: number; min: number; max: number } {

@@ -13,6 +13,7 @@ import { copyWeights, type Policy } from './policy.ts';
 import type { RewardModel, Sample } from './reward.ts';
 import { allHelpers } from './reward.ts';
 import { Rng } from './rng.ts';
+import { runawaySigns, type RunawayHistory } from './runaway.ts';
 import { collectRollout } from './rollout.ts';
 import { completion, sample } from './sampler.ts';
 import { prepareTask, taskSample, taskTokenizer, type Task } from './tasks.ts';
@@ -53,6 +54,8 @@ export interface TrainerState {
   scoreStats: { count: number; mean: number; m2: number };
   /** The first iteration's batch profile, which the collapse alarm compares against. */
   firstProfile: BatchProfile | null;
+  /** What the runaway alarm remembers: the first iteration and the last few. */
+  runaway?: RunawayHistory | null;
   hyperparameters: Hyperparameters;
   /** Policy weights by checkpoint name. */
   weights: Record<string, { shape: number[]; values: Float32Array }>;
@@ -90,6 +93,7 @@ export class Trainer {
   #iteration = 0;
   #scoreStats = { count: 0, mean: 0, m2: 0 };
   #firstProfile: BatchProfile | null = null;
+  #runaway: RunawayHistory | null = null;
 
   constructor(opts: TrainerOptions) {
     this.task = opts.task;
@@ -128,11 +132,12 @@ export class Trainer {
     this.#iteration = 0;
     this.#scoreStats = { count: 0, mean: 0, m2: 0 };
     this.#firstProfile = null;
+    this.#runaway = null;
   }
 
   async exportState(): Promise<TrainerState> {
     const learnt = await readLearning(this.policy, this.#optimizer);
-    return { iteration: this.#iteration, seed: this.#seed, rng: this.#rng.snapshot(), klCoef: this.#kl.value, scoreStats: { ...this.#scoreStats }, firstProfile: this.#firstProfile, hyperparameters: { ...this.#h }, ...learnt };
+    return { iteration: this.#iteration, seed: this.#seed, rng: this.#rng.snapshot(), klCoef: this.#kl.value, scoreStats: { ...this.#scoreStats }, firstProfile: this.#firstProfile, runaway: this.#runaway, hyperparameters: { ...this.#h }, ...learnt };
   }
 
   /** Continues from an exported state (same task and architecture); weights that do not fit are refused before any is set. */
@@ -148,6 +153,7 @@ export class Trainer {
     this.#iteration = state.iteration;
     this.#scoreStats = { ...(state.scoreStats ?? { count: 0, mean: 0, m2: 0 }) };
     this.#firstProfile = state.firstProfile ?? null;
+    this.#runaway = state.runaway ?? null;
   }
 
   /** The scores the algorithm trains on: normalised by running statistics and clipped, when asked; the metrics keep the raw ones. */
@@ -266,6 +272,9 @@ export class Trainer {
     });
     const profile = batchProfile(tokens / lengths.length, entropySum / tokens, rollout.samples.map((s) => s.text), scores.total, refLogprob);
     this.#firstProfile ??= profile;
+    const klTarget = h.adaptiveKl && ALGORITHMS[this.algorithm].adaptiveKl ? h.klTarget : null;
+    const runaway = runawaySigns(this.#runaway, { kl: meanKl, entropy: entropySum / tokens, valueLoss: reported.valueLoss }, klTarget);
+    this.#runaway = runaway.history;
     const metrics: IterationMetrics = {
       iteration: this.#iteration,
       rewardMean: r.mean,
@@ -280,7 +289,7 @@ export class Trainer {
       approxKl,
       ...reported, // the metrics only some algorithms have
       klCoef: beta,
-      klTarget: h.adaptiveKl && ALGORITHMS[this.algorithm].adaptiveKl ? h.klTarget : null,
+      klTarget,
       sampleLength: tokens / lengths.length,
       rolloutMs: t1 - t0,
       scoringMs: rollout.scoringMs,
@@ -289,7 +298,8 @@ export class Trainer {
       totalMs: t3 - t0,
       tokensPerSecond: tokens / ((t3 - t0) / 1000),
       distinctShare: profile.distinctShare,
-      alarms: collapseSigns(profile, this.#firstProfile).map((c) => c.message),
+      alarms: [...collapseSigns(profile, this.#firstProfile), ...runaway.signs].map((c) => c.message),
+      runaway: runaway.signs.length > 0,
     };
     const samples = rollout.samples.map((s, i) => ({ ...s, reward: scores.total[i], refLogprob: refLogprob[i], components: Object.fromEntries(scores.components.map((c) => [c.name, c.values[i]])) }));
     return { metrics, samples };

@@ -34,6 +34,7 @@ describe('Trainer', () => {
     for (const [k, v] of Object.entries(metrics)) {
       if (k === 'rewardComponents') expect(Object.keys(v)).toEqual(['length']);
       else if (k === 'alarms') expect(v).toEqual([]); // the first batch is the reference's own: nothing collapsed
+      else if (k === 'runaway') expect(v).toBe(false);
       else expect(Number.isFinite(v), `${k} = ${v}`).toBe(true);
     }
     expect(metrics.iteration).toBe(1);
