@@ -26,6 +26,8 @@ export interface RunawayPoint {
 export interface RunawayHistory {
   first: RunawayPoint;
   recent: RunawayPoint[];
+  /** Whether the KL sign is up: once up, it stays while KL stays past its limit, rising or not. */
+  klUp?: boolean;
 }
 
 /** KL past this many times the adaptive controller's target is far past it (the learning benchmark's bound). */
@@ -46,16 +48,17 @@ const ADVICE = 'Lower the learning rate or raise the KL coefficient, then Reset.
 
 /** Adds this iteration to the history (kept to the last few) and returns the signs of a runaway it shows. */
 export function runawaySigns(history: RunawayHistory | null, now: RunawayPoint, klTarget: number | null): { history: RunawayHistory; signs: CollapseSign[] } {
-  const h: RunawayHistory = history ? { first: history.first, recent: [...history.recent, now].slice(-KL_RUN) } : { first: now, recent: [now] };
-  const { first, recent } = h;
+  const recent = history ? [...history.recent, now].slice(-KL_RUN) : [now];
+  const first = history?.first ?? now;
   const signs: CollapseSign[] = [];
 
   const limit = klTarget === null ? KL_NATS : KL_TARGET_TIMES * klTarget;
   const limitText = klTarget === null ? `${KL_NATS} nats` : `${KL_TARGET_TIMES}x its target (${limit.toFixed(0)} nats)`;
-  if (recent.length === KL_RUN && recent.every((p) => p.kl > limit) && now.kl > recent[0].kl) {
+  const klUp = now.kl > limit && (history?.klUp || (recent.length === KL_RUN && recent.every((p) => p.kl > limit) && now.kl > recent[0].kl));
+  if (klUp) {
     signs.push({
       kind: 'runaway',
-      message: `runaway: KL to the reference rose from ${recent[0].kl.toFixed(1)} to ${now.kl.toFixed(1)} nats per completion over ${KL_RUN} iterations, above ${limitText}. ${ADVICE}`,
+      message: `runaway: KL to the reference is ${now.kl.toFixed(1)} nats per completion (${recent[0].kl.toFixed(1)} ${recent.length - 1} iterations ago), above ${limitText}.`,
     });
   }
 
@@ -65,7 +68,7 @@ export function runawaySigns(history: RunawayHistory | null, now: RunawayPoint, 
     if (now.valueLoss > bar && now.valueLoss > (recent[0].valueLoss ?? Infinity)) {
       signs.push({
         kind: 'runaway',
-        message: `runaway: the value loss grew to ${compact(now.valueLoss)} from ${compact(first.valueLoss)} at the start (${Math.round(now.valueLoss / Math.max(first.valueLoss, 1e-9))}x): the value head cannot follow the returns, and the policy is drifting. ${ADVICE}`,
+        message: `runaway: the value loss grew to ${compact(now.valueLoss)} from ${compact(first.valueLoss)} at the start (${Math.round(now.valueLoss / Math.max(first.valueLoss, 1e-9))}x): the value head cannot follow the returns, and the policy is drifting.`,
       });
     }
   }
@@ -74,10 +77,12 @@ export function runawaySigns(history: RunawayHistory | null, now: RunawayPoint, 
   if (prev && high(prev) && high(now)) {
     signs.push({
       kind: 'runaway',
-      message: `runaway: entropy rose to ${now.entropy.toFixed(2)} nats per token from the reference's ${first.entropy.toFixed(2)}: the policy is turning to noise. ${ADVICE}`,
+      message: `runaway: entropy rose to ${now.entropy.toFixed(2)} nats per token from the reference's ${first.entropy.toFixed(2)}: the policy is turning to noise.`,
     });
   }
-  return { history: h, signs };
+  // What to do, once, after what was seen.
+  if (signs.length) signs[signs.length - 1].message += ` ${ADVICE}`;
+  return { history: { first, recent, klUp }, signs };
 }
 
 function compact(x: number): string {

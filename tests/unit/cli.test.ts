@@ -47,6 +47,18 @@ describe('npm run train', () => {
     expect(out).not.toMatch(/^mean reward, first 5/m);
   });
 
+  it('a run made to diverge raises the runaway alarm within 3 iterations, and the summary says it ran away', () => {
+    const json = path.join(dir, 'runaway.json');
+    const out = execFileSync('npx', ['tsx', 'scripts/train.ts', '--task', 'names', '--reward', 'length', '--iterations', '4', '--quiet', '--set', 'learningRate=0.05', '--json', json], { encoding: 'utf8' });
+    const run = JSON.parse(readFileSync(json, 'utf8')) as { iterations: IterationMetrics[] };
+    expect(run.iterations[0].runaway).toBe(false);
+    const first = run.iterations.find((m) => m.runaway)!;
+    expect(first.iteration).toBeLessThanOrEqual(3);
+    expect(first.alarms.find((a) => a.startsWith('runaway:'))).toMatch(/\d/);
+    expect(out).toMatch(/alarm at iteration \d+: .*runaway: /);
+    expect(out).toMatch(/^ran away: at iteration \d+ .*Lower the learning rate or raise the KL coefficient, then Reset\./m);
+  });
+
   it('trains the experiment of an exported run file: its task, algorithm, seed, settings and weighted rewards', () => {
     const experiment = {
       ...defaultExperiment('names', 'mlp', 'rloo'),

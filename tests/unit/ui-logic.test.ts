@@ -2,6 +2,7 @@ import { detectionsOf, highlight } from '../../src/ui/samples/highlight.ts';
 import { describe, expect, it } from 'vitest';
 import { lintReward } from '../../src/ui/editor/rewardLint.ts';
 import { smooth } from '../../src/ui/metrics/smoothing.ts';
+import { lastIndexWithValue, latestReward } from '../../src/ui/metrics/latest.ts';
 import { mergeMarkers } from '../../src/ui/metrics/markers.ts';
 import { rankSamples } from '../../src/ui/samples/ranking.ts';
 import { rewardLabel } from '../../src/ui/state/rewardLabel.ts';
@@ -106,5 +107,20 @@ describe('highlighted finds in a sample', () => {
     expect(highlight('', [])).toEqual([]);
     expect(detectionsOf({ detections: [{ kind: 'a', text: 'b', start: 0 }, { kind: 1 }] })).toEqual([{ kind: 'a', text: 'b', start: 0 }]);
     expect(detectionsOf(undefined)).toEqual([]);
+  });
+});
+
+describe('the latest mean reward (header) and the legend\'s latest point', () => {
+  it('skips an iteration in which no episode ended (NaN), and says which iteration the shown mean is from', () => {
+    expect(latestReward([])).toBeNull();
+    expect(latestReward([{ iteration: 1, rewardMean: NaN }])).toBeNull();
+    expect(latestReward([{ iteration: 1, rewardMean: 12 }, { iteration: 2, rewardMean: 20 }])).toEqual({ value: 20, iteration: 2, stale: false });
+    expect(latestReward([{ iteration: 1, rewardMean: 12 }, { iteration: 2, rewardMean: NaN }, { iteration: 3, rewardMean: NaN }])).toEqual({ value: 12, iteration: 1, stale: true });
+  });
+
+  it('finds the last index at which any series has a value', () => {
+    expect(lastIndexWithValue([[1, 2, null], [null, 3, null]])).toBe(1);
+    expect(lastIndexWithValue([[null, null]])).toBe(-1);
+    expect(lastIndexWithValue([Float64Array.from([1, 2, 3])])).toBe(2);
   });
 });
