@@ -299,6 +299,22 @@ test('GRPO and RLOO from the Algorithm select: the form and the charts show only
   expect(Number(await page.getByTestId('mean-reward').textContent())).toBeGreaterThan(0);
 });
 
+test('a run made to diverge raises the runaway alarm within 3 iterations, saying what it saw and what to do', async ({ page }) => {
+  await openPlayground(page);
+  await page.getByTestId('hp-toggle').click();
+  await page.getByTestId('hp-learningRate').fill('0.05');
+  await page.getByTestId('hp-learningRate').press('Enter');
+  for (let i = 1; i <= 3; i++) {
+    await page.getByTestId('step').click();
+    await expect(page.getByTestId('iteration')).toHaveText(String(i), { timeout: 60_000 });
+  }
+  const alarm = page.getByTestId('collapse-alarm');
+  await expect(alarm).toHaveAttribute('data-runaway', 'true');
+  await expect(alarm).toContainText('Running away from the reference');
+  await expect(alarm).toContainText(/runaway: .*\d/);
+  await expect(alarm).toContainText('lower the learning rate or raise the KL coefficient, then Reset');
+});
+
 test('a reward with a loophole raises the collapse alarm beside the charts, with the samples that earn the most', async ({ page }) => {
   await openPlayground(page);
   await page.getByTestId('hp-toggle').click();
