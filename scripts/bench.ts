@@ -28,7 +28,7 @@ import { nodeQuickJs } from './nodeSandbox.ts';
 const LENGTH_REWARD = 'function reward(sample) { return sample.text.length; }';
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { backend: 'string', iterations: 'number', out: 'string', 'no-peer': 'boolean' });
+  const args = parseArgs(process.argv.slice(2), { backend: 'string', iterations: 'count', out: 'string', 'no-peer': 'boolean' });
   const backend = String(args.backend ?? 'wasm') as BackendName;
   const iterations = Number(args.iterations ?? 8);
   const out = String(args.out ?? 'bench-results/bench.json');

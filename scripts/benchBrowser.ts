@@ -18,7 +18,7 @@ const PORT = 4199;
 const ORIGIN = `http://localhost:${PORT}`;
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { iterations: 'number', backend: 'string', 'no-build': 'boolean', out: 'string' });
+  const args = parseArgs(process.argv.slice(2), { iterations: 'count', backend: 'string', 'no-build': 'boolean', out: 'string' });
   const iterations = Number(args.iterations ?? 8);
   const backend = String(args.backend ?? 'wasm');
   const out = String(args.out ?? 'bench-results/browser.json');

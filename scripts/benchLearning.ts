@@ -62,7 +62,7 @@ if (process.argv.includes('--child')) child();
 else runMain(main);
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), { seeds: 'number', iterations: 'number', backend: 'string', quick: 'boolean', out: 'string', jobs: 'number', tasks: 'string', algorithms: 'string', 'no-presets': 'boolean' });
+  const args = parseArgs(process.argv.slice(2), { seeds: 'count', iterations: 'count', backend: 'string', quick: 'boolean', out: 'string', jobs: 'count', tasks: 'string', algorithms: 'string', 'no-presets': 'boolean' });
   const seeds = Number(args.seeds ?? (args.quick ? 1 : 5));
   const iterations = Number(args.iterations ?? 30);
   const out = String(args.out ?? 'bench-results');

@@ -16,7 +16,7 @@ import { initNodeBackend } from './nodeBackend.ts';
 import { parseArgs, runMain } from './args.ts';
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { task: 'string', arch: 'string', steps: 'number', seed: 'number', out: 'string' });
+  const args = parseArgs(process.argv.slice(2), { task: 'string', arch: 'string', steps: 'count', seed: 'int', out: 'string' });
   const task = getTask(String(args.task ?? 'names'));
   const arch = String(args.arch ?? 'mlp');
   if (arch !== 'mlp' && arch !== 'transformer') throw new Error(`--arch must be mlp or transformer, got ${JSON.stringify(arch)}`);

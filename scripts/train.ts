@@ -7,7 +7,7 @@
 // The reward runs in the same QuickJS sandbox as in the browser; --trusted runs
 // it as a plain function in this process instead (faster, and not isolated).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { defaultExperiment, type Experiment } from '../src/core/experiment.ts';
+import { defaultExperiment, validateExperiment, type Experiment } from '../src/core/experiment.ts';
 import { readExperimentFile } from '../src/core/runFile.ts';
 import { HYPERPARAMETER_NAMES, HYPERPARAMETERS, sandboxLimits, type HyperparameterName, validateHyperparameters, type Hyperparameters } from '../src/core/hyperparameters.ts';
 import type { IterationMetrics } from '../src/core/metrics.ts';
@@ -16,7 +16,7 @@ import { getAlgorithmInfo, startingHyperparameters } from '../src/core/algorithm
 import { SandboxReward } from '../src/core/sandbox/sandboxReward.ts';
 import { getTask, modelId, taskArchs } from '../src/core/tasks.ts';
 import { createTrainer } from '../src/core/trainers.ts';
-import { parseArgs, runMain } from './args.ts';
+import { optionNumber, parseArgs, printable, runMain } from './args.ts';
 import { initNodeBackend } from './nodeBackend.ts';
 import { loadPolicyFromDisk } from './nodeModels.ts';
 import { nodeQuickJs } from './nodeSandbox.ts';
@@ -25,7 +25,7 @@ import type { BackendName } from '../src/core/backend.ts';
 runMain(async () => {
   const argv = process.argv.slice(2);
   const sets = extractSets(argv);
-  const args = parseArgs(argv, { task: 'string', reward: 'string', iterations: 'number', seed: 'number', arch: 'string', backend: 'string', json: 'string', models: 'string', quiet: 'boolean', trusted: 'boolean', algorithm: 'string', experiment: 'string' });
+  const args = parseArgs(argv, { task: 'string', reward: 'string', iterations: 'count', seed: 'int', arch: 'string', backend: 'string', json: 'string', models: 'string', quiet: 'boolean', trusted: 'boolean', algorithm: 'string', experiment: 'string' });
   let experiment: Experiment;
   let rewardLabel: string;
   if (args.experiment !== undefined) {
@@ -62,12 +62,13 @@ runMain(async () => {
       rewardLabel = String(args.reward);
       rewards = [{ name: 'reward', weight: 1, source: rewardProgram(task.examples[rewardLabel]?.source ?? rewardLabel) }];
     }
-    experiment = {
+    // Through the schema, as a link or a file would be: the seed's range, the rewards' sizes.
+    experiment = validateExperiment({
       ...starting,
       rewards,
       hyperparameters: startingHyperparameters(algorithm, task.hyperparameters, sets),
       seed: Number(args.seed ?? 1),
-    };
+    });
   }
   const task = getTask(experiment.task);
   const { arch, algorithm } = experiment;
@@ -84,8 +85,20 @@ runMain(async () => {
   // A control task trains from random weights; a language task from its reference policy.
   const trainer = createTrainer(experiment, reward, task.environment ? null : loadPolicyFromDisk(modelId(task, arch), args.models as string | undefined));
   const all: IterationMetrics[] = [];
+  const writeJson = (interrupted: boolean) =>
+    writeFileSync(String(args.json), JSON.stringify({ task: task.id, arch, algorithm, reward: rewardLabel, rewards: experiment.rewards, seed: trainer.seed, hyperparameters: trainer.hyperparameters, interrupted, iterations: all }, null, 2));
+  // Ctrl-C: what was done is kept, and says it was cut short.
+  const stop = (signal: string) => {
+    if (args.json) writeJson(true);
+    console.log(`interrupted (${signal}) after ${all.length} iteration(s)${args.json ? `; wrote ${args.json}` : ''}`);
+    process.exit(130);
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
   console.log('iter  reward(mean±std)      kl   entropy  pg_loss  v_loss  clipfrac  approx_kl  expl_var  beta   len  roll/rew/upd ms   tok/s');
   for (let i = 0; i < iterations; i++) {
+    // A step awaits only microtasks on wasm: without a turn of the event loop, Ctrl-C would wait for the last iteration.
+    await new Promise((resolve) => setImmediate(resolve));
     const { metrics: m, samples } = await trainer.step();
     all.push(m);
     const before = all.at(-2)?.alarms.join('; ') ?? '';
@@ -111,7 +124,7 @@ runMain(async () => {
     console.log(`mean reward, first 5 iterations ${first.toFixed(3)}, last 5 ${last.toFixed(3)} (${change})`);
   }
   if (args.json) {
-    writeFileSync(String(args.json), JSON.stringify({ task: task.id, arch, algorithm, reward: rewardLabel, rewards: experiment.rewards, seed: trainer.seed, hyperparameters: trainer.hyperparameters, iterations: all }, null, 2));
+    writeJson(false);
     console.log(`wrote ${args.json}`);
   }
   trainer.dispose();
@@ -134,11 +147,12 @@ function extractSets(argv: string[]): Partial<Hyperparameters> {
     const pair = argv[i + 1] ?? '';
     const [name, value] = pair.split('=');
     if (!HYPERPARAMETER_NAMES.includes(name as keyof Hyperparameters) || value === undefined) {
-      throw new Error(`--set needs name=value with a known hyperparameter, got ${JSON.stringify(pair)}`);
+      throw new Error(`--set needs name=value with a known hyperparameter, got ${printable(pair)}`);
     }
-    // The table says what a value is: an enum's option stays a string (Number('batch') would be NaN).
+    // The table says what a value is: an enum's option stays a string, a flag is true or false, a number is read as one.
     const kind = HYPERPARAMETERS[name as HyperparameterName].kind;
-    out[name] = kind === 'enum' ? value : value === 'true' ? true : value === 'false' ? false : Number(value);
+    if (kind === 'bool' && value !== 'true' && value !== 'false') throw new Error(`--set ${name} must be true or false, got ${printable(value)}`);
+    out[name] = kind === 'enum' ? value : kind === 'bool' ? value === 'true' : optionNumber(`--set ${name}`, value, 'number');
     argv.splice(i, 2);
   }
   return out;

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -94,9 +94,26 @@ describe('npm run train', () => {
     expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--experiment', file, '--task', 'names'], { stdio: 'pipe' })).toThrow(/--task cannot go with --experiment/);
   });
 
+  it('writes its --json when interrupted, with what was done and a field saying so', async () => {
+    const json = path.join(dir, 'interrupted.json');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/train.ts', '--task', 'names', '--reward', 'length', '--iterations', '1000', '--quiet', '--json', json], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => ((out += d), /^\s+2\s/m.test(out) && resolve())));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(130);
+    const run = JSON.parse(readFileSync(json, 'utf8')) as { interrupted: boolean; iterations: IterationMetrics[] };
+    expect(run.interrupted).toBe(true);
+    expect(run.iterations.length).toBeGreaterThanOrEqual(2);
+    expect(run.iterations.length).toBeLessThan(1000);
+    expect(out).toMatch(/interrupted \(SIGINT\) after \d+ iteration\(s\); wrote /);
+  });
+
   it('rejects a bad option with a message naming it', () => {
     expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--algorithm', 'dpo'], { stdio: 'pipe' })).toThrow(/unknown algorithm "dpo" \(known: ppo, grpo, rloo\)/);
     expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--arch', 'rnn'], { stdio: 'pipe' })).toThrow(/--arch must be mlp or transformer, got "rnn"/);
     expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--set', 'gamma=3', '--iterations', '1'], { stdio: 'pipe' })).toThrow(/gamma must be between 0 and 1, got 3/);
+    expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--set', 'learningRate=abc'], { stdio: 'pipe' })).toThrow(/--set learningRate must be a number, got "abc"/);
+    expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--seed', '99999999999'], { stdio: 'pipe' })).toThrow(/seed must be a whole number from 0 to 4294967295, got 99999999999/);
   });
 });
