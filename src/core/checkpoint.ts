@@ -92,10 +92,20 @@ export function decodeWeights(bytes: Uint8Array): Map<string, { shape: number[];
     if (off + n * 4 > bytes.length) throw new Error(`checkpoint: tensor ${e.name} runs past the end of the file`);
     const values = new Float32Array(n);
     for (let i = 0; i < n; i++, off += 4) values[i] = view.getFloat32(off, true);
+    const bad = nonFinite(e.name, values);
+    if (bad) throw new Error(`checkpoint: ${bad}`);
     out.set(e.name, { shape: e.shape, values });
   }
   if (off !== bytes.length) throw new Error(`checkpoint: ${bytes.length - off} unexpected bytes after the last tensor`);
   return out;
+}
+
+/** Where a tensor holds a value that is not a finite number (a policy with one samples nothing and trains to NaN), or null. */
+export function nonFinite(name: string, values: ArrayLike<number>): string | null {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) return `tensor ${name} holds ${values[i]} at index ${i}: weights must be finite numbers`;
+  }
+  return null;
 }
 
 /** Builds a policy from a manifest and its weight bytes; every weight must be present with its shape. */

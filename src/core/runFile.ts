@@ -19,11 +19,24 @@ export interface RunFile {
   metrics: IterationMetrics[];
 }
 
-const MetricSchema = v.looseObject(
+/** A metric: a number, or null where JSON wrote a NaN (a CartPole iteration in which no episode ended). */
+const metricNumber = v.nullable(v.number('must be a number'));
+/**
+ * One iteration's metrics. Every field has a type and a size; fields a metric row
+ * does not have are dropped, so nothing from a file (a field nested 100,000 deep,
+ * say) reaches a saved run, where storing it would fail.
+ */
+const MetricSchema = v.object(
   {
     iteration: v.pipe(v.number(), v.integer(), v.minValue(1)),
-    rewardMean: v.number(),
-    kl: v.number(),
+    rewardMean: metricNumber,
+    kl: metricNumber,
+    ...Object.fromEntries(
+      (['rewardStd', 'rewardMin', 'rewardMax', 'entropy', 'policyLoss', 'valueLoss', 'clipFrac', 'approxKl', 'valueClipFrac', 'explainedVariance', 'equalGroupFrac', 'klCoef', 'klTarget', 'sampleLength', 'episodes', 'rolloutMs', 'scoringMs', 'rewardMs', 'updateMs', 'totalMs', 'tokensPerSecond', 'distinctShare'] as const).map((k) => [k, v.optional(metricNumber)]),
+    ),
+    rewardComponents: v.optional(v.pipe(v.record(v.pipe(v.string(), v.maxLength(100)), metricNumber), v.check((r) => Object.keys(r).length <= 64, 'has more than 64 components')), {}),
+    alarms: v.optional(v.pipe(v.array(v.pipe(v.string('must be text'), v.maxLength(2000, 'must be at most 2000 characters'))), v.maxLength(20, 'must have at most 20 alarms')), []),
+    runaway: v.optional(v.boolean()),
   },
   'must be an object with iteration, rewardMean and kl',
 );
@@ -31,7 +44,7 @@ const RunFileSchema = v.strictObject(
   {
     format: v.literal(RUN_FILE_FORMAT),
     name: v.pipe(v.string(), v.maxLength(200)),
-    exportedAt: v.string(),
+    exportedAt: v.pipe(v.string(), v.maxLength(100)),
     experiment: v.unknown(),
     metrics: v.pipe(v.array(MetricSchema, 'must be a list of iterations'), v.maxLength(MAX_HISTORY)),
   },

@@ -9,6 +9,7 @@ import { batchProfile, collapseSigns, type BatchProfile } from './collapse.ts';
 import { klController, type KlController } from './klController.ts';
 import { meanStd, type IterationMetrics } from './metrics.ts';
 import { createPolicy } from './policies.ts';
+import { nonFinite } from './checkpoint.ts';
 import { copyWeights, type Policy } from './policy.ts';
 import type { RewardModel, Sample } from './reward.ts';
 import { allHelpers } from './reward.ts';
@@ -340,7 +341,7 @@ export async function readLearning(policy: Pick<Policy, 'weights'>, optimizer: t
 
 /** Sets the policy's weights from plain arrays; weights that do not fit are refused before any is set. */
 export function assignWeights(policy: Pick<Policy, 'weights'>, weights: TrainerState['weights']): void {
-  const fit = policyFit(policy, weights);
+  const fit = policyFit(policy, weights) ?? Object.entries(weights).map(([name, w]) => nonFinite(name, w.values)).find((x) => x !== null);
   if (fit) throw new Error(fit);
   for (const [name, v] of policy.weights) {
     const w = weights[name];

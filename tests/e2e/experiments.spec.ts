@@ -215,6 +215,22 @@ test('export the experiment, metrics and charts; import it in a fresh page and i
   expect(readFileSync((await again.path())!).equals(policyBytes)).toBe(true);
   await other.getByTestId('import-file').setInputFiles({ name: 'notes.bin', mimeType: 'application/octet-stream', buffer: Buffer.from('not weights at all') });
   await expect(other.getByTestId('open-problem')).toContainText('notes.bin could not be imported: not a policy file');
+  // Weights that are not all finite numbers are refused, naming the tensor.
+  const nan = Buffer.from(policyBytes);
+  for (let o = (16 + nan.readUInt32LE(12) + 3) & ~3; o + 4 <= nan.length; o += 4) nan.writeFloatLE(NaN, o);
+  await other.getByTestId('import-file').setInputFiles({ name: 'nan.policy.bin', mimeType: 'application/octet-stream', buffer: nan });
+  await expect(other.getByTestId('open-problem')).toContainText(/nan\.policy\.bin could not be imported: tensor \w+ holds NaN at index 0: weights must be finite numbers/);
+  // Replacing a run that has iterations asks first, as every other discard does; Cancel keeps it.
+  await other.getByTestId('step').click();
+  await expect(other.getByTestId('iteration')).toHaveText('1', { timeout: 60_000 });
+  await other.getByTestId('import-file').setInputFiles(file);
+  await expect(other.getByTestId('confirm')).toContainText('Replace the run of 1 iteration?');
+  await other.getByTestId('confirm-cancel').click();
+  await expect(other.getByTestId('iteration')).toHaveText('1');
+  await other.getByTestId('import-file').setInputFiles({ name: 'trained.policy.bin', mimeType: 'application/octet-stream', buffer: policyBytes });
+  await other.getByTestId('confirm-ok').click();
+  await expect(other.getByTestId('iteration')).toHaveText('0');
+  await expect(other.getByTestId('origin')).toContainText('starts from the weights in trained.policy.bin');
   await other.getByTestId('task-select').selectOption('shakespeare');
   await expect(other.getByTestId('status')).toHaveText('idle', { timeout: 90_000 });
   await other.getByTestId('import-file').setInputFiles({ name: 'trained.policy.bin', mimeType: 'application/octet-stream', buffer: policyBytes });

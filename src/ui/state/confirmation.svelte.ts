@@ -24,3 +24,13 @@ export class Confirmation {
     resolve?.(yes);
   }
 }
+
+/** The question an import asks before it replaces a run (see Session.openFile). */
+export function replaceQuestion(confirmation: Confirmation): (what: { fileName: string; iterations: number }) => Promise<boolean> {
+  return ({ fileName, iterations }) =>
+    confirmation.ask({
+      title: `Replace the run of ${iterations} iteration${iterations === 1 ? '' : 's'}?`,
+      body: `Opening ${fileName} starts again from what it holds: the trained policy on screen, its curves and samples are replaced. Export the run first (Experiment, Policy) to keep a copy of it.`,
+      confirm: 'Replace the run',
+    });
+}

@@ -49,6 +49,9 @@ const CHECKED_REFERENCES = 8;
  * experiment being edited. Components read these fields and call the methods;
  * only this class talks to the workers.
  */
+/** Asks whether an imported file may replace a run of `iterations` iterations; true to go ahead. */
+export type MayReplace = (what: { fileName: string; iterations: number }) => Promise<boolean>;
+
 export class Session {
   status = $state<Status>('loading');
   /** Pause was pressed and the running iteration has not ended yet. */
@@ -169,8 +172,12 @@ export class Session {
     return `${location.origin}${location.pathname}#${await encodeExperiment(e)}`;
   }
 
-  /** Opens an experiment or run file: its experiment replaces the one on screen (asked first when a run would be lost). */
-  importFile(text: string, fileName: string): Promise<boolean> {
+  /**
+   * Opens an experiment or run file: its experiment replaces the one on screen.
+   * A file that cannot be read is refused before anything is asked; one that can
+   * replaces a run only once `mayReplace` agrees.
+   */
+  importFile(text: string, fileName: string, mayReplace: MayReplace): Promise<boolean> {
     return this.#inOrder(async () => {
       let read;
       try {
@@ -179,6 +186,7 @@ export class Session {
         this.openProblem = `${fileName} could not be imported: ${(e as Error).message}`;
         return false;
       }
+      if (!(await this.#mayReplace(mayReplace, fileName))) return false;
       this.openProblem = null;
       this.#show(read.experiment);
       this.origin = `Imported from ${fileName}${read.metrics.length ? ` (its ${read.metrics.length} iterations are in Saved runs, for comparison)` : ''}. Nothing trains until you press Train.`;
@@ -193,13 +201,15 @@ export class Session {
     return this.#inOrder(() => this.#call('Export', (api) => api.exportPolicy()));
   }
 
-  /** Starts the run again from a policy file's weights, which must fit the task and architecture on screen. */
-  importPolicy(bytes: Uint8Array, fileName: string): Promise<boolean> {
+  /** Starts the run again from a policy file's weights, which must be finite and fit the task and architecture on screen. */
+  importPolicy(bytes: Uint8Array, fileName: string, mayReplace: MayReplace): Promise<boolean> {
     return this.#inOrder(async () => {
+      // The worker reads the file (format, finite weights, fit) before it touches the run: a refused file loses nothing.
+      if (!(await this.#mayReplace(mayReplace, fileName))) return false;
       const r = await this.#call<Result<null>>('Import', (api) => api.importPolicy(bytes));
       if (!r) return false;
       if (!r.ok) {
-        this.openProblem = `${fileName} could not be imported: ${r.message.replace(/^checkpoint: /, 'not a policy file: ')}`;
+        this.openProblem = `${fileName} could not be imported: ${r.message.replace(/^checkpoint: (?!tensor)/, 'not a policy file: ').replace(/^checkpoint: /, '')}`;
         return false;
       }
       this.openProblem = null;
@@ -209,11 +219,16 @@ export class Session {
     });
   }
 
-  /** Opens a dropped or picked file: a policy's weights (checkpoint format) or an experiment. */
-  async openFile(file: File): Promise<void> {
+  /** Opens a dropped or picked file: a policy's weights (checkpoint format) or an experiment; a run on screen is replaced only once `mayReplace` agrees. */
+  async openFile(file: File, mayReplace: MayReplace): Promise<void> {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    if (new TextDecoder().decode(bytes.subarray(0, 8)) === 'RLCFCKPT' || file.name.endsWith('.bin')) await this.importPolicy(bytes, file.name);
-    else await this.importFile(new TextDecoder().decode(bytes), file.name);
+    if (new TextDecoder().decode(bytes.subarray(0, 8)) === 'RLCFCKPT' || file.name.endsWith('.bin')) await this.importPolicy(bytes, file.name, mayReplace);
+    else await this.importFile(new TextDecoder().decode(bytes), file.name, mayReplace);
+  }
+
+  /** Whether an import may replace what is on screen: asked only when there is a run to lose. */
+  async #mayReplace(mayReplace: MayReplace, fileName: string): Promise<boolean> {
+    return this.iteration === 0 || (await mayReplace({ fileName, iterations: this.iteration }));
   }
 
   /** Continues a saved run from its last checkpoint (or opens its experiment at iteration 0 when it has none). */
