@@ -1,3 +1,5 @@
+import type { Experiment } from '../core/experiment.ts';
+import { runFile } from '../core/runFile.ts';
 import type { IterationMetrics } from '../core/metrics.ts';
 
 /**
@@ -63,4 +65,10 @@ export function download(name: string, data: Blob | string, type = 'application/
 /** A file name from parts: letters, digits, dots and dashes only. */
 export function fileName(...parts: (string | number)[]): string {
   return parts.map((p) => String(p).replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '')).filter(Boolean).join('-');
+}
+
+/** The run file of an experiment and its history (the Experiment export; the storage banner offers it too). */
+export function downloadRunFile(experiment: Experiment, iteration: number, metrics: IterationMetrics[]): void {
+  const base = fileName(experiment.task, experiment.algorithm, experiment.arch, `seed${experiment.seed}`, `it${iteration}`);
+  download(`${base}.experiment.json`, JSON.stringify(runFile(base, experiment, metrics), null, 2) + '\n');
 }

@@ -3,10 +3,13 @@ import type { IterationMetrics } from '../../core/metrics.ts';
 import { getTask } from '../../core/tasks.ts';
 import type { ScoredSample, TrainerState } from '../../core/trainer.ts';
 import type { ChartMarker } from '../metrics/markers.ts';
+import { RunLocks } from './runLocks.ts';
 import { RunStore, type SavedCheckpoint, type SavedRun } from './runStore.ts';
 
 /** Most often a run's metrics are written while it trains. */
 const SAVE_INTERVAL_MS = 1000;
+/** After a failed save (a full disk, say), the next try: space freed meanwhile is used without a reload. */
+const RETRY_MS = 5000;
 
 /** What the page hands over after each change of the run. */
 export interface RunProgress {
@@ -21,13 +24,19 @@ export interface RunProgress {
  * Saves the run in force as it trains (at most once a second, and at once when
  * it stops; a checkpoint whenever the worker sends one) and keeps the list the
  * runs panel shows. What a save holds is read from the page when it happens
- * (`source`), never copied on every change. When storage fails, it says so once
- * and the run goes on in memory.
+ * (`source`), never copied on every change. When a save fails, it says so, the
+ * run goes on in memory, and saving tries again every few seconds; a failed save
+ * of one record leaves the others' saves alone. One tab writes one run: it holds
+ * the run's lock (runLocks.ts) while it trains it or offers to resume it.
  */
 export class SavedRuns {
   list = $state.raw<SavedRun[]>([]);
   /** Why runs are not being saved, in words; null while saving works. */
   problem = $state<string | null>(null);
+  /** Said once saving works again after a problem. */
+  recovered = $state<string | null>(null);
+  /** Saved runs another tab of this browser has open (trains, or offers to resume). */
+  elsewhere = $state.raw<ReadonlySet<string>>(new Set());
   /** A run a closed page left training, offered for resuming. */
   offer = $state.raw<SavedRun | null>(null);
   /** The saved run the page is training, if any. */
@@ -38,26 +47,64 @@ export class SavedRuns {
   #dirty = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #writing: Promise<void> = Promise.resolve();
+  #retry: ReturnType<typeof setTimeout> | null = null;
+  /** Whether `problem` is a failed save (retried), not storage refused altogether. */
+  #failing = false;
+  /** The latest checkpoint not yet saved: a retry saves it with the run, so the run never claims a checkpoint storage lacks. */
+  #pendingCheckpoint: { state: TrainerState; experiment: Experiment } | null = null;
+  #locks = new RunLocks();
 
   constructor(private readonly source: () => RunProgress) {}
 
   async open(): Promise<void> {
     try {
       this.#store = await RunStore.open();
-      await this.refresh();
-      this.offer = this.list.find((r) => r.live && r.checkpointIteration !== null) ?? null;
     } catch (e) {
-      this.#off(e);
+      this.problem = `Runs are not being saved: ${message(e)}. The run continues in memory; export it to keep it.`;
+      return;
     }
+    this.#locks.onOthersChanged(() => void this.refresh());
+    await this.refresh();
+    this.offer = await this.#nextOffer();
   }
 
+  /** Reads the list back from storage (the true count), and which runs other tabs have open. */
   async refresh(): Promise<void> {
     if (!this.#store) return;
     try {
-      this.list = await this.#store.list();
+      const [list, elsewhere] = await Promise.all([this.#store.list(), this.#locks.elsewhere()]);
+      // The run this tab trains is listed as it is now, not as last saved.
+      this.list = this.#current ? list.map((r) => (r.id === this.#current!.id ? this.#current! : r)) : list;
+      this.elsewhere = elsewhere;
     } catch (e) {
-      this.#off(e);
+      this.#failed(e);
     }
+  }
+
+  /**
+   * The next run a closed page left training that no tab has taken: its lock is
+   * taken here, so each interrupted run is offered in one tab only, however many
+   * reload at once.
+   */
+  async #nextOffer(): Promise<SavedRun | null> {
+    for (const run of this.list) {
+      if (run.live && run.checkpointIteration !== null && !this.elsewhere.has(run.id) && (await this.#locks.take(run.id))) return run;
+    }
+    return null;
+  }
+
+  /**
+   * Takes a run for this tab to continue: false when another tab has it open.
+   * A run this tab offered and no longer needs is let go for the others.
+   */
+  async claim(id: string): Promise<boolean> {
+    if (!(await this.#locks.take(id))) {
+      this.elsewhere = new Set([...this.elsewhere, id]);
+      return false;
+    }
+    if (this.offer && this.offer.id !== id) this.#locks.release(this.offer.id);
+    this.offer = null;
+    return true;
   }
 
   /** The run changed: it is saved within a second, or at once when `now`. */
@@ -71,18 +118,27 @@ export class SavedRuns {
   /** The worker's checkpoint of the run in force: saved with the run, in one transaction. */
   checkpoint(state: TrainerState, experiment: Experiment): void {
     if (!this.#store || state.iteration === 0) return;
+    this.#pendingCheckpoint = { state, experiment };
     const run = this.#snapshot({ checkpointIteration: state.iteration });
-    if (run) this.#write((store) => store.put(run, { runId: run.id, state, experiment }));
+    if (run)
+      this.#write(async (store) => {
+        await store.put(run, { runId: run.id, state, experiment });
+        if (this.#pendingCheckpoint?.state === state) this.#pendingCheckpoint = null;
+        this.#listed(run);
+      });
   }
 
-  /** The page starts another run: what is pending is saved into this one, then the next change saves a new one. */
+  /** The page starts another run: what is pending is saved into this one, then the next change saves a new one (and the old one is let go). */
   detach(): void {
     this.#flush();
+    this.#pendingCheckpoint = null;
+    const id = this.#current?.id;
     this.#current = null;
     this.currentId = null;
+    if (id) void this.#writing.then(() => this.#locks.release(id));
   }
 
-  /** Continue saving into a run the page resumed. */
+  /** Continue saving into a run the page resumed (claimed first). */
   attach(run: SavedRun): void {
     this.#current = run;
     this.currentId = run.id;
@@ -93,8 +149,10 @@ export class SavedRuns {
   async addImported(name: string, experiment: Experiment, metrics: IterationMetrics[]): Promise<void> {
     const now = Date.now();
     const run: SavedRun = { id: newId(now), name: name.slice(0, 120), createdAt: now, updatedAt: now, experiment, metrics, samples: [], changes: [], checkpointIteration: null, live: false };
-    this.#listed(run);
-    this.#write((store) => store.put(run));
+    this.#write(async (store) => {
+      await store.put(run);
+      this.#listed(run);
+    });
     await this.#writing;
   }
 
@@ -110,11 +168,17 @@ export class SavedRuns {
     };
   }
 
+  /** Leaves the offered run saved and no longer live, lets it go, and offers the next interrupted run, if any. */
   async dismissOffer(): Promise<void> {
     const run = this.offer;
     this.offer = null;
-    if (run) this.#write((store) => store.put({ ...run, live: false }));
+    if (!run) return;
+    const kept = { ...run, live: false };
+    this.list = this.list.map((r) => (r.id === run.id ? kept : r));
+    this.#write((store) => store.put(kept));
     await this.#writing;
+    this.#locks.release(run.id);
+    this.offer = await this.#nextOffer();
   }
 
   async rename(id: string, name: string): Promise<void> {
@@ -128,22 +192,28 @@ export class SavedRuns {
   }
 
   async delete(id: string): Promise<void> {
+    if (this.elsewhere.has(id)) return; // another tab trains it: it is that tab's to delete
     if (this.#current?.id === id) this.detach();
     this.list = this.list.filter((r) => r.id !== id);
     this.#write((store) => store.delete(id));
     await this.#writing;
+    this.#locks.announce();
   }
 
   #flush(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     const run = this.#snapshot();
-    if (run) this.#write((store) => store.put(run));
+    if (run)
+      this.#write(async (store) => {
+        await store.put(run);
+        this.#listed(run);
+      });
   }
 
   /**
    * The run as the page holds it now, as the record to save: built at once (so a
-   * later detach cannot make it a new run), and listed first in the panel.
+   * later detach cannot make it a new run); listed once it is saved.
    * Null when nothing changed since the last save or the run has no iteration yet.
    */
   #snapshot(extra: Partial<SavedRun> = {}): SavedRun | null {
@@ -153,15 +223,19 @@ export class SavedRuns {
     const p = this.source();
     if (p.metrics.length === 0) return null;
     const now = Date.now();
-    const base = this.#current ?? { id: newId(now), name: defaultName(p.experiment), createdAt: now, checkpointIteration: null };
+    if (!this.#current) {
+      const id = newId(now);
+      void this.#locks.take(id); // a new id: no other tab can hold it
+      this.#current = { id, name: defaultName(p.experiment), createdAt: now, checkpointIteration: null } as SavedRun;
+    }
+    const base = this.#current;
     const run: SavedRun = { ...base, ...extra, updatedAt: now, experiment: p.experiment, metrics: p.metrics, samples: p.samples, changes: p.changes, live: p.live };
     this.#current = run;
     this.currentId = run.id;
-    this.#listed(run);
     return run;
   }
 
-  /** Puts a run first in the list (the latest first), without reading the database back. */
+  /** Puts a run just saved first in the list (the latest first), without reading the database back. */
   #listed(run: SavedRun): void {
     this.list = [run, ...this.list.filter((r) => r.id !== run.id)];
   }
@@ -169,13 +243,56 @@ export class SavedRuns {
   #write(op: (store: RunStore) => Promise<void>): void {
     const store = this.#store;
     if (!store) return;
-    this.#writing = this.#writing.then(() => op(store)).catch((e) => this.#off(e));
+    this.#writing = this.#writing.then(
+      () =>
+        op(store).then(
+          () => this.#worked(),
+          (e) => this.#failed(e),
+        ),
+    );
   }
 
-  #off(e: unknown): void {
-    this.#store = null;
-    this.problem = `Runs are not being saved: ${e instanceof Error ? e.message : String(e)}. The run continues in memory; export it to keep it.`;
+  /** A save failed: say so where the person looks, keep the run in memory, list what storage really holds, and try again soon. */
+  #failed(e: unknown): void {
+    this.#failing = true;
+    this.recovered = null;
+    this.problem = `Runs are not being saved: ${message(e)}. The run continues in memory; saving is tried again every ${RETRY_MS / 1000} s, or export it to keep it.`;
+    this.#dirty = true;
+    if (!this.#retry) {
+      void this.#listTruly();
+      this.#retry = setTimeout(() => {
+        this.#retry = null;
+        const cp = this.#pendingCheckpoint;
+        if (cp && this.#current) this.checkpoint(cp.state, cp.experiment);
+        else {
+          this.#dirty = true;
+          this.#flush();
+        }
+        void this.refresh();
+      }, RETRY_MS);
+    }
   }
+
+  /** The list as storage has it (after a failed save the panel must not count what was never written). */
+  async #listTruly(): Promise<void> {
+    try {
+      if (this.#store) this.list = await this.#store.list();
+    } catch {
+      // Storage refuses reads too: the list stays as it was, and the banner already says why.
+    }
+  }
+
+  #worked(): void {
+    if (!this.#failing) return;
+    this.#failing = false;
+    this.problem = null;
+    this.recovered = 'Saving works again: the run is saved.';
+    void this.refresh();
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 function defaultName(e: Experiment): string {

@@ -242,6 +242,10 @@ export class Session {
         return;
       }
       const { run, checkpoint } = saved;
+      if (!(await this.runs.claim(id))) {
+        this.requestError = `"${run.name}" is open in another tab of this browser: continue it there, or close that tab and resume it here.`;
+        return;
+      }
       this.#show(checkpoint?.experiment ?? run.experiment);
       await this.#load();
       if (!this.#loaded) return;
