@@ -120,13 +120,13 @@ const stopGradient = tf.customGrad(((x: tf.Tensor) => ({ value: tf.add(x, 0), gr
 /**
  * The value head: features [n, F] x wv [F, 1] + bv -> values [n]. It reads the
  * policy's features through a stop-gradient, so the value loss trains the head
- * and never the trunk the logits come from. Shared, the trunk ran away (issue
- * 19): on the privacy transformer the returns carry the summed KL penalty, the
- * value loss grew from 0.1 to 100,000 and its gradient, 40-1000x the policy's,
- * filled the global norm clip and rewrote the trunk; KL went from 5 to 550 nats
- * on 4 of 5 seeds. Detached, the same seeds stay under 15 nats and learn. (A
- * value coefficient of 0.01 also held it; separate networks, as TRL's current
- * PPO has, would cost a second trunk.)
+ * and never the trunk the logits come from. Shared, the trunk ran away on the
+ * privacy transformer: the returns carry the summed KL penalty, so the value
+ * loss grew with KL (0.1 to 100,000), its gradient went into the trunk the
+ * logits read, KL grew further, and KL reached 400-550 nats on 4 of 5 seeds.
+ * Detached, the same seeds stay under 15 nats and learn; a value coefficient of
+ * 0.01 also held them, a lower learning rate or no value clipping did not.
+ * (Separate networks, as TRL's current PPO has, would cost a second trunk.)
  */
 export function valueHead(features: tf.Tensor2D, wv: tf.Variable, bv: tf.Variable): tf.Tensor1D {
   return tf.add(tf.matMul(stopGradient(features) as tf.Tensor2D, wv), bv).reshape([features.shape[0]]) as tf.Tensor1D;

@@ -4,7 +4,7 @@
  * one sees a policy turning to noise: KL to the reference far past where it
  * should be and still rising, the value loss grown by orders of magnitude, or
  * entropy far above the reference's. Measured on PPO runs of the privacy
- * transformer that ran away (issue 19): the value loss passed 100x its first
+ * transformer that ran away: the value loss passed 100x its first
  * value 10-15 iterations before KL did, and KL climbed from 3x its target to
  * 400-550 nats in 6-10 iterations, while entropy rose from 0.3 to 2.6 nats per
  * token. Healthy runs of the learning benchmark (every task, algorithm and seed)

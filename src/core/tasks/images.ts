@@ -215,7 +215,7 @@ export const images: Task = {
   // 64 pixels and the stop token. RLOO's KL weight is 1, not 0.3: at 0.3 its entropy fell from
   // 0.3 to 0.01 nats per token and its batches to 9-16% distinct images on 5 of 5 seeds (one
   // image, painted over and over); at 1 its entropy stays near 0.1, KL near 3 nats, and the
-  // reward still rises by a quarter (issue 19).
+  // reward still rises by a quarter.
   hyperparameters: { maxLength: WIDTH * HEIGHT + 1, learningRate: 3e-4, rlooBeta: 1 },
   benchText: '99999999988888889aaaaaaa8888888899999999888888889999999988888888',
   explanation: {

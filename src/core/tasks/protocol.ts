@@ -101,7 +101,7 @@ export const protocol: Task = {
   // about the next, and Adam makes full-size steps of what is mostly noise. At 64 every
   // algorithm made the transformer's codes worse while the reward asked for better ones: PPO
   // trained on decoding alone took its decode rate on 300 fixed prompts from 0.60 to 0.47 in
-  // 30 iterations; at 256, to 0.63 (issue 19). The reward then rose on seeds 2 and 3 under all
+  // 30 iterations; at 256, to 0.63. The reward then rose on seeds 2 and 3 under all
   // three algorithms (PPO +60-85%, GRPO +37-52%, RLOO +7-44%), where at 64 it fell under
   // GRPO and RLOO. Codes are short, so an iteration stays cheap.
   hyperparameters: { maxLength: 12, learningRate: 1e-4, batchSize: 256 },
