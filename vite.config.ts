@@ -1,8 +1,7 @@
 import { defineConfig, type Plugin } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { writeServiceWorker } from './scripts/offlineCopy.ts';
 
 /**
  * What the page and its workers may do. Only our own origin, for scripts,
@@ -33,39 +32,20 @@ function contentSecurityPolicy(): Plugin {
 }
 
 /**
- * The service worker (src/offline/serviceWorker.js) as /sw.js, with the list of
- * every file the build wrote (public files included) to save on first visit,
- * and a cache name that is a hash of that list and the files' sizes.
+ * The service worker as /sw.js, written once the build is on disk: the list of
+ * every file the build wrote (public files included) to save on first visit, and
+ * a cache name that is a hash of their content (scripts/offlineCopy.ts).
  */
 function offlineCopy(): Plugin {
-  let publicDir = '';
+  let outDir = '';
   return {
     name: 'offline-copy',
     apply: 'build',
     configResolved(config) {
-      publicDir = config.publicDir;
+      outDir = path.resolve(config.root, config.build.outDir);
     },
-    generateBundle(_options, bundle) {
-      const files = ['./', './index.html'];
-      const sizes: string[] = [];
-      const walk = (dir: string, prefix: string) => {
-        for (const entry of readdirSync(dir, { withFileTypes: true })) {
-          if (entry.isDirectory()) walk(path.join(dir, entry.name), `${prefix}${entry.name}/`);
-          else {
-            files.push(`./${prefix}${entry.name}`);
-            sizes.push(`${prefix}${entry.name}:${statSync(path.join(dir, entry.name)).size}`);
-          }
-        }
-      };
-      if (publicDir && existsSync(publicDir)) walk(publicDir, '');
-      for (const [name, item] of Object.entries(bundle)) {
-        if (name === 'index.html') continue;
-        files.push(`./${name}`);
-        sizes.push(`${name}:${item.type === 'chunk' ? item.code.length : item.source.length}`);
-      }
-      const hash = createHash('sha256').update(sizes.sort().join('\n')).digest('hex').slice(0, 12);
-      const source = readFileSync('src/offline/serviceWorker.js', 'utf8').replace('__CACHE_NAME__', `rlcf-${hash}`).replace('__PRECACHE_FILES__', JSON.stringify(files, null, 2));
-      this.emitFile({ type: 'asset', fileName: 'sw.js', source });
+    closeBundle() {
+      writeServiceWorker(outDir);
     },
   };
 }

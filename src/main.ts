@@ -5,9 +5,3 @@ import './ui/app.css';
 
 mount(App, { target: document.getElementById('app')! });
 
-// The built app saves itself for offline use (see src/offline/serviceWorker.js).
-if (import.meta.env.PROD && 'serviceWorker' in navigator) {
-  addEventListener('load', () => {
-    navigator.serviceWorker.register('./sw.js').catch((e: unknown) => console.warn(`offline copy unavailable: ${String(e)}`));
-  });
-}

@@ -138,6 +138,11 @@ export class SavedRuns {
     if (id) void this.#writing.then(() => this.#locks.release(id));
   }
 
+  /** Resolves once every save asked for so far has been written (or has failed). */
+  settled(): Promise<void> {
+    return this.#writing;
+  }
+
   /** Continue saving into a run the page resumed (claimed first). */
   attach(run: SavedRun): void {
     this.#current = run;

@@ -294,6 +294,13 @@ export class Session {
     });
   }
 
+  /** Before the page reloads (a new version): training pauses, which checkpoints the run, and every save is written. */
+  async saveForReload(): Promise<void> {
+    if (this.status === 'training') await this.pause();
+    this.runs.changed(true);
+    await this.runs.settled();
+  }
+
   step(): Promise<void> {
     return this.#inOrder(async () => {
       if (this.dirty && !(await this.#apply(this.drafts.list, 'Step'))) return;
