@@ -13,7 +13,7 @@ export interface IterationMetrics {
   /** Mean per-token entropy of the policy at the sampled positions, in nats. */
   entropy: number;
   policyLoss: number;
-  /** PPO only: the value head's clipped loss. */
+  /** PPO only: the value head's clipped loss, divided by the returns' variance when that is above 1 (what the update minimises). */
   valueLoss?: number;
   /** Fraction of action ratios outside the clip range, over all update steps. */
   clipFrac: number;

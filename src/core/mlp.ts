@@ -1,7 +1,7 @@
 import * as tf from './tf.ts';
 import { BOS } from './tokenizer.ts';
 import { tanh } from './activations.ts';
-import { addWeight, normalInit, valueHead, type Decoder, type MlpConfig, type Policy } from './policy.ts';
+import { addWeight, normalInit, type Decoder, type MlpConfig, type Policy } from './policy.ts';
 import type { Rng } from './rng.ts';
 import { summedRows } from './rows.ts';
 
@@ -106,7 +106,7 @@ export class MlpPolicy implements Policy {
   #head(h: tf.Tensor2D): { logits: tf.Tensor2D; values: tf.Tensor1D } {
     const N = h.shape[0];
     const logits = tf.add(tf.matMul(h, this.#w2), this.#b2) as tf.Tensor2D; // [N, V]
-    const values = valueHead(h, this.#wv, this.#bv); // [N]
+    const values = tf.add(tf.matMul(h, this.#wv), this.#bv).reshape([N]) as tf.Tensor1D; // [N]
     return { logits, values };
   }
 

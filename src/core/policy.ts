@@ -113,21 +113,3 @@ export function embed(table: tf.Tensor2D | tf.Variable, ids: tf.Tensor): tf.Tens
   const flat = tf.oneHot(ids.reshape([-1]).toInt(), V); // [N, V]
   return tf.matMul(flat, table as tf.Tensor2D).reshape([...ids.shape, C]);
 }
-
-/** x forward, no gradient back: what reads it learns, what made it does not. */
-const stopGradient = tf.customGrad(((x: tf.Tensor) => ({ value: tf.add(x, 0), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as unknown as Parameters<typeof tf.customGrad>[0]);
-
-/**
- * The value head: features [n, F] x wv [F, 1] + bv -> values [n]. It reads the
- * policy's features through a stop-gradient, so the value loss trains the head
- * and never the trunk the logits come from. Shared, the trunk ran away on the
- * privacy transformer: the returns carry the summed KL penalty, so the value
- * loss grew with KL (0.1 to 100,000), its gradient went into the trunk the
- * logits read, KL grew further, and KL reached 400-550 nats on 4 of 5 seeds.
- * Detached, the same seeds stay under 15 nats and learn; a value coefficient of
- * 0.01 also held them, a lower learning rate or no value clipping did not.
- * (Separate networks, as TRL's current PPO has, would cost a second trunk.)
- */
-export function valueHead(features: tf.Tensor2D, wv: tf.Variable, bv: tf.Variable): tf.Tensor1D {
-  return tf.add(tf.matMul(stopGradient(features) as tf.Tensor2D, wv), bv).reshape([features.shape[0]]) as tf.Tensor1D;
-}

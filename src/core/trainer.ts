@@ -271,7 +271,7 @@ export class Trainer {
       for (let t = 0; t < n; t++) sum += rollout.refLogprobs[b * N + t];
       return n ? sum / n : 0;
     });
-    const profile = batchProfile(tokens / lengths.length, entropySum / tokens, rollout.samples.map((s) => s.text), scores.total, refLogprob);
+    const profile = batchProfile(tokens / lengths.length, entropySum / tokens, rollout.samples.map((s) => s.text), scores.total, refLogprob, rollout.samples.map((s) => s.prompt));
     this.#firstProfile ??= profile;
     const klTarget = h.adaptiveKl && ALGORITHMS[this.algorithm].adaptiveKl ? h.klTarget : null;
     const runaway = runawaySigns(this.#runaway, { kl: meanKl, entropy: entropySum / tokens, valueLoss: reported.valueLoss }, klTarget);

@@ -1,5 +1,5 @@
 import * as tf from './tf.ts';
-import { addWeight, embed, normalInit, valueHead, type Decoder, type Policy, type TransformerConfig } from './policy.ts';
+import { addWeight, embed, normalInit, type Decoder, type Policy, type TransformerConfig } from './policy.ts';
 import type { Rng } from './rng.ts';
 import { matMulT } from './matmul.ts';
 import { rowMover } from './rows.ts';
@@ -170,7 +170,7 @@ export class TransformerPolicy implements Policy {
       const hidden = this.#blocks(x, layout, this.#attentionMask(B, T, 0, rows), null).x;
       const hf = layerNorm(rowMover(asked, n)(hidden) as tf.Tensor2D, this.#lnfg, this.#lnfb); // [P, C]
       const logits = tf.matMul(hf, this.#head) as tf.Tensor2D;
-      const values = valueHead(hf, this.#wv, this.#bv); // [P]
+      const values = tf.add(tf.matMul(hf, this.#wv), this.#bv).reshape([positions.length]) as tf.Tensor1D;
       return { logits, values };
     });
   }
@@ -203,7 +203,7 @@ export class TransformerPolicy implements Policy {
     const out = this.#blocks(x, layout, this.#attentionMask(B, T, past, pad), caches);
     const hf = layerNorm(out.x, this.#lnfg, this.#lnfb); // [B*T, C]
     const logits = tf.matMul(hf, this.#head).reshape([B, T, -1]) as tf.Tensor3D; // [B, T, V]
-    const values = valueHead(hf, this.#wv, this.#bv).reshape([B, T]) as tf.Tensor2D; // [B, T]
+    const values = tf.add(tf.matMul(hf, this.#wv), this.#bv).reshape([B, T]) as tf.Tensor2D; // [B, T]
     return { logits, values, features: hf.reshape([B, T, C]) as tf.Tensor3D, caches: out.caches };
   }
 

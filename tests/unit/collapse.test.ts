@@ -16,17 +16,23 @@ describe('the collapse alarm', () => {
     expect(kinds({ topRefLogprob: -4.5 })).toEqual(['unlikely']);
   });
 
-  it('reads repeats against the start: groups of completions of one prompt from a reference that writes one answer are not a collapse', () => {
-    // GRPO/RLOO on unit tests: 8 prompts x 8 completions, 15-30% distinct at the start.
+  it('reads repeats against the start, and against the prompts: one right answer to each problem is not a collapse', () => {
     expect(kinds({ distinctShare: 0.16 }, { distinctShare: 0.25 })).toEqual([]);
     expect(kinds({ distinctShare: 0.05 }, { distinctShare: 0.25 })).toEqual(['repeated']);
     const [sign] = collapseSigns(profile({ distinctShare: 0.05 }), profile({ distinctShare: 0.25 }));
     expect(sign.message).toBe('only 5% of the samples are distinct (25% at the start)');
+    // GRPO/RLOO on unit tests: 8 completions of each of 8 problems, converged on one answer each: 8 of 64 distinct.
+    const group = { distinctPrompts: 8, size: 64 };
+    expect(kinds({ distinctShare: 8 / 64, ...group }, { distinctShare: 0.4, ...group })).toEqual([]);
+    // The same answer whatever the problem: the completions stopped following the prompts.
+    expect(kinds({ distinctShare: 2 / 64, ...group }, { distinctShare: 0.4, ...group })).toEqual(['repeated']);
   });
 
   it('profiles a batch: distinct share, and the reference log-probability of the best eighth', () => {
-    const p = batchProfile(5, 0.5, ['a', 'a', 'b', 'c', 'd', 'e', 'f', 'g'], [0, 1, 2, 3, 4, 5, 6, 7], [-1, -1, -1, -1, -1, -1, -1, -3]);
+    const p = batchProfile(5, 0.5, ['a', 'a', 'b', 'c', 'd', 'e', 'f', 'g'], [0, 1, 2, 3, 4, 5, 6, 7], [-1, -1, -1, -1, -1, -1, -1, -3], ['p', 'p', 'p', 'p', 'q', 'q', 'q', 'q']);
     expect(p.distinctShare).toBe(7 / 8);
+    expect(p.distinctPrompts).toBe(2);
+    expect(p.size).toBe(8);
     expect(p.topRefLogprob).toBe(-3);
   });
 });

@@ -58,6 +58,22 @@ export function explainedVariance(values: Float32Array, returns: Float32Array, m
   return varY === 0 ? NaN : 1 - stats((i) => returns[i] - values[i]) / varY;
 }
 
+/**
+ * What the value loss is divided by: the variance of the returns over the real
+ * actions, when it is above 1 (1 otherwise). The returns carry the summed KL
+ * penalty, so their spread grows with KL; unscaled, so did the value loss (0.1 to
+ * 100,000 on the privacy transformer), and its gradient, in the trunk the value
+ * head shares with the policy, moved the policy further from the reference: KL
+ * reached 400-550 nats on 4 of 5 seeds. Scaled, the value loss is the share of the
+ * returns' variance the head misses, whatever their units, and those seeds hold.
+ * Returns of unit scale (normalised scores, little KL) are left as they were.
+ */
+export function returnScale(returns: Float32Array, mask: Float32Array): number {
+  let n = 0, sum = 0, sq = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i]) { n++; sum += returns[i]; sq += returns[i] ** 2; }
+  return n ? Math.max(1, sq / n - (sum / n) ** 2) : 1;
+}
+
 /** The clipped surrogate objective, as a loss (to minimise), with its diagnostics. */
 export function clippedSurrogate(newlogprob: tf.Tensor, oldlogprob: tf.Tensor, advantages: tf.Tensor, mask: tf.Tensor, clipCoef: number) {
   // 0 on padding before exp: a log-probability of -1e9 there (top-k masked) would make exp overflow, and 0 x inf is NaN in the gradient.
@@ -135,6 +151,7 @@ export const ppo: Algorithm = {
     const { advantages, returns } = computeGae(rewards, rollout.values, lengths, N, h.gamma, h.gaeLambda);
     const mask = actionMask(lengths, N);
     const b_advantages_all = h.whitenAdvantages ? whiten(advantages, mask) : advantages;
+    const scale = returnScale(returns, mask);
 
     // 4. Update: E epochs x M minibatches of clipped surrogate + clipped value loss - entropy bonus.
     const stats = await minibatchUpdate(
@@ -148,7 +165,7 @@ export const ppo: Algorithm = {
         const mb = minibatchTensors(rollout, rows, { logprobs: rollout.logprobs, values: rollout.values, advantages: b_advantages_all, returns, mask });
         const { logprob: newlogprob, entropy, value: newvalue } = evaluateActions(policy, mb.tokens, rollout.start, mb.N, h.temperature, h.topK, mb.pad, mb.real);
         const { pg_loss, approx_kl, clipfrac } = clippedSurrogate(newlogprob, mb.logprobs, mb.advantages, mb.mask, h.clipRange);
-        const v_loss = clippedValueLoss(newvalue, mb.values, mb.returns, mb.mask, h.valueClipRange);
+        const v_loss = clippedValueLoss(newvalue, mb.values, mb.returns, mb.mask, h.valueClipRange).div(scale) as tf.Scalar; // in units of the returns' variance
         const entropy_loss = maskedMean(entropy, mb.mask);
         const loss = pg_loss.sub(entropy_loss.mul(h.entropyCoef)).add(v_loss.mul(h.valueCoef)) as tf.Scalar;
         // The share of value predictions that moved past the clip (0 when clipping is off).
