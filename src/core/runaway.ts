@@ -2,7 +2,7 @@
  * The runaway alarm: a policy leaving its reference fast, before the reward
  * shows it. The collapse alarm (collapse.ts) sees a policy that narrowed; this
  * one sees a policy turning to noise: KL to the reference far past where it
- * should be and still rising, the value loss grown by orders of magnitude, or
+ * should be and still rising (or far past it), the value loss grown by orders of magnitude, or
  * entropy far above the reference's. Measured on PPO runs of the privacy
  * transformer that ran away: the value loss passed 100x its first
  * value 10-15 iterations before KL did, and KL climbed from 3x its target to
@@ -36,6 +36,8 @@ const KL_TARGET_TIMES = 3;
 const KL_NATS = 20;
 /** Iterations in a row KL must stay past its limit, rising, before the alarm believes it: one long odd completion is not a runaway. */
 const KL_RUN = 3;
+/** ... unless it is this many times past it: then rising or not. */
+const KL_FAR = 2;
 /** The value loss this many times its first iteration's (after the head's warm start), and rising. */
 const VALUE_TIMES = 100;
 /** ... and at least this: a first value loss near 0 (a constant reward) makes any later one look huge. */
@@ -54,7 +56,8 @@ export function runawaySigns(history: RunawayHistory | null, now: RunawayPoint, 
 
   const limit = klTarget === null ? KL_NATS : KL_TARGET_TIMES * klTarget;
   const limitText = klTarget === null ? `${KL_NATS} nats` : `${KL_TARGET_TIMES}x its target (${limit.toFixed(0)} nats)`;
-  const klUp = now.kl > limit && (history?.klUp || (recent.length === KL_RUN && recent.every((p) => p.kl > limit) && now.kl > recent[0].kl));
+  // Past the limit 3 iterations in a row, and rising or far past it (a policy that jumped there at once and stays).
+  const klUp = now.kl > limit && (history?.klUp || (recent.length === KL_RUN && recent.every((p) => p.kl > limit) && (now.kl > recent[0].kl || now.kl > KL_FAR * limit)));
   if (klUp) {
     signs.push({
       kind: 'runaway',

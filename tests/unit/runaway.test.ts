@@ -43,6 +43,7 @@ describe('the runaway alarm', () => {
     const at = (kl: number): RunawayPoint => ({ kl, entropy: 0.3, valueLoss: 0.5 });
     expect(replay([at(0), at(2), at(40), at(3), at(4)], 6).flat()).toEqual([]);
     expect(replay([at(0), at(30), at(25), at(20)], 6).flat()).toEqual([]); // past 18, but falling
+    expect(replay([at(0), at(53), at(46), at(46)], 6)[3]).toHaveLength(1); // far past it at once, and staying
     expect(replay([at(0), at(19), at(22), at(30)], 6)[3]).toHaveLength(1);
   });
 
