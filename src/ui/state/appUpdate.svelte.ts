@@ -22,7 +22,8 @@ export class AppUpdate {
       if (controlled) void this.#reload();
     });
     sw.register('./sw.js').then(
-      (registration) => {
+      (registration: ServiceWorkerRegistration | undefined) => {
+        if (!registration) return; // a browser that blocks service workers (automation, some private modes) registers none
         this.#registration = registration;
         const watch = (worker: ServiceWorker | null) =>
           worker?.addEventListener('statechange', () => {

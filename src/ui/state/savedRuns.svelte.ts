@@ -228,12 +228,11 @@ export class SavedRuns {
     const p = this.source();
     if (p.metrics.length === 0) return null;
     const now = Date.now();
-    if (!this.#current) {
-      const id = newId(now);
-      void this.#locks.take(id); // a new id: no other tab can hold it
-      this.#current = { id, name: defaultName(p.experiment), createdAt: now, checkpointIteration: null } as SavedRun;
+    let base: Pick<SavedRun, 'id' | 'name' | 'createdAt' | 'checkpointIteration'> | null = this.#current;
+    if (!base) {
+      base = { id: newId(now), name: defaultName(p.experiment), createdAt: now, checkpointIteration: null };
+      void this.#locks.take(base.id); // a new id: no other tab can hold it
     }
-    const base = this.#current;
     const run: SavedRun = { ...base, ...extra, updatedAt: now, experiment: p.experiment, metrics: p.metrics, samples: p.samples, changes: p.changes, live: p.live };
     this.#current = run;
     this.currentId = run.id;
@@ -242,7 +241,9 @@ export class SavedRuns {
 
   /** Puts a run just saved first in the list (the latest first), without reading the database back. */
   #listed(run: SavedRun): void {
+    const isNew = !this.list.some((r) => r.id === run.id);
     this.list = [run, ...this.list.filter((r) => r.id !== run.id)];
+    if (isNew) this.#locks.announce(); // the other tabs list it too
   }
 
   #write(op: (store: RunStore) => Promise<void>): void {
