@@ -1,5 +1,6 @@
 import { expect, test } from './fixtures.ts';
 import { openPlayground } from './helpers.ts';
+import { startingHyperparameters } from '../../src/core/algorithms/catalog.ts';
 import { defaultRewards, prepareTask, TASKS } from '../../src/core/tasks.ts';
 
 // Every text task opens from the gallery, explains itself, trains an iteration and shows its view of the
@@ -32,7 +33,7 @@ for (const task of TASKS.filter((t) => !t.image && !t.environment)) {
     }
     // The batch's length distribution: one bar per length, the counts adding up to the batch.
     const titles = await page.getByTestId('length-histogram').locator('.bar').evaluateAll((bars) => bars.map((b) => b.getAttribute('title') ?? ''));
-    expect(titles.reduce((n, t) => n + Number(/^(\d+) sample/.exec(t)![1]), 0)).toBe(64);
+    expect(titles.reduce((n, t) => n + Number(/^(\d+) sample/.exec(t)![1]), 0)).toBe(startingHyperparameters('ppo', task.hyperparameters).batchSize);
     // Several components: each sample shows each one's value (a weight-0 probe included).
     const components = defaultRewards(task);
     if (components.length > 1) for (const c of components) await expect(page.getByTestId('sample-components').first()).toContainText(c.name);

@@ -8,6 +8,8 @@ import { RunStore, type SavedCheckpoint, type SavedRun } from './runStore.ts';
 
 /** Most often a run's metrics are written while it trains. */
 const SAVE_INTERVAL_MS = 1000;
+/** Samples a save keeps of the latest batch (for a first look after a resume): a batch of 256 cloned whole every second cost the page tens of milliseconds. */
+const SAVED_SAMPLES = 64;
 /** After a failed save (a full disk, say), the next try: space freed meanwhile is used without a reload. */
 const RETRY_MS = 5000;
 
@@ -233,7 +235,7 @@ export class SavedRuns {
       base = { id: newId(now), name: defaultName(p.experiment), createdAt: now, checkpointIteration: null };
       void this.#locks.take(base.id); // a new id: no other tab can hold it
     }
-    const run: SavedRun = { ...base, ...extra, updatedAt: now, experiment: p.experiment, metrics: p.metrics, samples: p.samples, changes: p.changes, live: p.live };
+    const run: SavedRun = { ...base, ...extra, updatedAt: now, experiment: p.experiment, metrics: p.metrics, samples: p.samples.slice(0, SAVED_SAMPLES), changes: p.changes, live: p.live };
     this.#current = run;
     this.currentId = run.id;
     return run;
