@@ -6,7 +6,7 @@ import type { Hyperparameters } from '../core/hyperparameters.ts';
 import type { IterationMetrics } from '../core/metrics.ts';
 import type { RewardError, RewardScores, Sample } from '../core/reward.ts';
 import type { RewardLog, RewardSpec, SandboxLimits } from '../core/sandbox/types.ts';
-import type { ScoredSample, TrainerState } from '../core/trainer.ts';
+import type { ScoredSample } from '../core/trainer.ts';
 
 export type Status = 'idle' | 'loading' | 'training' | 'paused' | 'error';
 
@@ -29,7 +29,7 @@ export type TrainerEvent =
   /** What the reward code printed (console.log) while scoring iteration `iteration`, per component. */
   | { type: 'log'; iteration: number; logs: RewardLog[] }
   /** The run's whole state and the experiment in force (every checkpointEvery iterations while training, and when it stops): what a restart resumes from. */
-  | { type: 'checkpoint'; state: TrainerState; experiment: Experiment };
+  | { type: 'checkpoint'; iteration: number; state: Blob; experiment: Experiment };
 
 export type Result<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -61,8 +61,8 @@ export interface TrainerApi {
   exportPolicy(): Promise<Uint8Array>;
   /** Starts the run again at iteration 0 from a policy's weights (checkpoint format) that fit the loaded task and architecture. */
   importPolicy(bytes: Uint8Array): Promise<Result<null>>;
-  /** Continues from a checkpoint of the loaded experiment (after a restart). Returns its iteration. */
-  restore(state: TrainerState): Promise<Result<number>>;
+  /** Continues from a checkpoint of the loaded experiment (a packed state, trainerState.ts), after a restart or on resuming a saved run. Returns its iteration. */
+  restore(state: Blob): Promise<Result<number>>;
 }
 
 /** A batch scored in the sandbox, or why not (the RewardError's message and details, as plain data). */

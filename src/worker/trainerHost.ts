@@ -8,6 +8,7 @@ import { sandboxLimits } from '../core/hyperparameters.ts';
 import { RewardError } from '../core/reward.ts';
 import type { RewardLog, RewardSpec } from '../core/sandbox/types.ts';
 import { getTask, modelId } from '../core/tasks.ts';
+import { decodeTrainerState, encodeTrainerState } from '../core/trainerState.ts';
 import { policyFit, type Trainer, type ScoredSample, type TrainerState } from '../core/trainer.ts';
 import type { ControlTrainer } from '../core/control.ts';
 import { chooseBackend, switchBackend } from './backendChoice.ts';
@@ -174,8 +175,9 @@ export class TrainerHost implements TrainerApi {
     return this.#trainer?.iteration ?? 0;
   }
 
-  async restore(state: TrainerState): Promise<Result<number>> {
+  async restore(saved: Blob): Promise<Result<number>> {
     try {
+      const state = decodeTrainerState(new Uint8Array(await saved.arrayBuffer()));
       await this.pause();
       await this.#need().importState(state);
       this.#setStatus(state.iteration === 0 ? 'idle' : 'paused');
@@ -306,7 +308,7 @@ export class TrainerHost implements TrainerApi {
     this.#flush(); // the page holds every iteration's metrics up to the checkpoint before it gets the checkpoint
     const trainer = this.#need();
     const state = this.#lastGood?.iteration === trainer.iteration ? this.#lastGood : await trainer.exportState();
-    this.#emit({ type: 'checkpoint', state, experiment: this.#experiment! });
+    this.#emit({ type: 'checkpoint', iteration: state.iteration, state: new Blob([encodeTrainerState(state)]), experiment: this.#experiment! });
   }
 
   #flush(): void {

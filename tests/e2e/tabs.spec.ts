@@ -1,6 +1,7 @@
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { openPlayground, waitForIteration } from './helpers.ts';
+import { decodeTrainerState } from '../../src/core/trainerState.ts';
 
 // A person using the app for weeks: several tabs of one browser profile, a disk that fills up.
 
@@ -14,7 +15,7 @@ function saved(page: Page): Promise<{ id: string; name: string; iterations: numb
         open.onsuccess = () => {
           const get = open.result.transaction('runs').objectStore('runs').getAll();
           get.onsuccess = () => {
-            resolve(get.result.map((r) => ({ id: r.id, name: r.name, iterations: r.metrics.length, checkpoint: r.checkpointIteration })));
+            resolve(get.result.map((r) => ({ id: r.id, name: r.name, iterations: r.iterations, checkpoint: r.checkpointIteration })));
             open.result.close();
           };
         };
@@ -95,4 +96,104 @@ test('a full disk: the banner says so beside the status with Export, the count s
   await page.getByTestId('train').click();
   await expect(page.getByTestId('status')).toHaveText('paused');
   await expect.poll(async () => (await saved(page)).length).toBe(1);
+});
+
+test('a run saved by the previous storage layout (one record, plain arrays) is moved on upgrade: listed, compared and resumed with nothing lost', async ({ page }) => {
+  await openPlayground(page);
+  await page.getByTestId('train').click();
+  await waitForIteration(page, 12);
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('status')).toHaveText('paused');
+  const at = Number(await page.getByTestId('iteration').textContent());
+  // What this version saved, read back whole.
+  const readBack = () =>
+    page.evaluate(
+      () =>
+        new Promise<{ run: Record<string, unknown>; metrics: unknown[]; samples: unknown[]; checkpoint: { iteration: number; bytes: number[]; experiment: unknown } | null }>((resolve, reject) => {
+          const open = indexedDB.open('rlcf-playground');
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const db = open.result;
+            const tx = db.transaction(['runs', 'metrics', 'samples', 'checkpoints']);
+            const runs = tx.objectStore('runs').getAll();
+            const chunks = tx.objectStore('metrics').getAll();
+            const samples = tx.objectStore('samples').getAll();
+            const checkpoints = tx.objectStore('checkpoints').getAll();
+            tx.oncomplete = async () => {
+              const cp = checkpoints.result[0];
+              resolve({
+                run: runs.result[0],
+                metrics: chunks.result.flatMap((c) => c.rows),
+                samples: samples.result[0]?.samples ?? [],
+                checkpoint: cp ? { iteration: cp.iteration, bytes: Array.from(new Uint8Array(await cp.state.arrayBuffer())), experiment: cp.experiment } : null,
+              });
+              db.close();
+            };
+          };
+        }),
+    );
+  await expect.poll(async () => (await readBack()).checkpoint?.iteration, { timeout: 30_000 }).toBe(at);
+  const now = await readBack();
+  expect(now.metrics).toHaveLength(at);
+  const state = decodeTrainerState(Uint8Array.from(now.checkpoint!.bytes));
+  const plain = {
+    ...state,
+    weights: Object.fromEntries(Object.entries(state.weights).map(([k, w]) => [k, { shape: w.shape, values: Array.from(w.values) }])),
+    optimizer: state.optimizer.map((o) => ({ name: o.name, shape: o.shape, int: o.values instanceof Int32Array, values: Array.from(o.values) })),
+  };
+  const { iterations: _i, lastReward: _l, ...rest } = now.run;
+  const v1 = { run: { ...rest, metrics: now.metrics, samples: now.samples, live: false }, checkpoint: { runId: rest.id, state: plain, experiment: now.checkpoint!.experiment } };
+
+  // The same origin without the app, so nothing holds the database: it is rebuilt as version 1 wrote it.
+  await page.goto('/favicon.svg');
+  await page.evaluate(
+    (v1) =>
+      new Promise<void>((resolve, reject) => {
+        const del = indexedDB.deleteDatabase('rlcf-playground');
+        del.onerror = () => reject(del.error);
+        del.onsuccess = () => {
+          const open = indexedDB.open('rlcf-playground', 1);
+          open.onupgradeneeded = () => {
+            const runs = open.result.createObjectStore('runs', { keyPath: 'id' });
+            runs.createIndex('updatedAt', 'updatedAt');
+            open.result.createObjectStore('checkpoints', { keyPath: 'runId' });
+          };
+          open.onsuccess = () => {
+            const db = open.result;
+            const tx = db.transaction(['runs', 'checkpoints'], 'readwrite');
+            const s = v1.checkpoint.state;
+            const state = {
+              ...s,
+              weights: Object.fromEntries(Object.entries(s.weights).map(([k, w]) => [k, { shape: w.shape, values: Float32Array.from(w.values) }])),
+              optimizer: s.optimizer.map((o) => ({ name: o.name, shape: o.shape, values: o.int ? Int32Array.from(o.values) : Float32Array.from(o.values) })),
+            };
+            tx.objectStore('runs').put(v1.run);
+            tx.objectStore('checkpoints').put({ ...v1.checkpoint, state });
+            tx.oncomplete = () => {
+              db.close();
+              resolve();
+            };
+            tx.onerror = () => reject(tx.error);
+          };
+        };
+      }),
+    v1,
+  );
+
+  await openPlayground(page);
+  await page.getByTestId('runs-panel').locator('summary').click();
+  await expect(page.getByTestId('run-iterations')).toHaveText(String(at));
+  await page.getByTestId('run-compare').check();
+  await expect(page.getByTestId('compare-reward')).toBeVisible();
+  await expect(page.getByTestId('compare-reward')).not.toHaveClass(/empty/);
+  await page.getByTestId('run-resume').click();
+  await expect(page.getByTestId('origin')).toContainText(`Resumed "${String(rest.name)}" at iteration ${at}. Press Train to continue.`);
+  await expect(page.getByTestId('iteration')).toHaveText(String(at));
+  // The moved state trains on: the next iteration runs and is saved in the new layout.
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('iteration')).toHaveText(String(at + 1));
+  await expect.poll(async () => (await readBack()).metrics.length, { timeout: 30_000 }).toBe(at + 1);
+  const moved = await readBack();
+  expect(moved.metrics.slice(0, at)).toEqual(now.metrics);
+  expect(moved.run.iterations).toBe(at + 1);
 });

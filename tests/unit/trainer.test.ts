@@ -7,6 +7,7 @@ import { deterministicMetrics } from '../../src/core/metrics.ts';
 import { FunctionReward, type RewardFunction } from '../../src/core/reward.ts';
 import { getTask, modelId } from '../../src/core/tasks.ts';
 import { Trainer } from '../../src/core/trainer.ts';
+import { decodeTrainerState, encodeTrainerState } from '../../src/core/trainerState.ts';
 import { loadPolicyFromDisk } from '../../scripts/nodeModels.ts';
 
 const task = getTask('names');
@@ -113,13 +114,44 @@ describe('Trainer state', () => {
     for (let i = 0; i < 2; i++) expected.push(deterministicMetrics((await a.step()).metrics));
     a.dispose();
 
-    const b = trainer('mlp', length, small, 99); // another seed: the state must bring its own
-    await b.importState(state);
-    expect(b.iteration).toBe(2);
-    const got = [];
-    for (let i = 0; i < 2; i++) got.push(deterministicMetrics((await b.step()).metrics));
-    expect(got).toEqual(expected);
-    b.dispose();
+    for (const packed of [false, true]) {
+      const b = trainer('mlp', length, small, 99); // another seed: the state must bring its own
+      // Packed as the worker sends it to the page and the page stores it, and read back.
+      await b.importState(packed ? decodeTrainerState(encodeTrainerState(state)) : state);
+      expect(b.iteration).toBe(2);
+      const got = [];
+      for (let i = 0; i < 2; i++) got.push(deterministicMetrics((await b.step()).metrics));
+      expect(got).toEqual(expected);
+      b.dispose();
+    }
+  });
+
+  it('packs every field bit for bit, NaN and infinities included, with int32 arrays as int32', async () => {
+    const a = trainer('mlp');
+    await a.step();
+    const state = await a.exportState();
+    a.dispose();
+    const odd = { ...state, klCoef: Infinity, scoreStats: { count: 1, mean: NaN, m2: -Infinity } };
+    const back = decodeTrainerState(encodeTrainerState(odd));
+    expect(back).toEqual(odd);
+    expect(back.optimizer.find((o) => o.name === 'iter')?.values).toBeInstanceOf(odd.optimizer.find((o) => o.name === 'iter')!.values.constructor);
+  });
+
+  it('refuses a malformed packed state, naming what is wrong', async () => {
+    const a = trainer('mlp');
+    const bytes = encodeTrainerState(await a.exportState());
+    a.dispose();
+    expect(() => decodeTrainerState(bytes.subarray(0, 10))).toThrow('saved state: 10 bytes is too short');
+    const wrongMagic = bytes.slice();
+    wrongMagic[0] = 0x58;
+    expect(() => decodeTrainerState(wrongMagic)).toThrow(/^saved state: bad magic "XLCFSTAT"/);
+    expect(() => decodeTrainerState(bytes.subarray(0, bytes.length - 4))).toThrow(/^saved state: array "\S+" runs past the end/);
+    const longer = new Uint8Array(bytes.length + 8);
+    longer.set(bytes);
+    expect(() => decodeTrainerState(longer)).toThrow('saved state: 8 bytes left over after the last array');
+    const badVersion = bytes.slice();
+    new DataView(badVersion.buffer).setUint32(8, 7, true);
+    expect(() => decodeTrainerState(badVersion)).toThrow('saved state: format version 7 is not supported (expected 1)');
   });
 });
 

@@ -4,6 +4,7 @@ import { lintReward } from '../../src/ui/editor/rewardLint.ts';
 import { smooth } from '../../src/ui/metrics/smoothing.ts';
 import { lastIndexWithValue, latestReward } from '../../src/ui/metrics/latest.ts';
 import { mergeMarkers } from '../../src/ui/metrics/markers.ts';
+import { MAX_POINTS, thin } from '../../src/ui/metrics/thinning.ts';
 import { rankSamples } from '../../src/ui/samples/ranking.ts';
 import { rewardLabel } from '../../src/ui/state/rewardLabel.ts';
 import { getTask } from '../../src/core/tasks.ts';
@@ -122,5 +123,30 @@ describe('the latest mean reward (header) and the legend\'s latest point', () =>
     expect(lastIndexWithValue([[1, 2, null], [null, 3, null]])).toBe(1);
     expect(lastIndexWithValue([[null, null]])).toBe(-1);
     expect(lastIndexWithValue([Float64Array.from([1, 2, 3])])).toBe(2);
+  });
+});
+
+describe('thinning a long run for a chart', () => {
+  it('leaves a short run as it is', () => {
+    const x = [1, 2, 3];
+    const t = thin(x, { lo: [0, 1, 2], hi: [3, 4, 5] }, [[7, 8, 9]]);
+    expect(t).toEqual({ x, lo: [0, 1, 2], hi: [3, 4, 5], lines: [[7, 8, 9]] });
+  });
+
+  it('keeps at most MAX_POINTS, always the latest iteration, each stretch of the band at its extremes', () => {
+    const n = 50_001;
+    const x = Array.from({ length: n }, (_, i) => i + 1);
+    const lo = x.map((i) => (i === 30_000 ? -99 : -i % 7));
+    const hi = x.map((i) => (i === 12_345 ? 99 : i % 5));
+    const line = x.map((i) => i * 2);
+    const t = thin(x, { lo, hi }, [line]);
+    expect(t.x.length).toBeLessThanOrEqual(MAX_POINTS);
+    expect(t.x.length).toBeGreaterThan(MAX_POINTS / 2);
+    expect(t.x.at(-1)).toBe(n);
+    expect(t.lines[0].at(-1)).toBe(2 * n);
+    expect(t.lines[0]).toEqual(t.x.map((i) => 2 * i));
+    expect(Math.min(...t.lo!)).toBe(-99);
+    expect(Math.max(...t.hi!)).toBe(99);
+    expect(t.lo!.length).toBe(t.x.length);
   });
 });

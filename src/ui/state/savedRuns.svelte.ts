@@ -1,10 +1,10 @@
 import { validateExperiment, type Experiment } from '../../core/experiment.ts';
 import type { IterationMetrics } from '../../core/metrics.ts';
 import { getTask } from '../../core/tasks.ts';
-import type { ScoredSample, TrainerState } from '../../core/trainer.ts';
+import type { ScoredSample } from '../../core/trainer.ts';
 import type { ChartMarker } from '../metrics/markers.ts';
 import { RunLocks } from './runLocks.ts';
-import { RunStore, type SavedCheckpoint, type SavedRun } from './runStore.ts';
+import { RunStore, type RunParts, type SavedCheckpoint, type SavedRun } from './runStore.ts';
 
 /** Most often a run's metrics are written while it trains. */
 const SAVE_INTERVAL_MS = 1000;
@@ -53,7 +53,9 @@ export class SavedRuns {
   /** Whether `problem` is a failed save (retried), not storage refused altogether. */
   #failing = false;
   /** The latest checkpoint not yet saved: a retry saves it with the run, so the run never claims a checkpoint storage lacks. */
-  #pendingCheckpoint: { state: TrainerState; experiment: Experiment } | null = null;
+  #pendingCheckpoint: SavedCheckpoint | null = null;
+  /** Metric rows each run has in storage as the page holds them: a save writes from the chunk of the first row not yet there. */
+  #savedRows = new Map<string, number>();
   #locks = new RunLocks();
 
   constructor(private readonly source: () => RunProgress) {}
@@ -117,17 +119,14 @@ export class SavedRuns {
     else this.#timer ??= setTimeout(() => this.#flush(), SAVE_INTERVAL_MS);
   }
 
-  /** The worker's checkpoint of the run in force: saved with the run, in one transaction. */
-  checkpoint(state: TrainerState, experiment: Experiment): void {
-    if (!this.#store || state.iteration === 0) return;
-    this.#pendingCheckpoint = { state, experiment };
-    const run = this.#snapshot({ checkpointIteration: state.iteration });
-    if (run)
-      this.#write(async (store) => {
-        await store.put(run, { runId: run.id, state, experiment });
-        if (this.#pendingCheckpoint?.state === state) this.#pendingCheckpoint = null;
-        this.#listed(run);
-      });
+  /** The worker's checkpoint of the run in force (a packed state): saved with the run, in one transaction. */
+  checkpoint(iteration: number, state: Blob, experiment: Experiment): void {
+    if (!this.#store || iteration === 0) return;
+    const snap = this.#snapshot({ checkpointIteration: iteration });
+    if (!snap) return;
+    const checkpoint: SavedCheckpoint = { runId: snap.run.id, iteration, state, experiment };
+    this.#pendingCheckpoint = checkpoint;
+    this.#save(snap, checkpoint);
   }
 
   /** The page starts another run: what is pending is saved into this one, then the next change saves a new one (and the old one is let go). */
@@ -145,9 +144,10 @@ export class SavedRuns {
     return this.#writing;
   }
 
-  /** Continue saving into a run the page resumed (claimed first). */
-  attach(run: SavedRun): void {
+  /** Continue saving into a run the page resumed (claimed first), whose first `keptRows` metric rows the page holds as storage has them. */
+  attach(run: SavedRun, keptRows: number): void {
     this.#current = run;
+    this.#savedRows.set(run.id, keptRows);
     this.currentId = run.id;
     this.offer = null;
   }
@@ -155,24 +155,34 @@ export class SavedRuns {
   /** Saves an imported run's history beside the others, for comparison (it has no checkpoint to resume). */
   async addImported(name: string, experiment: Experiment, metrics: IterationMetrics[]): Promise<void> {
     const now = Date.now();
-    const run: SavedRun = { id: newId(now), name: name.slice(0, 120), createdAt: now, updatedAt: now, experiment, metrics, samples: [], changes: [], checkpointIteration: null, live: false };
+    const run: SavedRun = { id: newId(now), name: name.slice(0, 120), createdAt: now, updatedAt: now, experiment, ...summaryOf(metrics), changes: [], checkpointIteration: null, live: false };
     this.#write(async (store) => {
-      await store.put(run);
+      await store.put(run, { metrics: { rows: metrics, from: 0 }, samples: [] });
       this.#listed(run);
     });
     await this.#writing;
   }
 
-  async load(id: string): Promise<{ run: SavedRun; checkpoint: SavedCheckpoint | undefined }> {
+  /** A saved run with its metrics, latest samples and checkpoint, read from storage. */
+  async load(id: string): Promise<{ run: SavedRun; metrics: IterationMetrics[]; samples: ScoredSample[]; checkpoint: SavedCheckpoint | undefined }> {
     if (!this.#store) throw new Error(this.problem ?? 'saved runs are unavailable');
     const run = await this.#store.get(id);
     if (!run) throw new Error('that run is no longer saved');
-    const checkpoint = await this.#store.getCheckpoint(id);
+    const [metrics, samples, checkpoint] = await Promise.all([this.#store.metrics(id), this.#store.samples(id), this.#store.getCheckpoint(id)]);
     // Saved by this or an older version of the app: through the one schema (and its migrations) like a link or a file.
     return {
       run: { ...run, experiment: validateExperiment(run.experiment) },
+      metrics,
+      samples,
       checkpoint: checkpoint && { ...checkpoint, experiment: validateExperiment(checkpoint.experiment) },
     };
+  }
+
+  /** A saved run's metrics (to compare): the run this tab trains as the page holds it, another from storage. */
+  async metrics(id: string): Promise<IterationMetrics[]> {
+    if (this.#current?.id === id) return this.source().metrics;
+    if (!this.#store) throw new Error(this.problem ?? 'saved runs are unavailable');
+    return this.#store.metrics(id);
   }
 
   /** Leaves the offered run saved and no longer live, lets it go, and offers the next interrupted run, if any. */
@@ -210,12 +220,19 @@ export class SavedRuns {
   #flush(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    const run = this.#snapshot();
-    if (run)
-      this.#write(async (store) => {
-        await store.put(run);
-        this.#listed(run);
-      });
+    const snap = this.#snapshot();
+    if (snap) this.#save(snap);
+  }
+
+  /** Writes a snapshot: the summary, the metric rows storage lacks, the samples, and the checkpoint when given. */
+  #save({ run, metrics, samples }: Snapshot, checkpoint?: SavedCheckpoint): void {
+    this.#write(async (store) => {
+      const parts: RunParts = { metrics: { rows: metrics, from: this.#savedRows.get(run.id) ?? 0 }, samples, checkpoint };
+      await store.put(run, parts);
+      this.#savedRows.set(run.id, metrics.length);
+      if (checkpoint && this.#pendingCheckpoint === checkpoint) this.#pendingCheckpoint = null;
+      this.#listed(run);
+    });
   }
 
   /**
@@ -223,7 +240,7 @@ export class SavedRuns {
    * later detach cannot make it a new run); listed once it is saved.
    * Null when nothing changed since the last save or the run has no iteration yet.
    */
-  #snapshot(extra: Partial<SavedRun> = {}): SavedRun | null {
+  #snapshot(extra: Partial<SavedRun> = {}): Snapshot | null {
     const pending = this.#dirty || Object.keys(extra).length > 0;
     this.#dirty = false;
     if (!this.#store || !pending) return null;
@@ -235,10 +252,10 @@ export class SavedRuns {
       base = { id: newId(now), name: defaultName(p.experiment), createdAt: now, checkpointIteration: null };
       void this.#locks.take(base.id); // a new id: no other tab can hold it
     }
-    const run: SavedRun = { ...base, ...extra, updatedAt: now, experiment: p.experiment, metrics: p.metrics, samples: p.samples.slice(0, SAVED_SAMPLES), changes: p.changes, live: p.live };
+    const run: SavedRun = { ...base, ...extra, updatedAt: now, experiment: p.experiment, ...summaryOf(p.metrics), changes: p.changes, live: p.live };
     this.#current = run;
     this.currentId = run.id;
-    return run;
+    return { run, metrics: p.metrics, samples: p.samples.slice(0, SAVED_SAMPLES) };
   }
 
   /** Puts a run just saved first in the list (the latest first), without reading the database back. */
@@ -271,7 +288,7 @@ export class SavedRuns {
       this.#retry = setTimeout(() => {
         this.#retry = null;
         const cp = this.#pendingCheckpoint;
-        if (cp && this.#current) this.checkpoint(cp.state, cp.experiment);
+        if (cp && this.#current?.id === cp.runId) this.checkpoint(cp.iteration, cp.state, cp.experiment);
         else {
           this.#dirty = true;
           this.#flush();
@@ -297,6 +314,17 @@ export class SavedRuns {
     this.recovered = 'Saving works again: the run is saved.';
     void this.refresh();
   }
+}
+
+/** A run as the page holds it at a save: its summary, and the parts written beside it. */
+interface Snapshot {
+  run: SavedRun;
+  metrics: readonly IterationMetrics[];
+  samples: ScoredSample[];
+}
+
+function summaryOf(metrics: readonly IterationMetrics[]): Pick<SavedRun, 'iterations' | 'lastReward'> {
+  return { iterations: metrics.length, lastReward: metrics.at(-1)?.rewardMean ?? null };
 }
 
 function message(e: unknown): string {

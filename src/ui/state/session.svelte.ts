@@ -11,7 +11,7 @@ import type { RewardLog, RewardSpec } from '../../core/sandbox/types.ts';
 import { defaultRewards, getTask, prepareTask, taskSample, taskTokenizer, type Task } from '../../core/tasks.ts';
 import { exampleTransitions } from '../../core/environments.ts';
 import { Rng } from '../../core/rng.ts';
-import type { ScoredSample, TrainerState } from '../../core/trainer.ts';
+import type { ScoredSample } from '../../core/trainer.ts';
 import type { BackendReport, Result, SandboxOutcome, Status, TrainerEvent } from '../../worker/protocol.ts';
 import { SandboxClient } from '../../worker/sandboxClient.ts';
 import type { ChartMarker } from '../metrics/markers.ts';
@@ -106,7 +106,7 @@ export class Session {
   #client: TrainerClient | null = null;
   #requested: BackendName | null = null;
   /** The worker's last checkpoint: what a restart resumes from. */
-  #checkpoint: { state: TrainerState; experiment: Experiment } | null = null;
+  #checkpoint: { state: Blob; experiment: Experiment } | null = null;
   #stallMs = STALL_MS;
   #pinging = false;
   #restarting = false;
@@ -241,7 +241,7 @@ export class Session {
         this.requestError = `Resume failed: ${(e as Error).message}`;
         return;
       }
-      const { run, checkpoint } = saved;
+      const { run, metrics, samples, checkpoint } = saved;
       if (!(await this.runs.claim(id))) {
         this.requestError = `"${run.name}" is open in another tab of this browser: continue it there, or close that tab and resume it here.`;
         return;
@@ -258,14 +258,16 @@ export class Session {
           return;
         }
         at = r.value;
-        this.metrics = run.metrics.filter((m) => m.iteration <= at);
+        this.metrics = metrics.filter((m) => m.iteration <= at);
         this.changes = run.changes.filter((c) => c.iteration <= at);
+        // The saved samples are the latest batch's: shown when they are the checkpoint's iteration's.
+        if (metrics.length === at) this.samples = samples;
         this.iteration = at;
         this.#checkpoint = { state: checkpoint.state, experiment: checkpoint.experiment };
       }
-      this.runs.attach({ ...run, metrics: this.metrics, checkpointIteration: checkpoint ? at : null });
+      this.runs.attach({ ...run, iterations: this.metrics.length, lastReward: this.metrics.at(-1)?.rewardMean ?? null, checkpointIteration: checkpoint ? at : null }, this.metrics.length);
       this.runs.changed(true);
-      const lost = run.metrics.length - at;
+      const lost = metrics.length - at;
       this.origin = `Resumed "${run.name}" at iteration ${at}${lost > 0 ? `: the ${lost} iteration${lost === 1 ? '' : 's'} after its last checkpoint were not saved and will run again` : ''}. Press Train to continue.`;
     });
   }
@@ -587,7 +589,7 @@ export class Session {
         break;
       case 'checkpoint':
         this.#checkpoint = { state: e.state, experiment: e.experiment };
-        this.runs.checkpoint(e.state, e.experiment);
+        this.runs.checkpoint(e.iteration, e.state, e.experiment);
         break;
       case 'snapshot':
         this.metrics = [...this.metrics, ...e.metrics];
