@@ -68,6 +68,9 @@ export function readExperimentFile(text: string): { experiment: Experiment; metr
     throw new Error(`not a JSON file (${(e as Error).message})`);
   }
   if (typeof json === 'object' && json !== null && (json as { format?: unknown }).format !== undefined) {
+    // A history past the limit is refused before a million rows are checked one by one.
+    const rows = (json as { metrics?: unknown }).metrics;
+    if (Array.isArray(rows) && rows.length > MAX_HISTORY) throw new Error(`run file: metrics has ${rows.length} iterations; at most ${MAX_HISTORY} are read`);
     const r = v.safeParse(RunFileSchema, json);
     if (!r.success) {
       const issue = r.issues[0];

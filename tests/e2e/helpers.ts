@@ -23,3 +23,39 @@ export async function iteration(page: Page): Promise<number> {
 export async function waitForIteration(page: Page, atLeast: number): Promise<void> {
   await expect.poll(() => iteration(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(atLeast);
 }
+
+/** A saved run as storage holds it (the first one): its summary, metrics, samples and packed checkpoint. */
+export interface StoredRun {
+  run: Record<string, unknown> & { id: string; name: string; iterations: number };
+  metrics: Record<string, unknown>[];
+  samples: unknown[];
+  checkpoint: { iteration: number; bytes: number[]; experiment: unknown } | null;
+}
+
+export function readStoredRun(page: Page): Promise<StoredRun> {
+  return page.evaluate(
+    () =>
+      new Promise<StoredRun>((resolve, reject) => {
+        const open = indexedDB.open('rlcf-playground');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const tx = db.transaction(['runs', 'metrics', 'samples', 'checkpoints']);
+          const runs = tx.objectStore('runs').getAll();
+          const chunks = tx.objectStore('metrics').getAll();
+          const samples = tx.objectStore('samples').getAll();
+          const checkpoints = tx.objectStore('checkpoints').getAll();
+          tx.oncomplete = async () => {
+            const cp = checkpoints.result[0];
+            resolve({
+              run: runs.result[0],
+              metrics: chunks.result.flatMap((c) => c.rows),
+              samples: samples.result[0]?.samples ?? [],
+              checkpoint: cp ? { iteration: cp.iteration, bytes: Array.from(new Uint8Array(await cp.state.arrayBuffer())), experiment: cp.experiment } : null,
+            });
+            db.close();
+          };
+        };
+      }),
+  );
+}

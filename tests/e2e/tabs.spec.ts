@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
-import { openPlayground, waitForIteration } from './helpers.ts';
+import { openPlayground, readStoredRun, waitForIteration } from './helpers.ts';
 import { decodeTrainerState } from '../../src/core/trainerState.ts';
 
 // A person using the app for weeks: several tabs of one browser profile, a disk that fills up.
@@ -57,7 +57,8 @@ test('two tabs: each writes its own run, never offers the other\'s, and after bo
     expect(now.checkpoint!, r.name).toBeGreaterThanOrEqual(r.checkpoint!);
     expect(now.iterations, r.name).toBeGreaterThanOrEqual(now.checkpoint!);
   }
-  expect([await a.getByTestId('iteration').textContent(), await b.getByTestId('iteration').textContent()].map(Number).sort()).toEqual(before.map((r) => r.checkpoint).sort());
+  // Each resumed at its run's last checkpoint (a tab may have saved another between the read above and the reload).
+  expect([await a.getByTestId('iteration').textContent(), await b.getByTestId('iteration').textContent()].map(Number).sort()).toEqual(after.map((r) => r.checkpoint).sort());
   await a.getByTestId('runs-panel').locator('summary').click();
   await expect(a.getByTestId('other-tab')).toHaveCount(1);
   // Both train on, each into its own record.
@@ -105,33 +106,7 @@ test('a run saved by the previous storage layout (one record, plain arrays) is m
   await page.getByTestId('train').click();
   await expect(page.getByTestId('status')).toHaveText('paused');
   const at = Number(await page.getByTestId('iteration').textContent());
-  // What this version saved, read back whole.
-  const readBack = () =>
-    page.evaluate(
-      () =>
-        new Promise<{ run: Record<string, unknown>; metrics: unknown[]; samples: unknown[]; checkpoint: { iteration: number; bytes: number[]; experiment: unknown } | null }>((resolve, reject) => {
-          const open = indexedDB.open('rlcf-playground');
-          open.onerror = () => reject(open.error);
-          open.onsuccess = () => {
-            const db = open.result;
-            const tx = db.transaction(['runs', 'metrics', 'samples', 'checkpoints']);
-            const runs = tx.objectStore('runs').getAll();
-            const chunks = tx.objectStore('metrics').getAll();
-            const samples = tx.objectStore('samples').getAll();
-            const checkpoints = tx.objectStore('checkpoints').getAll();
-            tx.oncomplete = async () => {
-              const cp = checkpoints.result[0];
-              resolve({
-                run: runs.result[0],
-                metrics: chunks.result.flatMap((c) => c.rows),
-                samples: samples.result[0]?.samples ?? [],
-                checkpoint: cp ? { iteration: cp.iteration, bytes: Array.from(new Uint8Array(await cp.state.arrayBuffer())), experiment: cp.experiment } : null,
-              });
-              db.close();
-            };
-          };
-        }),
-    );
+  const readBack = () => readStoredRun(page);
   await expect.poll(async () => (await readBack()).checkpoint?.iteration, { timeout: 30_000 }).toBe(at);
   const now = await readBack();
   expect(now.metrics).toHaveLength(at);

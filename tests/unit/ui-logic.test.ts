@@ -1,7 +1,7 @@
 import { detectionsOf, highlight } from '../../src/ui/samples/highlight.ts';
 import { describe, expect, it } from 'vitest';
 import { lintReward } from '../../src/ui/editor/rewardLint.ts';
-import { smooth } from '../../src/ui/metrics/smoothing.ts';
+import { smooth, SmoothedColumn } from '../../src/ui/metrics/smoothing.ts';
 import { lastIndexWithValue, latestReward } from '../../src/ui/metrics/latest.ts';
 import { mergeMarkers } from '../../src/ui/metrics/markers.ts';
 import { MAX_POINTS, thin } from '../../src/ui/metrics/thinning.ts';
@@ -131,6 +131,7 @@ describe('thinning a long run for a chart', () => {
     const x = [1, 2, 3];
     const t = thin(x, { lo: [0, 1, 2], hi: [3, 4, 5] }, [[7, 8, 9]]);
     expect(t).toEqual({ x, lo: [0, 1, 2], hi: [3, 4, 5], lines: [[7, 8, 9]] });
+    expect(t.x).not.toBe(x); // a copy: the column may grow before the chart draws
   });
 
   it('keeps at most MAX_POINTS, always the latest iteration, each stretch of the band at its extremes', () => {
@@ -148,5 +149,30 @@ describe('thinning a long run for a chart', () => {
     expect(Math.min(...t.lo!)).toBe(-99);
     expect(Math.max(...t.hi!)).toBe(99);
     expect(t.lo!.length).toBe(t.x.length);
+  });
+});
+
+describe('a smoothed column kept as rows are appended', () => {
+  const rows = Array.from({ length: 500 }, (_, i) => ({ iteration: i + 1, v: i % 7 === 3 ? NaN : Math.sin(i) * 10 + i / 50 }));
+  const pick = (r: { v: number }) => r.v;
+  const iter = (r: { iteration: number }) => r.iteration;
+
+  it('equals smoothing the whole history, however the rows arrive, across restarts and weights', () => {
+    const col = new SmoothedColumn<(typeof rows)[number]>(pick, iter);
+    const restarts = [120, 333];
+    let shown: typeof rows = [];
+    for (const end of [1, 2, 50, 51, 200, 499, 500]) {
+      shown = [...shown, ...rows.slice(shown.length, end)]; // a new array each snapshot, as the page holds them
+      const whole = smooth(shown.map(pick), 0.8, shown.map(iter), restarts);
+      expect([...col.get(shown, 0.8, restarts)]).toEqual(whole);
+    }
+    expect(col.get(shown, 0.5, restarts)).toEqual(smooth(shown.map(pick), 0.5, shown.map(iter), restarts));
+    expect(col.get(shown, 0.5, [10])).toEqual(smooth(shown.map(pick), 0.5, shown.map(iter), [10]));
+    expect(col.get(shown, 0, [10])).toEqual(shown.map(pick));
+    // A history cut back (a resume from an earlier checkpoint) and grown again: computed afresh.
+    const cut = shown.slice(0, 90);
+    expect(col.get(cut, 0.5, [10])).toEqual(smooth(cut.map(pick), 0.5, cut.map(iter), [10]));
+    const other = cut.map((r) => ({ ...r, v: r.v + 1 }));
+    expect(col.get(other, 0.5, [10])).toEqual(smooth(other.map(pick), 0.5, other.map(iter), [10]));
   });
 });

@@ -7,11 +7,10 @@
 export const MAX_POINTS = 2000;
 export function thin(x: number[], band: { lo: number[]; hi: number[] } | undefined, lines: number[][]): { x: number[]; lo?: number[]; hi?: number[]; lines: number[][] } {
   const n = x.length;
-  if (n <= MAX_POINTS) return { x, lo: band?.lo, hi: band?.hi, lines };
+  // Copies, also when short: a column may grow after this (smoothing.ts) and a chart draws later (taskQueue.ts).
+  if (n <= MAX_POINTS) return { x: x.slice(), lo: band?.lo.slice(), hi: band?.hi.slice(), lines: lines.map((l) => l.slice(0, n)) };
   const step = Math.ceil(n / MAX_POINTS);
-  const ends: number[] = [];
-  for (let end = n - 1; end >= 0; end -= step) ends.push(end);
-  ends.reverse();
+  const ends = stretchEnds(n);
   const lo: number[] = [];
   const hi: number[] = [];
   if (band)
@@ -26,4 +25,12 @@ export function thin(x: number[], band: { lo: number[]; hi: number[] } | undefin
       hi.push(b === -Infinity ? NaN : b);
     }
   return { x: ends.map((i) => x[i]), lo: band ? lo : undefined, hi: band ? hi : undefined, lines: lines.map((v) => ends.map((i) => v[i])) };
+}
+
+/** The indices a thinned series keeps of `n` points: the last of each stretch, the very last always (all of them when `n` is at most MAX_POINTS). */
+export function stretchEnds(n: number): number[] {
+  const step = Math.max(1, Math.ceil(n / MAX_POINTS));
+  const ends: number[] = [];
+  for (let end = n - 1; end >= 0; end -= step) ends.push(end);
+  return ends.reverse();
 }

@@ -3,6 +3,7 @@ import type { IterationMetrics } from '../../core/metrics.ts';
 import { getTask } from '../../core/tasks.ts';
 import type { ScoredSample } from '../../core/trainer.ts';
 import type { ChartMarker } from '../metrics/markers.ts';
+import { filesWorker } from '../filesClient.ts';
 import { RunLocks } from './runLocks.ts';
 import { RunStore, type RunParts, type SavedCheckpoint, type SavedRun } from './runStore.ts';
 
@@ -152,12 +153,13 @@ export class SavedRuns {
     this.offer = null;
   }
 
-  /** Saves an imported run's history beside the others, for comparison (it has no checkpoint to resume). */
-  async addImported(name: string, experiment: Experiment, metrics: IterationMetrics[]): Promise<void> {
+  /** Saves an imported run's history (held by the files worker, which writes it) beside the others, for comparison; it has no checkpoint to resume. */
+  async addImported(name: string, experiment: Experiment, read: { token: number; iterations: number; lastReward: number | null }): Promise<void> {
     const now = Date.now();
-    const run: SavedRun = { id: newId(now), name: name.slice(0, 120), createdAt: now, updatedAt: now, experiment, ...summaryOf(metrics), changes: [], checkpointIteration: null, live: false };
-    this.#write(async (store) => {
-      await store.put(run, { metrics: { rows: metrics, from: 0 }, samples: [] });
+    const run: SavedRun = { id: newId(now), name: name.slice(0, 120), createdAt: now, updatedAt: now, experiment, iterations: read.iterations, lastReward: read.lastReward, changes: [], checkpointIteration: null, live: false };
+    this.#write(async () => {
+      const refused = await filesWorker().store(read.token, run);
+      if (refused) throw new Error(refused);
       this.#listed(run);
     });
     await this.#writing;
@@ -178,11 +180,10 @@ export class SavedRuns {
     };
   }
 
-  /** A saved run's metrics (to compare): the run this tab trains as the page holds it, another from storage. */
-  async metrics(id: string): Promise<IterationMetrics[]> {
-    if (this.#current?.id === id) return this.source().metrics;
+  /** A saved run's reward and KL by iteration, for a comparison chart: read and thinned by the files worker, so a long history never enters the page whole. */
+  async columns(id: string): Promise<{ iterations: Float64Array; reward: Float64Array; kl: Float64Array }> {
     if (!this.#store) throw new Error(this.problem ?? 'saved runs are unavailable');
-    return this.#store.metrics(id);
+    return filesWorker().columns(id);
   }
 
   /** Leaves the offered run saved and no longer live, lets it go, and offers the next interrupted run, if any. */

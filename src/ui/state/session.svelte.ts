@@ -1,7 +1,8 @@
 import { BACKENDS, type BackendName } from '../../core/backendNames.ts';
 import { defaultExperiment, VIEWS, type Experiment, type View } from '../../core/experiment.ts';
 import { decodeExperiment, encodeExperiment, hasExperiment } from '../../core/link.ts';
-import { readExperimentFile } from '../../core/runFile.ts';
+import type { ReadFile } from '../../worker/filesProtocol.ts';
+import { filesWorker } from '../filesClient.ts';
 import { checkField, sandboxLimits, type HyperparameterName, type Hyperparameters } from '../../core/hyperparameters.ts';
 import type { IterationMetrics } from '../../core/metrics.ts';
 import { switchAlgorithmSettings, type AlgorithmId } from '../../core/algorithms/catalog.ts';
@@ -174,24 +175,31 @@ export class Session {
 
   /**
    * Opens an experiment or run file: its experiment replaces the one on screen.
-   * A file that cannot be read is refused before anything is asked; one that can
-   * replaces a run only once `mayReplace` agrees.
+   * The files worker reads and checks it (a large file never blocks the page) and
+   * keeps its history; a file that cannot be read is refused before anything is
+   * asked; one that can replaces a run only once `mayReplace` agrees.
    */
-  importFile(text: string, fileName: string, mayReplace: MayReplace): Promise<boolean> {
+  importFile(file: Blob, fileName: string, mayReplace: MayReplace): Promise<boolean> {
     return this.#inOrder(async () => {
-      let read;
+      let read: ReadFile;
       try {
-        read = readExperimentFile(text);
+        read = await filesWorker().read(file);
       } catch (e) {
-        this.openProblem = `${fileName} could not be imported: ${(e as Error).message}`;
+        read = { ok: false, message: `it could not be read (${(e as Error).message})` };
+      }
+      if (!read.ok) {
+        this.openProblem = `${fileName} could not be imported: ${read.message}`;
         return false;
       }
-      if (!(await this.#mayReplace(mayReplace, fileName))) return false;
+      if (!(await this.#mayReplace(mayReplace, fileName))) {
+        void filesWorker().drop(read.token);
+        return false;
+      }
       this.openProblem = null;
       this.#show(read.experiment);
-      this.origin = `Imported from ${fileName}${read.metrics.length ? ` (its ${read.metrics.length} iterations are in Saved runs, for comparison)` : ''}. Nothing trains until you press Train.`;
+      this.origin = `Imported from ${fileName}${read.iterations ? ` (its ${read.iterations} iterations are in Saved runs, for comparison)` : ''}. Nothing trains until you press Train.`;
       await this.#load();
-      if (read.metrics.length) await this.runs.addImported(read.name ?? fileName, read.experiment, read.metrics);
+      if (read.iterations) await this.runs.addImported(read.name ?? fileName, read.experiment, read);
       return true;
     });
   }
@@ -221,9 +229,9 @@ export class Session {
 
   /** Opens a dropped or picked file: a policy's weights (checkpoint format) or an experiment; a run on screen is replaced only once `mayReplace` agrees. */
   async openFile(file: File, mayReplace: MayReplace): Promise<void> {
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    if (new TextDecoder().decode(bytes.subarray(0, 8)) === 'RLCFCKPT' || file.name.endsWith('.bin')) await this.importPolicy(bytes, file.name, mayReplace);
-    else await this.importFile(new TextDecoder().decode(bytes), file.name, mayReplace);
+    const magic = new TextDecoder().decode(new Uint8Array(await file.slice(0, 8).arrayBuffer()));
+    if (magic === 'RLCFCKPT' || file.name.endsWith('.bin')) await this.importPolicy(new Uint8Array(await file.arrayBuffer()), file.name, mayReplace);
+    else await this.importFile(file, file.name, mayReplace);
   }
 
   /** Whether an import may replace what is on screen: asked only when there is a run to lose. */
