@@ -8,18 +8,19 @@ import * as tf from '../src/core/tf.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { BackendName } from '../src/core/backend.ts';
+import type { BackendName } from '../src/core/backend/backend.ts';
 import { ALGORITHM_IDS } from '../src/core/algorithms/catalog.ts';
 import { defaultHyperparameters, sandboxLimits } from '../src/core/hyperparameters.ts';
-import { compileRewardSource, FunctionReward, type RewardModel } from '../src/core/reward.ts';
-import { rewardHelpers } from '../src/core/rewardHelpers.ts';
-import { SandboxReward } from '../src/core/sandbox/sandboxReward.ts';
+import { compileRewardSource, FunctionReward, type RewardModel } from '../src/core/reward/reward.ts';
+import { rewardHelpers } from '../src/core/reward/helpers.ts';
+import { SandboxReward } from '../src/core/reward/sandbox/sandboxReward.ts';
 import { Rng } from '../src/core/rng.ts';
-import { sample } from '../src/core/sampler.ts';
-import { defaultRewards, getTask, modelId } from '../src/core/tasks.ts';
-import { ControlTrainer } from '../src/core/control.ts';
-import { Trainer } from '../src/core/trainer.ts';
-import type { IterationMetrics } from '../src/core/metrics.ts';
+import { sample } from '../src/core/policy/sampler.ts';
+import { ARCHS } from '../src/core/policy/policy.ts';
+import { defaultRewards, getTask, modelId } from '../src/core/tasks/index.ts';
+import { ControlTrainer } from '../src/core/training/control.ts';
+import { Trainer } from '../src/core/training/trainer.ts';
+import type { IterationMetrics } from '../src/core/training/metrics.ts';
 import { parseArgs, runMain } from './args.ts';
 import { initNodeBackend } from './nodeBackend.ts';
 import { loadPolicyFromDisk } from './nodeModels.ts';
@@ -37,7 +38,7 @@ runMain(async () => {
   const h = { ...defaultHyperparameters(), ...task.hyperparameters };
   const results: Record<string, unknown>[] = [];
 
-  for (const arch of ['mlp', 'transformer'] as const) {
+  for (const arch of ARCHS) {
     const trainer = new Trainer({
       task,
       reference: loadPolicyFromDisk(modelId(task, arch)),
@@ -93,7 +94,7 @@ runMain(async () => {
   if (args['no-peer']) console.log('peer: skipped (--no-peer)');
   else if (!python) console.log('peer: skipped: no python3 with torch here (Debian: apt-get install python3-torch)');
   else {
-    for (const arch of ['mlp', 'transformer'] as const) {
+    for (const arch of ARCHS) {
       const sizing = arch === 'mlp' ? ['--window', '8', '--embed', '16', '--width', '64'] : ['--width', '64', '--layers', '2', '--heads', '4'];
       const out = execFileSync(python, [path.join('scripts', 'peer_ppo.py'), '--arch', arch, ...sizing, '--ctx', '21', '--iters', String(Math.max(iterations, 6))], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' } });
       peer[arch] = JSON.parse(out.trim().split('\n').at(-1)!) as PeerResult;
@@ -122,7 +123,7 @@ runMain(async () => {
   // our scoring moves from rollout to update.
   const matched: Record<string, { iterationMs: number; rolloutMs: number; updateMs: number; lengthLast: number }> = {};
   if (python) {
-    for (const arch of ['mlp', 'transformer'] as const) {
+    for (const arch of ARCHS) {
       const reward = await SandboxReward.create(nodeQuickJs, [{ name: 'length', weight: 1, source: LENGTH_REWARD }], sandboxLimits(h));
       const trainer = new Trainer({ task, reference: loadPolicyFromDisk(modelId(task, arch)), hyperparameters: { learningRate: 3e-4, klCoef: 0.05, adaptiveKl: false, valueCoef: 0.1, entropyCoef: 0, maxLength: 20 }, seed: 1, reward });
       const runs: IterationMetrics[] = [];
@@ -140,7 +141,7 @@ runMain(async () => {
     }
     console.log(`Against the PyTorch peer (${peer.mlp?.peer}, one thread), both at the peer's settings: its time over ours, so above 1 means faster than PyTorch. Rollout is sampling; update is scoring the batch, then the minibatch steps (as the peer splits them)`);
     console.table(
-      (['mlp', 'transformer'] as const).map((arch) => {
+      (ARCHS).map((arch) => {
         const p = peer[arch]!;
         const r = matched[arch];
         return {
@@ -185,7 +186,7 @@ runMain(async () => {
   // work differs. A learning reward would lengthen one algorithm's names sooner than
   // another's and time the lengths instead. Medians of PPO, GRPO and RLOO iterations.
   const perAlgorithm: Record<string, unknown>[] = [];
-  for (const arch of ['mlp', 'transformer'] as const) {
+  for (const arch of ARCHS) {
     for (const algorithm of ALGORITHM_IDS) {
       const reward = await SandboxReward.create(nodeQuickJs, [{ name: 'neutral', weight: 1, source: 'function reward() { return 0; }' }], sandboxLimits(h));
       const trainer = new Trainer({ task, reference: loadPolicyFromDisk(modelId(task, arch)), hyperparameters: {}, seed: 1, reward, algorithm });

@@ -9,9 +9,9 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Page } from '@playwright/test';
-import { defaultExperiment, type Experiment } from '../src/core/experiment.ts';
-import { encodeExperiment } from '../src/core/link.ts';
-import type { IterationMetrics } from '../src/core/metrics.ts';
+import { defaultExperiment, type Experiment } from '../src/core/experiment/experiment.ts';
+import { encodeExperiment } from '../src/core/experiment/link.ts';
+import type { IterationMetrics } from '../src/core/training/metrics.ts';
 import { parseArgs, runMain } from './args.ts';
 
 const PORT = 4199;

@@ -1,5 +1,5 @@
-// Compiles the hand-written WebAssembly kernels (src/core/kernels/*.wat) into
-// TypeScript modules that carry the binary (src/core/kernels/*Wasm.ts), so the
+// Compiles the hand-written WebAssembly kernels (src/core/ops/kernels/*.wat) into
+// TypeScript modules that carry the binary (src/core/ops/kernels/*Wasm.ts), so the
 // app and Node load them with no extra request and no build step of their own.
 // A kernel that multiplies-and-adds with relaxed SIMD (f32x4.relaxed_madd) gets
 // a second binary, NAME_PLAIN_WASM, with a separate multiply and add, for
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import wabtInit from 'wabt';
 
-export const KERNEL_DIR = path.join('src', 'core', 'kernels');
+export const KERNEL_DIR = path.join('src', 'core', 'ops', 'kernels');
 
 /** name.wat -> [nameWasm.ts, its source]. */
 export async function compileKernels(): Promise<Map<string, string>> {

@@ -3,8 +3,8 @@ import * as tf from '../src/core/tf.ts';
 import { createRequire } from 'node:module';
 import v8 from 'node:v8';
 import path from 'node:path';
-import { useBackend, type BackendName } from '../src/core/backend.ts';
-import { hasRelaxedSimd } from '../src/core/kernels/wasmKernels.ts';
+import { useBackend, type BackendName } from '../src/core/backend/backend.ts';
+import { hasRelaxedSimd } from '../src/core/ops/kernels/wasmKernels.ts';
 
 const require = createRequire(import.meta.url);
 const wasmDir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;

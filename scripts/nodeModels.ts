@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadPolicy, validateManifest } from '../src/core/checkpoint.ts';
-import type { Policy } from '../src/core/policy.ts';
+import { loadPolicy, validateManifest } from '../src/core/policy/checkpoint.ts';
+import type { Policy } from '../src/core/policy/policy.ts';
 
 /** Loads public/models/<id>.json and its weights from disk. */
 export function loadPolicyFromDisk(id: string, dir = 'public/models'): Policy {

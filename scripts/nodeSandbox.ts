@@ -2,6 +2,6 @@
 // build the browser loads, its wasm read from node_modules.
 import releaseSync from '@jitl/quickjs-wasmfile-release-sync';
 import { newQuickJSWASMModuleFromVariant } from 'quickjs-emscripten-core';
-import { QuickJsModules } from '../src/core/sandbox/quickjsModules.ts';
+import { QuickJsModules } from '../src/core/reward/sandbox/quickjsModules.ts';
 
 export const nodeQuickJs = new QuickJsModules(() => newQuickJSWASMModuleFromVariant(releaseSync));

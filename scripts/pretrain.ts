@@ -4,22 +4,22 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { encodeWeights, CHECKPOINT_VERSION, type CheckpointManifest } from '../src/core/checkpoint.ts';
-import { bigramLoss, evaluateLoss, pretrain, splitLines } from '../src/core/pretrain.ts';
-import { createPolicy } from '../src/core/policies.ts';
-import { parameterCount, type PolicyConfig } from '../src/core/policy.ts';
+import { encodeWeights, CHECKPOINT_VERSION, type CheckpointManifest } from '../src/core/policy/checkpoint.ts';
+import { bigramLoss, evaluateLoss, pretrain, splitLines } from '../src/core/policy/pretrain.ts';
+import { createPolicy } from '../src/core/policy/create.ts';
+import { ARCHS, parameterCount, type Arch, type PolicyConfig } from '../src/core/policy/policy.ts';
 import { Rng } from '../src/core/rng.ts';
-import { getTask, taskTokenizer } from '../src/core/tasks.ts';
-import { corpusLines } from '../src/core/pretrainData.ts';
-import { completion, sample } from '../src/core/sampler.ts';
+import { getTask, taskTokenizer } from '../src/core/tasks/index.ts';
+import { corpusLines } from '../src/core/policy/pretrainData.ts';
+import { completion, sample } from '../src/core/policy/sampler.ts';
 import { initNodeBackend } from './nodeBackend.ts';
 import { parseArgs, runMain } from './args.ts';
 
 runMain(async () => {
   const args = parseArgs(process.argv.slice(2), { task: 'string', arch: 'string', steps: 'count', seed: 'int', out: 'string' });
   const task = getTask(String(args.task ?? 'names'));
-  const arch = String(args.arch ?? 'mlp');
-  if (arch !== 'mlp' && arch !== 'transformer') throw new Error(`--arch must be mlp or transformer, got ${JSON.stringify(arch)}`);
+  const arch = String(args.arch ?? 'mlp') as Arch;
+  if (!ARCHS.includes(arch)) throw new Error(`--arch must be ${ARCHS.join(' or ')}, got ${JSON.stringify(arch)}`);
   const seed = Number(args.seed ?? 1337);
   if (!task.pretraining) throw new Error(`task ${task.id} has no pretraining of its own: it uses the checkpoints ${Object.values(task.models).join(', ')}`);
   const { data, recipes } = task.pretraining;

@@ -4,7 +4,7 @@
 //   npm run task-data
 import { readFileSync, writeFileSync } from 'node:fs';
 import { shakespeare } from '../src/core/tasks/shakespeare.ts';
-import { corpusLines } from '../src/core/pretrainData.ts';
+import { corpusLines } from '../src/core/policy/pretrainData.ts';
 import { splitWords } from '../src/core/tasks/words.ts';
 import { runMain } from './args.ts';
 

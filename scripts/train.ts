@@ -7,20 +7,20 @@
 // The reward runs in the same QuickJS sandbox as in the browser; --trusted runs
 // it as a plain function in this process instead (faster, and not isolated).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { defaultExperiment, validateExperiment, type Experiment } from '../src/core/experiment.ts';
-import { readExperimentFile } from '../src/core/runFile.ts';
+import { defaultExperiment, validateExperiment, type Experiment } from '../src/core/experiment/experiment.ts';
+import { readExperimentFile } from '../src/core/experiment/runFile.ts';
 import { HYPERPARAMETER_NAMES, HYPERPARAMETERS, sandboxLimits, type HyperparameterName, validateHyperparameters, type Hyperparameters } from '../src/core/hyperparameters.ts';
-import type { IterationMetrics } from '../src/core/metrics.ts';
-import { compileRewardExpression, FunctionReward, rewardProgram, type RewardModel } from '../src/core/reward.ts';
+import type { IterationMetrics } from '../src/core/training/metrics.ts';
+import { compileRewardExpression, FunctionReward, rewardProgram, type RewardModel } from '../src/core/reward/reward.ts';
 import { getAlgorithmInfo, startingHyperparameters } from '../src/core/algorithms/catalog.ts';
-import { SandboxReward } from '../src/core/sandbox/sandboxReward.ts';
-import { getTask, modelId, taskArchs } from '../src/core/tasks.ts';
-import { createTrainer } from '../src/core/trainers.ts';
+import { SandboxReward } from '../src/core/reward/sandbox/sandboxReward.ts';
+import { getTask, modelId, taskArchs } from '../src/core/tasks/index.ts';
+import { createTrainer } from '../src/core/experiment/createTrainer.ts';
 import { optionNumber, parseArgs, printable, runMain } from './args.ts';
 import { initNodeBackend } from './nodeBackend.ts';
 import { loadPolicyFromDisk } from './nodeModels.ts';
 import { nodeQuickJs } from './nodeSandbox.ts';
-import type { BackendName } from '../src/core/backend.ts';
+import type { BackendName } from '../src/core/backend/backend.ts';
 
 runMain(async () => {
   const argv = process.argv.slice(2);

@@ -1,10 +1,10 @@
-import type { Experiment } from '../core/experiment.ts';
-import { runFile } from '../core/runFile.ts';
-import type { IterationMetrics } from '../core/metrics.ts';
+import type { Experiment } from '../core/experiment/experiment.ts';
+import { runFile } from '../core/experiment/runFile.ts';
+import type { IterationMetrics } from '../core/training/metrics.ts';
 
 /**
  * What the page exports, as files: the metrics as CSV, a chart as PNG, and the
- * download itself. The experiment's JSON is a run file (src/core/runFile.ts).
+ * download itself. The experiment's JSON is a run file (src/core/experiment/runFile.ts).
  */
 
 /** One row per iteration; reward components as reward.<name>, alarms joined by "; ". Columns any iteration has. */

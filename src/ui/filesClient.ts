@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import type { FilesApi } from '../worker/filesProtocol.ts';
+import type { FilesApi } from '../worker/filesApi.ts';
 
 let remote: Comlink.Remote<FilesApi> | null = null;
 

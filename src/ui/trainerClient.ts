@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import type { TrainerApi, TrainerEvent } from '../worker/protocol.ts';
+import type { TrainerApi, TrainerEvent } from '../worker/trainerApi.ts';
 import { trainerWorker } from './earlyWorker.ts';
 
 /** The page's one way to the trainer worker. */

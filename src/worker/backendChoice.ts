@@ -2,10 +2,10 @@ import * as tf from '../core/tf.ts';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { useBackend, type BackendName } from '../core/backend.ts';
-import type { BackendReport } from './protocol.ts';
-import { pickBackend, type Candidate } from '../core/backendPick.ts';
-import { timeDenseStep } from '../core/probe.ts';
+import { useBackend, type BackendName } from '../core/backend/backend.ts';
+import type { BackendReport } from './trainerApi.ts';
+import { pickBackend, type Candidate } from '../core/backend/pick.ts';
+import { timeDenseStep } from '../core/training/stepTimer.ts';
 
 /**
  * Each backend is its own chunk, fetched the first time it is needed: a page

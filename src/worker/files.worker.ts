@@ -4,11 +4,11 @@
 // the page blocked it for 0.85-0.93 s before it was refused; a valid 50 MB one
 // for 0.33-0.55 s.
 import * as Comlink from 'comlink';
-import type { FilesApi, ReadFile } from './filesProtocol.ts';
-import { readExperimentFile } from '../core/runFile.ts';
-import type { IterationMetrics } from '../core/metrics.ts';
-import { RunStore, type SavedRun } from '../ui/state/runStore.ts';
-import { stretchEnds } from '../ui/metrics/thinning.ts';
+import type { FilesApi, ReadFile } from './filesApi.ts';
+import { readExperimentFile } from '../core/experiment/runFile.ts';
+import type { IterationMetrics } from '../core/training/metrics.ts';
+import { RunStore, type SavedRun } from '../storage/runStore.ts';
+import { stretchEnds } from '../core/training/thinning.ts';
 
 /** Histories read and checked, kept until the page stores or drops them. */
 const held = new Map<number, IterationMetrics[]>();

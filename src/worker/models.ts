@@ -1,5 +1,5 @@
-import { loadPolicy, validateManifest, type CheckpointManifest } from '../core/checkpoint.ts';
-import type { Policy } from '../core/policy.ts';
+import { loadPolicy, validateManifest, type CheckpointManifest } from '../core/policy/checkpoint.ts';
+import type { Policy } from '../core/policy/policy.ts';
 
 const base = () => new URL(`${import.meta.env.BASE_URL}models/`, self.location.origin);
 

@@ -2,7 +2,7 @@ import releaseSync from '@jitl/quickjs-wasmfile-release-sync';
 import wasmLocation from '@jitl/quickjs-wasmfile-release-sync/wasm?url';
 import * as Comlink from 'comlink';
 import { newQuickJSWASMModuleFromVariant, newVariant } from 'quickjs-emscripten-core';
-import { QuickJsModules } from '../core/sandbox/quickjsModules.ts';
+import { QuickJsModules } from '../core/reward/sandbox/quickjsModules.ts';
 import { SandboxHost } from './sandboxHost.ts';
 
 // The QuickJS wasm travels as a separate asset of the build (served from our origin).

@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
-import type { Sample } from '../core/reward.ts';
-import type { RewardSpec, SandboxLimits } from '../core/sandbox/types.ts';
-import type { SandboxApi, SandboxOutcome } from './protocol.ts';
+import type { Sample } from '../core/reward/reward.ts';
+import type { RewardSpec, SandboxLimits } from '../core/reward/sandbox/types.ts';
+import type { SandboxApi, SandboxOutcome } from './trainerApi.ts';
 
 /**
  * Past the time limit, how long the sandbox worker gets to report the timeout

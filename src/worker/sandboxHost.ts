@@ -1,10 +1,10 @@
-import { RewardError, type Sample } from '../core/reward.ts';
-import { rewardHelpers } from '../core/rewardHelpers.ts';
-import type { QuickJsModules } from '../core/sandbox/quickjsModules.ts';
-import { SandboxReward } from '../core/sandbox/sandboxReward.ts';
-import type { RewardSpec, SandboxLimits } from '../core/sandbox/types.ts';
-import type { SandboxApi, SandboxOutcome } from './protocol.ts';
-import { prepareHelpers } from '../core/tasks.ts';
+import { RewardError, type Sample } from '../core/reward/reward.ts';
+import { rewardHelpers } from '../core/reward/helpers.ts';
+import type { QuickJsModules } from '../core/reward/sandbox/quickjsModules.ts';
+import { SandboxReward } from '../core/reward/sandbox/sandboxReward.ts';
+import type { RewardSpec, SandboxLimits } from '../core/reward/sandbox/types.ts';
+import type { SandboxApi, SandboxOutcome } from './trainerApi.ts';
+import { prepareHelpers } from '../core/tasks/index.ts';
 
 /**
  * The sandbox worker: reward code runs here and nowhere else. It keeps the

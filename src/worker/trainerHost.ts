@@ -1,30 +1,30 @@
 import { transfer } from 'comlink';
-import type { BackendName } from '../core/backend.ts';
-import { decodeWeights, encodeWeights } from '../core/checkpoint.ts';
-import { validateExperiment, type Experiment } from '../core/experiment.ts';
+import { GPU_BACKENDS, type BackendName } from '../core/backend/names.ts';
+import { decodeWeights, encodeWeights } from '../core/policy/checkpoint.ts';
+import { validateExperiment, type Experiment } from '../core/experiment/experiment.ts';
 import type { Hyperparameters } from '../core/hyperparameters.ts';
-import type { IterationMetrics } from '../core/metrics.ts';
+import type { IterationMetrics } from '../core/training/metrics.ts';
 import { sandboxLimits } from '../core/hyperparameters.ts';
-import { RewardError } from '../core/reward.ts';
-import type { RewardLog, RewardSpec } from '../core/sandbox/types.ts';
-import { getTask, modelId } from '../core/tasks.ts';
-import { decodeTrainerState, encodeTrainerState } from '../core/trainerState.ts';
-import { policyFit, type Trainer, type ScoredSample, type TrainerState } from '../core/trainer.ts';
-import type { ControlTrainer } from '../core/control.ts';
+import { RewardError } from '../core/reward/reward.ts';
+import type { RewardLog, RewardSpec } from '../core/reward/sandbox/types.ts';
+import { getTask, modelId } from '../core/tasks/index.ts';
+import { decodeTrainerState, encodeTrainerState } from '../core/training/trainerState.ts';
+import { type Trainer } from '../core/training/trainer.ts';
+import { policyFit, type ScoredSample, type TrainerState } from '../core/training/runState.ts';
+import type { ControlTrainer } from '../core/training/control.ts';
 import { chooseBackend, switchBackend } from './backendChoice.ts';
 import { SandboxClient } from './sandboxClient.ts';
 import { WorkerReward } from './workerReward.ts';
 import { fetchManifest, fetchPolicy } from './models.ts';
-import { createTrainer } from '../core/trainers.ts';
-import { createPolicy } from '../core/policies.ts';
-import { timeTrainingStep } from '../core/probe.ts';
-import type { Policy } from '../core/policy.ts';
-import type { BackendReport, Result, Status, TrainerApi, TrainerEvent } from './protocol.ts';
+import { createTrainer } from '../core/experiment/createTrainer.ts';
+import { createPolicy } from '../core/policy/create.ts';
+import { timeTrainingStep } from '../core/training/stepTimer.ts';
+import type { Policy } from '../core/policy/policy.ts';
+import type { BackendReport, Result, Status, TrainerApi, TrainerEvent } from './trainerApi.ts';
 
 /** Most snapshots per second the page receives; metrics in between are batched. */
 const SNAPSHOT_INTERVAL_MS = 100;
 /** Backends whose device can be lost (driver reset, tab in background, GPU unplugged). */
-const GPU_BACKENDS: readonly BackendName[] = ['webgpu', 'webgl'];
 
 /**
  * The worker side: owns the Trainer and runs the loop. Thin on purpose; the

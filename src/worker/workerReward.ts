@@ -1,5 +1,5 @@
-import { RewardError, type RewardContext, type RewardModel, type RewardScores, type Sample } from '../core/reward.ts';
-import type { RewardLog, RewardSpec, SandboxLimits } from '../core/sandbox/types.ts';
+import { RewardError, type RewardContext, type RewardModel, type RewardScores, type Sample } from '../core/reward/reward.ts';
+import type { RewardLog, RewardSpec, SandboxLimits } from '../core/reward/sandbox/types.ts';
 import type { SandboxClient } from './sandboxClient.ts';
 
 /** The rewards training scores through, run in the sandbox worker. */

@@ -1,8 +1,8 @@
 import { deflateSync } from 'node:zlib';
 import { expect, test } from './fixtures.ts';
 import { openPlayground, waitForIteration } from './helpers.ts';
-import { defaultExperiment, type Experiment } from '../../src/core/experiment.ts';
-import { TASKS } from '../../src/core/tasks.ts';
+import { defaultExperiment, type Experiment } from '../../src/core/experiment/experiment.ts';
+import { TASKS } from '../../src/core/tasks/index.ts';
 
 // RLCF beyond language: the gallery page, the painting task's images, CartPole's replay,
 // and both in links and saved runs like every other task.

@@ -4,8 +4,8 @@ import { deflateSync } from 'node:zlib';
 import type { Browser, Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { applyReward, openPlayground, waitForIteration } from './helpers.ts';
-import { defaultExperiment, type Experiment } from '../../src/core/experiment.ts';
-import { deterministicMetrics, type IterationMetrics } from '../../src/core/metrics.ts';
+import { defaultExperiment, type Experiment } from '../../src/core/experiment/experiment.ts';
+import { deterministicMetrics, type IterationMetrics } from '../../src/core/training/metrics.ts';
 
 // Links, saved runs, export and import: one experiment, whichever way it travels.
 

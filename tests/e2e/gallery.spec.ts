@@ -1,7 +1,7 @@
 import { expect, test } from './fixtures.ts';
 import { openPlayground } from './helpers.ts';
 import { startingHyperparameters } from '../../src/core/algorithms/catalog.ts';
-import { defaultRewards, prepareTask, TASKS } from '../../src/core/tasks.ts';
+import { defaultRewards, prepareTask, TASKS } from '../../src/core/tasks/index.ts';
 
 // Every text task opens from the gallery, explains itself, trains an iteration and shows its view of the
 // samples. The tasks with views of their own (images, CartPole) are walked in beyondText.spec.ts.

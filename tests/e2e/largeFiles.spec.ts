@@ -2,10 +2,10 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { expect, test } from './fixtures.ts';
 import { openPlayground, readStoredRun, waitForIteration } from './helpers.ts';
-import { defaultExperiment } from '../../src/core/experiment.ts';
-import { RUN_FILE_FORMAT } from '../../src/core/runFile.ts';
-import { decodeTrainerState, encodeTrainerState } from '../../src/core/trainerState.ts';
-import { CHUNK } from '../../src/ui/state/runStore.ts';
+import { defaultExperiment } from '../../src/core/experiment/experiment.ts';
+import { RUN_FILE_FORMAT } from '../../src/core/experiment/runFile.ts';
+import { decodeTrainerState, encodeTrainerState } from '../../src/core/training/trainerState.ts';
+import { CHUNK } from '../../src/storage/runStore.ts';
 
 // Files as large as people make them: a run file of a million iterations, and a
 // valid one of 50 MB. The page reads neither on its main thread.

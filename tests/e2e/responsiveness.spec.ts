@@ -1,8 +1,8 @@
 import { expect, test } from './fixtures.ts';
 import { openPlayground, waitForIteration } from './helpers.ts';
-import { defaultExperiment } from '../../src/core/experiment.ts';
-import { encodeExperiment } from '../../src/core/link.ts';
-import { TASKS } from '../../src/core/tasks.ts';
+import { defaultExperiment } from '../../src/core/experiment/experiment.ts';
+import { encodeExperiment } from '../../src/core/experiment/link.ts';
+import { TASKS } from '../../src/core/tasks/index.ts';
 
 interface Probe {
   measuring: boolean;

@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { openPlayground, readStoredRun, waitForIteration } from './helpers.ts';
-import { decodeTrainerState } from '../../src/core/trainerState.ts';
+import { decodeTrainerState } from '../../src/core/training/trainerState.ts';
 
 // A person using the app for weeks: several tabs of one browser profile, a disk that fills up.
 

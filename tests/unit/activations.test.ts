@@ -1,6 +1,6 @@
 import * as tf from '../../src/core/tf.ts';
 import { describe, expect, it } from 'vitest';
-import { tanh } from '../../src/core/activations.ts';
+import { tanh } from '../../src/core/ops/activations.ts';
 
 describe('tanh on wasm (2·σ(2x) − 1)', () => {
   it("matches tf.tanh in value and gradient, on a wide range, and leaks nothing", () => {

@@ -1,15 +1,15 @@
 import * as tf from '../../src/core/tf.ts';
-import { sample } from '../../src/core/sampler.ts';
+import { sample } from '../../src/core/policy/sampler.ts';
 import { describe, expect, it } from 'vitest';
 import { evaluateActions, maskedMean, minibatchUpdate } from '../../src/core/algorithms/languageModel.ts';
 import { clippedValueLoss } from '../../src/core/algorithms/ppo.ts';
 import { defaultHyperparameters } from '../../src/core/hyperparameters.ts';
-import { AdaptiveKlController } from '../../src/core/klController.ts';
-import { createPolicy } from '../../src/core/policies.ts';
-import { FunctionReward } from '../../src/core/reward.ts';
+import { AdaptiveKlController } from '../../src/core/training/klController.ts';
+import { createPolicy } from '../../src/core/policy/create.ts';
+import { FunctionReward } from '../../src/core/reward/reward.ts';
 import { Rng } from '../../src/core/rng.ts';
-import { getTask, modelId } from '../../src/core/tasks.ts';
-import { Trainer } from '../../src/core/trainer.ts';
+import { getTask, modelId } from '../../src/core/tasks/index.ts';
+import { Trainer } from '../../src/core/training/trainer.ts';
 import { loadPolicyFromDisk } from '../../scripts/nodeModels.ts';
 import { tinyMlp, tinyTransformer } from './helpers.ts';
 

@@ -1,11 +1,11 @@
 import * as tf from '../../src/core/tf.ts';
 import { afterAll, describe, expect, it } from 'vitest';
-import { useBackend } from '../../src/core/backend.ts';
-import { TRANSPOSE_FREE_MATMUL_GRADIENT } from '../../src/core/matmul.ts';
-import { pickBackend } from '../../src/core/backendPick.ts';
-import { createPolicy } from '../../src/core/policies.ts';
-import type { PolicyConfig } from '../../src/core/policy.ts';
-import { timeDenseStep, timeTrainingStep } from '../../src/core/probe.ts';
+import { useBackend } from '../../src/core/backend/backend.ts';
+import { TRANSPOSE_FREE_MATMUL_GRADIENT } from '../../src/core/ops/matmul.ts';
+import { pickBackend } from '../../src/core/backend/pick.ts';
+import { createPolicy } from '../../src/core/policy/create.ts';
+import type { PolicyConfig } from '../../src/core/policy/policy.ts';
+import { timeDenseStep, timeTrainingStep } from '../../src/core/training/stepTimer.ts';
 // Backends are loaded apart from tfjs-core; these two are registered here as the worker would load them.
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-cpu';

@@ -2,11 +2,11 @@ import * as tf from '../../src/core/tf.ts';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeWeights, encodeWeights, loadPolicy, type CheckpointManifest } from '../../src/core/checkpoint.ts';
-import { createPolicy } from '../../src/core/policies.ts';
-import type { Policy, PolicyConfig } from '../../src/core/policy.ts';
+import { decodeWeights, encodeWeights, loadPolicy, type CheckpointManifest } from '../../src/core/policy/checkpoint.ts';
+import { createPolicy } from '../../src/core/policy/create.ts';
+import type { Policy, PolicyConfig } from '../../src/core/policy/policy.ts';
 import { Rng } from '../../src/core/rng.ts';
-import { getTask, taskArchs, TASKS } from '../../src/core/tasks.ts';
+import { getTask, taskArchs, TASKS } from '../../src/core/tasks/index.ts';
 import { tinyMlp, tinyTransformer } from './helpers.ts';
 
 function manifestFor(config: PolicyConfig, bytes: Uint8Array): CheckpointManifest {

@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { IterationMetrics } from '../../src/core/metrics.ts';
-import { defaultExperiment } from '../../src/core/experiment.ts';
-import { runFile } from '../../src/core/runFile.ts';
+import type { IterationMetrics } from '../../src/core/training/metrics.ts';
+import { defaultExperiment } from '../../src/core/experiment/experiment.ts';
+import { runFile } from '../../src/core/experiment/runFile.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rlcf-cli-'));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchProfile, collapseSigns, type BatchProfile } from '../../src/core/collapse.ts';
+import { batchProfile, collapseSigns, type BatchProfile } from '../../src/core/training/collapse.ts';
 
 const profile = (p: Partial<BatchProfile>): BatchProfile => ({ sampleLength: 8, entropy: 1, distinctShare: 0.9, topRefLogprob: -1, ...p });
 const kinds = (now: Partial<BatchProfile>, first: Partial<BatchProfile> = {}) => collapseSigns(profile(now), profile(first)).map((s) => s.kind);

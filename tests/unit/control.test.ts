@@ -2,20 +2,20 @@ import * as tf from '../../src/core/tf.ts';
 import { expectFlatTensorCount } from './helpers.ts';
 import { describe, expect, it } from 'vitest';
 import { nodeQuickJs } from '../../scripts/nodeSandbox.ts';
-import { ControlTrainer } from '../../src/core/control.ts';
-import { exampleTransitions } from '../../src/core/environments.ts';
+import { ControlTrainer } from '../../src/core/training/control.ts';
+import { exampleTransitions, transitionSample } from '../../src/core/tasks/environments.ts';
 import { sandboxLimits, validateHyperparameters } from '../../src/core/hyperparameters.ts';
-import { deterministicMetrics } from '../../src/core/metrics.ts';
-import { FunctionReward, RewardError } from '../../src/core/reward.ts';
-import { defaultExperiment } from '../../src/core/experiment.ts';
-import { Trainer } from '../../src/core/trainer.ts';
-import { createTrainer } from '../../src/core/trainers.ts';
+import { deterministicMetrics } from '../../src/core/training/metrics.ts';
+import { FunctionReward, plainSample, RewardError, type Sample, type Transition } from '../../src/core/reward/reward.ts';
+import { defaultExperiment } from '../../src/core/experiment/experiment.ts';
+import { Trainer } from '../../src/core/training/trainer.ts';
+import { createTrainer } from '../../src/core/experiment/createTrainer.ts';
 import { loadPolicyFromDisk } from '../../scripts/nodeModels.ts';
 import { Rng } from '../../src/core/rng.ts';
-import { SandboxReward } from '../../src/core/sandbox/sandboxReward.ts';
-import type { RewardSpec } from '../../src/core/sandbox/types.ts';
+import { SandboxReward } from '../../src/core/reward/sandbox/sandboxReward.ts';
+import type { RewardSpec } from '../../src/core/reward/sandbox/types.ts';
 import { cartPoleEnvironment as env, cartpole, MAX_STEPS, THETA_LIMIT, X_LIMIT } from '../../src/core/tasks/cartpole.ts';
-import { defaultRewards } from '../../src/core/tasks.ts';
+import { defaultRewards } from '../../src/core/tasks/index.ts';
 
 describe('CartPole dynamics (Gymnasium CartPole-v1, Euler steps of 0.02 s)', () => {
   // Expected values worked out by hand from the CartPole-v1 equations (g 9.8, cart 1 kg, pole 0.1 kg,
@@ -155,5 +155,25 @@ describe('createTrainer', () => {
     expect((language as Trainer).algorithm).toBe('grpo');
     language.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('a transition as the reward sees it', () => {
+  it('is the same sample in training and in the check before Apply: the action as its symbol', async () => {
+    const seen: (Sample & Transition)[] = [];
+    const reward = new FunctionReward([{ name: 'reward', weight: 1, fn: (s) => (seen.push(s as Sample & Transition), 1) }]);
+    const trainer = new ControlTrainer({ task: cartpole, hyperparameters: { batchSize: 64, environments: 4, epochs: 1, minibatches: 1 }, seed: 2, reward });
+    await trainer.step();
+    trainer.dispose();
+    expect(seen).toHaveLength(64);
+    for (const s of seen) {
+      // Reward code gets the transition's fields on the sample itself (step.state, step.action, ...).
+      const { state, action, nextState, done, terminated, t } = s;
+      expect(s).toEqual(plainSample(transitionSample(cartpole.alphabet, { state, action, nextState, done, terminated, t }, s.index)));
+      expect(s.text).toBe(cartpole.alphabet[action]);
+    }
+    // What the check before Apply scores (the page's transitionSamples) is built by the same function.
+    const [checked] = exampleTransitions(env, 1, new Rng(11)).map((t, i) => transitionSample(cartpole.alphabet, t, i));
+    expect(checked.text).toBe(cartpole.alphabet[checked.transition.action]);
   });
 });

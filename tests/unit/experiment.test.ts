@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { ALGORITHM_IDS } from '../../src/core/algorithms/catalog.ts';
-import { defaultExperiment, EXPERIMENT_VERSION, MIGRATIONS, validateExperiment, type Experiment } from '../../src/core/experiment.ts';
+import { defaultExperiment, EXPERIMENT_VERSION, MIGRATIONS, validateExperiment, type Experiment } from '../../src/core/experiment/experiment.ts';
 import { HYPERPARAMETERS, HYPERPARAMETER_NAMES } from '../../src/core/hyperparameters.ts';
-import { decodeExperiment, encodeExperiment, fromBase64Url, LinkError, LINK_MAX_JSON_BYTES, LINK_PARAM, toBase64Url } from '../../src/core/link.ts';
-import { taskAlgorithms, taskArchs, TASKS } from '../../src/core/tasks.ts';
+import { decodeExperiment, encodeExperiment, fromBase64Url, LinkError, LINK_MAX_JSON_BYTES, LINK_PARAM, toBase64Url } from '../../src/core/experiment/link.ts';
+import { taskAlgorithms, taskArchs, TASKS } from '../../src/core/tasks/index.ts';
 import { Rng } from '../../src/core/rng.ts';
 
 /** An experiment with every field away from its default. */

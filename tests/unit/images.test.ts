@@ -5,10 +5,10 @@ import { nodeQuickJs } from '../../scripts/nodeSandbox.ts';
 import { startingHyperparameters } from '../../src/core/algorithms/catalog.ts';
 import { sandboxLimits } from '../../src/core/hyperparameters.ts';
 import { Rng } from '../../src/core/rng.ts';
-import { SandboxReward } from '../../src/core/sandbox/sandboxReward.ts';
-import { defaultRewards, modelId, taskSample, taskTokenizer } from '../../src/core/tasks.ts';
+import { SandboxReward } from '../../src/core/reward/sandbox/sandboxReward.ts';
+import { defaultRewards, modelId, taskSample, taskTokenizer } from '../../src/core/tasks/index.ts';
 import { averageColor, colorDistance, hex, imageFields, images, oklab, paint, PALETTE, pattern, SYMBOLS, TARGET_LINE } from '../../src/core/tasks/images.ts';
-import { Trainer } from '../../src/core/trainer.ts';
+import { Trainer } from '../../src/core/training/trainer.ts';
 
 /** A CIELAB (D65) colour as [r, g, b] with 0-255 channels, unrounded. */
 function rgb(l: number, a: number, b: number): number[] {

@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { compileKernels, KERNEL_DIR } from '../../scripts/buildKernels.ts';
-import { batchedShape, columnSumShape, gatherRowsShape, hasRelaxedSimd, LAYER_NORM, ROW_MOVE, SUMMED_ROWS, wasmKernelsInstalled } from '../../src/core/kernels/wasmKernels.ts';
-import { summedRows } from '../../src/core/rows.ts';
-import { layerNorm } from '../../src/core/layerNorm.ts';
-import { FusedAdam } from '../../src/core/adam.ts';
-import { MAT_MUL_PLAIN_WASM, MAT_MUL_WASM } from '../../src/core/kernels/matMulWasm.ts';
+import { batchedShape, columnSumShape, gatherRowsShape, hasRelaxedSimd, LAYER_NORM, ROW_MOVE, SUMMED_ROWS, wasmKernelsInstalled } from '../../src/core/ops/kernels/wasmKernels.ts';
+import { summedRows } from '../../src/core/ops/rows.ts';
+import { layerNorm } from '../../src/core/ops/layerNorm.ts';
+import { FusedAdam } from '../../src/core/ops/adam.ts';
+import { MAT_MUL_PLAIN_WASM, MAT_MUL_WASM } from '../../src/core/ops/kernels/matMulWasm.ts';
 import { Rng } from '../../src/core/rng.ts';
 
 /** A [..., m, k] x [..., k, n] product in float64, batch by batch. */

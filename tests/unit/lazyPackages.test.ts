@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { getTask, prepareHelpers, prepareTask, taskHelpers } from '../../src/core/tasks.ts';
+import { getTask, prepareHelpers, prepareTask, taskHelpers } from '../../src/core/tasks/index.ts';
 import { lazyPackage } from '../../src/core/tasks/lazy.ts';
 
 // Packages only some tasks need (compromise, VADER) load when the task is first

@@ -1,6 +1,6 @@
 import * as tf from '../../src/core/tf.ts';
 import { describe, expect, it } from 'vitest';
-import { AdaptiveKlController, FixedKlController } from '../../src/core/klController.ts';
+import { AdaptiveKlController, FixedKlController } from '../../src/core/training/klController.ts';
 import { actionMask, whiten } from '../../src/core/algorithms/languageModel.ts';
 import { clippedSurrogate, clippedValueLoss, computeGae, explainedVariance, perTokenRewards } from '../../src/core/algorithms/ppo.ts';
 

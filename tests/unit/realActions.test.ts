@@ -1,14 +1,14 @@
 import * as tf from '../../src/core/tf.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-backend-cpu';
-import { useBackend } from '../../src/core/backend.ts';
-import { adam } from '../../src/core/adam.ts';
+import { useBackend } from '../../src/core/backend/backend.ts';
+import { adam } from '../../src/core/ops/adam.ts';
 import { loadPolicyFromDisk } from '../../scripts/nodeModels.ts';
 import { actionMask, evaluateActions, maskedMean } from '../../src/core/algorithms/languageModel.ts';
 import { Rng } from '../../src/core/rng.ts';
-import { rowMover } from '../../src/core/rows.ts';
-import { sample } from '../../src/core/sampler.ts';
-import { taskTokenizer } from '../../src/core/tasks.ts';
+import { rowMover } from '../../src/core/ops/rows.ts';
+import { sample } from '../../src/core/policy/sampler.ts';
+import { taskTokenizer } from '../../src/core/tasks/index.ts';
 import { PROBLEMS, unitTests } from '../../src/core/tasks/unitTests.ts';
 
 // Training evaluates only what the real actions need (the MLP: those positions; the

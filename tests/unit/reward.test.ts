@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileRewardExpression, compileRewardSource, FunctionReward, RewardError, type Sample } from '../../src/core/reward.ts';
-import { rewardHelpers } from '../../src/core/rewardHelpers.ts';
+import { compileRewardExpression, compileRewardSource, FunctionReward, RewardError, type Sample } from '../../src/core/reward/reward.ts';
+import { rewardHelpers } from '../../src/core/reward/helpers.ts';
 
 const samples: Sample[] = ['anna', 'bob', 'xavier'].map((text, index) => ({ text, tokens: [], prompt: '', index }));
 const ctx = { iteration: 3, task: 'names', helpers: rewardHelpers };

@@ -5,7 +5,7 @@ import { equalGroupFraction, groupAdvantages, grpoLoss, k3ToReference } from '..
 import { actionMask, klPerSequence, whiten } from '../../src/core/algorithms/languageModel.ts';
 import { clippedSurrogate, clippedValueLoss, computeGae, perTokenRewards } from '../../src/core/algorithms/ppo.ts';
 import { rlooAdvantages, rlooLoss } from '../../src/core/algorithms/rloo.ts';
-import { AdaptiveKlController } from '../../src/core/klController.ts';
+import { AdaptiveKlController } from '../../src/core/training/klController.ts';
 
 // Reference numbers (float64) for the RL maths; see its `about` field for the layout.
 const ref = JSON.parse(readFileSync('tests/fixtures/rl-reference.json', 'utf8'));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultExperiment } from '../../src/core/experiment.ts';
-import { readExperimentFile, runFile } from '../../src/core/runFile.ts';
+import { defaultExperiment } from '../../src/core/experiment/experiment.ts';
+import { readExperimentFile, runFile } from '../../src/core/experiment/runFile.ts';
 
 const experiment = defaultExperiment('names', 'mlp', 'ppo');
 const row = (iteration: number, extra: Record<string, unknown> = {}) => ({ iteration, rewardMean: 1, kl: 0.1, rewardComponents: { length: 1 }, alarms: [], ...extra });

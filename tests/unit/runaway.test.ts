@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runawaySigns, type RunawayHistory, type RunawayPoint } from '../../src/core/runaway.ts';
+import { runawaySigns, type RunawayHistory, type RunawayPoint } from '../../src/core/training/runaway.ts';
 
 // Recorded PPO runs of the privacy transformer (see the file's `about`).
 const profiles: {

@@ -1,9 +1,9 @@
 import * as tf from '../../src/core/tf.ts';
 import { describe, expect, it } from 'vitest';
-import { createPolicy } from '../../src/core/policies.ts';
+import { createPolicy } from '../../src/core/policy/create.ts';
 import { Rng } from '../../src/core/rng.ts';
-import { drawToken, sample } from '../../src/core/sampler.ts';
-import { EOS } from '../../src/core/tokenizer.ts';
+import { drawToken, sample } from '../../src/core/policy/sampler.ts';
+import { EOS } from '../../src/core/policy/tokenizer.ts';
 import { tinyMlp, tinyTransformer } from './helpers.ts';
 
 describe('drawToken', () => {

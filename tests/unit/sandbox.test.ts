@@ -1,9 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeQuickJs } from '../../scripts/nodeSandbox.ts';
-import { RewardError, type Sample } from '../../src/core/reward.ts';
-import { rewardHelpers } from '../../src/core/rewardHelpers.ts';
-import { SandboxReward } from '../../src/core/sandbox/sandboxReward.ts';
-import type { RewardSpec, SandboxLimits } from '../../src/core/sandbox/types.ts';
+import { RewardError, type Sample } from '../../src/core/reward/reward.ts';
+import { rewardHelpers } from '../../src/core/reward/helpers.ts';
+import { SandboxReward } from '../../src/core/reward/sandbox/sandboxReward.ts';
+import type { RewardSpec, SandboxLimits } from '../../src/core/reward/sandbox/types.ts';
+// The task registry provides the tasks' helpers to the reward runners when it loads (reward/helpers.ts).
+import '../../src/core/tasks/index.ts';
 
 const LIMITS: SandboxLimits = { timeMs: 300, memoryBytes: 16 * 2 ** 20, stackBytes: 256 * 1024 };
 /** For failures other than time: room enough that a loaded machine cannot turn them into timeouts. */

@@ -6,19 +6,19 @@ import { loadPolicyFromDisk } from '../../scripts/nodeModels.ts';
 import { nodeQuickJs } from '../../scripts/nodeSandbox.ts';
 import { startingHyperparameters } from '../../src/core/algorithms/catalog.ts';
 import { sandboxLimits } from '../../src/core/hyperparameters.ts';
-import { SandboxReward } from '../../src/core/sandbox/sandboxReward.ts';
-import { defaultRewards, modelId, prepareTask, taskArchs, taskSample, taskTokenizer, TASKS } from '../../src/core/tasks.ts';
-import { ControlTrainer } from '../../src/core/control.ts';
-import { exampleTransitions } from '../../src/core/environments.ts';
-import type { Sample } from '../../src/core/reward.ts';
+import { SandboxReward } from '../../src/core/reward/sandbox/sandboxReward.ts';
+import { defaultRewards, modelId, prepareTask, taskArchs, taskSample, taskTokenizer, TASKS } from '../../src/core/tasks/index.ts';
+import { ControlTrainer } from '../../src/core/training/control.ts';
+import { exampleTransitions } from '../../src/core/tasks/environments.ts';
+import type { Sample } from '../../src/core/reward/reward.ts';
 import { sentimentFields } from '../../src/core/tasks/sentiment.ts';
 import { PROBLEMS, problem, testFields } from '../../src/core/tasks/unitTests.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { privacyFields, sentence } from '../../src/core/tasks/privacy.ts';
 import { base4, protocolFields } from '../../src/core/tasks/protocol.ts';
-import { Trainer } from '../../src/core/trainer.ts';
+import { Trainer } from '../../src/core/training/trainer.ts';
 import type { Hyperparameters } from '../../src/core/hyperparameters.ts';
-import { rewardHelpers } from '../../src/core/rewardHelpers.ts';
+import { rewardHelpers } from '../../src/core/reward/helpers.ts';
 
 beforeAll(() => Promise.all(TASKS.map(prepareTask))); // the packages some tasks load when first used
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BOS, EOS, Tokenizer } from '../../src/core/tokenizer.ts';
+import { BOS, EOS, Tokenizer } from '../../src/core/policy/tokenizer.ts';
 
 describe('Tokenizer', () => {
   const tok = new Tokenizer('abc');

@@ -3,11 +3,11 @@ import { expectFlatTensorCount } from './helpers.ts';
 import { describe, expect, it } from 'vitest';
 import type { AlgorithmId } from '../../src/core/algorithms/catalog.ts';
 import type { Hyperparameters } from '../../src/core/hyperparameters.ts';
-import { deterministicMetrics } from '../../src/core/metrics.ts';
-import { FunctionReward, type RewardFunction } from '../../src/core/reward.ts';
-import { getTask, modelId } from '../../src/core/tasks.ts';
-import { Trainer } from '../../src/core/trainer.ts';
-import { decodeTrainerState, encodeTrainerState } from '../../src/core/trainerState.ts';
+import { deterministicMetrics } from '../../src/core/training/metrics.ts';
+import { FunctionReward, type RewardFunction } from '../../src/core/reward/reward.ts';
+import { getTask, modelId } from '../../src/core/tasks/index.ts';
+import { Trainer } from '../../src/core/training/trainer.ts';
+import { decodeTrainerState, encodeTrainerState } from '../../src/core/training/trainerState.ts';
 import { loadPolicyFromDisk } from '../../scripts/nodeModels.ts';
 
 const task = getTask('names');

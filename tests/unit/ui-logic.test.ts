@@ -4,10 +4,10 @@ import { lintReward } from '../../src/ui/editor/rewardLint.ts';
 import { smooth, SmoothedColumn } from '../../src/ui/metrics/smoothing.ts';
 import { lastIndexWithValue, latestReward } from '../../src/ui/metrics/latest.ts';
 import { mergeMarkers } from '../../src/ui/metrics/markers.ts';
-import { MAX_POINTS, thin } from '../../src/ui/metrics/thinning.ts';
+import { MAX_POINTS, thin } from '../../src/core/training/thinning.ts';
 import { rankSamples } from '../../src/ui/samples/ranking.ts';
 import { rewardLabel } from '../../src/ui/state/rewardLabel.ts';
-import { getTask } from '../../src/core/tasks.ts';
+import { getTask } from '../../src/core/tasks/index.ts';
 
 describe('lintReward', () => {
   it('accepts code declaring reward', () => {

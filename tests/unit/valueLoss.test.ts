@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { returnScale } from '../../src/core/algorithms/ppo.ts';
-import { defaultExperiment } from '../../src/core/experiment.ts';
-import { compileRewardExpression, FunctionReward } from '../../src/core/reward.ts';
-import { getTask, modelId } from '../../src/core/tasks.ts';
-import { Trainer } from '../../src/core/trainer.ts';
+import { defaultExperiment } from '../../src/core/experiment/experiment.ts';
+import { compileRewardExpression, FunctionReward } from '../../src/core/reward/reward.ts';
+import { getTask, modelId } from '../../src/core/tasks/index.ts';
+import { Trainer } from '../../src/core/training/trainer.ts';
 import { loadPolicyFromDisk } from '../../scripts/nodeModels.ts';
 
 // PPO ran away on the privacy transformer: the returns carry the summed KL penalty, the

@@ -1,9 +1,20 @@
 import type * as tf from '../tf.ts';
 import type { Hyperparameters } from '../hyperparameters.ts';
-import type { Policy } from '../policy.ts';
+import type { Policy } from '../policy/policy.ts';
 import type { Rng } from '../rng.ts';
-import type { Rollout } from '../rollout.ts';
+import type { Sample } from '../reward/reward.ts';
+import type { SampledBatch } from './languageModel.ts';
 import type { AlgorithmId, OptionalMetric } from './catalog.ts';
+
+/** A batch sampled from the policy (training/rollout.ts), scored under the policy and the frozen reference. */
+export interface Rollout extends SampledBatch {
+  refLogprobs: Float32Array;
+  /** The policy's entropy at each action position, for the metrics. */
+  entropy: Float32Array;
+  samples: Sample[];
+  /** Milliseconds spent scoring the samples under the policy and the reference (after sampling them). */
+  scoringMs: number;
+}
 
 /** What the Trainer hands an algorithm each iteration, after rollout and scoring. */
 export interface AlgorithmInput {

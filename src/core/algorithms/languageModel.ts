@@ -1,8 +1,8 @@
 import * as tf from '../tf.ts';
 import type { Hyperparameters } from '../hyperparameters.ts';
-import type { Policy } from '../policy.ts';
+import type { Policy } from '../policy/policy.ts';
 import type { Rng } from '../rng.ts';
-import { rowMover } from '../rows.ts';
+import { rowMover } from '../ops/rows.ts';
 
 /**
  * What every algorithm here shares for a language policy: log-probabilities of

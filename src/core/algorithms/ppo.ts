@@ -1,8 +1,8 @@
 import * as tf from '../tf.ts';
-import { adam } from '../adam.ts';
+import { adam } from '../ops/adam.ts';
 import type { Hyperparameters } from '../hyperparameters.ts';
-import type { Policy } from '../policy.ts';
-import type { Rollout } from '../rollout.ts';
+import type { Policy } from '../policy/policy.ts';
+import type { Rollout } from './algorithm.ts';
 import type { Algorithm, AlgorithmInput, AlgorithmStats } from './algorithm.ts';
 import { actionMask, evaluateActions, maskedMean, maskedOut, minibatchTensors, minibatchUpdate, VALUE_HEAD, whiten } from './languageModel.ts';
 
@@ -144,7 +144,7 @@ export const ppo: Algorithm = {
   id: 'ppo',
   async step({ policy, optimizer, rollout: sampled, scores, h, rng, beta, first }: AlgorithmInput): Promise<AlgorithmStats> {
     const { N, lengths } = sampled;
-    // 2b. On the first update, a value head that knows something: refit it, then use its values.
+    // 3a. On the first update, a value head that knows something: refit it, then use its values.
     const rollout = first && h.valueWarmup > 0 ? { ...sampled, values: await warmUpValueHead(policy, sampled, scores, h, beta) } : sampled;
     // 3. Advantages: per-token KL penalty plus the score on the last token, then GAE and whitening.
     const { rewards } = perTokenRewards(scores, rollout.logprobs, rollout.refLogprobs, lengths, N, beta);

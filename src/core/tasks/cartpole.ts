@@ -1,6 +1,6 @@
-import type { Environment } from '../environments.ts';
+import type { Environment } from './environments.ts';
 import type { Rng } from '../rng.ts';
-import type { Task } from '../tasks.ts';
+import type { Task } from './task.ts';
 
 /**
  * CartPole, as in Gym/Gymnasium's CartPole-v1 (Barto, Sutton and Anderson

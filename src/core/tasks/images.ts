@@ -1,6 +1,6 @@
 import { converter, differenceCiede2000, parse } from 'culori';
 import type { Rng } from '../rng.ts';
-import type { FieldValue, Task } from '../tasks.ts';
+import type { FieldValue, Task } from './task.ts';
 
 /**
  * Images with a target average colour: RLCF beyond language. The policy paints

@@ -1,4 +1,4 @@
-import type { Task } from '../tasks.ts';
+import type { Task } from './task.ts';
 import { reward } from './rewardSource.ts';
 
 /** Baby names: the first task, and the one the learning benchmark uses. */

@@ -1,5 +1,5 @@
 import type { Rng } from '../rng.ts';
-import type { FieldValue, Task } from '../tasks.ts';
+import type { FieldValue, Task } from './task.ts';
 import { reward } from './rewardSource.ts';
 import { lazyPackage } from './lazy.ts';
 

@@ -1,5 +1,5 @@
 import type { Rng } from '../rng.ts';
-import type { FieldValue, Task } from '../tasks.ts';
+import type { FieldValue, Task } from './task.ts';
 
 /**
  * A communication protocol at minimum bandwidth: the prompt is a message (a

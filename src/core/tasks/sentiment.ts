@@ -1,4 +1,4 @@
-import type { FieldValue, Task } from '../tasks.ts';
+import type { FieldValue, Task } from './task.ts';
 import { reward } from './rewardSource.ts';
 import { shakespeare } from './shakespeare.ts';
 import { SHAKESPEARE_WORDS } from './shakespeareWords.ts';

@@ -1,5 +1,5 @@
 import { Rng } from '../rng.ts';
-import type { FieldValue, Task } from '../tasks.ts';
+import type { FieldValue, Task } from './task.ts';
 import { parseExpression } from './expression.ts';
 import { reward } from './rewardSource.ts';
 

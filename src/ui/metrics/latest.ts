@@ -1,4 +1,4 @@
-import type { IterationMetrics } from '../../core/metrics.ts';
+import type { IterationMetrics } from '../../core/training/metrics.ts';
 
 /**
  * The latest mean reward there is. A control task's iteration in which no

@@ -1,9 +1,6 @@
-/** A change mid-run, drawn on every chart after the iteration it took effect after. */
-export interface ChartMarker {
-  iteration: number;
-  kind: 'reward' | 'setting';
-  label: string;
-}
+import type { ChartMarker } from '../../core/training/metrics.ts';
+
+export type { ChartMarker };
 
 /** One line per iteration: changes made between the same two iterations share it, labels joined. */
 export function mergeMarkers(markers: readonly ChartMarker[]): { iteration: number; label: string }[] {

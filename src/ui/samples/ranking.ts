@@ -1,4 +1,4 @@
-import type { ScoredSample } from '../../core/trainer.ts';
+import type { ScoredSample } from '../../core/training/runState.ts';
 
 export type SortOrder = 'reward-desc' | 'reward-asc' | 'batch';
 

@@ -1,5 +1,5 @@
-import { MAX_REWARDS, validateRewards } from '../../core/experiment.ts';
-import type { RewardSpec } from '../../core/sandbox/types.ts';
+import { MAX_REWARDS, validateRewards } from '../../core/experiment/experiment.ts';
+import type { RewardSpec } from '../../core/reward/sandbox/types.ts';
 
 const NEW_REWARD = '// A new component: its value times its weight adds to the total.\nfunction reward(sample, ctx) {\n  return 0;\n}\n';
 

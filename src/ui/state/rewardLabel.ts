@@ -1,4 +1,4 @@
-import type { Task } from '../../core/tasks.ts';
+import type { Task } from '../../core/tasks/index.ts';
 
 /** Longest label drawn beside a chart marker. */
 const MAX_LABEL = 40;

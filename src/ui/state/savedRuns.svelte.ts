@@ -1,11 +1,11 @@
-import { validateExperiment, type Experiment } from '../../core/experiment.ts';
-import type { IterationMetrics } from '../../core/metrics.ts';
-import { getTask } from '../../core/tasks.ts';
-import type { ScoredSample } from '../../core/trainer.ts';
+import { validateExperiment, type Experiment } from '../../core/experiment/experiment.ts';
+import type { IterationMetrics } from '../../core/training/metrics.ts';
+import { getTask } from '../../core/tasks/index.ts';
+import type { ScoredSample } from '../../core/training/runState.ts';
 import type { ChartMarker } from '../metrics/markers.ts';
 import { filesWorker } from '../filesClient.ts';
 import { RunLocks } from './runLocks.ts';
-import { RunStore, type RunParts, type SavedCheckpoint, type SavedRun } from './runStore.ts';
+import { RunStore, type RunParts, type SavedCheckpoint, type SavedRun } from '../../storage/runStore.ts';
 
 /** Most often a run's metrics are written while it trains. */
 const SAVE_INTERVAL_MS = 1000;

@@ -1,19 +1,19 @@
-import { BACKENDS, type BackendName } from '../../core/backendNames.ts';
-import { defaultExperiment, VIEWS, type Experiment, type View } from '../../core/experiment.ts';
-import { decodeExperiment, encodeExperiment, hasExperiment } from '../../core/link.ts';
-import type { ReadFile } from '../../worker/filesProtocol.ts';
+import { BACKENDS, GPU_BACKENDS, type BackendName } from '../../core/backend/names.ts';
+import { defaultExperiment, VIEWS, type Experiment, type View } from '../../core/experiment/experiment.ts';
+import { decodeExperiment, encodeExperiment, hasExperiment } from '../../core/experiment/link.ts';
+import type { ReadFile } from '../../worker/filesApi.ts';
 import { filesWorker } from '../filesClient.ts';
 import { checkField, sandboxLimits, type HyperparameterName, type Hyperparameters } from '../../core/hyperparameters.ts';
-import type { IterationMetrics } from '../../core/metrics.ts';
+import type { IterationMetrics } from '../../core/training/metrics.ts';
 import { switchAlgorithmSettings, type AlgorithmId } from '../../core/algorithms/catalog.ts';
-import type { Arch } from '../../core/policy.ts';
-import type { Sample } from '../../core/reward.ts';
-import type { RewardLog, RewardSpec } from '../../core/sandbox/types.ts';
-import { defaultRewards, getTask, prepareTask, taskSample, taskTokenizer, type Task } from '../../core/tasks.ts';
-import { exampleTransitions } from '../../core/environments.ts';
+import type { Arch } from '../../core/policy/policy.ts';
+import type { Sample } from '../../core/reward/reward.ts';
+import type { RewardLog, RewardSpec } from '../../core/reward/sandbox/types.ts';
+import { defaultRewards, getTask, prepareTask, taskSample, taskTokenizer, type Task } from '../../core/tasks/index.ts';
+import { exampleTransitions, transitionSample } from '../../core/tasks/environments.ts';
 import { Rng } from '../../core/rng.ts';
-import type { ScoredSample } from '../../core/trainer.ts';
-import type { BackendReport, Result, SandboxOutcome, Status, TrainerEvent } from '../../worker/protocol.ts';
+import type { ScoredSample } from '../../core/training/runState.ts';
+import type { BackendReport, Result, SandboxOutcome, Status, TrainerEvent } from '../../worker/trainerApi.ts';
 import { SandboxClient } from '../../worker/sandboxClient.ts';
 import type { ChartMarker } from '../metrics/markers.ts';
 import { createTrainerClient, type TrainerClient } from '../trainerClient.ts';
@@ -31,14 +31,13 @@ export interface ReferenceSample {
 /** How often the watchdog asks the trainer worker for a sign of life, and how long it waits by default. */
 const PING_INTERVAL_MS = 5000;
 const STALL_MS = 30_000;
-const GPU_BACKENDS: readonly BackendName[] = ['webgpu', 'webgl'];
 
 /** How many transitions of random play check a control task's reward before Apply. */
 const CHECKED_TRANSITIONS = 32;
 
 /** Transitions of random play, as a control task's reward sees them. */
 function transitionSamples(task: Task, count: number): Sample[] {
-  return exampleTransitions(task.environment!, count, new Rng(11)).map((transition, index) => ({ text: '', tokens: [transition.action], prompt: '', index, transition }));
+  return exampleTransitions(task.environment!, count, new Rng(11)).map((transition, index) => transitionSample(task.alphabet, transition, index));
 }
 
 /** How many reference completions are shown, and how many of them check a draft before Apply. */

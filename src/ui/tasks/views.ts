@@ -1,5 +1,5 @@
 import type { Component } from 'svelte';
-import type { Task } from '../../core/tasks.ts';
+import type { Task } from '../../core/tasks/index.ts';
 import type { Session } from '../state/session.svelte.ts';
 import CartPoleThumbnail from './CartPoleThumbnail.svelte';
 import CartPoleView from './CartPoleView.svelte';

@@ -1,3 +1,0 @@
-/** The tfjs backends the playground knows, fastest first where the hardware allows. Free of tfjs so the page can import it. */
-export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
-export const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];

@@ -1,0 +1,185 @@
+import * as v from 'valibot';
+import { ALGORITHM_IDS, startingHyperparameters, type AlgorithmId } from '../algorithms/catalog.ts';
+import { HyperparameterError, type Hyperparameters } from '../hyperparameters.ts';
+import { ARCHS, type Arch } from '../policy/archs.ts';
+import type { RewardSpec } from '../reward/sandbox/types.ts';
+import { defaultRewards, getTask, taskAlgorithms, taskArchs, TASKS } from '../tasks/index.ts';
+
+/**
+ * The whole experiment as one serialisable object, described once by the schema
+ * below: what a shared link, a saved run, an exported file and the CLI's
+ * --experiment carry, and what `validateExperiment` checks. The settings come
+ * from the hyperparameter table; nothing here lists them again.
+ */
+export const EXPERIMENT_VERSION = 3;
+/** Longest reward source accepted (characters). */
+export const MAX_REWARD_SOURCE = 20_000;
+/** Most named reward components in one experiment. */
+export const MAX_REWARDS = 8;
+/** Largest weight magnitude of a reward component. */
+export const MAX_WEIGHT = 1000;
+/** How the page opens the experiment: everything, for teaching (settings hidden, code read-only until Edit), or for an iframe in slides. */
+export const VIEWS = ['full', 'classroom', 'embed'] as const;
+export type View = (typeof VIEWS)[number];
+const REWARD_NAME = /^[A-Za-z_][\w-]{0,31}$/;
+
+const got = (input: unknown): string => (typeof input === 'string' ? JSON.stringify(input.length > 40 ? input.slice(0, 40) + '…' : input) : Array.isArray(input) ? 'a list' : input === null ? 'null' : typeof input === 'object' ? 'an object' : String(input));
+const oneOf = <const T extends readonly string[]>(options: T) => v.picklist(options, (i) => `must be one of ${options.join(', ')}, got ${got(i.input)}`);
+
+const RewardSchema = v.strictObject(
+  {
+    name: v.pipe(v.string((i) => `must be a string, got ${got(i.input)}`), v.regex(REWARD_NAME, (i) => `must be 1-32 letters, digits, _ or - (starting with a letter or _), got ${got(i.input)}`)),
+    weight: v.pipe(
+      v.number((i) => `must be a number, got ${got(i.input)}`),
+      v.finite((i) => `must be finite, got ${got(i.input)}`),
+      v.check((w) => Math.abs(w) <= MAX_WEIGHT, (i) => `must be a number from -${MAX_WEIGHT} to ${MAX_WEIGHT}, got ${got(i.input)}`),
+    ),
+    source: v.pipe(v.string((i) => `must be a string of code, got ${got(i.input)}`), v.maxLength(MAX_REWARD_SOURCE, (i) => `is ${(i.input as string).length} characters, the limit is ${MAX_REWARD_SOURCE}`)),
+  },
+  (i) => (i.expected === 'never' ? 'is not a field of a reward (name, weight, source)' : i.path?.length ? 'is missing' : `must be an object with name, weight and source, got ${got(i.input)}`),
+);
+
+const RewardsSchema = v.pipe(
+  v.array(RewardSchema, (i) => `must be a non-empty list of { name, weight, source }, got ${got(i.input)}`),
+  v.minLength(1, 'must be a non-empty list of { name, weight, source }'),
+  v.maxLength(MAX_REWARDS, (i) => `at most ${MAX_REWARDS} rewards, got ${(i.input as unknown[]).length}`),
+  v.check((list) => new Set(list.map((r) => r.name)).size === list.length, (i) => `has two rewards named ${JSON.stringify(firstDuplicate((i.input as RewardSpec[]).map((r) => r.name)))}`),
+);
+
+const seedMessage = (i: { input: unknown }) => `must be a whole number from 0 to 4294967295, got ${got(i.input)}`;
+
+/** The settings: checked field by field against the hyperparameter table (missing ones take the task's and algorithm's defaults later). */
+const SettingsSchema = v.custom<Record<string, unknown>>((h) => typeof h === 'object' && h !== null && !Array.isArray(h), (i) => `must be an object of settings, got ${got(i.input)}`);
+
+/** The experiment's fields, once: the link codec, saved runs, export/import and the CLI all read this. */
+export const EXPERIMENT_FIELDS = {
+  version: v.literal(EXPERIMENT_VERSION, (i) => `must be ${EXPERIMENT_VERSION}, got ${got(i.input)}`),
+  task: oneOf(TASKS.map((t) => t.id) as unknown as readonly [string, ...string[]]),
+  arch: oneOf(ARCHS),
+  algorithm: v.optional(oneOf(ALGORITHM_IDS), 'ppo'),
+  rewards: RewardsSchema,
+  hyperparameters: v.optional(SettingsSchema, {}),
+  seed: v.pipe(v.number(seedMessage), v.integer(seedMessage), v.minValue(0, seedMessage), v.maxValue(0xffffffff, seedMessage)),
+  view: v.optional(oneOf(VIEWS), 'full'),
+} as const;
+
+const ExperimentSchema = v.strictObject(EXPERIMENT_FIELDS, (i) => (i.expected === 'never' ? 'is not a field of an experiment' : i.path?.length ? 'is missing' : `an experiment must be an object, got ${got(i.input)}`));
+
+export interface Experiment {
+  version: typeof EXPERIMENT_VERSION;
+  task: string;
+  arch: Arch;
+  /** The RL algorithm: PPO, GRPO or RLOO. */
+  algorithm: AlgorithmId;
+  /** Named reward components with weights; their weighted sum trains the policy. */
+  rewards: RewardSpec[];
+  /** Every setting, the reward sandbox's limits included. */
+  hyperparameters: Hyperparameters;
+  /** Seeds sampling, shuffling and initialisation: same seed, same backend, same curve. */
+  seed: number;
+  view: View;
+}
+
+/** A rejected experiment; `field` is the path of what was wrong ("rewards[1].weight"), "" for the whole. */
+export class ExperimentError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(field ? `experiment: ${field} ${message}` : `experiment: ${message}`);
+    this.name = 'ExperimentError';
+  }
+}
+
+/** A task's starting experiment; an architecture or algorithm the task has no use for gives way to the task's first. */
+export function defaultExperiment(taskId = TASKS[0].id, arch: Arch = 'mlp', algorithm: AlgorithmId = 'ppo'): Experiment {
+  const task = getTask(taskId);
+  if (!taskArchs(task).includes(arch)) arch = taskArchs(task)[0];
+  if (!taskAlgorithms(task).includes(algorithm)) algorithm = taskAlgorithms(task)[0];
+  return {
+    version: EXPERIMENT_VERSION,
+    task: task.id,
+    arch,
+    algorithm,
+    rewards: defaultRewards(task),
+    hyperparameters: startingHyperparameters(algorithm, task.hyperparameters),
+    seed: 1,
+    view: 'full',
+  };
+}
+
+/**
+ * Checks an experiment of any version (older ones are migrated step by step
+ * first) and fills in missing settings from the task's and the algorithm's
+ * defaults. Unknown fields, wrong types and values out of range throw an
+ * ExperimentError naming the field.
+ */
+export function validateExperiment(input: unknown): Experiment {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new ExperimentError('', `an experiment must be an object, got ${got(input)}`);
+  const migrated = migrate(input);
+  const r = v.safeParse(ExperimentSchema, migrated);
+  if (!r.success) {
+    const issue = r.issues[0];
+    throw new ExperimentError(pathOf(issue), issue.message);
+  }
+  const e = r.output;
+  const task = getTask(e.task);
+  if (!taskArchs(task).includes(e.arch)) throw new ExperimentError('arch', `must be ${taskArchs(task).join(' or ')} for task ${task.id}, got ${got(e.arch)}`);
+  if (!taskAlgorithms(task).includes(e.algorithm)) throw new ExperimentError('algorithm', `must be ${taskAlgorithms(task).join(' or ')} for task ${task.id}, got ${got(e.algorithm)}`);
+  let hyperparameters: Hyperparameters;
+  try {
+    hyperparameters = startingHyperparameters(e.algorithm, task.hyperparameters, e.hyperparameters as Partial<Hyperparameters>);
+  } catch (err) {
+    const name = err instanceof HyperparameterError ? err.field : '';
+    const message = (err as Error).message;
+    throw new ExperimentError(name ? `hyperparameters.${name}` : 'hyperparameters', message.startsWith(`${name} `) ? message.slice(name.length + 1) : message.startsWith('unknown') ? 'is not a setting' : `is wrong: ${message}`);
+  }
+  return { ...e, rewards: e.rewards.map((r) => ({ ...r })), hyperparameters };
+}
+
+/** Checks the named reward components alone: names, weights and code sizes. */
+export function validateRewards(input: unknown): RewardSpec[] {
+  const r = v.safeParse(RewardsSchema, input);
+  if (r.success) return r.output;
+  const issue = r.issues[0];
+  const path = pathOf(issue);
+  throw new ExperimentError(`rewards${path.startsWith('[') || !path ? path : `.${path}`}`, issue.message);
+}
+
+/** Where a valibot issue is, as "rewards[1].weight" ("" for the whole input). */
+export function pathOf(issue: v.BaseIssue<unknown>): string {
+  let out = '';
+  for (const item of issue.path ?? []) {
+    const key = item.key as string | number;
+    out += typeof key === 'number' ? `[${key}]` : out ? `.${key}` : String(key);
+  }
+  return out;
+}
+
+function firstDuplicate(names: string[]): string {
+  return names.find((n, i) => names.indexOf(n) !== i) ?? '';
+}
+
+type Loose = Record<string, unknown>;
+/**
+ * One explicit step per version, each taking version n to n + 1:
+ *   0 (no version field, one `reward` string, MLP only) → 1: version 1, arch "mlp".
+ *   1 → 2: the one `reward` string becomes the component "reward" with weight 1.
+ *   2 → 3: `view` ("full") joins; algorithm, if missing, is PPO.
+ */
+export const MIGRATIONS: readonly ((e: Loose) => Loose)[] = [
+  (e) => ({ ...e, version: 1, arch: e.arch ?? 'mlp' }),
+  ({ reward, ...rest }) => ({ ...rest, version: 2, ...(reward === undefined ? {} : { rewards: [{ name: 'reward', weight: 1, source: reward }] }) }),
+  (e) => ({ ...e, version: 3, algorithm: e.algorithm ?? 'ppo', view: e.view ?? 'full' }),
+];
+
+/** Brings an experiment of an older version up to this one; unknown versions are refused. */
+export function migrate(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+  let e = input as Loose;
+  const version = e.version ?? 0;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 0) throw new ExperimentError('version', `must be a whole number from 0 to ${EXPERIMENT_VERSION}, got ${got(version)}`);
+  if (version > EXPERIMENT_VERSION) throw new ExperimentError('version', `is ${version}: this experiment was made by a newer version of the playground (this one reads up to ${EXPERIMENT_VERSION})`);
+  for (let n = version; n < EXPERIMENT_VERSION; n++) e = MIGRATIONS[n](e);
+  return e;
+}

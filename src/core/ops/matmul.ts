@@ -1,0 +1,49 @@
+import * as tf from '../tf.ts';
+
+/**
+ * The wasm backend's BatchMatMul is about 10x slower when asked to transpose an
+ * operand (measured: [2048,128]^T x [2048,256] takes 58 ms with transposeA, 5.8 ms
+ * with an explicit transpose first). Backpropagation through every matMul uses
+ * those flags, so this module offers a BatchMatMul gradient that transposes
+ * explicitly on wasm (`useTransposeFreeMatMulGradient`, registered when a backend
+ * is set up: backend/backend.ts) and `matMulT` for forward passes.
+ */
+export function matMulT(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
+  if (tf.getBackend() !== 'wasm' || (!transposeA && !transposeB)) return tf.matMul(a, b, transposeA, transposeB);
+  return tf.matMul(transposeA ? swapLast(a) : a, transposeB ? swapLast(b) : b);
+}
+
+function swapLast(x: tf.Tensor): tf.Tensor {
+  const perm = x.shape.map((_, i) => i);
+  const n = perm.length;
+  [perm[n - 2], perm[n - 1]] = [perm[n - 1], perm[n - 2]];
+  return tf.transpose(x, perm);
+}
+
+let registered = false;
+
+/**
+ * Puts this module's BatchMatMul gradient in place of tfjs-core's. Called when a
+ * backend is set (useBackend), so it always comes after tfjs's own gradients
+ * are registered, whichever order modules load in.
+ */
+export function useTransposeFreeMatMulGradient(): void {
+  if (registered) return;
+  registered = true;
+  tf.registerGradient(TRANSPOSE_FREE_MATMUL_GRADIENT);
+}
+
+// Same algebra as tfjs-core's BatchMatMul_grad.ts; only the transposes move.
+export const TRANSPOSE_FREE_MATMUL_GRADIENT: tf.GradConfig = {
+  kernelName: tf.BatchMatMul,
+  inputsToSave: ['a', 'b'],
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+    const g = dy as tf.Tensor;
+    const [a, b] = saved;
+    const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    if (!transposeA && !transposeB) return { a: () => matMulT(g, b, false, true), b: () => matMulT(a, g, true, false) };
+    if (!transposeA && transposeB) return { a: () => matMulT(g, b, false, false), b: () => matMulT(g, a, true, false) };
+    if (transposeA && !transposeB) return { a: () => matMulT(b, g, false, true), b: () => matMulT(a, g, false, false) };
+    return { a: () => matMulT(b, g, true, true), b: () => matMulT(g, a, true, true) };
+  },
+};

@@ -1,0 +1,266 @@
+import * as tf from '../tf.ts';
+import { addWeight, embed, normalInit, type Decoder, type Policy, type TransformerConfig } from './policy.ts';
+import type { Rng } from '../rng.ts';
+import { matMulT } from '../ops/matmul.ts';
+import { rowMover } from '../ops/rows.ts';
+import { layerNorm } from '../ops/layerNorm.ts';
+
+interface Block {
+  ln1g: tf.Variable; ln1b: tf.Variable;
+  wqkv: tf.Variable; bqkv: tf.Variable;
+  wo: tf.Variable; bo: tf.Variable;
+  ln2g: tf.Variable; ln2b: tf.Variable;
+  w1: tf.Variable; b1: tf.Variable;
+  w2: tf.Variable; b2: tf.Variable;
+}
+
+/** Keys and values of the positions seen so far, per layer: [B, H, t, hd] each. */
+interface KvCache extends tf.TensorContainerObject {
+  k: tf.Tensor4D;
+  v: tf.Tensor4D;
+}
+
+/**
+ * A small GPT (as in nanoGPT) written with raw tfjs ops, with a value head on
+ * the final hidden state. `run` reads new tokens given an optional KV cache of
+ * earlier positions, so full forward passes and cached decoding share one path.
+ */
+export class TransformerPolicy implements Policy {
+  readonly weights = new Map<string, tf.Variable>();
+  #wte: tf.Variable;
+  #wpe: tf.Variable;
+  #layers: Block[] = [];
+  #lnfg: tf.Variable;
+  #lnfb: tf.Variable;
+  #head: tf.Variable;
+  #wv: tf.Variable;
+  #bv: tf.Variable;
+  /** [L, L] additive causal mask: 0 on and below the diagonal, -1e9 above. */
+  #mask: tf.Tensor2D;
+
+  constructor(
+    readonly config: TransformerConfig,
+    rng: Rng,
+  ) {
+    const { vocabSize: V, contextLength: L, layers, heads, width: C } = config;
+    if (C % heads !== 0) throw new Error(`TransformerPolicy: width ${C} is not divisible by heads ${heads}`);
+    const w = this.weights;
+    const std = 0.02;
+    // GPT-2's scaled init of the residual projections keeps the residual stream's variance steady with depth.
+    const projStd = std / Math.sqrt(2 * layers);
+    this.#wte = addWeight(w, 'wte', normalInit(rng, [V, C], std));
+    this.#wpe = addWeight(w, 'wpe', normalInit(rng, [L, C], std));
+    for (let i = 0; i < layers; i++) {
+      const p = `h${i}.`;
+      this.#layers.push({
+        ln1g: addWeight(w, p + 'ln1.g', tf.ones([C])),
+        ln1b: addWeight(w, p + 'ln1.b', tf.zeros([C])),
+        wqkv: addWeight(w, p + 'attn.wqkv', normalInit(rng, [C, 3 * C], std)),
+        bqkv: addWeight(w, p + 'attn.bqkv', tf.zeros([3 * C])),
+        wo: addWeight(w, p + 'attn.wo', normalInit(rng, [C, C], projStd)),
+        bo: addWeight(w, p + 'attn.bo', tf.zeros([C])),
+        ln2g: addWeight(w, p + 'ln2.g', tf.ones([C])),
+        ln2b: addWeight(w, p + 'ln2.b', tf.zeros([C])),
+        w1: addWeight(w, p + 'mlp.w1', normalInit(rng, [C, 4 * C], std)),
+        b1: addWeight(w, p + 'mlp.b1', tf.zeros([4 * C])),
+        w2: addWeight(w, p + 'mlp.w2', normalInit(rng, [4 * C, C], projStd)),
+        b2: addWeight(w, p + 'mlp.b2', tf.zeros([C])),
+      });
+    }
+    this.#lnfg = addWeight(w, 'lnf.g', tf.ones([C]));
+    this.#lnfb = addWeight(w, 'lnf.b', tf.zeros([C]));
+    this.#head = addWeight(w, 'head', normalInit(rng, [C, V], std));
+    this.#wv = addWeight(w, 'wv', tf.zeros([C, 1]));
+    this.#bv = addWeight(w, 'bv', tf.zeros([1]));
+    this.#mask = tf.tidy(() => tf.linalg.bandPart(tf.ones([L, L]), -1, 0).sub(1).mul(1e9)) as tf.Tensor2D;
+  }
+
+  forward(tokens: tf.Tensor2D, pad?: Int32Array): { logits: tf.Tensor3D; values: tf.Tensor2D } {
+    this.#fits(tokens.shape[1]);
+    return tf.tidy(() => {
+      const { logits, values } = this.#run(tokens, 0, null, padded(pad));
+      return { logits, values };
+    });
+  }
+
+  valueFeatures(tokens: tf.Tensor2D, pad?: Int32Array): tf.Tensor3D {
+    this.#fits(tokens.shape[1]);
+    return tf.tidy(() => this.#run(tokens, 0, null, padded(pad)).features);
+  }
+
+  decoder(batch: number, pad?: Int32Array): Decoder {
+    const rows = padded(pad);
+    let caches: KvCache[] | null = null;
+    let pos = 0;
+    return {
+      step: (tokens: Int32Array) => {
+        if (pos >= this.config.contextLength) {
+          throw new Error(`TransformerPolicy: decoding past the context length ${this.config.contextLength}`);
+        }
+        const out = tf.tidy(() => {
+          const r = this.#run(tf.tensor2d(tokens, [batch, 1], 'int32'), pos, caches, rows);
+          return { logits: r.logits.reshape([batch, -1]) as tf.Tensor2D, caches: r.caches };
+        });
+        if (caches) for (const c of caches) tf.dispose([c.k, c.v]);
+        caches = out.caches;
+        pos += 1;
+        return out.logits;
+      },
+      dispose: () => {
+        if (caches) for (const c of caches) tf.dispose([c.k, c.v]);
+        caches = null;
+      },
+    };
+  }
+
+  /** Refuses more tokens than the context holds. */
+  #fits(T: number): void {
+    if (T > this.config.contextLength) throw new Error(`TransformerPolicy: ${T} tokens exceed the context length ${this.config.contextLength}`);
+  }
+
+  /**
+   * The positions a row's last asked position reads, and only those: row b's
+   * columns from its first real one (after `pad[b]`) to its last in `positions`,
+   * packed into [n, C] for every per-position layer (embeddings, layer norms,
+   * products, GELU); laid out [B, H, T, hd] only for attention, where columns
+   * left out hold zeros that no kept column attends to (the causal mask hides
+   * later ones, the padding mask earlier ones). `forward`'s numbers, to float32 rounding.
+   */
+  forwardAt(tokens: Int32Array, width: number, positions: Int32Array, pad?: Int32Array): { logits: tf.Tensor2D; values: tf.Tensor1D } {
+    const B = tokens.length / width;
+    const rows = padded(pad);
+    const first = rows ?? new Int32Array(B);
+    const last = new Int32Array(B).fill(-1);
+    for (const p of positions) {
+      const b = Math.floor(p / width);
+      last[b] = Math.max(last[b], p - b * width);
+    }
+    const T = Math.max(0, ...last) + 1;
+    this.#fits(T);
+    let n = 0;
+    for (let b = 0; b < B; b++) n += Math.max(0, last[b] - first[b] + 1);
+    const ids = new Int32Array(n);
+    const pos = new Int32Array(n);
+    const cell = new Int32Array(n); // packed row -> b * T + column
+    const packedAt = new Int32Array(B * T).fill(n); // b * T + column -> packed row (n: left out)
+    for (let b = 0, i = 0; b < B; b++) {
+      for (let c = first[b]; c <= last[b]; c++, i++) {
+        ids[i] = tokens[b * width + c];
+        pos[i] = c - first[b];
+        cell[i] = b * T + c;
+        packedAt[b * T + c] = i;
+      }
+    }
+    const asked = Int32Array.from(positions, (p) => {
+      const b = Math.floor(p / width);
+      const i = packedAt[b * T + p - b * width];
+      if (i === n) throw new Error(`TransformerPolicy: position ${p} is in row ${b}'s padding`);
+      return i;
+    });
+    return tf.tidy(() => {
+      const x = tf.add(embed(this.#wte, tf.tensor1d(ids, 'int32')), embed(this.#wpe, tf.tensor1d(pos, 'int32'))) as tf.Tensor2D; // [n, C]
+      const toGrid = rowMover(packedAt, n); // [n, C] -> [B * T, C]
+      const fromGrid = rowMover(cell, B * T); // [B * T, C] -> [n, C]
+      const C = this.config.width;
+      const H = this.config.heads;
+      const layout: Layout = {
+        toHeads: (t) => toGrid(t).reshape([B, T, H, C / H]).transpose([0, 2, 1, 3]) as tf.Tensor4D,
+        fromHeads: (y) => fromGrid(y.transpose([0, 2, 1, 3]).reshape([B * T, C])) as tf.Tensor2D,
+      };
+      const hidden = this.#blocks(x, layout, this.#attentionMask(B, T, 0, rows), null).x;
+      const hf = layerNorm(rowMover(asked, n)(hidden) as tf.Tensor2D, this.#lnfg, this.#lnfb); // [P, C]
+      const logits = tf.matMul(hf, this.#head) as tf.Tensor2D;
+      const values = tf.add(tf.matMul(hf, this.#wv), this.#bv).reshape([positions.length]) as tf.Tensor1D;
+      return { logits, values };
+    });
+  }
+
+  /**
+   * tokens [B, T] at columns past..past+T-1, with the cache of columns 0..past-1.
+   * A row left-padded by p extra start tokens reads position t - p at column t,
+   * and no column attends to its padding.
+   */
+  #run(tokens: tf.Tensor2D, past: number, caches: KvCache[] | null, pad: Int32Array | null) {
+    const [B, T] = tokens.shape;
+    const { heads: H, width: C } = this.config;
+    const tok = embed(this.#wte, tokens); // [B, T, C]
+    let x: tf.Tensor2D; // [B*T, C]
+    if (!pad) {
+      x = tf.add(tok, this.#wpe.slice([past, 0], [T, C])).reshape([B * T, C]);
+    } else {
+      const positions = new Int32Array(B * T);
+      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) positions[b * T + t] = Math.max(0, past + t - pad[b]);
+      x = tf.add(tok.reshape([B * T, C]), embed(this.#wpe, tf.tensor1d(positions, 'int32'))) as tf.Tensor2D;
+    }
+    // One new token a row (decoding): [B, 1, H, hd] and [B, H, 1, hd] are the same memory, no transpose needed.
+    const layout: Layout =
+      T === 1
+        ? { toHeads: (t) => t.reshape([B, H, 1, C / H]) as tf.Tensor4D, fromHeads: (y) => y.reshape([B, C]) as tf.Tensor2D }
+        : {
+            toHeads: (t) => t.reshape([B, T, H, C / H]).transpose([0, 2, 1, 3]) as tf.Tensor4D,
+            fromHeads: (y) => y.transpose([0, 2, 1, 3]).reshape([B * T, C]) as tf.Tensor2D,
+          };
+    const out = this.#blocks(x, layout, this.#attentionMask(B, T, past, pad), caches);
+    const hf = layerNorm(out.x, this.#lnfg, this.#lnfb); // [B*T, C]
+    const logits = tf.matMul(hf, this.#head).reshape([B, T, -1]) as tf.Tensor3D; // [B, T, V]
+    const values = tf.add(tf.matMul(hf, this.#wv), this.#bv).reshape([B, T]) as tf.Tensor2D; // [B, T]
+    return { logits, values, features: hf.reshape([B, T, C]) as tf.Tensor3D, caches: out.caches };
+  }
+
+  /**
+   * What attention adds to its scores for T new columns after `past` cached
+   * ones: causal, and blind to each row's padding columns, [B, 1, T, past+T]
+   * (a padding column's own output is never used); [T, past+T] without padding;
+   * none for a single new token without padding (it may read every column).
+   */
+  #attentionMask(B: number, T: number, past: number, pad: Int32Array | null): tf.Tensor | null {
+    const causal = T === 1 ? null : this.#mask.slice([past, 0], [T, past + T]);
+    if (!pad) return causal;
+    const hidden = new Float32Array(B * (past + T));
+    for (let b = 0; b < B; b++) hidden.fill(-1e9, b * (past + T), b * (past + T) + Math.min(pad[b], past + T));
+    const padMask = tf.tensor4d(hidden, [B, 1, 1, past + T]);
+    return causal ? tf.add(causal, padMask) : padMask;
+  }
+
+  /** The residual stream x [R, C] (R positions, in `layout`) through every block, with or without a KV cache. */
+  #blocks(x: tf.Tensor2D, layout: Layout, mask: tf.Tensor | null, caches: KvCache[] | null): { x: tf.Tensor2D; caches: KvCache[] } {
+    const hd = this.config.width / this.config.heads;
+    const C = this.config.width;
+    const newCaches: KvCache[] = [];
+    this.#layers.forEach((blk, i) => {
+      const h = layerNorm(x, blk.ln1g, blk.ln1b);
+      // Three products with the weight's thirds, not one product split three ways: slicing the [C, 3C]
+      // weight is cheap, splitting (and, backwards, concatenating) [R, 3C] activations is not. (Nor a
+      // rank-5 [B, T, 3, H, hd] view: WebGL cannot hold it.)
+      const [q, k0, v0] = [0, 1, 2].map((j) => layout.toHeads(tf.add(tf.matMul(h, blk.wqkv.slice([0, j * C], [C, C])), blk.bqkv.slice([j * C], [C])) as tf.Tensor2D)); // [B, H, T, hd]
+      const k = caches ? (tf.concat([caches[i].k, k0], 2) as tf.Tensor4D) : k0; // [B, H, past+T, hd]
+      const v = caches ? (tf.concat([caches[i].v, v0], 2) as tf.Tensor4D) : v0;
+      newCaches.push({ k, v });
+      let att = matMulT(q, k, false, true).mul(1 / Math.sqrt(hd)) as tf.Tensor4D; // [B, H, T, past+T]
+      if (mask) att = att.add(mask);
+      const y = layout.fromHeads(tf.matMul(tf.softmax(att), v) as tf.Tensor4D); // [R, C]
+      x = x.add(tf.add(tf.matMul(y, blk.wo), blk.bo));
+      const h2 = layerNorm(x, blk.ln2g, blk.ln2b);
+      const m = tf.add(tf.matMul(h2, blk.w1), blk.b1); // [R, 4C]
+      const g = m.mul(tf.sigmoid(m.mul(1.702))); // GELU, sigmoid approximation: 3 ops instead of 8
+      x = x.add(tf.add(tf.matMul(g, blk.w2), blk.b2));
+    });
+    return { x, caches: newCaches };
+  }
+
+  dispose(): void {
+    for (const v of this.weights.values()) v.dispose();
+    this.#mask.dispose();
+  }
+}
+
+/** The padding, or null when no row has any (the plain path). */
+function padded(pad: Int32Array | undefined): Int32Array | null {
+  return pad && pad.some((p) => p > 0) ? pad : null;
+}
+
+/** How the residual stream's rows [R, C] map to attention's [B, H, T, hd] and back. */
+interface Layout {
+  toHeads(t: tf.Tensor2D): tf.Tensor4D;
+  fromHeads(y: tf.Tensor4D): tf.Tensor2D;
+}
