@@ -207,11 +207,7 @@ export async function minibatchUpdate<K extends string>(
         }, vars);
         const missing = vars.filter((v) => !grads[v.name]);
         if (missing.length) throw new Error(`no gradient reached ${missing.map((v) => v.name).join(', ')}`);
-        const globalNorm = tf.sqrt(tf.addN(vars.map((v) => tf.sum(tf.square(grads[v.name])))));
-        const scale = tf.minimum(1, tf.div(h.maxGradNorm, tf.add(globalNorm, 1e-6)));
-        const clipped: tf.NamedTensorMap = {};
-        for (const v of vars) clipped[v.name] = tf.mul(grads[v.name], scale);
-        optimizer.applyGradients(clipped);
+        clippedStep(optimizer, vars, grads, h.maxGradNorm);
         loss.dispose();
         return diagnostics;
       });
@@ -225,6 +221,15 @@ export async function minibatchUpdate<K extends string>(
     if (h.targetKl > 0 && epochKl > h.targetKl) break;
   }
   return Object.fromEntries(names.map((n, i) => [n, sums[i] / steps])) as Record<K, number>;
+}
+
+/** Scales the gradients so their global norm is at most `maxNorm` (on device: no read-back), then takes the optimizer's step. Inside a tidy. */
+export function clippedStep(optimizer: tf.Optimizer, vars: readonly tf.Variable[], grads: tf.NamedTensorMap, maxNorm: number): void {
+  const globalNorm = tf.sqrt(tf.addN(vars.map((v) => tf.sum(tf.square(grads[v.name])))));
+  const scale = tf.minimum(1, tf.div(maxNorm, tf.add(globalNorm, 1e-6)));
+  const clipped: tf.NamedTensorMap = {};
+  for (const v of vars) clipped[v.name] = tf.mul(grads[v.name], scale);
+  optimizer.applyGradients(clipped);
 }
 
 /**

@@ -74,27 +74,32 @@ export function returnScale(returns: Float32Array, mask: Float32Array): number {
   return n ? Math.max(1, sq / n - (sum / n) ** 2) : 1;
 }
 
-/** The clipped surrogate objective, as a loss (to minimise), with its diagnostics. */
-export function clippedSurrogate(newlogprob: tf.Tensor, oldlogprob: tf.Tensor, advantages: tf.Tensor, mask: tf.Tensor, clipCoef: number) {
+/** The mean over the mask's entries, or over every entry where there is no mask (the control trainer's flat batches). */
+function meanOver(x: tf.Tensor, mask: tf.Tensor | null): tf.Scalar {
+  return mask ? maskedMean(x, mask) : tf.mean(x);
+}
+
+/** The clipped surrogate objective, as a loss (to minimise), with its diagnostics. `mask` null: every entry counts. */
+export function clippedSurrogate(newlogprob: tf.Tensor, oldlogprob: tf.Tensor, advantages: tf.Tensor, mask: tf.Tensor | null, clipCoef: number) {
   // 0 on padding before exp: a log-probability of -1e9 there (top-k masked) would make exp overflow, and 0 x inf is NaN in the gradient.
-  const logratio = maskedOut(tf.sub(newlogprob, oldlogprob), mask);
+  const logratio = mask ? maskedOut(tf.sub(newlogprob, oldlogprob), mask) : tf.sub(newlogprob, oldlogprob);
   const ratio = tf.exp(logratio);
   const pg_loss1 = tf.mul(tf.neg(advantages), ratio);
   const pg_loss2 = tf.mul(tf.neg(advantages), tf.clipByValue(ratio, 1 - clipCoef, 1 + clipCoef));
-  const pg_loss = maskedMean(tf.maximum(pg_loss1, pg_loss2), mask);
+  const pg_loss = meanOver(tf.maximum(pg_loss1, pg_loss2), mask);
   // http://joschu.net/blog/kl-approx.html: k3 = (r - 1) - log r, unbiased and always >= 0.
-  const approx_kl = maskedMean(tf.sub(tf.sub(ratio, 1), logratio), mask);
-  const clipfrac = maskedMean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), clipCoef), 'float32'), mask);
+  const approx_kl = meanOver(tf.sub(tf.sub(ratio, 1), logratio), mask);
+  const clipfrac = meanOver(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), clipCoef), 'float32'), mask);
   return { pg_loss, approx_kl, clipfrac };
 }
 
-/** Value loss, clipped around the rollout's values so one update cannot move them far (clipCoef 0: not clipped). */
-export function clippedValueLoss(newvalue: tf.Tensor, oldvalue: tf.Tensor, returns: tf.Tensor, mask: tf.Tensor, clipCoef: number): tf.Scalar {
+/** Value loss, clipped around the rollout's values so one update cannot move them far (clipCoef 0: not clipped). `mask` null: every entry counts. */
+export function clippedValueLoss(newvalue: tf.Tensor, oldvalue: tf.Tensor, returns: tf.Tensor, mask: tf.Tensor | null, clipCoef: number): tf.Scalar {
   const v_loss_unclipped = tf.square(tf.sub(newvalue, returns));
-  if (clipCoef === 0) return tf.mul(0.5, maskedMean(v_loss_unclipped, mask)) as tf.Scalar;
+  if (clipCoef === 0) return tf.mul(0.5, meanOver(v_loss_unclipped, mask)) as tf.Scalar;
   const v_clipped = tf.add(oldvalue, tf.clipByValue(tf.sub(newvalue, oldvalue), -clipCoef, clipCoef));
   const v_loss_clipped = tf.square(tf.sub(v_clipped, returns));
-  return tf.mul(0.5, maskedMean(tf.maximum(v_loss_unclipped, v_loss_clipped), mask)) as tf.Scalar;
+  return tf.mul(0.5, meanOver(tf.maximum(v_loss_unclipped, v_loss_clipped), mask)) as tf.Scalar;
 }
 
 /**

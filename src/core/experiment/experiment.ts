@@ -53,32 +53,29 @@ const SettingsSchema = v.custom<Record<string, unknown>>((h) => typeof h === 'ob
 
 /** The experiment's fields, once: the link codec, saved runs, export/import and the CLI all read this. */
 export const EXPERIMENT_FIELDS = {
+  /** The schema's version: older ones are migrated (see migrate). */
   version: v.literal(EXPERIMENT_VERSION, (i) => `must be ${EXPERIMENT_VERSION}, got ${got(i.input)}`),
   task: oneOf(TASKS.map((t) => t.id) as unknown as readonly [string, ...string[]]),
   arch: oneOf(ARCHS),
+  /** The RL algorithm: PPO, GRPO or RLOO. */
   algorithm: v.optional(oneOf(ALGORITHM_IDS), 'ppo'),
+  /** Named reward components with weights; their weighted sum trains the policy. */
   rewards: RewardsSchema,
+  /** Every setting, the reward sandbox's limits included (missing ones take their defaults). */
   hyperparameters: v.optional(SettingsSchema, {}),
+  /** Seeds sampling, shuffling and initialisation: same seed, same backend, same curve. */
   seed: v.pipe(v.number(seedMessage), v.integer(seedMessage), v.minValue(0, seedMessage), v.maxValue(0xffffffff, seedMessage)),
   view: v.optional(oneOf(VIEWS), 'full'),
 } as const;
 
 const ExperimentSchema = v.strictObject(EXPERIMENT_FIELDS, (i) => (i.expected === 'never' ? 'is not a field of an experiment' : i.path?.length ? 'is missing' : `an experiment must be an object, got ${got(i.input)}`));
 
-export interface Experiment {
-  version: typeof EXPERIMENT_VERSION;
-  task: string;
-  arch: Arch;
-  /** The RL algorithm: PPO, GRPO or RLOO. */
-  algorithm: AlgorithmId;
-  /** Named reward components with weights; their weighted sum trains the policy. */
-  rewards: RewardSpec[];
-  /** Every setting, the reward sandbox's limits included. */
-  hyperparameters: Hyperparameters;
-  /** Seeds sampling, shuffling and initialisation: same seed, same backend, same curve. */
-  seed: number;
-  view: View;
-}
+/**
+ * An experiment: what its schema reads (EXPERIMENT_FIELDS, the one description
+ * of its shape), with every setting filled in from the task's and the
+ * algorithm's defaults by validateExperiment.
+ */
+export type Experiment = Omit<v.InferOutput<typeof ExperimentSchema>, 'hyperparameters'> & { hyperparameters: Hyperparameters };
 
 /** A rejected experiment; `field` is the path of what was wrong ("rewards[1].weight"), "" for the whole. */
 export class ExperimentError extends Error {

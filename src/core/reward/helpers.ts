@@ -14,6 +14,15 @@ export const rewardHelpers = {
 
 export type RewardHelpers = typeof rewardHelpers;
 
+/** How each built-in helper is called and what it does: the docs beside the editor are drawn from this (every helper listed, checked by type). */
+export const REWARD_HELPER_DOCS: Readonly<Record<keyof RewardHelpers, { signature: string; doc: string }>> = {
+  clamp: { signature: 'clamp(x, lo, hi)', doc: 'x limited to [lo, hi]' },
+  count: { signature: 'count(text, part)', doc: 'how often part occurs in text (non-overlapping)' },
+  vowels: { signature: 'vowels(text)', doc: 'the number of vowels (a, e, i, o, u, y)' },
+  distinct: { signature: 'distinct(text)', doc: 'the share of distinct characters (1: no repeats; 0 for empty text)' },
+  palindrome: { signature: 'palindrome(text)', doc: '1 when text reads the same backwards, else 0' },
+};
+
 /** What reward code may receive besides these: a function a task offers (`helpers.<name>(...)`), run by the task's trusted code; arguments and results cross as plain data. */
 export interface HostedHelper {
   /** How a call reads, e.g. "sentiment(text)". */

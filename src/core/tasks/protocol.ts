@@ -100,10 +100,9 @@ export const protocol: Task = {
   // Measured: batches of 256 make this task learn under every algorithm (PPO trained on
   // decoding alone took the transformer's decode rate on 300 fixed prompts from 0.60 to 0.47
   // in 30 iterations at 64, to 0.63 at 256; the reward rose on seeds 2 and 3 under all three
-  // algorithms at 256 where it fell under GRPO and RLOO at 64). Not the default yet: at 256
-  // the page's main thread took 55-60 ms an iteration drawing and saving the batch, over the
-  // 50 ms the page allows itself. Set batchSize to 256 for a run that learns.
-  hyperparameters: { maxLength: 12, learningRate: 1e-4 },
+  // algorithms at 256 where it fell under GRPO and RLOO at 64). The page draws and saves a
+  // batch of 256 in tasks under 50 ms (sample rows 16 at a time, checkpoints as Blobs).
+  hyperparameters: { maxLength: 12, learningRate: 1e-4, batchSize: 256 },
   benchText: 'bccab',
   explanation: {
     writes: 'A code for the number in the prompt ("417=" then "bccab"), in the symbols a b c d x: it learnt base 4 from a sender that pads its codes with x.',

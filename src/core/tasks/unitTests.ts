@@ -135,9 +135,8 @@ export const unitTests: Task = {
   // moved it 0.76 nats (approx. KL) and the pass rate fell from 0.64 to 0.25; at 1e-4 it rises.
   // Measured, as for the protocol: GRPO and RLOO see 8 problems in a batch of 64, and there
   // the pass rate fell on 3 of 10 seeds (0.68 -> 0.62, 0.70 -> 0.68, 0.69 -> 0.66); at 128 the
-  // same seeds rose (GRPO 0.67 -> 0.79, RLOO 0.69 -> 0.89 and 0.73 -> 0.87). Not the default
-  // yet: at 128 the page's main thread took 60-100 ms an iteration, over its 50 ms.
-  hyperparameters: { maxLength: 12, learningRate: 1e-4 },
+  // same seeds rose (GRPO 0.67 -> 0.79, RLOO 0.69 -> 0.89 and 0.73 -> 0.87).
+  hyperparameters: { maxLength: 12, learningRate: 1e-4, batchSize: 128 },
   benchText: '2*x+1',
   explanation: {
     writes: 'An expression in x (digits, x, + - * and parentheses) after a prompt that shows three cases of a small integer function, e.g. "f(1)=3 f(2)=5 f(5)=11 ->2*x+1".',

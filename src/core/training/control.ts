@@ -2,6 +2,8 @@ import * as tf from '../tf.ts';
 import { adam } from '../ops/adam.ts';
 import { HyperparameterError, validateHyperparameters, type Hyperparameters } from '../hyperparameters.ts';
 import { startingHyperparameters } from '../algorithms/catalog.ts';
+import { clippedStep } from '../algorithms/languageModel.ts';
+import { clippedSurrogate, clippedValueLoss } from '../algorithms/ppo.ts';
 import { transitionSample, type Environment, type Transition } from '../tasks/environments.ts';
 import { meanStd, type IterationMetrics } from './metrics.ts';
 import { addWeight, normalInit } from '../policy/policy.ts';
@@ -330,30 +332,16 @@ export class ControlTrainer {
             const logp = tf.logSoftmax(logits);
             const newLogp = tf.sum(tf.mul(logp, mbActions), 1);
             const ent = tf.mean(tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1)));
-            const logRatio = tf.sub(newLogp, oldLogp);
-            const ratio = tf.exp(logRatio);
-            const pg = tf.mean(tf.maximum(tf.mul(tf.neg(advT), ratio), tf.mul(tf.neg(advT), tf.clipByValue(ratio, 1 - h.clipRange, 1 + h.clipRange))));
-            let vLoss: tf.Tensor;
-            if (h.valueClipRange > 0) {
-              const clipped = tf.add(oldValues, tf.clipByValue(tf.sub(v, oldValues), -h.valueClipRange, h.valueClipRange));
-              vLoss = tf.mul(0.5, tf.mean(tf.maximum(tf.square(tf.sub(v, ret)), tf.square(tf.sub(clipped, ret)))));
-              out.push(tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(v, oldValues)), h.valueClipRange), 'float32')));
-            } else {
-              vLoss = tf.mul(0.5, tf.mean(tf.square(tf.sub(v, ret))));
-              out.push(tf.scalar(0));
-            }
-            out.push(
-              pg, vLoss, ent,
-              tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), h.clipRange), 'float32')),
-              tf.mean(tf.sub(tf.sub(ratio, 1), logRatio)),
-            );
+            // PPO's own losses (algorithms/ppo.ts), over a flat batch: no mask.
+            const { pg_loss: pg, approx_kl, clipfrac } = clippedSurrogate(newLogp, oldLogp, advT, null, h.clipRange);
+            const vLoss = clippedValueLoss(v, oldValues, ret, null, h.valueClipRange);
+            out.push(h.valueClipRange > 0 ? tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(v, oldValues)), h.valueClipRange), 'float32')) : tf.scalar(0));
+            out.push(pg, vLoss, ent, clipfrac, approx_kl);
             out = out.map((x) => tf.keep(x));
             return tf.add(tf.sub(pg, tf.mul(h.entropyCoef, ent)), tf.mul(h.valueCoef, vLoss)) as tf.Scalar;
           }, vars);
           loss.dispose();
-          const norm = tf.sqrt(tf.addN(vars.map((x) => tf.sum(tf.square(grads[x.name])))));
-          const scale = tf.minimum(1, tf.div(h.maxGradNorm, tf.add(norm, 1e-6)));
-          this.#optimizer.applyGradients(Object.fromEntries(vars.map((x) => [x.name, tf.mul(grads[x.name], scale)])));
+          clippedStep(this.#optimizer, vars, grads, h.maxGradNorm);
           const stacked = tf.stack(out);
           tf.dispose(out); // kept past variableGrads' own scope; this tidy does not own them
           return stacked;

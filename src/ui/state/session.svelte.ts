@@ -1,3 +1,4 @@
+import * as Comlink from 'comlink';
 import { BACKENDS, GPU_BACKENDS, type BackendName } from '../../core/backend/names.ts';
 import { defaultExperiment, VIEWS, type Experiment, type View } from '../../core/experiment/experiment.ts';
 import { decodeExperiment, encodeExperiment, hasExperiment } from '../../core/experiment/link.ts';
@@ -213,7 +214,7 @@ export class Session {
     return this.#inOrder(async () => {
       // The worker reads the file (format, finite weights, fit) before it touches the run: a refused file loses nothing.
       if (!(await this.#mayReplace(mayReplace, fileName))) return false;
-      const r = await this.#call<Result<null>>('Import', (api) => api.importPolicy(bytes));
+      const r = await this.#call<Result<null>>('Import', (api) => api.importPolicy(Comlink.transfer(bytes, [bytes.buffer])));
       if (!r) return false;
       if (!r.ok) {
         this.openProblem = `${fileName} could not be imported: ${r.message.replace(/^checkpoint: (?!tensor)/, 'not a policy file: ').replace(/^checkpoint: /, '')}`;
