@@ -59,3 +59,33 @@ export function readStoredRun(page: Page): Promise<StoredRun> {
       }),
   );
 }
+
+/** Trains past `iterations`, pauses, and waits until the pause's checkpoint is stored; returns the run as stored and the iteration it paused at. */
+export async function trainPauseAndStore(page: Page, iterations: number): Promise<{ at: number; stored: StoredRun }> {
+  await page.getByTestId('train').click();
+  await waitForIteration(page, iterations);
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('status')).toHaveText('paused');
+  const at = Number(await page.getByTestId('iteration').textContent());
+  await expect.poll(async () => (await readStoredRun(page)).checkpoint?.iteration, { timeout: 30_000 }).toBe(at);
+  return { at, stored: await readStoredRun(page) };
+}
+
+/** Records the page's main-thread long tasks (over 50 ms) from its first script on; `longTasks` reads them, `clearLongTasks` starts afresh. */
+export async function watchLongTasks(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __longTasks: number[] };
+    w.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.__longTasks.push(Math.round(e.duration));
+    }).observe({ type: 'longtask' });
+  });
+}
+
+export function longTasks(page: Page): Promise<number[]> {
+  return page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
+}
+
+export async function clearLongTasks(page: Page): Promise<void> {
+  await page.evaluate(() => ((window as unknown as { __longTasks: number[] }).__longTasks.length = 0));
+}

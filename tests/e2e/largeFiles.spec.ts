@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { expect, test } from './fixtures.ts';
-import { openPlayground, readStoredRun, waitForIteration } from './helpers.ts';
+import { clearLongTasks, longTasks, openPlayground, trainPauseAndStore, waitForIteration, watchLongTasks } from './helpers.ts';
 import { defaultExperiment } from '../../src/core/experiment/experiment.ts';
 import { RUN_FILE_FORMAT } from '../../src/core/experiment/runFile.ts';
 import { decodeTrainerState, encodeTrainerState } from '../../src/core/training/trainerState.ts';
@@ -40,15 +40,9 @@ test('a million-row run file is refused and a 50 MB one imported with no main-th
   const size = await writeRunFile(big, 100_000, true);
   expect(size).toBeGreaterThan(45e6);
 
-  await page.addInitScript(() => {
-    const w = window as unknown as { __longTasks: number[] };
-    w.__longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) w.__longTasks.push(Math.round(e.duration));
-    }).observe({ type: 'longtask' });
-  });
+  await watchLongTasks(page);
   await openPlayground(page);
-  await page.evaluate(() => ((window as unknown as { __longTasks: number[] }).__longTasks.length = 0));
+  await clearLongTasks(page);
 
   await page.getByTestId('import-file').setInputFiles(huge);
   await expect(page.getByTestId('open-problem')).toContainText('million.run.json could not be imported: run file: metrics has 1000000 iterations; at most 100000 are read', { timeout: 120_000 });
@@ -58,9 +52,9 @@ test('a million-row run file is refused and a 50 MB one imported with no main-th
   await expect(page.getByTestId('run-iterations')).toHaveText('100000', { timeout: 60_000 });
   await page.getByTestId('run-compare').check();
   await expect(page.getByTestId('compare-reward')).not.toHaveClass(/empty/, { timeout: 60_000 });
-  const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
-  console.log(`importing a 1,000,000-row file (refused) and a ${(size / 1e6).toFixed(1)} MB one (accepted), then comparing it: main-thread long tasks ${JSON.stringify(longTasks)}`);
-  expect(longTasks).toEqual([]);
+  const seen = await longTasks(page);
+  console.log(`importing a 1,000,000-row file (refused) and a ${(size / 1e6).toFixed(1)} MB one (accepted), then comparing it: main-thread long tasks ${JSON.stringify(seen)}`);
+  expect(seen).toEqual([]);
 
   // A fresh page lists the saved run without reading its history.
   await page.reload();
@@ -78,22 +72,10 @@ test('a million-row run file is refused and a 50 MB one imported with no main-th
 test('a run 36,000 iterations long (30 minutes of the fastest task) trains on with no main-thread task over 50 ms', async ({ page }) => {
   test.setTimeout(300_000);
   const N = 36_000;
-  await page.addInitScript(() => {
-    const w = window as unknown as { __longTasks: number[] };
-    w.__longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) w.__longTasks.push(Math.round(e.duration));
-    }).observe({ type: 'longtask' });
-  });
+  await watchLongTasks(page);
   // A real run and checkpoint, made long: its history repeated to N iterations, its state set at N.
   await openPlayground(page);
-  await page.getByTestId('train').click();
-  await waitForIteration(page, 12);
-  await page.getByTestId('train').click();
-  await expect(page.getByTestId('status')).toHaveText('paused');
-  const at = Number(await page.getByTestId('iteration').textContent());
-  await expect.poll(async () => (await readStoredRun(page)).checkpoint?.iteration, { timeout: 30_000 }).toBe(at);
-  const real = await readStoredRun(page);
+  const { stored: real } = await trainPauseAndStore(page, 12);
   const state = decodeTrainerState(Uint8Array.from(real.checkpoint!.bytes));
   const bytes = Array.from(encodeTrainerState({ ...state, iteration: N }));
   const rows = Array.from({ length: N }, (_, i) => ({ ...real.metrics[i % real.metrics.length], iteration: i + 1 }));
@@ -127,11 +109,11 @@ test('a run 36,000 iterations long (30 minutes of the fastest task) trains on wi
   // The run this tab trains, compared live beside nothing else: its chart follows training too.
   await page.getByTestId('run-compare').check();
   await expect(page.getByTestId('chart-reward')).not.toHaveClass(/empty/);
-  await page.evaluate(() => ((window as unknown as { __longTasks: number[] }).__longTasks.length = 0));
+  await clearLongTasks(page);
   await page.getByTestId('train').click();
   await waitForIteration(page, N + 15);
-  const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
+  const seen = await longTasks(page);
   await page.getByTestId('train').click();
-  console.log(`training on at iteration ${N}: main-thread long tasks ${JSON.stringify(longTasks)}`);
-  expect(longTasks).toEqual([]);
+  console.log(`training on at iteration ${N}: main-thread long tasks ${JSON.stringify(seen)}`);
+  expect(seen).toEqual([]);
 });

@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
-import { openPlayground, readStoredRun, waitForIteration } from './helpers.ts';
+import { openPlayground, readStoredRun, trainPauseAndStore, waitForIteration } from './helpers.ts';
 import { decodeTrainerState } from '../../src/core/training/trainerState.ts';
 
 // A person using the app for weeks: several tabs of one browser profile, a disk that fills up.
@@ -101,14 +101,8 @@ test('a full disk: the banner says so beside the status with Export, the count s
 
 test('a run saved by the previous storage layout (one record, plain arrays) is moved on upgrade: listed, compared and resumed with nothing lost', async ({ page }) => {
   await openPlayground(page);
-  await page.getByTestId('train').click();
-  await waitForIteration(page, 12);
-  await page.getByTestId('train').click();
-  await expect(page.getByTestId('status')).toHaveText('paused');
-  const at = Number(await page.getByTestId('iteration').textContent());
   const readBack = () => readStoredRun(page);
-  await expect.poll(async () => (await readBack()).checkpoint?.iteration, { timeout: 30_000 }).toBe(at);
-  const now = await readBack();
+  const { at, stored: now } = await trainPauseAndStore(page, 12);
   expect(now.metrics).toHaveLength(at);
   const state = decodeTrainerState(Uint8Array.from(now.checkpoint!.bytes));
   const plain = {
