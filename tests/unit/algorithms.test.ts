@@ -1,7 +1,8 @@
 import * as tf from '../../src/core/tf.ts';
 import { sample } from '../../src/core/policy/sampler.ts';
 import { describe, expect, it } from 'vitest';
-import { evaluateActions, maskedMean, minibatchUpdate } from '../../src/core/algorithms/languageModel.ts';
+import { evaluateActions, maskedMean } from '../../src/core/algorithms/masked.ts';
+import { minibatchUpdate } from '../../src/core/algorithms/minibatch.ts';
 import { clippedValueLoss } from '../../src/core/algorithms/ppo.ts';
 import { defaultHyperparameters } from '../../src/core/hyperparameters.ts';
 import { AdaptiveKlController } from '../../src/core/training/klController.ts';

@@ -1,7 +1,7 @@
 import * as tf from '../../src/core/tf.ts';
 import { describe, expect, it } from 'vitest';
 import { AdaptiveKlController, FixedKlController } from '../../src/core/training/klController.ts';
-import { actionMask, whiten } from '../../src/core/algorithms/languageModel.ts';
+import { actionMask, whiten } from '../../src/core/algorithms/masked.ts';
 import { clippedSurrogate, clippedValueLoss, computeGae, explainedVariance, perTokenRewards } from '../../src/core/algorithms/ppo.ts';
 
 const f32 = (xs: number[]) => new Float32Array(xs);

@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { useBackend } from '../../src/core/backend/backend.ts';
 import { adam } from '../../src/core/ops/adam.ts';
 import { loadPolicyFromDisk } from '../../scripts/nodeModels.ts';
-import { actionMask, evaluateActions, maskedMean } from '../../src/core/algorithms/languageModel.ts';
+import { actionMask, evaluateActions, maskedMean } from '../../src/core/algorithms/masked.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { rowMover } from '../../src/core/ops/rows.ts';
 import { sample } from '../../src/core/policy/sampler.ts';

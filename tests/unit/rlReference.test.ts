@@ -2,7 +2,7 @@ import * as tf from '../../src/core/tf.ts';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { equalGroupFraction, groupAdvantages, grpoLoss, k3ToReference } from '../../src/core/algorithms/grpo.ts';
-import { actionMask, klPerSequence, whiten } from '../../src/core/algorithms/languageModel.ts';
+import { actionMask, klPerSequence, whiten } from '../../src/core/algorithms/masked.ts';
 import { clippedSurrogate, clippedValueLoss, computeGae, perTokenRewards } from '../../src/core/algorithms/ppo.ts';
 import { rlooAdvantages, rlooLoss } from '../../src/core/algorithms/rloo.ts';
 import { AdaptiveKlController } from '../../src/core/training/klController.ts';

@@ -3,7 +3,7 @@ import type { Hyperparameters } from '../hyperparameters.ts';
 import type { Policy } from '../policy/policy.ts';
 import type { Rng } from '../rng.ts';
 import type { Sample } from '../reward/reward.ts';
-import type { SampledBatch } from './languageModel.ts';
+import type { SampledBatch } from './masked.ts';
 import type { AlgorithmId, OptionalMetric } from './catalog.ts';
 
 /** A batch sampled from the policy (training/rollout.ts), scored under the policy and the frozen reference. */

@@ -1,7 +1,8 @@
 import * as tf from '../tf.ts';
 import type { Hyperparameters } from '../hyperparameters.ts';
 import type { Algorithm, AlgorithmInput, AlgorithmStats } from './algorithm.ts';
-import { actionMask, evaluateActions, maskedMean, maskedOut, minibatchTensors, minibatchUpdate } from './languageModel.ts';
+import { actionMask, evaluateActions, maskedMean, maskedOut } from './masked.ts';
+import { minibatchTensors, minibatchUpdate } from './minibatch.ts';
 
 /**
  * GRPO (Shao et al. 2024, DeepSeekMath), as TRL's GRPOTrainer computes it: G

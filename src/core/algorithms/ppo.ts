@@ -4,7 +4,8 @@ import type { Hyperparameters } from '../hyperparameters.ts';
 import type { Policy } from '../policy/policy.ts';
 import type { Rollout } from './algorithm.ts';
 import type { Algorithm, AlgorithmInput, AlgorithmStats } from './algorithm.ts';
-import { actionMask, evaluateActions, maskedMean, maskedOut, minibatchTensors, minibatchUpdate, VALUE_HEAD, whiten } from './languageModel.ts';
+import { actionMask, evaluateActions, maskedMean, maskedOut, whiten } from './masked.ts';
+import { minibatchTensors, minibatchUpdate, VALUE_HEAD } from './minibatch.ts';
 
 /**
  * PPO for a language policy, in the names of Schulman et al. 2017 and cleanrl's

@@ -1,6 +1,7 @@
 import * as tf from '../tf.ts';
 import type { Algorithm, AlgorithmInput, AlgorithmStats } from './algorithm.ts';
-import { actionMask, evaluateActions, maskedMean, maskedRowSum, minibatchTensors, minibatchUpdate } from './languageModel.ts';
+import { actionMask, evaluateActions, maskedMean, maskedRowSum } from './masked.ts';
+import { minibatchTensors, minibatchUpdate } from './minibatch.ts';
 
 /**
  * RLOO (Ahmadian et al. 2024, "Back to Basics"), as TRL's RLOOTrainer computes

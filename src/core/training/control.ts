@@ -2,7 +2,7 @@ import * as tf from '../tf.ts';
 import { adam } from '../ops/adam.ts';
 import { HyperparameterError, validateHyperparameters, type Hyperparameters } from '../hyperparameters.ts';
 import { startingHyperparameters } from '../algorithms/catalog.ts';
-import { clippedStep } from '../algorithms/languageModel.ts';
+import { clippedStep } from '../algorithms/minibatch.ts';
 import { clippedSurrogate, clippedValueLoss } from '../algorithms/ppo.ts';
 import { transitionSample, type Environment, type Transition } from '../tasks/environments.ts';
 import { meanStd, type IterationMetrics } from './metrics.ts';

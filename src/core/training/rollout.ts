@@ -1,7 +1,7 @@
 import * as tf from '../tf.ts';
 import type { Hyperparameters } from '../hyperparameters.ts';
 import type { Policy } from '../policy/policy.ts';
-import { evaluateActions } from '../algorithms/languageModel.ts';
+import { evaluateActions } from '../algorithms/masked.ts';
 import type { Rollout } from '../algorithms/algorithm.ts';
 
 export type { Rollout };

@@ -1,5 +1,5 @@
 import * as tf from '../tf.ts';
-import { evaluateActions, maskedMean } from '../algorithms/languageModel.ts';
+import { evaluateActions, maskedMean } from '../algorithms/masked.ts';
 import type { Policy } from '../policy/policy.ts';
 import { Rng } from '../rng.ts';
 

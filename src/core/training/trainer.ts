@@ -4,7 +4,7 @@ import { HyperparameterError, validateHyperparameters, type Hyperparameters } fr
 import type { AlgorithmId } from '../algorithms/catalog.ts';
 import { ALGORITHMS, startingHyperparameters } from '../algorithms/catalog.ts';
 import { ALGORITHM_STEPS } from '../algorithms/index.ts';
-import { actionMask, klPerSequence } from '../algorithms/languageModel.ts';
+import { actionMask, klPerSequence } from '../algorithms/masked.ts';
 import { batchProfile, collapseSigns, type BatchProfile } from './collapse.ts';
 import { klController, type KlController } from './klController.ts';
 import { meanStd, type IterationMetrics } from './metrics.ts';

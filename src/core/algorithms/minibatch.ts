@@ -1,0 +1,103 @@
+import * as tf from '../tf.ts';
+import type { Hyperparameters } from '../hyperparameters.ts';
+import type { Policy } from '../policy/policy.ts';
+import type { Rng } from '../rng.ts';
+import type { RealActions, SampledBatch } from './masked.ts';
+
+/**
+ * The update every language algorithm here runs: E epochs of shuffled
+ * minibatches, a global grad-norm clip and an Adam step each (the control
+ * trainer takes the same step), and a minibatch's rows as tensors.
+ */
+
+/** The weights of the value head, in both architectures. */
+export const VALUE_HEAD: readonly string[] = ['wv', 'bv'];
+
+/** One minibatch's loss and its named diagnostics (scalars), built inside the gradient tape. */
+export type MinibatchLoss<K extends string> = (rows: number[]) => { loss: tf.Scalar; diagnostics: Record<K, tf.Scalar> };
+
+/**
+ * E epochs x M shuffled minibatches of `lossOf`, each followed by a global
+ * grad-norm clip (on device: no read-back) and an Adam step; with `targetKl`,
+ * no further epoch once an epoch's mean `approx_kl` passed it. Returns each
+ * diagnostic averaged over the steps. Every trainable weight must receive a
+ * gradient: a weight the loss does not reach is a bug, not a detail.
+ */
+export async function minibatchUpdate<K extends string>(
+  policy: Policy,
+  optimizer: tf.Optimizer,
+  B: number,
+  h: Hyperparameters,
+  rng: Rng,
+  opts: { withValueHead: boolean; names: readonly K[] },
+  lossOf: MinibatchLoss<K>,
+): Promise<Record<K, number>> {
+  const names = opts.names;
+  const stopOn = names.indexOf('approx_kl' as K);
+  const mbSize = B / h.minibatches;
+  // Critic-free algorithms leave the value head alone: it gets no gradient, so it takes no step.
+  const vars = [...policy.weights].filter(([name, v]) => v.trainable && (opts.withValueHead || !VALUE_HEAD.includes(name))).map(([, v]) => v);
+  const sums = new Float64Array(names.length);
+  let steps = 0;
+  for (let epoch = 0; epoch < h.epochs; epoch++) {
+    const b_inds = rng.permutation(B);
+    let epochKl = 0;
+    for (let m = 0; m < h.minibatches; m++) {
+      const mb_inds = b_inds.slice(m * mbSize, (m + 1) * mbSize);
+      const stats = tf.tidy(() => {
+        let diagnostics!: tf.Tensor1D;
+        const { value: loss, grads } = tf.variableGrads(() => {
+          const out = lossOf(mb_inds);
+          diagnostics = tf.keep(tf.stack(names.map((n) => out.diagnostics[n])) as tf.Tensor1D);
+          return out.loss;
+        }, vars);
+        const missing = vars.filter((v) => !grads[v.name]);
+        if (missing.length) throw new Error(`no gradient reached ${missing.map((v) => v.name).join(', ')}`);
+        clippedStep(optimizer, vars, grads, h.maxGradNorm);
+        loss.dispose();
+        return diagnostics;
+      });
+      const d = await stats.data();
+      stats.dispose();
+      names.forEach((_, i) => (sums[i] += d[i]));
+      if (stopOn >= 0) epochKl += d[stopOn] / h.minibatches;
+      steps++;
+    }
+    // Early stop (cleanrl's target_kl): the policy moved as far from the sampling one as this batch should take it.
+    if (h.targetKl > 0 && epochKl > h.targetKl) break;
+  }
+  return Object.fromEntries(names.map((n, i) => [n, sums[i] / steps])) as Record<K, number>;
+}
+
+/** Scales the gradients so their global norm is at most `maxNorm` (on device: no read-back), then takes the optimizer's step. Inside a tidy. */
+export function clippedStep(optimizer: tf.Optimizer, vars: readonly tf.Variable[], grads: tf.NamedTensorMap, maxNorm: number): void {
+  const globalNorm = tf.sqrt(tf.addN(vars.map((v) => tf.sum(tf.square(grads[v.name])))));
+  const scale = tf.minimum(1, tf.div(maxNorm, tf.add(globalNorm, 1e-6)));
+  const clipped: tf.NamedTensorMap = {};
+  for (const v of vars) clipped[v.name] = tf.mul(grads[v.name], scale);
+  optimizer.applyGradients(clipped);
+}
+
+/**
+ * The minibatch's rows of the batch as tensors: tokens [mb, start + n] and each
+ * per-action array [mb, n], where n is the minibatch's own longest completion
+ * (positions past it are padding in every row, so leaving them out changes no
+ * masked loss, only the arithmetic spent on it).
+ */
+export function minibatchTensors<K extends string>(batch: SampledBatch, rows: readonly number[], perAction: Record<K, Float32Array>): { tokens: tf.Tensor2D; pad: Int32Array; N: number; real: RealActions } & Record<K, tf.Tensor2D> {
+  const n = Math.max(1, ...rows.map((r) => batch.lengths[r]));
+  const width = batch.start + n;
+  const shape: [number, number] = [rows.length, n];
+  const data = pickColumns(batch.tokens, batch.width, rows, width);
+  const tokens = tf.tensor2d(data, [rows.length, width], 'int32');
+  const out = {} as Record<K, tf.Tensor2D>;
+  for (const k of Object.keys(perAction) as K[]) out[k] = tf.tensor2d(pickColumns(perAction[k], batch.N, rows, n), shape);
+  return { tokens, pad: Int32Array.from(rows, (r) => batch.pad[r]), N: n, real: { tokens: data, lengths: Int32Array.from(rows, (r) => batch.lengths[r]) }, ...out };
+}
+
+/** The first `keep` columns of the given rows of a row-major [*, width] array. */
+function pickColumns<A extends Float32Array | Int32Array>(a: A, width: number, rows: readonly number[], keep: number): A {
+  const out = new (a.constructor as new (n: number) => A)(rows.length * keep);
+  rows.forEach((r, i) => out.set(a.subarray(r * width, r * width + keep), i * keep));
+  return out;
+}
