@@ -4,23 +4,21 @@ import { defaultExperiment, VIEWS, type Experiment, type View } from '../../core
 import { decodeExperiment, encodeExperiment, hasExperiment } from '../../core/experiment/link.ts';
 import type { ReadFile } from '../../worker/filesApi.ts';
 import { filesWorker } from '../filesClient.ts';
-import { checkField, sandboxLimits, type HyperparameterName, type Hyperparameters } from '../../core/hyperparameters.ts';
+import { checkField, type HyperparameterName, type Hyperparameters } from '../../core/hyperparameters.ts';
 import type { IterationMetrics } from '../../core/training/metrics.ts';
 import { switchAlgorithmSettings, type AlgorithmId } from '../../core/algorithms/catalog.ts';
 import type { Arch } from '../../core/policy/policy.ts';
 import type { Sample } from '../../core/reward/reward.ts';
 import type { RewardLog, RewardSpec } from '../../core/reward/sandbox/types.ts';
-import { defaultRewards, getTask, prepareTask, taskSample, taskTokenizer, type Task } from '../../core/tasks/index.ts';
-import { exampleTransitions, transitionSample } from '../../core/tasks/environments.ts';
-import { Rng } from '../../core/rng.ts';
+import { defaultRewards, getTask } from '../../core/tasks/index.ts';
 import type { ScoredSample } from '../../core/training/runState.ts';
-import type { BackendReport, Result, SandboxOutcome, Status, TrainerEvent } from '../../worker/trainerApi.ts';
-import { SandboxClient } from '../../worker/sandboxClient.ts';
+import type { BackendReport, Result, Status, TrainerEvent } from '../../worker/trainerApi.ts';
 import type { ChartMarker } from '../metrics/markers.ts';
 import { createTrainerClient, type TrainerClient } from '../trainerClient.ts';
 import { rewardsLabel } from './rewardLabel.ts';
 import { RewardDrafts } from './rewardDrafts.svelte.ts';
 import { SavedRuns } from './savedRuns.svelte.ts';
+import { RewardCheck } from './rewardCheck.ts';
 
 /** A completion of the frozen reference policy, scored under the applied reward (null when that failed). */
 export interface ReferenceSample {
@@ -33,17 +31,8 @@ export interface ReferenceSample {
 const PING_INTERVAL_MS = 5000;
 const STALL_MS = 30_000;
 
-/** How many transitions of random play check a control task's reward before Apply. */
-const CHECKED_TRANSITIONS = 32;
-
-/** Transitions of random play, as a control task's reward sees them. */
-function transitionSamples(task: Task, count: number): Sample[] {
-  return exampleTransitions(task.environment!, count, new Rng(11)).map((transition, index) => transitionSample(task.alphabet, transition, index));
-}
-
-/** How many reference completions are shown, and how many of them check a draft before Apply. */
+/** How many reference completions are shown. */
 const REFERENCE_COUNT = 16;
-const CHECKED_REFERENCES = 8;
 
 /**
  * The page's view of one training session: what the worker reported, and the
@@ -112,7 +101,8 @@ export class Session {
   #pinging = false;
   #restarting = false;
   /** The page's own sandbox worker: the test bench, the check before Apply, reference scores. */
-  #sandbox = new SandboxClient();
+  /** Draft rewards scored in the page's own sandbox: the bench, the check before Apply, the reference samples. */
+  #rewards = new RewardCheck(() => ({ experiment: this.experiment, iteration: this.iteration, benchText: this.benchText, benchPrompt: this.benchPrompt, referenceSamples: this.referenceSamples }));
   /** What the person had on the tasks they left: reward code (applied and in the editor) and settings. */
   #shelved = new Map<string, { rewards: RewardSpec[]; drafts: RewardSpec[]; hyperparameters: Hyperparameters }>();
   #loaded = false;
@@ -338,12 +328,12 @@ export class Session {
   async testReward(text: string): Promise<Result<{ total: number; components: { name: string; weight: number; value: number }[] }>> {
     let samples: Sample[];
     try {
-      samples = await this.#samples([{ prompt: this.benchPrompt, text }]);
+      samples = await this.#rewards.samples([{ prompt: this.benchPrompt, text }]);
     } catch (e) {
       return { ok: false, message: (e as Error).message };
     }
     const rewards = this.drafts.list;
-    const r = await this.#score(rewards, samples);
+    const r = await this.#rewards.score(rewards, samples);
     if (r.ok || r.logs) this.logs = { source: 'test bench', logs: r.ok ? (r.scores.logs ?? []) : r.logs! };
     if (!r.ok) return { ok: false, message: r.message };
     return { ok: true, value: { total: r.scores.total[0], components: r.scores.components.map((c, i) => ({ name: c.name, weight: rewards[i].weight, value: c.values[0] })) } };
@@ -443,7 +433,7 @@ export class Session {
   }
 
   async #apply(rewards: RewardSpec[], what: string): Promise<boolean> {
-    const problem = this.drafts.problem() ?? (await this.#check(rewards));
+    const problem = this.drafts.problem() ?? (await this.#rewards.check(rewards));
     if (problem) {
       this.requestError = `${what === 'Apply' ? 'Not applied' : `${what} did not start: the editor's code was not applied`}: ${problem}`;
       return false;
@@ -459,51 +449,6 @@ export class Session {
     this.experiment.rewards = rewards.map((s) => ({ ...s }));
     void this.#scoreReferences();
     return true;
-  }
-
-  /** Scores samples in the page's sandbox under `rewards`, as the next iteration would see them. */
-  #score(rewards: RewardSpec[], samples: Sample[]): Promise<SandboxOutcome> {
-    return this.#sandbox.score(rewards, sandboxLimits(this.experiment.hyperparameters), samples, { iteration: this.iteration + 1, task: this.experiment.task });
-  }
-
-  /** Runs draft code on the bench's text and a few reference samples; the problem, or null when it scores them all. */
-  async #check(rewards: RewardSpec[]): Promise<string | null> {
-    const texts = this.referenceSamples.slice(0, CHECKED_REFERENCES).map((s) => ({ prompt: s.prompt, text: s.text }));
-    const bench = this.#encodable(this.benchText);
-    if (bench) texts.unshift({ prompt: this.benchPrompt, text: this.benchText });
-    const task = getTask(this.experiment.task);
-    if (task.environment) {
-      // A control task's reward reads transitions: it is checked on a few of random play.
-      const r = await this.#score(rewards, transitionSamples(task, CHECKED_TRANSITIONS));
-      return r.ok ? null : `${r.message} (checked on ${CHECKED_TRANSITIONS} transitions of random play)`;
-    }
-    let samples: Sample[];
-    try {
-      samples = await this.#samples(texts);
-    } catch (e) {
-      return (e as Error).message;
-    }
-    const r = await this.#score(rewards, samples);
-    if (r.ok) return null;
-    const on = [bench ? "the test bench's text" : '', texts.length > (bench ? 1 : 0) ? `${texts.length - (bench ? 1 : 0)} reference samples` : ''].filter(Boolean).join(' and ');
-    return on ? `${r.message} (checked on ${on})` : r.message;
-  }
-
-  async #samples(items: { prompt: string; text: string }[]): Promise<Sample[]> {
-    const task = getTask(this.experiment.task);
-    if (task.environment) throw new Error('a control task scores transitions, not text');
-    await prepareTask(task); // its fields' packages, loaded the first time the task is scored here
-    const tokenizer = taskTokenizer(task);
-    return items.map(({ prompt, text }, index) => taskSample(task, text, tokenizer.encode(text), prompt, index));
-  }
-
-  #encodable(text: string): boolean {
-    try {
-      taskTokenizer(getTask(this.experiment.task)).encode(text);
-      return true;
-    } catch {
-      return false; // the bench says why; the check before Apply leaves this text out
-    }
   }
 
   async #reset(): Promise<void> {
@@ -536,12 +481,12 @@ export class Session {
     if (refs.length === 0) return;
     let samples: Sample[];
     try {
-      samples = await this.#samples(refs);
+      samples = await this.#rewards.samples(refs);
     } catch (e) {
       this.requestError = `The reference samples could not be scored: ${(e as Error).message}`;
       return;
     }
-    const r = await this.#score($state.snapshot(this.experiment.rewards), samples);
+    const r = await this.#rewards.score($state.snapshot(this.experiment.rewards), samples);
     if (this.referenceSamples !== refs) return; // a newer load replaced them
     this.referenceSamples = refs.map((s, i) => ({ ...s, reward: r.ok ? r.scores.total[i] : null }));
   }

@@ -1,0 +1,88 @@
+import type { Experiment } from '../../core/experiment/experiment.ts';
+import { sandboxLimits } from '../../core/hyperparameters.ts';
+import type { Sample } from '../../core/reward/reward.ts';
+import type { RewardSpec } from '../../core/reward/sandbox/types.ts';
+import { Rng } from '../../core/rng.ts';
+import { exampleTransitions, transitionSample } from '../../core/tasks/environments.ts';
+import { getTask, prepareTask, taskSample, taskTokenizer, type Task } from '../../core/tasks/index.ts';
+import type { SandboxOutcome } from '../../worker/trainerApi.ts';
+import { SandboxClient } from '../../worker/sandboxClient.ts';
+
+/** How many transitions of random play check a control task's reward before Apply. */
+const CHECKED_TRANSITIONS = 32;
+/** How many reference completions check a draft before Apply. */
+const CHECKED_REFERENCES = 8;
+
+/** What the check reads of the page when it runs. */
+export interface CheckedPage {
+  experiment: Experiment;
+  iteration: number;
+  benchText: string;
+  benchPrompt: string;
+  referenceSamples: readonly { prompt: string; text: string }[];
+}
+
+/**
+ * Reward code scored in the page's own sandbox, as the next iteration would see
+ * it: the test bench, the check a draft passes before Apply (the bench's text, a
+ * few reference samples, or transitions of random play for a control task), and
+ * the reference samples' rewards.
+ */
+export class RewardCheck {
+  #sandbox = new SandboxClient();
+
+  constructor(private readonly page: () => CheckedPage) {}
+
+  /** Scores samples under `rewards`, with the experiment's sandbox limits. */
+  score(rewards: RewardSpec[], samples: Sample[]): Promise<SandboxOutcome> {
+    const { experiment, iteration } = this.page();
+    return this.#sandbox.score(rewards, sandboxLimits(experiment.hyperparameters), samples, { iteration: iteration + 1, task: experiment.task });
+  }
+
+  /** Runs draft code on the bench's text and a few reference samples; the problem, or null when it scores them all. */
+  async check(rewards: RewardSpec[]): Promise<string | null> {
+    const { experiment, benchText, benchPrompt, referenceSamples } = this.page();
+    const texts = referenceSamples.slice(0, CHECKED_REFERENCES).map((s) => ({ prompt: s.prompt, text: s.text }));
+    const bench = this.#encodable(benchText);
+    if (bench) texts.unshift({ prompt: benchPrompt, text: benchText });
+    const task = getTask(experiment.task);
+    if (task.environment) {
+      // A control task's reward reads transitions: it is checked on a few of random play.
+      const r = await this.score(rewards, transitionSamples(task, CHECKED_TRANSITIONS));
+      return r.ok ? null : `${r.message} (checked on ${CHECKED_TRANSITIONS} transitions of random play)`;
+    }
+    let samples: Sample[];
+    try {
+      samples = await this.samples(texts);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    const r = await this.score(rewards, samples);
+    if (r.ok) return null;
+    const on = [bench ? "the test bench's text" : '', texts.length > (bench ? 1 : 0) ? `${texts.length - (bench ? 1 : 0)} reference samples` : ''].filter(Boolean).join(' and ');
+    return on ? `${r.message} (checked on ${on})` : r.message;
+  }
+
+  /** Texts as the reward sees them in this task (its fields computed). */
+  async samples(items: { prompt: string; text: string }[]): Promise<Sample[]> {
+    const task = getTask(this.page().experiment.task);
+    if (task.environment) throw new Error('a control task scores transitions, not text');
+    await prepareTask(task); // its fields' packages, loaded the first time the task is scored here
+    const tokenizer = taskTokenizer(task);
+    return items.map(({ prompt, text }, index) => taskSample(task, text, tokenizer.encode(text), prompt, index));
+  }
+
+  #encodable(text: string): boolean {
+    try {
+      taskTokenizer(getTask(this.page().experiment.task)).encode(text);
+      return true;
+    } catch {
+      return false; // the bench says why; the check before Apply leaves this text out
+    }
+  }
+}
+
+/** Transitions of random play, as a control task's reward sees them. */
+function transitionSamples(task: Task, count: number): Sample[] {
+  return exampleTransitions(task.environment!, count, new Rng(11)).map((transition, index) => transitionSample(task.alphabet, transition, index));
+}
