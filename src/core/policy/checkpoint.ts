@@ -1,4 +1,5 @@
 import * as tf from '../tf.ts';
+import { readContainer, writeContainer } from '../binaryFile.ts';
 import { createPolicy, validatePolicyConfig } from './create.ts';
 import type { Policy, PolicyConfig } from './policy.ts';
 
@@ -49,15 +50,7 @@ export async function encodeWeights(policy: Pick<Policy, 'weights'>): Promise<Ui
     entries.push({ name, shape: v.shape });
     arrays.push((await v.data()) as Float32Array);
   }
-  const header = new TextEncoder().encode(JSON.stringify(entries));
-  const dataStart = align4(16 + header.length);
-  const floats = arrays.reduce((n, a) => n + a.length, 0);
-  const out = new Uint8Array(dataStart + floats * 4);
-  const view = new DataView(out.buffer);
-  out.set(new TextEncoder().encode(MAGIC), 0);
-  view.setUint32(8, CHECKPOINT_VERSION, true);
-  view.setUint32(12, header.length, true);
-  out.set(header, 16);
+  const { out, view, dataStart } = writeContainer(MAGIC, CHECKPOINT_VERSION, JSON.stringify(entries), arrays.reduce((n, a) => n + a.length, 0));
   let off = dataStart;
   for (const a of arrays) {
     for (let i = 0; i < a.length; i++, off += 4) view.setFloat32(off, a[i], true);
@@ -67,23 +60,16 @@ export async function encodeWeights(policy: Pick<Policy, 'weights'>): Promise<Ui
 
 /** Parses the binary into named tensors' values; throws on any malformed part. */
 export function decodeWeights(bytes: Uint8Array): Map<string, { shape: number[]; values: Float32Array }> {
-  if (bytes.length < 16) throw new Error(`checkpoint: ${bytes.length} bytes is too short to be a checkpoint`);
-  const magic = new TextDecoder().decode(bytes.subarray(0, 8));
-  if (magic !== MAGIC) throw new Error(`checkpoint: bad magic ${JSON.stringify(magic)} (expected ${MAGIC})`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = view.getUint32(8, true);
-  if (version !== CHECKPOINT_VERSION) throw new Error(`checkpoint: format version ${version} is not supported (expected ${CHECKPOINT_VERSION})`);
-  const headerLength = view.getUint32(12, true);
-  if (16 + headerLength > bytes.length) throw new Error(`checkpoint: header length ${headerLength} runs past the end of the file`);
+  const { headerJson, view, dataStart } = readContainer(bytes, MAGIC, CHECKPOINT_VERSION, 'checkpoint');
   let entries: TensorEntry[];
   try {
-    entries = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerLength)));
+    entries = JSON.parse(headerJson);
   } catch (e) {
     throw new Error(`checkpoint: header is not valid JSON (${(e as Error).message})`);
   }
   if (!Array.isArray(entries)) throw new Error('checkpoint: header is not a list of tensors');
   const out = new Map<string, { shape: number[]; values: Float32Array }>();
-  let off = align4(16 + headerLength);
+  let off = dataStart;
   for (const e of entries) {
     if (typeof e?.name !== 'string' || !Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d > 0)) {
       throw new Error(`checkpoint: malformed tensor entry ${JSON.stringify(e)}`);
@@ -153,6 +139,3 @@ export function validateManifest(m: unknown): asserts m is CheckpointManifest {
   if (typeof c.weightsBytes !== 'number') throw new Error('checkpoint manifest: weightsBytes must be a number');
 }
 
-function align4(n: number): number {
-  return (n + 3) & ~3;
-}

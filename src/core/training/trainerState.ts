@@ -1,3 +1,4 @@
+import { readContainer, writeContainer } from '../binaryFile.ts';
 import type { TrainerState } from './runState.ts';
 
 /**
@@ -44,14 +45,8 @@ export function encodeTrainerState(state: TrainerState): Uint8Array<ArrayBuffer>
     entries.push({ group: 'optimizer', name: o.name, shape: o.shape, dtype: o.values instanceof Int32Array ? 'int32' : 'float32' });
     arrays.push(o.values);
   }
-  const header = new TextEncoder().encode(JSON.stringify({ scalars, arrays: entries }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? `${NON_FINITE}${v}` : v)));
-  const dataStart = align4(16 + header.length);
-  const out = new Uint8Array(dataStart + 4 * arrays.reduce((n, a) => n + a.length, 0));
-  const view = new DataView(out.buffer);
-  out.set(new TextEncoder().encode(MAGIC), 0);
-  view.setUint32(8, STATE_VERSION, true);
-  view.setUint32(12, header.length, true);
-  out.set(header, 16);
+  const headerJson = JSON.stringify({ scalars, arrays: entries }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? `${NON_FINITE}${v}` : v));
+  const { out, view, dataStart } = writeContainer(MAGIC, STATE_VERSION, headerJson, arrays.reduce((n, a) => n + a.length, 0));
   let off = dataStart;
   for (const a of arrays) {
     if (littleEndian) out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), off);
@@ -63,24 +58,17 @@ export function encodeTrainerState(state: TrainerState): Uint8Array<ArrayBuffer>
 
 /** Reads a state back; throws an Error naming what is wrong with a malformed one. */
 export function decodeTrainerState(bytes: Uint8Array): TrainerState {
-  if (bytes.length < 16) throw new Error(`saved state: ${bytes.length} bytes is too short`);
-  const magic = new TextDecoder().decode(bytes.subarray(0, 8));
-  if (magic !== MAGIC) throw new Error(`saved state: bad magic ${JSON.stringify(magic)} (expected ${MAGIC})`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = view.getUint32(8, true);
-  if (version !== STATE_VERSION) throw new Error(`saved state: format version ${version} is not supported (expected ${STATE_VERSION})`);
-  const headerLength = view.getUint32(12, true);
-  if (16 + headerLength > bytes.length) throw new Error(`saved state: header length ${headerLength} runs past the end`);
+  const { headerJson, dataStart } = readContainer(bytes, MAGIC, STATE_VERSION, 'saved state');
   let header: { scalars: Scalars; arrays: ArrayEntry[] };
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerLength)), (_, v) => (typeof v === 'string' && v.startsWith(NON_FINITE) ? Number(v.slice(NON_FINITE.length)) : v));
+    header = JSON.parse(headerJson, (_, v) => (typeof v === 'string' && v.startsWith(NON_FINITE) ? Number(v.slice(NON_FINITE.length)) : v));
   } catch (e) {
     throw new Error(`saved state: the header is not JSON (${(e as Error).message})`);
   }
   if (typeof header?.scalars !== 'object' || header.scalars === null || !Array.isArray(header.arrays)) throw new Error('saved state: the header lacks its fields or arrays');
   const weights: TrainerState['weights'] = {};
   const optimizer: TrainerState['optimizer'] = [];
-  let off = align4(16 + headerLength);
+  let off = dataStart;
   for (const e of header.arrays) {
     if (!Array.isArray(e?.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`saved state: array ${JSON.stringify(e?.name)} has a bad shape`);
     const n = e.shape.reduce((a, b) => a * b, 1);
@@ -101,6 +89,3 @@ export function decodeTrainerState(bytes: Uint8Array): TrainerState {
   return { ...header.scalars, weights, optimizer };
 }
 
-function align4(n: number): number {
-  return (n + 3) & ~3;
-}
