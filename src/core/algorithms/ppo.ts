@@ -48,6 +48,29 @@ export function computeGae(rewards: Float32Array, values: Float32Array, lengths:
   return { advantages, returns };
 }
 
+/**
+ * GAE over E environments run side by side for T steps (index t * E + e, as
+ * cleanrl's [T, E]): an episode that ended at a step (`dones`) stops the sum
+ * there; a lane's last step bootstraps from `lastValues`, the value of the
+ * state it is in now.
+ */
+export function computeLaneGae(rewards: Float32Array, values: Float32Array, dones: Float32Array, lastValues: readonly number[], T: number, E: number, gamma: number, lambda: number) {
+  const advantages = new Float32Array(T * E);
+  const lastGae = new Float64Array(E);
+  for (let t = T - 1; t >= 0; t--) {
+    for (let e = 0; e < E; e++) {
+      const i = t * E + e;
+      const nextNonTerminal = 1 - dones[i];
+      const nextValue = t === T - 1 ? lastValues[e] : values[i + E];
+      const delta = rewards[i] + gamma * nextValue * nextNonTerminal - values[i];
+      lastGae[e] = delta + gamma * lambda * nextNonTerminal * lastGae[e];
+      advantages[i] = lastGae[e];
+    }
+  }
+  const returns = advantages.map((a, i) => a + values[i]);
+  return { advantages, returns };
+}
+
 /** 1 - Var(returns - values) / Var(returns) over the masked entries: how much of the return the value head explains. */
 export function explainedVariance(values: Float32Array, returns: Float32Array, mask: Float32Array): number {
   const stats = (f: (i: number) => number) => {

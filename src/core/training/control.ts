@@ -3,11 +3,10 @@ import { adam } from '../ops/adam.ts';
 import { HyperparameterError, validateHyperparameters, type Hyperparameters } from '../hyperparameters.ts';
 import { startingHyperparameters } from '../algorithms/catalog.ts';
 import { clippedStep } from '../algorithms/minibatch.ts';
-import { clippedSurrogate, clippedValueLoss } from '../algorithms/ppo.ts';
+import { clippedSurrogate, clippedValueLoss, computeLaneGae } from '../algorithms/ppo.ts';
 import { transitionSample, type Environment, type Transition } from '../tasks/environments.ts';
 import { meanStd, type IterationMetrics } from './metrics.ts';
-import { addWeight, normalInit } from '../policy/policy.ts';
-import { tanh } from '../ops/activations.ts';
+import { ActorCritic, actorLogProbs, criticValue } from '../policy/actorCritic.ts';
 import { allHelpers, type RewardModel, type Sample } from '../reward/reward.ts';
 import { Rng } from '../rng.ts';
 import type { Task } from '../tasks/index.ts';
@@ -20,93 +19,10 @@ import { assignWeights, readLearning, restoreOptimizer, type Episode, type Itera
  * turns rewards and values into advantages, and epochs of shuffled minibatches
  * apply the clipped surrogate, a clipped value loss and an entropy bonus.
  *
- * The policy is cleanrl's: separate actor and critic MLPs (64-64, tanh) over
- * the observation. Rollouts run the actor in plain JavaScript on weights read
- * once per iteration (one tiny forward per step is far cheaper there than as
- * tensor ops); the update runs in tfjs. There is no reference policy and no KL
- * penalty: the policy starts from random weights.
+ * The policy is cleanrl's actor and critic (policy/actorCritic.ts): rollouts
+ * run the actor in plain JavaScript, the update in tfjs. There is no reference
+ * policy and no KL penalty: the policy starts from random weights.
  */
-
-const HIDDEN = 64;
-
-/** Actor and critic: obs -> 64 -> 64 -> actions, and obs -> 64 -> 64 -> 1, tanh between. */
-export class ActorCritic {
-  readonly weights: ReadonlyMap<string, tf.Variable>;
-  readonly observationSize: number;
-  readonly actionCount: number;
-
-  constructor(observationSize: number, actionCount: number, rng: Rng) {
-    this.observationSize = observationSize;
-    this.actionCount = actionCount;
-    const w = new Map<string, tf.Variable>();
-    // Gaussian init scaled by 1/sqrt(fan-in), with cleanrl's gains: sqrt(2) inside, 0.01 for the actor's last layer, 1 for the critic's.
-    const layer = (name: string, fanIn: number, fanOut: number, gain: number) => {
-      addWeight(w, `${name}.w`, normalInit(rng, [fanIn, fanOut], gain / Math.sqrt(fanIn)));
-      addWeight(w, `${name}.b`, tf.zeros([fanOut]));
-    };
-    for (const net of ['actor', 'critic']) {
-      layer(`${net}.0`, observationSize, HIDDEN, Math.SQRT2);
-      layer(`${net}.1`, HIDDEN, HIDDEN, Math.SQRT2);
-      layer(`${net}.2`, HIDDEN, net === 'actor' ? actionCount : 1, net === 'actor' ? 0.01 : 1);
-    }
-    this.weights = w;
-  }
-
-  #mlp(net: string, obs: tf.Tensor2D): tf.Tensor2D {
-    const W = (n: string) => this.weights.get(`${net}.${n}`)!;
-    const h1 = tanh(tf.add(tf.matMul(obs, W('0.w')), W('0.b'))) as tf.Tensor2D;
-    const h2 = tanh(tf.add(tf.matMul(h1, W('1.w')), W('1.b'))) as tf.Tensor2D;
-    return tf.add(tf.matMul(h2, W('2.w')), W('2.b')) as tf.Tensor2D;
-  }
-
-  /** obs [B, O] -> action logits [B, A] and values [B]. */
-  forward(obs: tf.Tensor2D): { logits: tf.Tensor2D; values: tf.Tensor1D } {
-    return { logits: this.#mlp('actor', obs), values: tf.reshape(this.#mlp('critic', obs), [-1]) as tf.Tensor1D };
-  }
-
-  /** The weights as plain arrays, for rollouts in JavaScript. */
-  async snapshot(): Promise<Map<string, Float32Array>> {
-    const out = new Map<string, Float32Array>();
-    for (const [name, v] of this.weights) out.set(name, (await v.data()) as Float32Array);
-    return out;
-  }
-
-  dispose(): void {
-    for (const v of this.weights.values()) v.dispose();
-  }
-}
-
-/** One dense layer in JavaScript: out = x W + b (W is [in, out], row-major). */
-function dense(x: Float64Array, W: Float32Array, b: Float32Array, tanh: boolean): Float64Array {
-  const n = b.length;
-  const out = new Float64Array(n);
-  for (let j = 0; j < n; j++) out[j] = b[j];
-  for (let i = 0; i < x.length; i++) {
-    const xi = x[i];
-    if (xi === 0) continue;
-    const row = i * n;
-    for (let j = 0; j < n; j++) out[j] += xi * W[row + j];
-  }
-  if (tanh) for (let j = 0; j < n; j++) out[j] = Math.tanh(out[j]);
-  return out;
-}
-
-function jsMlp(weights: Map<string, Float32Array>, net: string, obs: readonly number[]): Float64Array {
-  const g = (n: string) => weights.get(`${net}.${n}`)!;
-  const h1 = dense(Float64Array.from(obs), g('0.w'), g('0.b'), true);
-  const h2 = dense(h1, g('1.w'), g('1.b'), true);
-  return dense(h2, g('2.w'), g('2.b'), false);
-}
-
-function logSoftmax(logits: Float64Array): Float64Array {
-  let max = -Infinity;
-  for (const v of logits) max = Math.max(max, v);
-  let sum = 0;
-  for (const v of logits) sum += Math.exp(v - max);
-  const lse = max + Math.log(sum);
-  return logits.map((v) => v - lse);
-}
-
 
 /** What one environment carries from iteration to iteration: its state and its episode so far. */
 interface Lane {
@@ -233,8 +149,8 @@ export class ControlTrainer {
         const i = t * E + e;
         const lane = lanes[e];
         obs.set(lane.state, i * O);
-        const logp = logSoftmax(jsMlp(weights, 'actor', lane.state));
-        values[i] = jsMlp(weights, 'critic', lane.state)[0];
+        const logp = actorLogProbs(weights, lane.state);
+        values[i] = criticValue(weights, lane.state);
         let u = this.#rng.next();
         let a = 0;
         while (a < A - 1 && (u -= Math.exp(logp[a])) > 0) a++;
@@ -286,22 +202,73 @@ export class ControlTrainer {
     lanes.forEach((l, e) => (l.return = running[e]));
 
     // 3. GAE over [T, E], bootstrapped from the value of each lane's current state.
-    const lastValues = lanes.map((l) => jsMlp(weights, 'critic', l.state)[0]);
-    const advantages = new Float32Array(N);
-    const lastGae = new Float64Array(E);
-    for (let t = T - 1; t >= 0; t--) {
-      for (let e = 0; e < E; e++) {
-        const i = t * E + e;
-        const nextNonTerminal = 1 - dones[i];
-        const nextValue = t === T - 1 ? lastValues[e] : values[i + E];
-        const delta = rewards[i] + h.gamma * nextValue * nextNonTerminal - values[i];
-        lastGae[e] = delta + h.gamma * h.gaeLambda * nextNonTerminal * lastGae[e];
-        advantages[i] = lastGae[e];
-      }
-    }
-    const returns = advantages.map((a, i) => a + values[i]);
+    const lastValues = lanes.map((l) => criticValue(weights, l.state));
+    const { advantages, returns } = computeLaneGae(rewards, values, dones, lastValues, T, E, h.gamma, h.gaeLambda);
 
     // 4. The update: epochs of shuffled minibatches.
+    const u = await this.#update({ obs, actions, logprobs, values, advantages, returns });
+    const t3 = performance.now();
+    this.#iteration++;
+
+    // 5. Report.
+    const variance = (xs: ArrayLike<number>) => {
+      const { std } = meanStd(Array.from(xs));
+      return std * std;
+    };
+    const residual = Float32Array.from(returns, (r, i) => r - values[i]);
+    const varReturns = variance(returns);
+    const lengths = episodes.map((ep) => ep.length);
+    const episodeReturns = episodes.map((ep) => ep.return);
+    const r = episodes.length ? meanStd(episodeReturns) : { mean: NaN, std: NaN, min: NaN, max: NaN };
+    const metrics: IterationMetrics = {
+      iteration: this.#iteration,
+      rewardMean: r.mean,
+      rewardStd: r.std,
+      rewardMin: r.min,
+      rewardMax: r.max,
+      rewardComponents: Object.fromEntries(scores.components.map((c) => [c.name, meanStd(c.values).mean])),
+      kl: 0,
+      entropy: entropySum / N,
+      policyLoss: u.policyLoss,
+      valueLoss: u.valueLoss,
+      clipFrac: u.clipFrac,
+      approxKl: u.approxKl,
+      valueClipFrac: u.valueClipFrac,
+      explainedVariance: varReturns === 0 ? NaN : 1 - variance(residual) / varReturns,
+      klCoef: 0,
+      klTarget: null,
+      sampleLength: episodes.length ? lengths.reduce((a, b) => a + b, 0) / episodes.length : NaN,
+      episodes: episodes.length,
+      rolloutMs: t1 - t0,
+      rewardMs: t2 - t1,
+      updateMs: t3 - t2,
+      totalMs: t3 - t0,
+      tokensPerSecond: N / ((t3 - t0) / 1000),
+      distinctShare: 1,
+      alarms: [],
+    };
+    // The samples: the iteration's episodes, longest first; the longest keeps its states for the animation.
+    episodes.sort((a, b) => b.length - a.length);
+    const samples: ScoredSample[] = episodes.slice(0, 16).map((ep, k) => ({
+      text: `${ep.length} steps, ${ep.terminated ? 'fell' : 'held to the end'}`,
+      tokens: [],
+      prompt: '',
+      index: k,
+      reward: ep.return,
+      refLogprob: 0,
+      components: {},
+      episode: k === 0 ? ep : { length: ep.length, return: ep.return, terminated: ep.terminated },
+    }));
+    return { metrics, samples };
+  }
+
+  /** PPO's update on a rollout: epochs of shuffled minibatches, each one clipped step; the mean of each loss over them. */
+  async #update(r: { obs: Float32Array; actions: Int32Array; logprobs: Float32Array; values: Float32Array; advantages: Float32Array; returns: Float32Array }) {
+    const h = this.#h;
+    const { obs, actions, logprobs, values, advantages, returns } = r;
+    const N = actions.length;
+    const O = this.env.observation.length;
+    const A = this.env.actions.length;
     const mbSize = N / h.minibatches;
     const obsT = tf.tensor2d(obs, [N, O]);
     let policyLoss = 0, valueLoss = 0, clipFrac = 0, approxKl = 0, entropy = 0, valueClipFrac = 0, updates = 0;
@@ -360,59 +327,7 @@ export class ControlTrainer {
       if (h.targetKl > 0 && epochKl > h.targetKl) stop = true;
     }
     obsT.dispose();
-    const t3 = performance.now();
-    this.#iteration++;
-
-    // 5. Report.
-    const variance = (xs: ArrayLike<number>) => {
-      const { std } = meanStd(Array.from(xs));
-      return std * std;
-    };
-    const residual = Float32Array.from(returns, (r, i) => r - values[i]);
-    const varReturns = variance(returns);
-    const lengths = episodes.map((ep) => ep.length);
-    const episodeReturns = episodes.map((ep) => ep.return);
-    const r = episodes.length ? meanStd(episodeReturns) : { mean: NaN, std: NaN, min: NaN, max: NaN };
-    const metrics: IterationMetrics = {
-      iteration: this.#iteration,
-      rewardMean: r.mean,
-      rewardStd: r.std,
-      rewardMin: r.min,
-      rewardMax: r.max,
-      rewardComponents: Object.fromEntries(scores.components.map((c) => [c.name, meanStd(c.values).mean])),
-      kl: 0,
-      entropy: entropySum / N,
-      policyLoss: policyLoss / updates,
-      valueLoss: valueLoss / updates,
-      clipFrac: clipFrac / updates,
-      approxKl: approxKl / updates,
-      valueClipFrac: valueClipFrac / updates,
-      explainedVariance: varReturns === 0 ? NaN : 1 - variance(residual) / varReturns,
-      klCoef: 0,
-      klTarget: null,
-      sampleLength: episodes.length ? lengths.reduce((a, b) => a + b, 0) / episodes.length : NaN,
-      episodes: episodes.length,
-      rolloutMs: t1 - t0,
-      rewardMs: t2 - t1,
-      updateMs: t3 - t2,
-      totalMs: t3 - t0,
-      tokensPerSecond: N / ((t3 - t0) / 1000),
-      distinctShare: 1,
-      alarms: [],
-    };
-    // The samples: the iteration's episodes, longest first; the longest keeps its states for the animation.
-    episodes.sort((a, b) => b.length - a.length);
-    const samples: ScoredSample[] = episodes.slice(0, 16).map((ep, k) => ({
-      text: `${ep.length} steps, ${ep.terminated ? 'fell' : 'held to the end'}`,
-      tokens: [],
-      prompt: '',
-      index: k,
-      reward: ep.return,
-      refLogprob: 0,
-      components: {},
-      episode: k === 0 ? ep : { length: ep.length, return: ep.return, terminated: ep.terminated },
-    }));
-    return { metrics, samples };
+    return { policyLoss: policyLoss / updates, valueLoss: valueLoss / updates, clipFrac: clipFrac / updates, approxKl: approxKl / updates, entropy: entropy / updates, valueClipFrac: valueClipFrac / updates };
   }
 
   async exportState(): Promise<TrainerState> {
