@@ -3,9 +3,11 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // The shape of the source tree, checked: no import cycle anywhere under src/
-// (type-only imports count), and folders import downward only.
+// (type-only imports count), folders import downward only, and no source file
+// grows past MAX_LINES (one that does holds several jobs: split it by job).
 
 const SRC = resolve('src');
+const MAX_LINES = 400;
 
 /**
  * The layers, bottom first: a file may import its own folder and any folder
@@ -149,6 +151,11 @@ describe('the source tree', () => {
       }
     }
     expect(upward, `upward imports:\n${upward.join('\n')}`).toEqual([]);
+  });
+
+  it(`keeps every source file under ${MAX_LINES} lines`, () => {
+    const long = [...graph.keys()].map((f) => ({ file: name(f), lines: readFileSync(f, 'utf8').split('\n').length })).filter((f) => f.lines > MAX_LINES);
+    expect(long, long.map((f) => `${f.file}: ${f.lines} lines`).join('\n')).toEqual([]);
   });
 
   it('finds a cycle and an upward import when there is one', () => {

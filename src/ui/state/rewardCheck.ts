@@ -1,11 +1,11 @@
 import type { Experiment } from '../../core/experiment/experiment.ts';
 import { sandboxLimits } from '../../core/hyperparameters.ts';
 import type { Sample } from '../../core/reward/reward.ts';
-import type { RewardSpec } from '../../core/reward/sandbox/types.ts';
+import type { RewardLog, RewardSpec } from '../../core/reward/sandbox/types.ts';
 import { Rng } from '../../core/rng.ts';
 import { exampleTransitions, transitionSample } from '../../core/tasks/environments.ts';
 import { getTask, prepareTask, taskSample, taskTokenizer, type Task } from '../../core/tasks/index.ts';
-import type { SandboxOutcome } from '../../worker/trainerApi.ts';
+import type { Result, SandboxOutcome } from '../../worker/trainerApi.ts';
 import { SandboxClient } from '../../worker/sandboxClient.ts';
 
 /** How many transitions of random play check a control task's reward before Apply. */
@@ -21,6 +21,9 @@ export interface CheckedPage {
   benchPrompt: string;
   referenceSamples: readonly { prompt: string; text: string }[];
 }
+
+/** The test bench's score: the total and each component's (weighted in the total). */
+export type BenchScore = Result<{ total: number; components: { name: string; weight: number; value: number }[] }>;
 
 /**
  * Reward code scored in the page's own sandbox, as the next iteration would see
@@ -61,6 +64,27 @@ export class RewardCheck {
     if (r.ok) return null;
     const on = [bench ? "the test bench's text" : '', texts.length > (bench ? 1 : 0) ? `${texts.length - (bench ? 1 : 0)} reference samples` : ''].filter(Boolean).join(' and ');
     return on ? `${r.message} (checked on ${on})` : r.message;
+  }
+
+  /** Scores the bench's `text` (continuing the bench's prompt) under `rewards`; with what the code printed, when it ran. */
+  async bench(rewards: RewardSpec[], text: string): Promise<{ score: BenchScore; logs: RewardLog[] | null }> {
+    let samples: Sample[];
+    try {
+      samples = await this.samples([{ prompt: this.page().benchPrompt, text }]);
+    } catch (e) {
+      return { score: { ok: false, message: (e as Error).message }, logs: null };
+    }
+    const r = await this.score(rewards, samples);
+    const logs = r.ok ? (r.scores.logs ?? []) : (r.logs ?? null);
+    if (!r.ok) return { score: { ok: false, message: r.message }, logs };
+    const components = r.scores.components.map((c, i) => ({ name: c.name, weight: rewards[i].weight, value: c.values[0] }));
+    return { score: { ok: true, value: { total: r.scores.total[0], components } }, logs };
+  }
+
+  /** The reference samples' rewards under `rewards` (null each when the code fails on them); throws when they cannot be made into samples. */
+  async referenceRewards(rewards: RewardSpec[], refs: readonly { prompt: string; text: string }[]): Promise<(number | null)[]> {
+    const r = await this.score(rewards, await this.samples(refs.map(({ prompt, text }) => ({ prompt, text }))));
+    return refs.map((_, i) => (r.ok ? r.scores.total[i] : null));
   }
 
   /** Texts as the reward sees them in this task (its fields computed). */
