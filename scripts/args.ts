@@ -1,3 +1,5 @@
+import { HYPERPARAMETER_NAMES, HYPERPARAMETERS, type HyperparameterName, type Hyperparameters } from '../src/core/hyperparameters.ts';
+
 /**
  * What an option takes: text, any finite number, a whole number (0 or more), a
  * count (a whole number, 1 or more), or nothing (a flag).
@@ -58,4 +60,22 @@ export function runMain(main: () => Promise<void>): void {
     console.error(`error: ${printable(e instanceof Error ? e.message : String(e), false)}`);
     process.exit(1);
   });
+}
+
+/** Pulls `--set name=value` pairs out of argv (in place). */
+export function extractSets(argv: string[]): Partial<Hyperparameters> {
+  const out: Record<string, number | boolean | string> = {};
+  for (let i = argv.indexOf('--set'); i !== -1; i = argv.indexOf('--set')) {
+    const pair = argv[i + 1] ?? '';
+    const [name, value] = pair.split('=');
+    if (!HYPERPARAMETER_NAMES.includes(name as keyof Hyperparameters) || value === undefined) {
+      throw new Error(`--set needs name=value with a known hyperparameter, got ${printable(pair)}`);
+    }
+    // The table says what a value is: an enum's option stays a string, a flag is true or false, a number is read as one.
+    const kind = HYPERPARAMETERS[name as HyperparameterName].kind;
+    if (kind === 'bool' && value !== 'true' && value !== 'false') throw new Error(`--set ${name} must be true or false, got ${printable(value)}`);
+    out[name] = kind === 'enum' ? value : kind === 'bool' ? value === 'true' : optionNumber(`--set ${name}`, value, 'number');
+    argv.splice(i, 2);
+  }
+  return out;
 }

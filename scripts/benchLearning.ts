@@ -1,26 +1,28 @@
 // Learning benchmark (not a test): does every task learn under every algorithm, on
 // every seed, without running away from its reference or raising an alarm?
 //   npm run bench-learning [-- --quick] [--seeds 5] [--iterations 30] [--jobs 2]
-//                          [--tasks names,privacy] [--algorithms ppo,grpo] [--no-presets]
+//                          [--tasks names,privacy] [--archs transformer] [--algorithms ppo,grpo]
+//                          [--no-presets] [--set name=value ...]
 // Every task (its default reward), both policies where it has them, every algorithm it
 // offers, seeds 1-5, then every shipped preset with PPO on seed 1. --quick runs seed 1
 // of every cell and no presets (about 4 minutes on 2 cores). Runs go to --jobs child
 // processes (default: one per core). Writes bench-results/learning.json (with each
-// run's per-iteration trace), learning.md (the tables) and learning.svg.
+// run's per-iteration trace), learning.md (the tables) and learning.svg. --set changes a
+// setting in every run (an experiment across the benchmark), as train.ts's --set does.
 import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { BackendName } from '../src/core/backend/backend.ts';
-import type { AlgorithmId } from '../src/core/algorithms/catalog.ts';
+import { ALGORITHM_IDS, type AlgorithmId } from '../src/core/algorithms/catalog.ts';
 import { defaultExperiment } from '../src/core/experiment/experiment.ts';
-import { sandboxLimits } from '../src/core/hyperparameters.ts';
+import { sandboxLimits, validateHyperparameters, type Hyperparameters } from '../src/core/hyperparameters.ts';
 import type { IterationMetrics } from '../src/core/training/metrics.ts';
-import type { Arch } from '../src/core/policy/policy.ts';
+import { ARCHS, type Arch } from '../src/core/policy/policy.ts';
 import { rewardProgram } from '../src/core/reward/reward.ts';
 import { SandboxReward } from '../src/core/reward/sandbox/sandboxReward.ts';
 import { getTask, modelId, TASKS, taskAlgorithms, taskArchs } from '../src/core/tasks/index.ts';
 import { createTrainer } from '../src/core/experiment/createTrainer.ts';
-import { parseArgs, runMain } from './args.ts';
+import { extractSets, parseArgs, runMain } from './args.ts';
 import { initNodeBackend } from './nodeBackend.ts';
 import { loadPolicyFromDisk } from './nodeModels.ts';
 import { nodeQuickJs } from './nodeSandbox.ts';
@@ -34,6 +36,8 @@ interface Cell {
   /** A preset's key in the task's examples; null: the task's own starting reward. */
   preset: string | null;
   iterations: number;
+  /** Settings changed from the task's defaults (--set). */
+  sets: Partial<Hyperparameters>;
 }
 
 /** What one iteration leaves in the trace: enough to judge the run and to tune the alarms. */
@@ -62,7 +66,9 @@ if (process.argv.includes('--child')) child();
 else runMain(main);
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), { seeds: 'count', iterations: 'count', backend: 'string', quick: 'boolean', out: 'string', jobs: 'count', tasks: 'string', algorithms: 'string', 'no-presets': 'boolean' });
+  const argv = process.argv.slice(2);
+  const sets = extractSets(argv);
+  const args = parseArgs(argv, { seeds: 'count', iterations: 'count', backend: 'string', quick: 'boolean', out: 'string', jobs: 'count', tasks: 'string', archs: 'string', algorithms: 'string', 'no-presets': 'boolean' });
   const seeds = Number(args.seeds ?? (args.quick ? 1 : 5));
   const iterations = Number(args.iterations ?? 30);
   const out = String(args.out ?? 'bench-results');
@@ -80,9 +86,9 @@ async function main(): Promise<void> {
   const cells: Cell[] = [];
   for (const id of taskIds) {
     const task = getTask(id);
-    for (const arch of taskArchs(task)) {
-      for (const algorithm of only(args.algorithms, taskAlgorithms(task)).filter((a) => taskAlgorithms(task).includes(a))) {
-        for (let seed = 1; seed <= seeds; seed++) cells.push({ task: id, arch, algorithm, seed, preset: null, iterations });
+    for (const arch of only(args.archs, ARCHS).filter((a) => taskArchs(task).includes(a))) {
+      for (const algorithm of only(args.algorithms, ALGORITHM_IDS).filter((a) => taskAlgorithms(task).includes(a))) {
+        for (let seed = 1; seed <= seeds; seed++) cells.push({ task: id, arch, algorithm, seed, preset: null, iterations, sets });
       }
     }
   }
@@ -90,7 +96,7 @@ async function main(): Promise<void> {
     for (const id of taskIds) {
       const task = getTask(id);
       if (task.environment) continue;
-      for (const arch of taskArchs(task)) for (const preset of Object.keys(task.examples)) cells.push({ task: id, arch, algorithm: 'ppo', seed: 1, preset, iterations });
+      for (const arch of taskArchs(task)) for (const preset of Object.keys(task.examples)) cells.push({ task: id, arch, algorithm: 'ppo', seed: 1, preset, iterations, sets });
     }
   }
   const started = performance.now();
@@ -100,7 +106,7 @@ async function main(): Promise<void> {
 
   const date = new Date().toISOString().slice(0, 10);
   const md = [
-    `Learning benchmark, ${date}: ${iterations} iterations, task defaults, ${backend}, ${minutes.toFixed(1)} min on ${jobs} process(es).`,
+    `Learning benchmark, ${date}: ${iterations} iterations, task defaults${Object.keys(sets).length ? ` but ${Object.entries(sets).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}, ${backend}, ${minutes.toFixed(1)} min on ${jobs} process(es).`,
     '',
     cellTable(runs.filter((r) => r.preset === null), seeds),
     '',
@@ -166,6 +172,7 @@ function child(): void {
 async function run(cell: Cell): Promise<Run> {
   const task = getTask(cell.task);
   const experiment = { ...defaultExperiment(task.id, cell.arch, cell.algorithm), seed: cell.seed };
+  experiment.hyperparameters = validateHyperparameters({ ...experiment.hyperparameters, ...cell.sets });
   if (cell.preset) experiment.rewards = [{ name: 'reward', weight: 1, source: rewardProgram(task.examples[cell.preset].source) }];
   const model = await SandboxReward.create(nodeQuickJs, experiment.rewards, sandboxLimits(experiment.hyperparameters));
   const trainer = createTrainer(experiment, model, task.environment ? null : loadPolicyFromDisk(modelId(task, cell.arch)));

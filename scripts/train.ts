@@ -16,7 +16,7 @@ import { getAlgorithmInfo, startingHyperparameters } from '../src/core/algorithm
 import { SandboxReward } from '../src/core/reward/sandbox/sandboxReward.ts';
 import { getTask, modelId, taskArchs } from '../src/core/tasks/index.ts';
 import { createTrainer } from '../src/core/experiment/createTrainer.ts';
-import { optionNumber, parseArgs, printable, runMain } from './args.ts';
+import { extractSets, parseArgs, printable, runMain } from './args.ts';
 import { initNodeBackend } from './nodeBackend.ts';
 import { loadPolicyFromDisk } from './nodeModels.ts';
 import { nodeQuickJs } from './nodeSandbox.ts';
@@ -138,22 +138,4 @@ function opt(x: number | undefined, digits: number, width: number): string {
 
 function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-/** Pulls `--set name=value` pairs out of argv (in place). */
-function extractSets(argv: string[]): Partial<Hyperparameters> {
-  const out: Record<string, number | boolean | string> = {};
-  for (let i = argv.indexOf('--set'); i !== -1; i = argv.indexOf('--set')) {
-    const pair = argv[i + 1] ?? '';
-    const [name, value] = pair.split('=');
-    if (!HYPERPARAMETER_NAMES.includes(name as keyof Hyperparameters) || value === undefined) {
-      throw new Error(`--set needs name=value with a known hyperparameter, got ${printable(pair)}`);
-    }
-    // The table says what a value is: an enum's option stays a string, a flag is true or false, a number is read as one.
-    const kind = HYPERPARAMETERS[name as HyperparameterName].kind;
-    if (kind === 'bool' && value !== 'true' && value !== 'false') throw new Error(`--set ${name} must be true or false, got ${printable(value)}`);
-    out[name] = kind === 'enum' ? value : kind === 'bool' ? value === 'true' : optionNumber(`--set ${name}`, value, 'number');
-    argv.splice(i, 2);
-  }
-  return out;
 }

@@ -63,7 +63,8 @@ export const HYPERPARAMETERS = {
   grpoBeta: { kind: 'float', group: 'grpo', doc: 'GRPO: weight of the per-token k3 KL to the reference in the loss.', default: 0.3, min: 0, max: 10 },
   grpoScale: { kind: 'enum', group: 'grpo', doc: 'GRPO: divide advantages by the std of their group, of the batch, or not at all (Dr. GRPO).', default: 'group', options: ['group', 'batch', 'none'] },
   grpoLossType: { kind: 'enum', group: 'grpo', doc: 'GRPO: how the per-token loss is averaged: per sequence (grpo), per token of the batch (bnpo, dapo), or over B x maxLength (dr_grpo).', default: 'dapo', options: ['grpo', 'bnpo', 'dr_grpo', 'dapo'] },
-  rlooBeta: { kind: 'float', group: 'rloo', doc: 'RLOO: weight of the KL to the reference (k1, summed per completion) subtracted from the score.', default: 0.3, min: 0, max: 10 },
+  rlooBeta: { kind: 'float', group: 'rloo', doc: 'RLOO: weight of the KL to the reference (k1, per completion, see rlooKl) subtracted from the score.', default: 0.3, min: 0, max: 10 },
+  rlooKl: { kind: 'enum', group: 'rloo', doc: "RLOO: a completion's KL penalty: its sum over tokens (TRL's), or its mean per token times the batch's mean length (length-neutral: a shorter completion saves no KL).", default: 'mean', options: ['sum', 'mean'] },
   environments: { kind: 'int', group: 'control', doc: 'Control tasks: environments run side by side; each iteration takes batchSize / environments steps in each (must divide batchSize).', default: 4, min: 1, max: 64 },
   rlooNormalizeAdvantages: { kind: 'bool', group: 'rloo', doc: 'RLOO: normalise advantages to zero mean, unit variance over the batch.', default: false },
 } as const satisfies Record<string, FieldSpec>;

@@ -1,7 +1,7 @@
 // The whole page/worker boundary in one screen: the comlink API the page calls
 // and every event the worker sends back.
 import type { BackendName } from '../core/backend/names.ts';
-import type { Experiment } from '../core/experiment/experiment.ts';
+import type { Experiment, Pace } from '../core/experiment/experiment.ts';
 import type { Hyperparameters } from '../core/hyperparameters.ts';
 import type { IterationMetrics } from '../core/training/metrics.ts';
 import type { RewardError, RewardScores, Sample } from '../core/reward/reward.ts';
@@ -45,6 +45,8 @@ export interface TrainerApi {
   applyReward(rewards: RewardSpec[]): Promise<Result<number>>;
   /** Changes settings mid-run. Returns the iteration they take effect after. */
   setHyperparameters(h: Partial<Hyperparameters>): Promise<Result<number>>;
+  /** How fast the loop runs, and the iteration it pauses after (0: none), from the next iteration on. */
+  setPace(pace: Pace): Promise<void>;
   /** Starts the training loop; returns at once. */
   train(): Promise<void>;
   /** Stops the loop after the running iteration; resolves once stopped. */

@@ -1,7 +1,7 @@
 import { transfer } from 'comlink';
 import { GPU_BACKENDS, type BackendName } from '../core/backend/names.ts';
 import { decodeWeights, encodeWeights } from '../core/policy/checkpoint.ts';
-import { validateExperiment, type Experiment } from '../core/experiment/experiment.ts';
+import { DEFAULT_PACE, validateExperiment, type Experiment, type Pace } from '../core/experiment/experiment.ts';
 import type { Hyperparameters } from '../core/hyperparameters.ts';
 import type { IterationMetrics } from '../core/training/metrics.ts';
 import { sandboxLimits } from '../core/hyperparameters.ts';
@@ -46,6 +46,7 @@ export class TrainerHost implements TrainerApi {
   #failedOnReward = false;
   #running = false;
   #loopDone: Promise<void> = Promise.resolve();
+  #pace: Pace = DEFAULT_PACE;
   #pending: IterationMetrics[] = [];
   #samples: ScoredSample[] = [];
   #lastFlush = 0;
@@ -103,6 +104,7 @@ export class TrainerHost implements TrainerApi {
       this.#trainer?.dispose();
       this.#trainer = trainer;
       this.#experiment = e;
+      this.#pace = e.pace;
       this.#reward = reward;
       this.#lastGood = null;
       this.#progress('warming up', 0.8);
@@ -147,6 +149,11 @@ export class TrainerHost implements TrainerApi {
     } catch (err) {
       return { ok: false, message: message(err) };
     }
+  }
+
+  async setPace(pace: Pace): Promise<void> {
+    this.#pace = { ...pace };
+    if (this.#experiment) this.#experiment = { ...this.#experiment, pace: this.#pace };
   }
 
   async train(): Promise<void> {
@@ -224,7 +231,15 @@ export class TrainerHost implements TrainerApi {
 
   async #loop(): Promise<void> {
     while (this.#running) {
+      const started = performance.now();
       if (!(await this.#iterate())) break;
+      const { speed, stopAt } = this.#pace;
+      if (stopAt > 0 && this.#need().iteration === stopAt) break; // "stop at": paused here, as if Pause were pressed
+      if (speed > 0) {
+        // A pace a class can follow: every iteration drawn, then a wait that Pause cuts short.
+        this.#flush();
+        await this.#waitWhileRunning(started);
+      }
       // Let queued messages (pause, a new reward) in between iterations.
       await new Promise((r) => setTimeout(r, 0));
     }
@@ -234,6 +249,12 @@ export class TrainerHost implements TrainerApi {
       await this.#checkpoint();
       this.#setStatus('paused');
     }
+  }
+
+  /** Waits, in short slices, until the pace allows the next iteration after one that began at `started`: a Pause or a new pace takes effect at once. */
+  async #waitWhileRunning(started: number): Promise<void> {
+    const left = () => (this.#pace.speed > 0 ? started + 1000 / this.#pace.speed - performance.now() : 0);
+    while (this.#running && left() > 0) await new Promise((r) => setTimeout(r, Math.min(left(), 50)));
   }
 
   /** One iteration; false when it failed (the run is then stopped with the error shown). */

@@ -4,7 +4,7 @@ import { deflateSync } from 'node:zlib';
 import type { Browser, Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { applyReward, openPlayground, waitForIteration } from './helpers.ts';
-import { defaultExperiment, type Experiment } from '../../src/core/experiment/experiment.ts';
+import { defaultExperiment, EXPERIMENT_VERSION, type Experiment } from '../../src/core/experiment/experiment.ts';
 import { deterministicMetrics, type IterationMetrics } from '../../src/core/training/metrics.ts';
 
 // Links, saved runs, export and import: one experiment, whichever way it travels.
@@ -12,7 +12,7 @@ import { deterministicMetrics, type IterationMetrics } from '../../src/core/trai
 const CODE = '// Names with a z.\nfunction reward(sample, ctx) {\n  return ctx.helpers.count(sample.text, "z") + sample.text.length / 10;\n}\n';
 
 /** The fragment of a link that carries `e`, packed as the app packs it (zlib, base64url). */
-function fragment(e: unknown, version = 3): string {
+function fragment(e: unknown, version = EXPERIMENT_VERSION): string {
   return `#exp=${version}.${deflateSync(Buffer.from(typeof e === 'string' ? e : JSON.stringify(e))).toString('base64url')}`;
 }
 
@@ -54,7 +54,7 @@ test('Share makes a link that opens the same experiment elsewhere, untrained unt
   await expect(page.getByTestId('status')).toHaveText('idle', { timeout: 90_000 });
   await page.getByTestId('share').click();
   const link = await page.getByTestId('share-link').inputValue();
-  expect(link).toMatch(/^http:\/\/localhost:4173\/#exp=3\.[\w-]+$/);
+  expect(link).toMatch(new RegExp(`^http://localhost:4173/#exp=${EXPERIMENT_VERSION}\\.[\\w-]+$`));
   await expect(page.getByTestId('share-status')).toContainText(`${link.length} characters`);
 
   const other = await freshPage(browser, link.replace('http://localhost:4173/', ''));

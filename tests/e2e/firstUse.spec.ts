@@ -214,8 +214,11 @@ test('Pause says pausing until the iteration ends, and the test bench answers wh
   await page.getByTestId('train').click();
   await expect(page.getByTestId('status')).toHaveText('pausing…');
   await expect(page.getByTestId('train')).toHaveText('Pausing…');
-  await expect(page.getByTestId('train')).toBeDisabled();
+  // It says it is busy but keeps the keyboard's focus (a disabled button would drop it to the page).
+  await expect(page.getByTestId('train')).toHaveAttribute('aria-disabled', 'true');
+  await expect(page.getByTestId('train')).toBeFocused();
   await expect(page.getByTestId('status')).toHaveText('paused', { timeout: 30_000 });
+  await expect(page.getByTestId('train')).toBeFocused();
   await expect(page.getByTestId('train')).toHaveText('Train');
 });
 

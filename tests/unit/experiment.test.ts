@@ -86,11 +86,35 @@ describe('Experiment schema', () => {
     expect(v2).not.toHaveProperty('reward');
     const v3 = MIGRATIONS[2](v2);
     expect(v3).toMatchObject({ version: 3, algorithm: 'ppo', view: 'full' });
+    expect(MIGRATIONS[3](v3)).toEqual({ ...v3, version: 4 }); // not RLOO: nothing else changes
     const e = validateExperiment(v0);
     expect(e).toEqual({ ...defaultExperiment('names'), rewards: [{ name: 'reward', weight: 1, source: v0.reward }], seed: 7, hyperparameters: { ...defaultExperiment('names').hyperparameters, batchSize: 32, learningRate: 0.0005, klCoef: 0.5 } });
     // A version 2 file (several rewards) needs only the last step.
     const { view: _view, ...v2file } = { ...defaultExperiment(), version: 2 };
     expect(validateExperiment(v2file)).toEqual(defaultExperiment());
+  });
+
+  it('reads the pace (speed, stop at), and refuses a bad one naming the field', () => {
+    const e = defaultExperiment('names');
+    expect(e.pace).toEqual({ speed: 0, stopAt: 0 });
+    const { pace: _pace, ...without } = e;
+    expect(validateExperiment(without).pace).toEqual({ speed: 0, stopAt: 0 });
+    expect(validateExperiment({ ...e, pace: { speed: 0.25, stopAt: 12 } }).pace).toEqual({ speed: 0.25, stopAt: 12 });
+    expect(() => validateExperiment({ ...e, pace: { speed: 3, stopAt: 0 } })).toThrow(/pace\.speed.*must be one of 0, 4, 1, 0\.25/);
+    expect(() => validateExperiment({ ...e, pace: { speed: 1, stopAt: -1 } })).toThrow(/pace\.stopAt.*whole number/);
+    expect(() => validateExperiment({ ...e, pace: { speed: 1, stopAt: 2.5 } })).toThrow(/pace\.stopAt/);
+    expect(() => validateExperiment({ ...e, pace: { speed: 1 } })).toThrow(/pace\.stopAt.*missing/);
+    expect(() => validateExperiment({ ...e, pace: { speed: 1, stopAt: 0, fast: true } })).toThrow(/pace\.fast.*not a field/);
+  });
+
+  it('keeps the KL penalty an RLOO experiment of version 3 trained with (summed); new ones are length-neutral', () => {
+    const now = defaultExperiment('shakespeare', 'transformer', 'rloo');
+    expect(now.hyperparameters.rlooKl).toBe('mean');
+    const { rlooKl: _kl, ...before } = now.hyperparameters;
+    expect(validateExperiment({ ...now, version: 3, hyperparameters: before }).hyperparameters).toEqual({ ...now.hyperparameters, rlooKl: 'sum' });
+    expect(validateExperiment({ ...now, version: 3, hyperparameters: { ...before, rlooKl: 'mean' } }).hyperparameters.rlooKl).toBe('mean');
+    expect(validateExperiment({ ...now, version: 3, hyperparameters: undefined }).hyperparameters.rlooKl).toBe('sum');
+    expect(() => validateExperiment({ ...now, version: 3, hyperparameters: 'fast' })).toThrow('hyperparameters');
   });
 });
 

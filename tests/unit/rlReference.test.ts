@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { equalGroupFraction, groupAdvantages, grpoLoss, k3ToReference } from '../../src/core/algorithms/grpo.ts';
 import { actionMask, klPerSequence, whiten } from '../../src/core/algorithms/masked.ts';
 import { clippedSurrogate, clippedValueLoss, computeGae, perTokenRewards } from '../../src/core/algorithms/ppo.ts';
-import { rlooAdvantages, rlooLoss } from '../../src/core/algorithms/rloo.ts';
+import { penalisedKl, rlooAdvantages, rlooLoss } from '../../src/core/algorithms/rloo.ts';
 import { AdaptiveKlController } from '../../src/core/training/klController.ts';
 
 // Reference numbers (float64) for the RL maths; see its `about` field for the layout.
@@ -107,6 +107,19 @@ describe('RLOO against the reference numbers', () => {
     expectClose(rewards, o.rewards);
     expectClose(baseline, o.baseline);
     expectClose(advantages, o.advantages);
+    expect(penalisedKl(kl, lengths, 'sum')).toBe(kl); // TRL's, the default
+  });
+
+  it("the length-neutral KL: each completion's mean per token at the batch's mean length", () => {
+    const kl = klPerSequence(f32(x.oldLogprobs), f32(x.refLogprobs), lengths, x.N);
+    const neutral = penalisedKl(kl, lengths, 'mean');
+    const meanLength = lengths.reduce((a, b) => a + b, 0) / lengths.length;
+    for (let b = 0; b < B; b++) expect(neutral[b]).toBeCloseTo(lengths[b] > 0 ? (kl[b] / lengths[b]) * meanLength : 0, 6);
+    // Two completions at the same KL per token pay the same, whatever their lengths.
+    const same = penalisedKl([0.5, 2.0, 0], [5, 20, 0], 'mean');
+    expect(same[0]).toBeCloseTo(same[1], 12);
+    expect(same[0]).toBeCloseTo(0.1 * (25 / 3), 12);
+    expect(same[2]).toBe(0);
   });
 
   it('the sequence-level clipped loss', () => {

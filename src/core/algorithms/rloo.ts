@@ -11,6 +11,20 @@ import { minibatchTensors, minibatchUpdate } from './minibatch.ts';
  * clipped surrogate on the ratio of whole sequences. Read `rloo.step` top to bottom.
  */
 
+/**
+ * Each completion's KL as the penalty counts it: as summed (TRL's), or, for
+ * 'mean', its mean per token times the batch's mean length, so that every
+ * completion pays at the same length and dropping tokens saves nothing.
+ */
+export function penalisedKl(kl: ArrayLike<number>, lengths: ArrayLike<number>, how: 'sum' | 'mean'): ArrayLike<number> {
+  if (how === 'sum') return kl;
+  const B = lengths.length;
+  let total = 0;
+  for (let b = 0; b < B; b++) total += lengths[b];
+  const meanLength = total / B;
+  return Float64Array.from({ length: B }, (_, b) => (lengths[b] > 0 ? (kl[b] / lengths[b]) * meanLength : 0));
+}
+
 /** Rewards (score - beta * KL), leave-one-out baselines and advantages; groups are G consecutive completions. */
 export function rlooAdvantages(scores: readonly number[], kl: ArrayLike<number>, beta: number, G: number, normalize: boolean) {
   const B = scores.length;
@@ -52,7 +66,7 @@ export const rloo: Algorithm = {
   async step({ policy, optimizer, rollout, scores, h, rng, kl }: AlgorithmInput): Promise<AlgorithmStats> {
     const { N, lengths } = rollout;
     // 3. Advantages: KL in the reward, then each completion against the others of its group.
-    const { advantages } = rlooAdvantages(scores, kl, h.rlooBeta, h.groupSize, h.rlooNormalizeAdvantages);
+    const { advantages } = rlooAdvantages(scores, penalisedKl(kl, lengths, h.rlooKl), h.rlooBeta, h.groupSize, h.rlooNormalizeAdvantages);
     const mask = actionMask(lengths, N);
 
     // 4. Update: the clipped surrogate on whole-sequence ratios; the value head rests.

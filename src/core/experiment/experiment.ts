@@ -11,7 +11,7 @@ import { defaultRewards, getTask, taskAlgorithms, taskArchs, TASKS } from '../ta
  * --experiment carry, and what `validateExperiment` checks. The settings come
  * from the hyperparameter table; nothing here lists them again.
  */
-export const EXPERIMENT_VERSION = 3;
+export const EXPERIMENT_VERSION = 4;
 /** Longest reward source accepted (characters). */
 export const MAX_REWARD_SOURCE = 20_000;
 /** Most named reward components in one experiment. */
@@ -21,6 +21,16 @@ export const MAX_WEIGHT = 1000;
 /** How the page opens the experiment: everything, for teaching (settings hidden, code read-only until Edit), or for an iframe in slides. */
 export const VIEWS = ['full', 'classroom', 'embed'] as const;
 export type View = (typeof VIEWS)[number];
+/** Training paces, in iterations a second; 0 is as fast as the machine goes. */
+export const SPEEDS = [0, 4, 1, 0.25] as const;
+/** How training runs for a class: at most `speed` iterations a second (0: no limit), and a pause after iteration `stopAt` (0: none). */
+export interface Pace {
+  speed: (typeof SPEEDS)[number];
+  stopAt: number;
+}
+export const DEFAULT_PACE: Pace = { speed: 0, stopAt: 0 };
+/** The most iterations "stop at" may name. */
+export const MAX_STOP_AT = 1_000_000;
 const REWARD_NAME = /^[A-Za-z_][\w-]{0,31}$/;
 
 const got = (input: unknown): string => (typeof input === 'string' ? JSON.stringify(input.length > 40 ? input.slice(0, 40) + '…' : input) : Array.isArray(input) ? 'a list' : input === null ? 'null' : typeof input === 'object' ? 'an object' : String(input));
@@ -46,6 +56,15 @@ const RewardsSchema = v.pipe(
   v.check((list) => new Set(list.map((r) => r.name)).size === list.length, (i) => `has two rewards named ${JSON.stringify(firstDuplicate((i.input as RewardSpec[]).map((r) => r.name)))}`),
 );
 
+const stopAtMessage = (i: { input: unknown }) => `must be a whole number from 0 (no stop) to ${MAX_STOP_AT}, got ${got(i.input)}`;
+const PaceSchema = v.strictObject(
+  {
+    speed: v.picklist(SPEEDS, (i) => `must be one of ${SPEEDS.join(', ')} (iterations a second; 0: as fast as possible), got ${got(i.input)}`),
+    stopAt: v.pipe(v.number(stopAtMessage), v.integer(stopAtMessage), v.minValue(0, stopAtMessage), v.maxValue(MAX_STOP_AT, stopAtMessage)),
+  },
+  (i) => (i.expected === 'never' ? 'is not a field of the pace (speed, stopAt)' : i.path?.length ? 'is missing' : `must be { speed, stopAt }, got ${got(i.input)}`),
+);
+
 const seedMessage = (i: { input: unknown }) => `must be a whole number from 0 to 4294967295, got ${got(i.input)}`;
 
 /** The settings: checked field by field against the hyperparameter table (missing ones take the task's and algorithm's defaults later). */
@@ -66,6 +85,8 @@ export const EXPERIMENT_FIELDS = {
   /** Seeds sampling, shuffling and initialisation: same seed, same backend, same curve. */
   seed: v.pipe(v.number(seedMessage), v.integer(seedMessage), v.minValue(0, seedMessage), v.maxValue(0xffffffff, seedMessage)),
   view: v.optional(oneOf(VIEWS), 'full'),
+  /** How fast training runs, and where it stops by itself: for a class to follow. */
+  pace: v.optional(PaceSchema, () => ({ ...DEFAULT_PACE })),
 } as const;
 
 const ExperimentSchema = v.strictObject(EXPERIMENT_FIELDS, (i) => (i.expected === 'never' ? 'is not a field of an experiment' : i.path?.length ? 'is missing' : `an experiment must be an object, got ${got(i.input)}`));
@@ -102,6 +123,7 @@ export function defaultExperiment(taskId = TASKS[0].id, arch: Arch = 'mlp', algo
     hyperparameters: startingHyperparameters(algorithm, task.hyperparameters),
     seed: 1,
     view: 'full',
+    pace: { ...DEFAULT_PACE },
   };
 }
 
@@ -163,12 +185,18 @@ type Loose = Record<string, unknown>;
  *   0 (no version field, one `reward` string, MLP only) → 1: version 1, arch "mlp".
  *   1 → 2: the one `reward` string becomes the component "reward" with weight 1.
  *   2 → 3: `view` ("full") joins; algorithm, if missing, is PPO.
+ *   3 → 4: an RLOO experiment keeps the KL penalty it trained with, summed per
+ *          completion (`rlooKl: 'sum'`), unless it says otherwise; new ones take the
+ *          length-neutral default.
  */
 export const MIGRATIONS: readonly ((e: Loose) => Loose)[] = [
   (e) => ({ ...e, version: 1, arch: e.arch ?? 'mlp' }),
   ({ reward, ...rest }) => ({ ...rest, version: 2, ...(reward === undefined ? {} : { rewards: [{ name: 'reward', weight: 1, source: reward }] }) }),
   (e) => ({ ...e, version: 3, algorithm: e.algorithm ?? 'ppo', view: e.view ?? 'full' }),
+  (e) => ({ ...e, version: 4, ...(e.algorithm === 'rloo' && isPlainObject(e.hyperparameters ?? {}) ? { hyperparameters: { rlooKl: 'sum', ...(e.hyperparameters as Loose | undefined) } } : {}) }),
 ];
+
+const isPlainObject = (x: unknown): boolean => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /** Brings an experiment of an older version up to this one; unknown versions are refused. */
 export function migrate(input: unknown): unknown {

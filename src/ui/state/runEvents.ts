@@ -15,7 +15,8 @@ export interface RunTarget {
   notice: string | null;
   progress: { stage: string; fraction: number };
   backend: BackendReport | null;
-  logs: { source: string; logs: RewardLog[] } | null;
+  /** The reward panel's state: what the reward code printed goes there. */
+  readonly reward: { logs: { source: string; logs: RewardLog[] } | null };
   metrics: IterationMetrics[];
   samples: ScoredSample[];
   changes: ChartMarker[];
@@ -43,7 +44,7 @@ export function applyEvent(s: RunTarget, e: TrainerEvent): void {
       s.notice = e.message;
       break;
     case 'log':
-      s.logs = { source: `iteration ${e.iteration}`, logs: e.logs };
+      s.reward.logs = { source: `iteration ${e.iteration}`, logs: e.logs };
       break;
     case 'checkpoint':
       s.checkpoint = { state: e.state, experiment: e.experiment };

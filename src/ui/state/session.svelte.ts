@@ -1,19 +1,18 @@
 import { BACKENDS, type BackendName } from '../../core/backend/names.ts';
-import { defaultExperiment, VIEWS, type Experiment, type View } from '../../core/experiment/experiment.ts';
+import { defaultExperiment, VIEWS, type Experiment, type Pace, type View } from '../../core/experiment/experiment.ts';
 import { encodeExperiment } from '../../core/experiment/link.ts';
 import { checkField, type HyperparameterName, type Hyperparameters } from '../../core/hyperparameters.ts';
 import type { IterationMetrics } from '../../core/training/metrics.ts';
 import { switchAlgorithmSettings, type AlgorithmId } from '../../core/algorithms/catalog.ts';
 import type { Arch } from '../../core/policy/policy.ts';
-import type { RewardLog, RewardSpec } from '../../core/reward/sandbox/types.ts';
+import type { RewardSpec } from '../../core/reward/sandbox/types.ts';
 import { getTask } from '../../core/tasks/index.ts';
 import type { ScoredSample } from '../../core/training/runState.ts';
 import type { BackendReport, Result, Status } from '../../worker/trainerApi.ts';
 import type { ChartMarker } from '../metrics/markers.ts';
 import { rewardsLabel } from './rewardLabel.ts';
-import { RewardDrafts } from './rewardDrafts.svelte.ts';
+import { RewardEditing } from './rewardEditing.svelte.ts';
 import { SavedRuns } from './savedRuns.svelte.ts';
-import { RewardCheck, type BenchScore } from './rewardCheck.ts';
 import { importFile, importPolicy, openFile, openLink, resumeRun, type MayReplace } from './opening.ts';
 import { TrainerConnection } from './trainerConnection.ts';
 import { applyEvent, applyRestart } from './runEvents.ts';
@@ -22,22 +21,16 @@ import { RequestQueue } from './requestQueue.ts';
 
 export type { MayReplace } from './opening.ts';
 
-/** A completion of the frozen reference policy, scored under the applied reward (null when that failed). */
-export interface ReferenceSample {
-  prompt: string;
-  text: string;
-  reward: number | null;
-}
-
 /** How many reference completions are shown. */
 const REFERENCE_COUNT = 16;
 
 /**
  * The page's view of one training session: what the worker reported, and the
  * experiment being edited. Components read these fields and call the methods.
- * The trainer worker is reached through `connection` (trainerConnection.ts),
- * reward drafts are scored by rewardCheck.ts, links, files and saved runs are
- * opened by opening.ts; the person's requests run one after another.
+ * The trainer worker is reached through `connection` (trainerConnection.ts,
+ * its events applied by runEvents.ts), the reward being edited is `reward`
+ * (rewardEditing.svelte.ts), links, files and saved runs are opened by
+ * opening.ts, and the person's requests run one after another (requestQueue.ts).
  */
 export class Session {
   status = $state<Status>('loading');
@@ -56,20 +49,9 @@ export class Session {
   samples = $state.raw<ScoredSample[]>([]);
   /** What changed mid-run (a reward, a setting) and after which iteration: marked on the charts. */
   changes = $state.raw<ChartMarker[]>([]);
-  referenceSamples = $state.raw<ReferenceSample[]>([]);
   experiment = $state<Experiment>(defaultExperiment());
-  /** The reward components as the editor holds them, applied or not. */
-  drafts = new RewardDrafts(defaultExperiment().rewards);
-  /** The selected component's code, as the editor shows it. */
-  draft = $derived(this.drafts.current.source);
-  /** The test bench's text: scored as the person types, and part of the check before Apply. */
-  benchText = $state('annabelle');
-  /** The prompt the bench's text continues: the task's first. */
-  benchPrompt = $derived(getTask(this.experiment.task).prompts[0]);
-  /** The editor holds rewards that are not the ones in force. */
-  dirty = $derived(!this.drafts.same(this.experiment.rewards));
-  /** What the reward code printed last, and where (an iteration or the test bench). */
-  logs = $state.raw<{ source: string; logs: RewardLog[] } | null>(null);
+  /** The reward as the editor holds it: drafts, the test bench, what the code printed, the reference samples. */
+  readonly reward = new RewardEditing(() => ({ experiment: this.experiment, iteration: this.iteration }));
   /** The last iteration's wall time in ms. */
   lastIterationMs = $derived(this.metrics.at(-1)?.totalMs ?? null);
   error = $derived(this.runError ?? this.requestError);
@@ -105,8 +87,6 @@ export class Session {
     loaded: () => this.#loaded,
     inOrder: (op) => this.#queue.run(op),
   });
-  /** Draft rewards scored in the page's own sandbox: the bench, the check before Apply, the reference samples. */
-  #rewards = new RewardCheck(() => ({ experiment: this.experiment, iteration: this.iteration, benchText: this.benchText, benchPrompt: this.benchPrompt, referenceSamples: this.referenceSamples }));
   #shelf = new TaskShelf();
   #loaded = false;
   #queue = new RequestQueue();
@@ -139,9 +119,8 @@ export class Session {
 
   /** Puts an experiment on screen (before it is loaded into the worker). */
   show(e: Experiment): void {
-    if (e.task !== this.experiment.task) this.benchText = getTask(e.task).benchText;
+    this.reward.show(e, this.experiment);
     this.experiment = e;
-    this.drafts.reset(e.rewards);
   }
 
   /** The link that opens the experiment in force (applied rewards, current settings) in the given view. */
@@ -183,7 +162,7 @@ export class Session {
   /** Trains on the code shown: a pending draft is applied first, and a draft that is refused trains nothing. */
   train(): Promise<void> {
     return this.#queue.run(async () => {
-      if (this.dirty && !(await this.#apply(this.drafts.list, 'Train'))) return;
+      if (this.reward.dirty && !(await this.#apply(this.reward.drafts.list, 'Train'))) return;
       await this.connection.call('Train', (api) => api.train());
     });
   }
@@ -208,7 +187,7 @@ export class Session {
 
   step(): Promise<void> {
     return this.#queue.run(async () => {
-      if (this.dirty && !(await this.#apply(this.drafts.list, 'Step'))) return;
+      if (this.reward.dirty && !(await this.#apply(this.reward.drafts.list, 'Step'))) return;
       await this.connection.call('Step', (api) => api.step());
     });
   }
@@ -222,18 +201,8 @@ export class Session {
    * Applies the editor's code once it passes a check on the test bench's text and
    * a few reference samples. The run keeps its policy; the charts mark the change.
    */
-  applyReward(rewards: RewardSpec[] = this.drafts.list): Promise<boolean> {
+  applyReward(rewards: RewardSpec[] = this.reward.drafts.list): Promise<boolean> {
     return this.#queue.run(() => this.#apply(rewards, 'Apply'));
-  }
-
-  /**
-   * Scores `text` under the editor's rewards in the page's own sandbox: it
-   * answers while an iteration runs. The total, and each component's value.
-   */
-  async testReward(text: string): Promise<BenchScore> {
-    const { score, logs } = await this.#rewards.bench(this.drafts.list, text);
-    if (logs) this.logs = { source: 'test bench', logs };
-    return score;
   }
 
   /** Validates one field here (instant feedback), then sends it to the running trainer. */
@@ -253,10 +222,10 @@ export class Session {
   /** Another task (its shelved code and settings, or its defaults), or another architecture for this one. */
   setTask(taskId: string, arch: Arch = this.experiment.arch): Promise<void> {
     return this.#queue.run(async () => {
-      const { next, drafts } = this.#shelf.switch($state.snapshot(this.experiment) as Experiment, this.drafts.list, taskId, arch);
+      const { next, drafts } = this.#shelf.switch($state.snapshot(this.experiment) as Experiment, this.reward.drafts.list, taskId, arch);
       if (drafts) {
-        this.drafts.reset(drafts);
-        this.benchText = getTask(taskId).benchText;
+        this.reward.drafts.reset(drafts);
+        this.reward.setBenchText(getTask(taskId).benchText);
       }
       this.experiment = next;
       await this.load();
@@ -276,6 +245,15 @@ export class Session {
     });
   }
 
+  /** How fast training runs and where it stops by itself; it takes effect from the next iteration, and links carry it. */
+  setPace(pace: Partial<Pace>): Promise<void> {
+    this.experiment.pace = { ...this.experiment.pace, ...pace };
+    const next = $state.snapshot(this.experiment.pace) as Pace;
+    return this.#queue.run(async () => {
+      await this.connection.call('Pace', (api) => api.setPace(next));
+    });
+  }
+
   setSeed(seed: number): Promise<void> {
     return this.#queue.run(async () => {
       this.experiment.seed = seed;
@@ -287,22 +265,8 @@ export class Session {
     this.notice = null;
   }
 
-  /** Puts an example's code in the selected component; it trains once applied (or on Train). */
-  loadExample(key: string): void {
-    const example = getTask(this.experiment.task).examples[key];
-    if (example) this.drafts.setSource(example.source);
-  }
-
-  setDraft(source: string): void {
-    this.drafts.setSource(source);
-  }
-
-  setBenchText(text: string): void {
-    this.benchText = text;
-  }
-
   async #apply(rewards: RewardSpec[], what: string): Promise<boolean> {
-    const problem = this.drafts.problem() ?? (await this.#rewards.check(rewards));
+    const problem = await this.reward.problem(rewards);
     if (problem) {
       this.requestError = `${what === 'Apply' ? 'Not applied' : `${what} did not start: the editor's code was not applied`}: ${problem}`;
       return false;
@@ -314,7 +278,7 @@ export class Session {
       return false;
     }
     this.requestError = null;
-    if (!this.drafts.same(this.experiment.rewards, rewards)) this.#mark(r.value, 'reward', rewardsLabel(getTask(this.experiment.task), rewards));
+    if (!this.reward.drafts.same(this.experiment.rewards, rewards)) this.#mark(r.value, 'reward', rewardsLabel(getTask(this.experiment.task), rewards));
     this.experiment.rewards = rewards.map((s) => ({ ...s }));
     void this.#scoreReferences();
     return true;
@@ -333,7 +297,7 @@ export class Session {
   async load(): Promise<boolean> {
     if (!this.connection.connected) return false;
     this.clearRun();
-    this.referenceSamples = [];
+    this.reward.setReferences([]);
     this.checkpoint = null;
     const experiment = $state.snapshot(this.experiment) as Experiment;
     const r = await this.connection.call<Result<null>>('Loading', (api) => api.load(experiment));
@@ -344,24 +308,15 @@ export class Session {
       return false;
     }
     const texts = (await this.connection.call('Reference samples', (api) => api.referenceSamples(REFERENCE_COUNT))) ?? [];
-    this.referenceSamples = texts.map(({ prompt, text }) => ({ prompt, text, reward: null }));
+    this.reward.setReferences(texts);
     await this.#scoreReferences();
     return true;
   }
 
   /** Scores the reference samples under the applied reward, so before and after compare. */
   async #scoreReferences(): Promise<void> {
-    const refs = this.referenceSamples;
-    if (refs.length === 0) return;
-    let rewards: (number | null)[];
-    try {
-      rewards = await this.#rewards.referenceRewards($state.snapshot(this.experiment.rewards), refs);
-    } catch (e) {
-      this.requestError = `The reference samples could not be scored: ${(e as Error).message}`;
-      return;
-    }
-    if (this.referenceSamples !== refs) return; // a newer load replaced them
-    this.referenceSamples = refs.map((s, i) => ({ ...s, reward: rewards[i] }));
+    const problem = await this.reward.scoreReferences($state.snapshot(this.experiment.rewards) as RewardSpec[]);
+    if (problem) this.requestError = problem;
   }
 
   /** A change mid-run; before the first iteration nothing is drawn yet, so nothing to mark. */

@@ -21,6 +21,7 @@ export class TaskShelf {
   switch(now: Experiment, drafts: RewardSpec[], taskId: string, arch: Arch): { next: Experiment; drafts: RewardSpec[] | null } {
     const next = defaultExperiment(taskId, arch, now.algorithm);
     next.seed = now.seed;
+    next.pace = { ...now.pace };
     if (taskId === now.task) {
       next.rewards = now.rewards;
       next.hyperparameters = { ...now.hyperparameters };
