@@ -19,6 +19,12 @@ describe('task packages loaded when first needed', () => {
     expect(taskHelpers().sentiment.fn('what a lovely day')).toBeGreaterThan(0.5);
   });
 
+  it("sentiment's fields load VADER and the corpus's word list (87 KB) with the task", async () => {
+    const sentiment = getTask('sentiment');
+    await prepareTask(sentiment);
+    expect(sentiment.fields!.compute('my gentle lord zorblax', '')).toMatchObject({ words: 4, unknownWords: 1, unknown: ['zorblax'] });
+  });
+
   it('a package that fails to load says which, and the next call tries again', async () => {
     let calls = 0;
     const pkg = lazyPackage('example', async () => {

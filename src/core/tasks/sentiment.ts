@@ -1,7 +1,6 @@
 import type { FieldValue, Task } from './task.ts';
 import { reward } from './rewardSource.ts';
 import { shakespeare } from './shakespeare.ts';
-import { SHAKESPEARE_WORDS } from './shakespeareWords.ts';
 import { splitWords } from './words.ts';
 import { lazyPackage } from './lazy.ts';
 
@@ -12,7 +11,8 @@ import { lazyPackage } from './lazy.ts';
  * negation, intensifiers and punctuation). Its compound score runs from -1
  * (most negative) to 1 (most positive).
  */
-const VOCABULARY = new Set(SHAKESPEARE_WORDS.split(' '));
+/** The corpus's 11,067 words (87 KB), loaded with VADER when the task is first used: a page that never opens it never loads them. */
+const vocabulary = lazyPackage('Shakespeare word list', async () => new Set((await import('./shakespeareWords.ts')).SHAKESPEARE_WORDS.split(' ')));
 const vader = lazyPackage('vader-sentiment', async () => (await import('vader-sentiment')).default.SentimentIntensityAnalyzer);
 
 /** VADER's compound score of a text, from -1 (negative) to 1 (positive). */
@@ -24,7 +24,8 @@ export function sentimentScore(text: string): number {
 export function sentimentFields(text: string): Record<string, FieldValue> {
   const scores = vader.get().polarity_scores(text);
   const words = splitWords(text);
-  const unknown = words.filter((w) => !VOCABULARY.has(w));
+  const known = vocabulary.get();
+  const unknown = words.filter((w) => !known.has(w));
   const distinctWords = words.length ? new Set(words).size / words.length : 1;
   return { sentiment: scores.compound, positive: scores.pos, negative: scores.neg, words: words.length, unknownWords: unknown.length, unknown, distinctWords };
 }
@@ -36,7 +37,9 @@ export const sentiment: Task = {
   alphabet: shakespeare.alphabet,
   prompts: shakespeare.prompts,
   models: shakespeare.models,
-  prepare: vader.load,
+  prepare: async () => {
+    await Promise.all([vader.load(), vocabulary.load()]);
+  },
   examples: {
     positive: {
       title: 'Positive lines',
