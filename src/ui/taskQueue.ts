@@ -40,3 +40,25 @@ export function queueTask(key: object, work: () => void): void {
 export function dropTask(key: object): void {
   pending.delete(key);
 }
+
+/**
+ * Replaces the rows a list shows with `next`, `per` rows a task (each row by
+ * position, so a new batch rewrites rows in place), or all at once when `gradual`
+ * is false or the list is short. `current` reads the rows shown now without
+ * tracking them; `set` shows rows. Returns what stops the rest (an effect's cleanup).
+ */
+export function replaceRows<T>(next: readonly T[], gradual: boolean, per: number, current: () => readonly T[], set: (rows: T[]) => void): () => void {
+  if (!gradual || next.length <= per) {
+    set([...next]);
+    return () => {};
+  }
+  const key = {};
+  let done = 0;
+  const more = () => {
+    done = Math.min(next.length, done + per);
+    set([...next.slice(0, done), ...current().slice(done, next.length)]);
+    if (done < next.length) queueTask(key, more);
+  };
+  more();
+  return () => dropTask(key);
+}
