@@ -50,10 +50,27 @@ function offlineCopy(): Plugin {
   };
 }
 
+/**
+ * KaTeX's fonts as woff2 only (every browser that runs this page reads it): its
+ * stylesheet also lists woff and ttf copies, which would double what the build
+ * writes and the offline copy saves. Fonts stay files, never data: URLs (the
+ * policy allows fonts from our origin only).
+ */
+function katexFonts(): Plugin {
+  return {
+    name: 'katex-woff2-only',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!/katex(\.min)?\.css$/.test(id.split('?')[0])) return null;
+      return { code: code.replace(/,\s*url\([^)]*\.woff\) format\("woff"\)|,\s*url\([^)]*\.ttf\) format\("truetype"\)/g, ''), map: null };
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [svelte(), contentSecurityPolicy(), offlineCopy()],
+  plugins: [svelte(), contentSecurityPolicy(), offlineCopy(), katexFonts()],
   worker: { format: 'es' },
-  build: { target: 'es2022', chunkSizeWarningLimit: 4000 },
+  build: { target: 'es2022', chunkSizeWarningLimit: 4000, assetsInlineLimit: (file) => (/\.(woff2?|ttf)$/.test(file) ? false : undefined) },
   preview: { port: 4173, strictPort: true, headers: { 'Content-Security-Policy': CSP } },
   test: {
     include: ['tests/unit/**/*.test.ts'],

@@ -7,6 +7,7 @@ import type { IterationMetrics } from '../core/training/metrics.ts';
 import type { RewardError, RewardScores, Sample } from '../core/reward/reward.ts';
 import type { RewardLog, RewardSpec, SandboxLimits } from '../core/reward/sandbox/types.ts';
 import type { ScoredSample } from '../core/training/runState.ts';
+import type { TextLesson } from '../core/algorithms/lesson.ts';
 
 export type Status = 'idle' | 'loading' | 'training' | 'paused' | 'error';
 
@@ -51,8 +52,12 @@ export interface TrainerApi {
   train(): Promise<void>;
   /** Stops the loop after the running iteration; resolves once stopped. */
   pause(): Promise<void>;
-  /** Exactly one iteration (while paused). */
-  step(): Promise<void>;
+  /**
+   * Exactly one iteration (while paused). With `capture`, its intermediate
+   * numbers as the trainer computed them (lesson mode and the per-token view);
+   * null where the task's trainer has none to give, or the step failed.
+   */
+  step(capture?: boolean): Promise<TextLesson | null>;
   /** Back to the reference policy at iteration 0, optionally with a new seed. */
   reset(seed?: number): Promise<void>;
   /** Completions of the frozen reference policy, for comparison. */

@@ -9,7 +9,8 @@ import { RewardError } from '../core/reward/reward.ts';
 import type { RewardLog, RewardSpec } from '../core/reward/sandbox/types.ts';
 import { getTask, modelId } from '../core/tasks/index.ts';
 import { decodeTrainerState, encodeTrainerState } from '../core/training/trainerState.ts';
-import { type Trainer } from '../core/training/trainer.ts';
+import { Trainer } from '../core/training/trainer.ts';
+import type { TextLesson } from '../core/algorithms/lesson.ts';
 import { policyFit, type ScoredSample, type TrainerState } from '../core/training/runState.ts';
 import type { ControlTrainer } from '../core/training/control.ts';
 import { chooseBackend, switchBackend } from './backendChoice.ts';
@@ -168,14 +169,14 @@ export class TrainerHost implements TrainerApi {
     await this.#loopDone;
   }
 
-  async step(): Promise<void> {
-    if (this.#running || !this.#trainer || this.#status === 'loading' || this.#status === 'error') return;
-    const ok = await this.#iterate();
+  async step(capture = false): Promise<TextLesson | null> {
+    if (this.#running || !this.#trainer || this.#status === 'loading' || this.#status === 'error') return null;
+    const lesson = await this.#iterate(capture);
     this.#flush(); // metrics and samples reach the page before the status that ends the step
-    if (ok) {
-      await this.#checkpoint();
-      this.#setStatus('paused');
-    }
+    if (lesson === false) return null;
+    await this.#checkpoint();
+    this.#setStatus('paused');
+    return lesson;
   }
 
   async ping(): Promise<number> {
@@ -232,7 +233,7 @@ export class TrainerHost implements TrainerApi {
   async #loop(): Promise<void> {
     while (this.#running) {
       const started = performance.now();
-      if (!(await this.#iterate())) break;
+      if ((await this.#iterate()) === false) break;
       const { speed, stopAt } = this.#pace;
       if (stopAt > 0 && this.#need().iteration === stopAt) break; // "stop at": paused here, as if Pause were pressed
       if (speed > 0) {
@@ -257,12 +258,17 @@ export class TrainerHost implements TrainerApi {
     while (this.#running && left() > 0) await new Promise((r) => setTimeout(r, Math.min(left(), 50)));
   }
 
-  /** One iteration; false when it failed (the run is then stopped with the error shown). */
-  async #iterate(): Promise<boolean> {
+  /** One iteration (with its lesson when asked and the trainer can give one); false when it failed (the run is then stopped with the error shown). */
+  async #iterate(capture = false): Promise<TextLesson | null | false> {
     try {
       let result;
+      let lesson: TextLesson | null = null;
       try {
-        result = await this.#need().step();
+        const trainer = this.#need();
+        if (trainer instanceof Trainer) {
+          result = await trainer.step({ lesson: capture });
+          lesson = result.lesson ?? null;
+        } else result = await trainer.step();
       } finally {
         this.#logs = this.#reward?.lastLogs ?? [];
       }
@@ -274,7 +280,7 @@ export class TrainerHost implements TrainerApi {
       // Every checkpointEvery iterations the page gets the whole state: what a restart or a reload resumes from.
       const trainer = this.#need();
       if (this.#running && trainer.iteration % trainer.hyperparameters.checkpointEvery === 0) await this.#checkpoint();
-      return true;
+      return lesson;
     } catch (err) {
       this.#running = false;
       if (!(err instanceof RewardError) && GPU_BACKENDS.includes(this.#backend)) return this.#recover(err);

@@ -5,6 +5,7 @@ import type { Rng } from '../rng.ts';
 import type { Sample } from '../reward/reward.ts';
 import type { SampledBatch } from './masked.ts';
 import type { AlgorithmId, OptionalMetric } from './catalog.ts';
+import type { AlgorithmRecorder } from './lesson.ts';
 
 /** A batch sampled from the policy (training/rollout.ts), scored under the policy and the frozen reference. */
 export interface Rollout extends SampledBatch {
@@ -31,6 +32,8 @@ export interface AlgorithmInput {
   kl: Float32Array;
   /** This is the run's first update (iteration 1). */
   first: boolean;
+  /** Set when a lesson captures this iteration: the algorithm writes its stages 3 and 4 here, and the update its steps. */
+  record?: AlgorithmRecorder;
 }
 
 /** The update's diagnostics, averaged over its steps. */

@@ -11,9 +11,10 @@ import { minibatchTensors, minibatchUpdate } from './minibatch.ts';
  * loss with weight beta. Read `grpo.step` top to bottom.
  */
 
-/** Advantage of each completion: its reward minus its group's mean, scaled by the group's, the batch's or no std (Bessel-corrected, + 1e-4). */
-export function groupAdvantages(rewards: readonly number[], G: number, scale: Hyperparameters['grpoScale']): Float32Array {
-  const adv = new Float32Array(rewards.length);
+/** Each completion's group mean and the divisor of its advantage: its group's, the batch's or no std (Bessel-corrected, + 1e-4). */
+export function groupBaselines(rewards: readonly number[], G: number, scale: Hyperparameters['grpoScale']): { mean: Float64Array; divisor: Float64Array } {
+  const mean = new Float64Array(rewards.length);
+  const divisor = new Float64Array(rewards.length);
   const std = (xs: readonly number[]) => {
     const m = xs.reduce((a, b) => a + b, 0) / xs.length;
     return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
@@ -21,11 +22,18 @@ export function groupAdvantages(rewards: readonly number[], G: number, scale: Hy
   const batchStd = std(rewards);
   for (let g = 0; g < rewards.length / G; g++) {
     const group = rewards.slice(g * G, (g + 1) * G);
-    const mean = group.reduce((a, b) => a + b, 0) / G;
+    const m = group.reduce((a, b) => a + b, 0) / G;
     const div = scale === 'group' ? std(group) + 1e-4 : scale === 'batch' ? batchStd + 1e-4 : 1;
-    group.forEach((r, i) => (adv[g * G + i] = (r - mean) / div));
+    mean.fill(m, g * G, (g + 1) * G);
+    divisor.fill(div, g * G, (g + 1) * G);
   }
-  return adv;
+  return { mean, divisor };
+}
+
+/** Advantage of each completion: its reward minus its group's mean, over the divisor groupBaselines gives. */
+export function groupAdvantages(rewards: readonly number[], G: number, scale: Hyperparameters['grpoScale']): Float32Array {
+  const { mean, divisor } = groupBaselines(rewards, G, scale);
+  return Float32Array.from(rewards, (r, b) => (r - mean[b]) / divisor[b]);
 }
 
 /** The share of groups whose rewards are all equal: they carry no signal (every advantage is 0). */
@@ -86,11 +94,16 @@ export function grpoLoss(
 
 export const grpo: Algorithm = {
   id: 'grpo',
-  async step({ policy, optimizer, rollout, scores, h, rng }: AlgorithmInput): Promise<AlgorithmStats> {
+  async step({ policy, optimizer, rollout, scores, h, rng, record }: AlgorithmInput): Promise<AlgorithmStats> {
     const { N, lengths } = rollout;
     const G = h.groupSize;
     // 3. Advantages: each completion against its group (the Trainer drew G completions per prompt, consecutive).
     const advantages = groupAdvantages(scores, G, h.grpoScale);
+    if (record) {
+      const { mean, divisor } = groupBaselines(scores, G, h.grpoScale);
+      record.rewards = { kind: 'grpo', groupMean: mean, divisor };
+      record.advantages = { raw: advantages, trained: advantages };
+    }
     const mask = actionMask(lengths, N);
     const tokens = lengths.reduce((a, b) => a + b, 0);
 
@@ -101,7 +114,7 @@ export const grpo: Algorithm = {
       lengths.length,
       h,
       rng,
-      { withValueHead: false, names: ['loss', 'approx_kl', 'clipfrac'] },
+      { withValueHead: false, names: ['loss', 'approx_kl', 'clipfrac'], record: record?.update },
       (rows) => {
         const mb = minibatchTensors(rollout, rows, { logprobs: rollout.logprobs, refLogprobs: rollout.refLogprobs, mask });
         const mbAdvantages = tf.tensor1d(rows.map((r) => advantages[r]));
@@ -115,7 +128,7 @@ export const grpo: Algorithm = {
           fullLogprob,
         });
         const loss = out.loss.sub(maskedMean(entropy, mb.mask).mul(h.entropyCoef)) as tf.Scalar;
-        return { loss, diagnostics: { loss: out.loss, approx_kl: out.approx_kl, clipfrac: out.clipfrac } };
+        return { loss, diagnostics: { loss: out.loss, approx_kl: out.approx_kl, clipfrac: out.clipfrac }, logprob };
       },
     );
 

@@ -140,8 +140,8 @@ export function maskedRowSum(x: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor1D {
   return tf.sum(tf.where(tf.greater(mask, 0), x, tf.zerosLike(x)), 1) as tf.Tensor1D;
 }
 
-/** Shift to zero mean and scale to unit variance over the masked entries (unbiased variance, eps 1e-8, as in TRL). */
-export function whiten(x: Float32Array, mask: Float32Array): Float32Array {
+/** The mean and the scale (1 / std, unbiased variance + 1e-8, as in TRL) over the masked entries: what `whiten` applies. */
+export function whitenStats(x: Float32Array, mask: Float32Array): { mean: number; inv: number } {
   let n = 0;
   let sum = 0;
   for (let i = 0; i < x.length; i++) if (mask[i]) { n++; sum += x[i]; }
@@ -149,7 +149,12 @@ export function whiten(x: Float32Array, mask: Float32Array): Float32Array {
   let ss = 0;
   for (let i = 0; i < x.length; i++) if (mask[i]) ss += (x[i] - mean) ** 2;
   const variance = n > 1 ? ss / (n - 1) : 0;
-  const inv = 1 / Math.sqrt(variance + 1e-8);
+  return { mean, inv: 1 / Math.sqrt(variance + 1e-8) };
+}
+
+/** Shift to zero mean and scale to unit variance over the masked entries (whitenStats). */
+export function whiten(x: Float32Array, mask: Float32Array): Float32Array {
+  const { mean, inv } = whitenStats(x, mask);
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) if (mask[i]) out[i] = (x[i] - mean) * inv;
   return out;

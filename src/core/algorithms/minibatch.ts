@@ -3,6 +3,7 @@ import type { Hyperparameters } from '../hyperparameters.ts';
 import type { Policy } from '../policy/policy.ts';
 import type { Rng } from '../rng.ts';
 import type { RealActions, SampledBatch } from './masked.ts';
+import type { UpdateRecorder } from './lesson.ts';
 
 /**
  * The update every language algorithm here runs: E epochs of shuffled
@@ -13,8 +14,12 @@ import type { RealActions, SampledBatch } from './masked.ts';
 /** The weights of the value head, in both architectures. */
 export const VALUE_HEAD: readonly string[] = ['wv', 'bv'];
 
-/** One minibatch's loss and its named diagnostics (scalars), built inside the gradient tape. */
-export type MinibatchLoss<K extends string> = (rows: number[]) => { loss: tf.Scalar; diagnostics: Record<K, tf.Scalar> };
+/**
+ * One minibatch's loss and its named diagnostics (scalars), built inside the
+ * gradient tape; `logprob` ([mb, n], the taken actions under the policy before
+ * this step) is read only when a lesson records the update.
+ */
+export type MinibatchLoss<K extends string> = (rows: number[]) => { loss: tf.Scalar; diagnostics: Record<K, tf.Scalar>; logprob?: tf.Tensor2D };
 
 /**
  * E epochs x M shuffled minibatches of `lossOf`, each followed by a global
@@ -29,7 +34,7 @@ export async function minibatchUpdate<K extends string>(
   B: number,
   h: Hyperparameters,
   rng: Rng,
-  opts: { withValueHead: boolean; names: readonly K[] },
+  opts: { withValueHead: boolean; names: readonly K[]; record?: UpdateRecorder },
   lossOf: MinibatchLoss<K>,
 ): Promise<Record<K, number>> {
   const names = opts.names;
@@ -44,21 +49,26 @@ export async function minibatchUpdate<K extends string>(
     let epochKl = 0;
     for (let m = 0; m < h.minibatches; m++) {
       const mb_inds = b_inds.slice(m * mbSize, (m + 1) * mbSize);
+      let recorded: tf.Tensor[] = [];
       const stats = tf.tidy(() => {
         let diagnostics!: tf.Tensor1D;
+        let logprob: tf.Tensor2D | undefined;
         const { value: loss, grads } = tf.variableGrads(() => {
           const out = lossOf(mb_inds);
           diagnostics = tf.keep(tf.stack(names.map((n) => out.diagnostics[n])) as tf.Tensor1D);
+          if (opts.record && out.logprob) logprob = tf.keep(out.logprob);
           return out.loss;
         }, vars);
         const missing = vars.filter((v) => !grads[v.name]);
         if (missing.length) throw new Error(`no gradient reached ${missing.map((v) => v.name).join(', ')}`);
-        clippedStep(optimizer, vars, grads, h.maxGradNorm);
+        const norm = clippedStep(optimizer, vars, grads, h.maxGradNorm);
+        if (opts.record) recorded = [tf.keep(tf.stack([loss, norm.globalNorm, norm.clippedNorm])), ...(logprob ? [logprob] : [])];
         loss.dispose();
         return diagnostics;
       });
       const d = await stats.data();
       stats.dispose();
+      if (opts.record) await recordStep(opts.record, recorded, epoch, m, mb_inds, Object.fromEntries(names.map((n, i) => [n, d[i]])));
       names.forEach((_, i) => (sums[i] += d[i]));
       if (stopOn >= 0) epochKl += d[stopOn] / h.minibatches;
       steps++;
@@ -69,13 +79,28 @@ export async function minibatchUpdate<K extends string>(
   return Object.fromEntries(names.map((n, i) => [n, sums[i] / steps])) as Record<K, number>;
 }
 
-/** Scales the gradients so their global norm is at most `maxNorm` (on device: no read-back), then takes the optimizer's step. Inside a tidy. */
-export function clippedStep(optimizer: tf.Optimizer, vars: readonly tf.Variable[], grads: tf.NamedTensorMap, maxNorm: number): void {
-  const globalNorm = tf.sqrt(tf.addN(vars.map((v) => tf.sum(tf.square(grads[v.name])))));
+/**
+ * Scales the gradients so their global norm is at most `maxNorm` (on device: no
+ * read-back), then takes the optimizer's step. Inside a tidy. Returns the norm
+ * before and after the clip (tensors, for a lesson to read).
+ */
+export function clippedStep(optimizer: tf.Optimizer, vars: readonly tf.Variable[], grads: tf.NamedTensorMap, maxNorm: number): { globalNorm: tf.Scalar; clippedNorm: tf.Scalar } {
+  const globalNorm = tf.sqrt(tf.addN(vars.map((v) => tf.sum(tf.square(grads[v.name]))))) as tf.Scalar;
   const scale = tf.minimum(1, tf.div(maxNorm, tf.add(globalNorm, 1e-6)));
   const clipped: tf.NamedTensorMap = {};
   for (const v of vars) clipped[v.name] = tf.mul(grads[v.name], scale);
   optimizer.applyGradients(clipped);
+  return { globalNorm, clippedNorm: tf.mul(globalNorm, scale) as tf.Scalar };
+}
+
+/** A lesson's record of one step: its loss and norms, and its rows' log-probabilities before the step (the last step a row is in wins). */
+async function recordStep(record: UpdateRecorder, tensors: tf.Tensor[], epoch: number, minibatch: number, rows: number[], diagnostics: Record<string, number>): Promise<void> {
+  const n = tensors[1]?.shape[1] ?? 0;
+  const [numbers, logprob] = await Promise.all(tensors.map((t) => t.data()));
+  tf.dispose(tensors);
+  record.steps.push({ epoch, minibatch, rows: [...rows], loss: numbers[0], diagnostics, gradNorm: numbers[1], clippedNorm: numbers[2] });
+  if (!logprob) return;
+  rows.forEach((r, i) => record.lastLogprobs.set(logprob.subarray(i * n, (i + 1) * n) as Float32Array, r * record.N));
 }
 
 /**

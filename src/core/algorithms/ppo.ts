@@ -4,7 +4,7 @@ import type { Hyperparameters } from '../hyperparameters.ts';
 import type { Policy } from '../policy/policy.ts';
 import type { Rollout } from './algorithm.ts';
 import type { Algorithm, AlgorithmInput, AlgorithmStats } from './algorithm.ts';
-import { actionMask, evaluateActions, maskedMean, maskedOut, whiten } from './masked.ts';
+import { actionMask, evaluateActions, maskedMean, maskedOut, whiten, whitenStats } from './masked.ts';
 import { minibatchTensors, minibatchUpdate, VALUE_HEAD } from './minibatch.ts';
 
 /**
@@ -171,7 +171,7 @@ export async function warmUpValueHead(policy: Policy, rollout: Rollout, scores: 
 
 export const ppo: Algorithm = {
   id: 'ppo',
-  async step({ policy, optimizer, rollout: sampled, scores, h, rng, beta, first }: AlgorithmInput): Promise<AlgorithmStats> {
+  async step({ policy, optimizer, rollout: sampled, scores, h, rng, beta, first, record }: AlgorithmInput): Promise<AlgorithmStats> {
     const { N, lengths } = sampled;
     // 3a. On the first update, a value head that knows something: refit it, then use its values.
     const rollout = first && h.valueWarmup > 0 ? { ...sampled, values: await warmUpValueHead(policy, sampled, scores, h, beta) } : sampled;
@@ -181,6 +181,10 @@ export const ppo: Algorithm = {
     const mask = actionMask(lengths, N);
     const b_advantages_all = h.whitenAdvantages ? whiten(advantages, mask) : advantages;
     const scale = returnScale(returns, mask);
+    if (record) {
+      record.rewards = { kind: 'ppo', rewards };
+      record.advantages = { values: rollout.values, raw: advantages, returns, trained: b_advantages_all, ...(h.whitenAdvantages ? { whitened: whitenStats(advantages, mask) } : {}) };
+    }
 
     // 4. Update: E epochs x M minibatches of clipped surrogate + clipped value loss - entropy bonus.
     const stats = await minibatchUpdate(
@@ -189,7 +193,7 @@ export const ppo: Algorithm = {
       lengths.length,
       h,
       rng,
-      { withValueHead: true, names: ['pg_loss', 'v_loss', 'approx_kl', 'clipfrac', 'v_clipfrac'] },
+      { withValueHead: true, names: ['pg_loss', 'v_loss', 'approx_kl', 'clipfrac', 'v_clipfrac'], record: record?.update },
       (rows) => {
         const mb = minibatchTensors(rollout, rows, { logprobs: rollout.logprobs, values: rollout.values, advantages: b_advantages_all, returns, mask });
         const { logprob: newlogprob, entropy, value: newvalue } = evaluateActions(policy, mb.tokens, rollout.start, mb.N, h.temperature, h.topK, mb.pad, mb.real);
@@ -199,7 +203,7 @@ export const ppo: Algorithm = {
         const loss = pg_loss.sub(entropy_loss.mul(h.entropyCoef)).add(v_loss.mul(h.valueCoef)) as tf.Scalar;
         // The share of value predictions that moved past the clip (0 when clipping is off).
         const v_clipfrac = h.valueClipRange === 0 ? tf.scalar(0) : maskedMean(tf.cast(tf.greater(tf.abs(tf.sub(newvalue, mb.values)), h.valueClipRange), 'float32'), mb.mask);
-        return { loss, diagnostics: { pg_loss, v_loss, approx_kl, clipfrac, v_clipfrac } };
+        return { loss, diagnostics: { pg_loss, v_loss, approx_kl, clipfrac, v_clipfrac }, logprob: newlogprob };
       },
     );
 

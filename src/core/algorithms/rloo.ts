@@ -63,10 +63,15 @@ export function rlooLoss(logprob: tf.Tensor2D, oldLogprob: tf.Tensor2D, advantag
 
 export const rloo: Algorithm = {
   id: 'rloo',
-  async step({ policy, optimizer, rollout, scores, h, rng, kl }: AlgorithmInput): Promise<AlgorithmStats> {
+  async step({ policy, optimizer, rollout, scores, h, rng, kl, record }: AlgorithmInput): Promise<AlgorithmStats> {
     const { N, lengths } = rollout;
     // 3. Advantages: KL in the reward, then each completion against the others of its group.
-    const { advantages } = rlooAdvantages(scores, penalisedKl(kl, lengths, h.rlooKl), h.rlooBeta, h.groupSize, h.rlooNormalizeAdvantages);
+    const counted = penalisedKl(kl, lengths, h.rlooKl);
+    const { advantages, rewards, baseline } = rlooAdvantages(scores, counted, h.rlooBeta, h.groupSize, h.rlooNormalizeAdvantages);
+    if (record) {
+      record.rewards = { kind: 'rloo', penalisedKl: Float64Array.from(counted), rewards, baseline };
+      record.advantages = { raw: advantages, trained: advantages };
+    }
     const mask = actionMask(lengths, N);
 
     // 4. Update: the clipped surrogate on whole-sequence ratios; the value head rests.
@@ -76,14 +81,14 @@ export const rloo: Algorithm = {
       lengths.length,
       h,
       rng,
-      { withValueHead: false, names: ['loss', 'approx_kl', 'clipfrac'] },
+      { withValueHead: false, names: ['loss', 'approx_kl', 'clipfrac'], record: record?.update },
       (rows) => {
         const mb = minibatchTensors(rollout, rows, { logprobs: rollout.logprobs, mask });
         const mbAdvantages = tf.tensor1d(rows.map((r) => advantages[r]));
         const { logprob, entropy } = evaluateActions(policy, mb.tokens, rollout.start, mb.N, h.temperature, h.topK, mb.pad, mb.real);
         const out = rlooLoss(logprob, mb.logprobs, mbAdvantages, mb.mask, h.clipRange);
         const loss = out.loss.sub(maskedMean(entropy, mb.mask).mul(h.entropyCoef)) as tf.Scalar;
-        return { loss, diagnostics: { loss: out.loss, approx_kl: out.approx_kl, clipfrac: out.clipfrac } };
+        return { loss, diagnostics: { loss: out.loss, approx_kl: out.approx_kl, clipfrac: out.clipfrac }, logprob };
       },
     );
 

@@ -18,6 +18,8 @@ import { collectRollout } from './rollout.ts';
 import { completion, sample } from '../policy/sampler.ts';
 import { prepareTask, taskSample, taskTokenizer, type Task } from '../tasks/index.ts';
 import type { Tokenizer } from '../policy/tokenizer.ts';
+import { assembleLesson, lessonRecorder } from './lessonCapture.ts';
+import type { TextLesson } from '../algorithms/lesson.ts';
 import { assignWeights, readLearning, restoreOptimizer, type IterationResult, type ScoredSample, type TrainerState } from './runState.ts';
 
 export interface TrainerOptions {
@@ -182,7 +184,8 @@ export class Trainer {
     return ALGORITHMS[this.algorithm].settings.includes('group') ? h.groupSize : 1;
   }
 
-  async step(): Promise<IterationResult> {
+  /** One iteration; with `lesson`, its intermediate numbers too (lesson.ts), as the iteration computed them. */
+  async step(options: { lesson?: boolean } = {}): Promise<IterationResult & { lesson?: TextLesson }> {
     const h = this.#h;
     const rngState = this.#rng.snapshot();
     const t0 = performance.now();
@@ -208,17 +211,23 @@ export class Trainer {
     // 3-4. Advantages and update: the algorithm in force (algorithms/ppo.ts, grpo.ts, rloo.ts) goes on with the same numbers.
     const { N, lengths } = rollout;
     const kl = klPerSequence(rollout.logprobs, rollout.refLogprobs, lengths, N);
+    const trainedScore = this.#shapeScores(scores.total, h);
+    const record = options.lesson ? lessonRecorder(rollout) : undefined;
     const { policyLoss, clipFrac, approxKl, beta, ...reported } = await ALGORITHM_STEPS[this.algorithm].step({
       policy: this.policy,
       optimizer: this.#optimizer,
       rollout,
-      scores: this.#shapeScores(scores.total, h),
+      scores: trainedScore,
       h,
       rng: this.#rng,
       beta: this.#kl.value,
       kl,
       first: this.#iteration === 0,
+      record,
     });
+    const lesson = record
+      ? await assembleLesson({ algorithm: this.algorithm, iteration: this.#iteration + 1, policy: this.policy, tokenizer: this.tokenizer, rollout, scores, trainedScore, h, beta, record })
+      : undefined;
     const t3 = performance.now();
 
     // 5. Report: the metrics and alarms, and adapt PPO's beta.
@@ -268,7 +277,7 @@ export class Trainer {
       runaway: runaway.signs.length > 0,
     };
     const samples = rollout.samples.map((s, i) => ({ ...s, reward: scores.total[i], refLogprob: refLogprob[i], components: Object.fromEntries(scores.components.map((c) => [c.name, c.values[i]])) }));
-    return { metrics, samples };
+    return { metrics, samples, ...(lesson ? { lesson } : {}) };
   }
 
   /** Completions of the current policy (or the reference) for display, from a separate random stream. */

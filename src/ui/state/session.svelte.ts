@@ -18,6 +18,7 @@ import { TrainerConnection } from './trainerConnection.ts';
 import { applyEvent, applyRestart } from './runEvents.ts';
 import { TaskShelf } from './taskShelf.ts';
 import { RequestQueue } from './requestQueue.ts';
+import { Lesson } from './lesson.svelte.ts';
 
 export type { MayReplace } from './opening.ts';
 
@@ -52,6 +53,8 @@ export class Session {
   experiment = $state<Experiment>(defaultExperiment());
   /** The reward as the editor holds it: drafts, the test bench, what the code printed, the reference samples. */
   readonly reward = new RewardEditing(() => ({ experiment: this.experiment, iteration: this.iteration }));
+  /** Lesson mode and the per-token view: the last stepped iteration's own numbers. */
+  readonly lesson = new Lesson();
   /** The last iteration's wall time in ms. */
   lastIterationMs = $derived(this.metrics.at(-1)?.totalMs ?? null);
   error = $derived(this.runError ?? this.requestError);
@@ -188,7 +191,9 @@ export class Session {
   step(): Promise<void> {
     return this.#queue.run(async () => {
       if (this.reward.dirty && !(await this.#apply(this.reward.drafts.list, 'Step'))) return;
-      await this.connection.call('Step', (api) => api.step());
+      // A step (not Train) brings its iteration's numbers: lesson mode walks them, the per-token view reads them.
+      const capture = await this.connection.call('Step', (api) => api.step(!getTask(this.experiment.task).environment));
+      this.lesson.take(capture ?? null);
     });
   }
 
@@ -332,6 +337,7 @@ export class Session {
     this.changes = [];
     this.iteration = 0;
     this.requestError = null;
+    this.lesson.clear();
   }
 
   #fail(message: string): void {
