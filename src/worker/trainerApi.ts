@@ -7,7 +7,7 @@ import type { IterationMetrics } from '../core/training/metrics.ts';
 import type { RewardError, RewardScores, Sample } from '../core/reward/reward.ts';
 import type { RewardLog, RewardSpec, SandboxLimits } from '../core/reward/sandbox/types.ts';
 import type { ScoredSample } from '../core/training/runState.ts';
-import type { TextLesson } from '../core/algorithms/lesson.ts';
+import type { IterationLesson } from '../core/algorithms/lesson.ts';
 
 export type Status = 'idle' | 'loading' | 'training' | 'paused' | 'error';
 
@@ -55,9 +55,9 @@ export interface TrainerApi {
   /**
    * Exactly one iteration (while paused). With `capture`, its intermediate
    * numbers as the trainer computed them (lesson mode and the per-token view);
-   * null where the task's trainer has none to give, or the step failed.
+   * null when the step failed.
    */
-  step(capture?: boolean): Promise<TextLesson | null>;
+  step(capture?: boolean): Promise<IterationLesson | null>;
   /** Back to the reference policy at iteration 0, optionally with a new seed. */
   reset(seed?: number): Promise<void>;
   /** Completions of the frozen reference policy, for comparison. */

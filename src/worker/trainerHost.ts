@@ -9,8 +9,8 @@ import { RewardError } from '../core/reward/reward.ts';
 import type { RewardLog, RewardSpec } from '../core/reward/sandbox/types.ts';
 import { getTask, modelId } from '../core/tasks/index.ts';
 import { decodeTrainerState, encodeTrainerState } from '../core/training/trainerState.ts';
-import { Trainer } from '../core/training/trainer.ts';
-import type { TextLesson } from '../core/algorithms/lesson.ts';
+import { type Trainer } from '../core/training/trainer.ts';
+import type { IterationLesson } from '../core/algorithms/lesson.ts';
 import { policyFit, type ScoredSample, type TrainerState } from '../core/training/runState.ts';
 import type { ControlTrainer } from '../core/training/control.ts';
 import { chooseBackend, switchBackend } from './backendChoice.ts';
@@ -169,7 +169,7 @@ export class TrainerHost implements TrainerApi {
     await this.#loopDone;
   }
 
-  async step(capture = false): Promise<TextLesson | null> {
+  async step(capture = false): Promise<IterationLesson | null> {
     if (this.#running || !this.#trainer || this.#status === 'loading' || this.#status === 'error') return null;
     const lesson = await this.#iterate(capture);
     this.#flush(); // metrics and samples reach the page before the status that ends the step
@@ -259,16 +259,13 @@ export class TrainerHost implements TrainerApi {
   }
 
   /** One iteration (with its lesson when asked and the trainer can give one); false when it failed (the run is then stopped with the error shown). */
-  async #iterate(capture = false): Promise<TextLesson | null | false> {
+  async #iterate(capture = false): Promise<IterationLesson | null | false> {
     try {
       let result;
-      let lesson: TextLesson | null = null;
+      let lesson: IterationLesson | null = null;
       try {
-        const trainer = this.#need();
-        if (trainer instanceof Trainer) {
-          result = await trainer.step({ lesson: capture });
-          lesson = result.lesson ?? null;
-        } else result = await trainer.step();
+        result = await this.#need().step({ lesson: capture });
+        lesson = result.lesson ?? null;
       } finally {
         this.#logs = this.#reward?.lastLogs ?? [];
       }

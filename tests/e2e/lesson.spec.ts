@@ -155,6 +155,52 @@ for (const algorithm of ['ppo', 'grpo', 'rloo'] as AlgorithmId[]) {
   });
 }
 
+test('lesson mode on CartPole: each cart step, the reward, GAE along the episode with the value of each state, the update and the result, recomputed', async ({ page }) => {
+  await openPlayground(page, `#${await encodeExperiment(defaultExperiment('cartpole'))}`);
+  await page.getByTestId('lesson-toggle').click();
+  await page.getByTestId('lesson-next').click();
+  await expect(page.getByTestId('lesson-stage')).toHaveAttribute('data-iteration', '1');
+  for (const id of STAGES) {
+    const s = await stage(page, id);
+    await expect(s.getByTestId('lesson-formula').locator('.katex')).toBeVisible();
+    const rows = await s.getByTestId('lesson-sample').all();
+    expect(rows.length).toBeGreaterThan(10);
+    if (id === 'rollout') for (const r of rows) close(await num(r.getByTestId('lesson-prob')), Math.exp(await num(r.getByTestId('lesson-prob'), 'data-logprob')), 'π(a|s)');
+    if (id === 'score') {
+      for (const r of rows) {
+        let total = 0;
+        for (const c of await r.getByTestId('lesson-component').all()) total += (await num(c, 'data-weight')) * (await num(c));
+        close(await num(r.getByTestId('lesson-reward')), total, 'r = Σ w r_k');
+      }
+    }
+    if (id === 'advantages') {
+      const numbers = s.getByTestId('control-numbers');
+      const [gamma, lambda] = [await num(numbers, 'data-gamma'), await num(numbers, 'data-lambda')];
+      const read = async (r: Locator) => ({ r: await num(r.getByTestId('lesson-reward')), v: await num(r.getByTestId('lesson-value')), a: await num(r.getByTestId('lesson-advantage')), R: await num(r.getByTestId('lesson-return')), d: await num(r, 'data-done') });
+      const all = await Promise.all(rows.map(read));
+      for (let t = 0; t + 1 < all.length; t++) {
+        const [x, next] = [all[t], all[t + 1]];
+        const live = 1 - x.d;
+        close(x.a, x.r + gamma * next.v * live - x.v + gamma * lambda * live * next.a, `Â_${t}`, 1e-3);
+        close(x.R, x.a + x.v, `R_${t} = Â + V`, 1e-3);
+      }
+    }
+    if (id === 'update') {
+      const eps = await num(s.getByTestId('lesson-clip'));
+      for (const r of await s.getByTestId('lesson-ratio').all()) {
+        const [ratio, old, last, a] = [await num(r), await num(r, 'data-old'), await num(r, 'data-last'), await num(r, 'data-advantage')];
+        close(ratio, Math.exp(last - old), 'ρ');
+        expect(await r.getAttribute('data-marked')).toBe(String((a > 0 && ratio > 1 + eps) || (a < 0 && ratio < 1 - eps)));
+      }
+      const max = await num(s.getByTestId('lesson-max-grad-norm'));
+      for (const st of await s.getByTestId('lesson-step').all()) close(await num(st, 'data-clipped-norm'), Math.min(await num(st, 'data-norm'), max), '‖g‖ after the clip', 1e-3);
+    }
+    if (id === 'result') for (const r of rows) close(Math.log(await num(r.getByTestId('lesson-after'))) - Math.log(await num(r.getByTestId('lesson-before'))), await num(r.getByTestId('lesson-after'), 'data-change'), 'Δ log π', 1e-3);
+    if (id !== 'result') await page.getByTestId('lesson-next').click();
+  }
+  expect((await new AxeBuilder({ page }).analyze()).violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+});
+
 test('the per-token view: any sample of a stepped iteration, every token with a finite value for each quantity, and a legend', async ({ page }) => {
   await openPlayground(page);
   await page.getByTestId('step').click();

@@ -8,6 +8,7 @@ import { getTask, modelId } from '../../src/core/tasks/index.ts';
 import { Trainer } from '../../src/core/training/trainer.ts';
 import { loadPolicyFromDisk } from '../../scripts/nodeModels.ts';
 import { expectFlatTensorCount } from './helpers.ts';
+import { ControlTrainer } from '../../src/core/training/control.ts';
 
 // A lesson shows an iteration's own numbers. Each stage is recomputed here from
 // the captured inputs, in float64 and by code of its own (not the algorithm
@@ -254,12 +255,87 @@ describe('lesson capture: every stage equals an independent recomputation from t
   }, 60_000);
 });
 
+describe('a CartPole lesson: every stage recomputed from the captured inputs', () => {
+  const cartpole = getTask('cartpole');
+  const make = (seed: number) =>
+    new ControlTrainer({
+      task: cartpole,
+      hyperparameters: { batchSize: 128, environments: 4, minibatches: 4, epochs: 2 },
+      seed,
+      reward: new FunctionReward([
+        { name: 'alive', weight: 1, fn: () => 1 },
+        { name: 'centre', weight: 0.5, fn: (s) => -Math.abs((s as unknown as { state: number[] }).state[0]) },
+      ]),
+    });
+
+  it('transitions, rewards, GAE over episodes, the minibatch-whitened advantages, the last step\'s surrogate and the actions\' probabilities after', async () => {
+    const t = make(3);
+    for (let it = 1; it <= 2; it++) {
+      const { lesson: L } = await t.step({ lesson: true });
+      expect(L?.kind).toBe('control');
+      if (!L) return;
+      const N = L.T * L.E;
+      const s = L.settings;
+      for (let i = 0; i < N; i++) expect(close(L.rewards[i], L.components[0].values[i] + 0.5 * L.components[1].values[i])).toBe(true);
+      // GAE along each cart, stopping at episode ends and bootstrapping from the value after the last step.
+      const adv = new Float64Array(N);
+      for (let e = 0; e < L.E; e++) {
+        let running = 0;
+        for (let k = L.T - 1; k >= 0; k--) {
+          const i = k * L.E + e;
+          const next = k === L.T - 1 ? L.lastValues[e] : L.values[i + L.E];
+          const live = 1 - L.dones[i];
+          running = L.rewards[i] + s.gamma * next * live - L.values[i] + s.gamma * s.lambda * live * running;
+          adv[i] = running;
+        }
+      }
+      expectClose(L.advantages, adv, 'GAE', 5e-4);
+      expectClose(L.returns, Float64Array.from(adv, (a, i) => a + L.values[i]), 'returns', 5e-4);
+      // The last epoch's minibatches: each whitens its own advantages (Bessel-corrected), as cleanrl does.
+      const last = L.steps.filter((x) => x.epoch === s.epochs - 1);
+      expect(last.flatMap((x) => x.rows).sort((a, b) => a - b)).toEqual([...Array(N).keys()]);
+      for (const step of last) {
+        const a = step.rows.map((r) => L.advantages[r]);
+        const m = a.reduce((x, y) => x + y, 0) / a.length;
+        const sd = Math.sqrt(a.reduce((x, y) => x + (y - m) ** 2, 0) / (a.length - 1));
+        expectClose(step.rows.map((r) => L.lastAdvantages[r]), a.map((x) => (x - m) / (sd + 1e-8)), 'whitened advantages', 1e-3);
+        expect(close(step.clippedNorm, Math.min(step.gradNorm, s.maxGradNorm), 1e-4)).toBe(true);
+      }
+      const step = L.steps.at(-1)!;
+      const eps = s.clipRange;
+      const pg = step.rows.map((r) => {
+        const ratio = Math.exp(L.lastLogprobs[r] - L.logprobs[r]);
+        const A = L.lastAdvantages[r];
+        return Math.max(-A * ratio, -A * Math.min(Math.max(ratio, 1 - eps), 1 + eps));
+      });
+      expect(close(step.diagnostics.pg_loss, pg.reduce((x, y) => x + y, 0) / pg.length, 1e-3)).toBe(true);
+      // The actions' log-probabilities after the update, by the actor's forward pass.
+      const O = L.observationNames.length;
+      const after = tf.tidy(() => tf.logSoftmax(t.policy.forward(tf.tensor2d(L.observations, [N, O])).logits).arraySync() as number[][]);
+      expectClose(L.after, after.map((row, i) => row[L.actions[i]]), 'log-probabilities after', 1e-4);
+    }
+    t.dispose();
+  }, 60_000);
+
+  it('capturing changes nothing, and leaves no tensor behind', async () => {
+    const [a, b] = [make(5), make(5)];
+    for (let i = 0; i < 3; i++) {
+      const [x, y] = [await a.step({ lesson: i === 1 }), await b.step()];
+      expect(x.metrics.policyLoss).toBe(y.metrics.policyLoss);
+      expect(x.metrics.rewardMean).toBe(y.metrics.rewardMean);
+    }
+    await expectFlatTensorCount(() => a.step({ lesson: true }), 1, 3);
+    a.dispose();
+    b.dispose();
+  }, 60_000);
+});
+
 describe('lesson texts', () => {
   it('every stage of every algorithm quotes lines that exist in the engine, short enough to read', async () => {
     const { allStageTexts } = await import('../../src/ui/lesson/lessonText.ts');
     const { excerpt, SOURCES } = await import('../../src/ui/lesson/lessonSource.ts');
     const texts = allStageTexts();
-    expect(texts.length).toBe(3 + 3 * 3);
+    expect(texts.length).toBe(3 + 3 * 3 + 6);
     for (const t of texts) {
       expect(t.source.length, t.title).toBeGreaterThan(0);
       for (const ref of t.source) {

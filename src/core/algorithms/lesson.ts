@@ -139,3 +139,41 @@ export function updateRecorder(B: number, N: number): UpdateRecorder {
 export function clippedAction(ratio: number, advantage: number, eps: number): boolean {
   return (advantage > 0 && ratio > 1 + eps) || (advantage < 0 && ratio < 1 - eps);
 }
+
+/**
+ * One iteration of PPO on a control task (training/control.ts): E environments
+ * run side by side for T steps, index i = t * E + e. Every array is [N = T * E]
+ * unless said; observations are [N * O].
+ */
+export interface ControlLesson {
+  kind: 'control';
+  algorithm: 'ppo';
+  iteration: number;
+  T: number;
+  E: number;
+  observationNames: string[];
+  actionNames: string[];
+  /** Stage 1: each transition's state, the action taken and its log-probability under the policy that acted. */
+  observations: Float32Array;
+  actions: Int32Array;
+  logprobs: Float32Array;
+  /** 1 where the step ended its episode. */
+  dones: Float32Array;
+  /** Stage 2: each component's value and the weighted total. */
+  components: { name: string; values: number[] }[];
+  rewards: Float32Array;
+  /** Stage 4: the critic's values, the value of each lane's state after its last step (the bootstrap), GAE and returns. */
+  values: Float32Array;
+  lastValues: number[];
+  advantages: Float32Array;
+  returns: Float32Array;
+  settings: Pick<LessonSettings, 'gamma' | 'lambda' | 'whiten' | 'clipRange' | 'maxGradNorm' | 'epochs' | 'minibatches'>;
+  /** Stage 5: the steps, and each transition's log-probability and (minibatch-whitened) advantage at its last step. */
+  steps: LessonStep[];
+  lastLogprobs: Float32Array;
+  lastAdvantages: Float32Array;
+  /** Stage 6: each taken action's log-probability under the updated policy. */
+  after: Float32Array;
+}
+
+export type IterationLesson = TextLesson | ControlLesson;

@@ -93,8 +93,12 @@ export function clippedStep(optimizer: tf.Optimizer, vars: readonly tf.Variable[
   return { globalNorm, clippedNorm: tf.mul(globalNorm, scale) as tf.Scalar };
 }
 
-/** A lesson's record of one step: its loss and norms, and its rows' log-probabilities before the step (the last step a row is in wins). */
-async function recordStep(record: UpdateRecorder, tensors: tf.Tensor[], epoch: number, minibatch: number, rows: number[], diagnostics: Record<string, number>): Promise<void> {
+/**
+ * A lesson's record of one step: its loss and norms (`tensors[0]`: [loss, norm
+ * before, norm after]), and its rows' log-probabilities before the step
+ * (`tensors[1]`, [mb, n]; the last step a row is in wins). Disposes the tensors.
+ */
+export async function recordStep(record: UpdateRecorder, tensors: tf.Tensor[], epoch: number, minibatch: number, rows: number[], diagnostics: Record<string, number>): Promise<void> {
   const n = tensors[1]?.shape[1] ?? 0;
   const [numbers, logprob] = await Promise.all(tensors.map((t) => t.data()));
   tf.dispose(tensors);

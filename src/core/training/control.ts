@@ -2,7 +2,9 @@ import * as tf from '../tf.ts';
 import { adam } from '../ops/adam.ts';
 import { HyperparameterError, validateHyperparameters, type Hyperparameters } from '../hyperparameters.ts';
 import { startingHyperparameters } from '../algorithms/catalog.ts';
-import { clippedStep } from '../algorithms/minibatch.ts';
+import { clippedStep, recordStep } from '../algorithms/minibatch.ts';
+import { updateRecorder, type ControlLesson, type UpdateRecorder } from '../algorithms/lesson.ts';
+import { controlLogprobsAfter } from './lessonCapture.ts';
 import { clippedSurrogate, clippedValueLoss, computeLaneGae } from '../algorithms/ppo.ts';
 import { transitionSample, type Environment, type Transition } from '../tasks/environments.ts';
 import { meanStd, type IterationMetrics } from './metrics.ts';
@@ -121,7 +123,8 @@ export class ControlTrainer {
     if (lanes) this.#lanes = Array.from({ length: next.environments }, () => this.#newLane());
   }
 
-  async step(): Promise<IterationResult> {
+  /** One iteration; with `lesson`, its intermediate numbers too (lesson.ts). */
+  async step(options: { lesson?: boolean } = {}): Promise<IterationResult & { lesson?: ControlLesson }> {
     const h = this.#h;
     const E = h.environments;
     const T = h.batchSize / E;
@@ -206,8 +209,15 @@ export class ControlTrainer {
     const { advantages, returns } = computeLaneGae(rewards, values, dones, lastValues, T, E, h.gamma, h.gaeLambda);
 
     // 4. The update: epochs of shuffled minibatches.
-    const u = await this.#update({ obs, actions, logprobs, values, advantages, returns });
+    const record = options.lesson ? { ...updateRecorder(N, 1), lastAdvantages: new Float32Array(N) } : undefined;
+    const u = await this.#update({ obs, actions, logprobs, values, advantages, returns }, record);
     const t3 = performance.now();
+    const lesson: ControlLesson | undefined = record && {
+      kind: 'control', algorithm: 'ppo', iteration: this.#iteration + 1, T, E, observationNames: [...this.env.observation], actionNames: [...this.env.actions],
+      observations: obs, actions, logprobs, dones, components: scores.components.map((c) => ({ name: c.name, values: [...c.values] })), rewards, values, lastValues, advantages, returns,
+      settings: { gamma: h.gamma, lambda: h.gaeLambda, whiten: h.whitenAdvantages, clipRange: h.clipRange, maxGradNorm: h.maxGradNorm, epochs: h.epochs, minibatches: h.minibatches },
+      steps: record.steps, lastLogprobs: record.lastLogprobs, lastAdvantages: record.lastAdvantages, after: await controlLogprobsAfter(this.policy, obs, actions, O),
+    };
     this.#iteration++;
 
     // 5. Report.
@@ -259,11 +269,11 @@ export class ControlTrainer {
       components: {},
       episode: k === 0 ? ep : { length: ep.length, return: ep.return, terminated: ep.terminated },
     }));
-    return { metrics, samples };
+    return { metrics, samples, ...(lesson ? { lesson } : {}) };
   }
 
   /** PPO's update on a rollout: epochs of shuffled minibatches, each one clipped step; the mean of each loss over them. */
-  async #update(r: { obs: Float32Array; actions: Int32Array; logprobs: Float32Array; values: Float32Array; advantages: Float32Array; returns: Float32Array }) {
+  async #update(r: { obs: Float32Array; actions: Int32Array; logprobs: Float32Array; values: Float32Array; advantages: Float32Array; returns: Float32Array }, record?: UpdateRecorder & { lastAdvantages: Float32Array }) {
     const h = this.#h;
     const { obs, actions, logprobs, values, advantages, returns } = r;
     const N = actions.length;
@@ -285,6 +295,8 @@ export class ControlTrainer {
           const { mean, std } = meanStd(Array.from(adv));
           adv = adv.map((a) => (a - mean) / (std * Math.sqrt(mbSize / Math.max(mbSize - 1, 1)) + 1e-8));
         }
+        if (record) rows.forEach((row, k) => (record.lastAdvantages[row] = adv[k]));
+        let recorded: tf.Tensor[] = [];
         const stats = tf.tidy(() => {
           const idx = tf.tensor1d(Int32Array.from(rows), 'int32');
           const mbObs = tf.gather(obsT, idx) as tf.Tensor2D;
@@ -305,16 +317,19 @@ export class ControlTrainer {
             out.push(h.valueClipRange > 0 ? tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(v, oldValues)), h.valueClipRange), 'float32')) : tf.scalar(0));
             out.push(pg, vLoss, ent, clipfrac, approx_kl);
             out = out.map((x) => tf.keep(x));
+            if (record) recorded = [tf.keep(newLogp.expandDims(1))];
             return tf.add(tf.sub(pg, tf.mul(h.entropyCoef, ent)), tf.mul(h.valueCoef, vLoss)) as tf.Scalar;
           }, vars);
+          const norm = clippedStep(this.#optimizer, vars, grads, h.maxGradNorm);
+          if (record) recorded.unshift(tf.keep(tf.stack([loss, norm.globalNorm, norm.clippedNorm])));
           loss.dispose();
-          clippedStep(this.#optimizer, vars, grads, h.maxGradNorm);
           const stacked = tf.stack(out);
           tf.dispose(out); // kept past variableGrads' own scope; this tidy does not own them
           return stacked;
         });
         const [vcf, pg, vl, ent, cf, kl] = (await stats.data()) as Float32Array;
         stats.dispose();
+        if (record) await recordStep(record, recorded, epoch, m, rows, { pg_loss: pg, v_loss: vl, entropy: ent });
         policyLoss += pg;
         valueLoss += vl;
         entropy += ent;

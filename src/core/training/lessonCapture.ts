@@ -7,6 +7,7 @@ import type { Hyperparameters } from '../hyperparameters.ts';
 import type { Policy } from '../policy/policy.ts';
 import type { Tokenizer } from '../policy/tokenizer.ts';
 import type { RewardScores } from '../reward/reward.ts';
+import type { ActorCritic } from '../policy/actorCritic.ts';
 
 /** The recorder an algorithm fills while a lesson captures its iteration. */
 export function lessonRecorder(rollout: Rollout): AlgorithmRecorder {
@@ -77,4 +78,16 @@ export async function assembleLesson(o: {
     lastLogprobs: record.update.lastLogprobs,
     after: afterData,
   };
+}
+
+/** Each taken action's log-probability under the (updated) actor, for a control lesson's last stage. */
+export async function controlLogprobsAfter(policy: ActorCritic, obs: Float32Array, actions: Int32Array, O: number): Promise<Float32Array> {
+  const N = actions.length;
+  const t = tf.tidy(() => {
+    const logp = tf.logSoftmax(policy.forward(tf.tensor2d(obs, [N, O])).logits);
+    return tf.sum(tf.mul(logp, tf.oneHot(tf.tensor1d(actions, 'int32'), logp.shape[1]!)), 1);
+  });
+  const out = (await t.data()) as Float32Array;
+  t.dispose();
+  return out;
 }

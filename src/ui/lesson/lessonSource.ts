@@ -4,6 +4,7 @@ import ppo from '../../core/algorithms/ppo.ts?raw';
 import grpo from '../../core/algorithms/grpo.ts?raw';
 import rloo from '../../core/algorithms/rloo.ts?raw';
 import minibatch from '../../core/algorithms/minibatch.ts?raw';
+import control from '../../core/training/control.ts?raw';
 
 /** The engine's own source files a lesson quotes, as built: the lines shown are the lines that ran. */
 export const SOURCES = {
@@ -13,6 +14,7 @@ export const SOURCES = {
   'grpo.ts': { path: 'src/core/algorithms/grpo.ts', text: grpo },
   'rloo.ts': { path: 'src/core/algorithms/rloo.ts', text: rloo },
   'minibatch.ts': { path: 'src/core/algorithms/minibatch.ts', text: minibatch },
+  'control.ts': { path: 'src/core/training/control.ts', text: control },
 } as const;
 export type SourceFile = keyof typeof SOURCES;
 

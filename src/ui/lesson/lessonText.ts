@@ -130,13 +130,64 @@ const BY_ALGORITHM: Record<AlgorithmId, Record<'rewards' | 'advantages' | 'updat
   },
 };
 
-export function stageText(algorithm: AlgorithmId, stage: LessonStageId): StageText {
+/** PPO on a control task (CartPole): transitions instead of tokens, GAE along each cart's episodes. */
+const CONTROL: Record<LessonStageId, StageText> = {
+  rollout: {
+    title: 'Rollout: the policy acts',
+    tex: String.raw`a_t \sim \pi_	heta(\,\cdot \mid s_t), \qquad s_{t+1} = 	ext{env}(s_t, a_t)`,
+    says: 'Several carts run side by side, each for the same number of steps; a cart whose pole falls starts a new episode at once. The table follows one cart: what it saw, the push the policy chose, and the probability it gave that push.',
+    ask: 'Early in training the policy pushes almost at random: how long will the pole stay up?',
+    source: [{ file: 'control.ts', from: '// 1. Rollout:', to: 'const t1 = performance.now()' }],
+  },
+  score: {
+    title: 'Score: your reward for every step',
+    tex: String.raw`r_t = \sum_k w_k \, r_k(s_t, a_t, s_{t+1})`,
+    says: 'Your reward code scores every transition (one sandbox batch for all of them): here the reward is per step, not per episode.',
+    ask: 'Which steps does this reward like best?',
+    source: [{ file: 'control.ts', from: '// 2. Score every transition', to: 'const rewards = Float32Array.from' }],
+  },
+  rewards: {
+    title: 'Rewards add up over an episode',
+    tex: String.raw`G_t = \sum_{k \ge 0} \gamma^k \, r_{t+k} \quad 	ext{until the episode ends}`,
+    says: "What the policy should maximise is the return: the rewards still to come, discounted by gamma each step, up to the end of the episode (where “done” is marked). An episode that has not ended yet is continued by the critic's guess.",
+    ask: 'Why discount rewards that come later?',
+    source: [{ file: 'control.ts', from: '// Episodes: returns summed along each lane', to: 'lanes.forEach((l, e) => (l.return' }],
+  },
+  advantages: {
+    title: "GAE along the episode, with the critic's values",
+    tex: String.raw`\delta_t = r_t + \gamma V(s_{t+1})(1 - d_t) - V(s_t), \qquad \hat A_t = \delta_t + \gamma\lambda (1 - d_t)\hat A_{t+1}, \qquad R_t = \hat A_t + V(s_t)`,
+    says: "The critic guesses each state's return V(s). A step's advantage sums how much better the following steps went than those guesses; at an episode's end (d = 1) nothing from the next episode leaks back. R is what the critic learns to predict next.",
+    ask: 'Which states does the critic think are dangerous?',
+    source: [{ file: 'ppo.ts', from: 'export function computeLaneGae' }],
+  },
+  update: {
+    title: 'Update: the clipped surrogate and the critic',
+    tex: String.raw`L = -rac{1}{n}\sum_t \min\!\left(
+ho_t 	ilde A_t,\ \operatorname{clip}(
+ho_t, 1-\epsilon, 1+\epsilon)	ilde A_t
+ight) + c_V\, L^{V} - c_H\, H, \qquad 
+ho_t = rac{\pi_	heta(a_t \mid s_t)}{\pi_{	heta_{	ext{old}}}(a_t \mid s_t)}`,
+    says: "Epochs of shuffled minibatches: each whitens its advantages, pushes up pushes that went better than expected and down those that went worse, fits the critic to R, and keeps some randomness (the entropy bonus). A push whose ratio left 1 ± epsilon in its advantage's direction is clipped.",
+    ask: 'Why whiten the advantages inside each minibatch?',
+    source: [{ file: 'control.ts', from: 'const { value: loss, grads } = tf.variableGrads', to: 'return tf.add(tf.sub(pg' }, UPDATE_STEP],
+  },
+  result: {
+    title: 'Result: the same pushes, after the update',
+    tex: String.raw`\pi_{	heta_{	ext{new}}}(a_t \mid s_t) \ 	ext{vs}\ \pi_{	heta_{	ext{old}}}(a_t \mid s_t)`,
+    says: 'The probability of each push the cart made, before and after the update: pushes with a positive advantage should now be likelier in the same state.',
+    ask: 'Did the pushes that kept the pole up become more likely?',
+    source: [UPDATE_STEP],
+  },
+};
+
+export function stageText(algorithm: AlgorithmId, stage: LessonStageId, control = false): StageText {
+  if (control) return CONTROL[stage];
   return stage === 'rollout' || stage === 'score' || stage === 'result' ? COMMON[stage] : BY_ALGORITHM[algorithm][stage];
 }
 
 /** Every stage text of every algorithm (the tests check each one's source is found). */
 export function allStageTexts(): StageText[] {
-  return [...Object.values(COMMON), ...Object.values(BY_ALGORITHM).flatMap((a) => Object.values(a))];
+  return [...Object.values(COMMON), ...Object.values(BY_ALGORITHM).flatMap((a) => Object.values(a)), ...Object.values(CONTROL)];
 }
 
 export { SOURCES };

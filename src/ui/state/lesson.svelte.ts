@@ -1,4 +1,4 @@
-import { LESSON_STAGES, type LessonStageId, type TextLesson } from '../../core/algorithms/lesson.ts';
+import { LESSON_STAGES, type IterationLesson, type LessonStageId, type TextLesson } from '../../core/algorithms/lesson.ts';
 
 /** What the per-token view colours tokens by. */
 export type TokenQuantity = 'advantage' | 'kl' | 'value' | 'change';
@@ -23,7 +23,7 @@ export function shownSamples(lesson: TextLesson): number[] {
  */
 export class Lesson {
   on = $state(false);
-  capture = $state.raw<TextLesson | null>(null);
+  capture = $state.raw<IterationLesson | null>(null);
   stage = $state(0);
   /** The sample the per-token view shows (its index in the batch), or null when closed. */
   tokenSample = $state<number | null>(null);
@@ -34,11 +34,11 @@ export class Lesson {
   }
 
   /** A new capture (after a Step): the walk starts at its first stage. */
-  take(capture: TextLesson | null): void {
+  take(capture: IterationLesson | null): void {
     this.capture = capture;
     this.stage = 0;
-    if (capture === null || (this.tokenSample !== null && this.tokenSample >= capture.B)) this.tokenSample = null;
-    if (capture && capture.algorithm !== 'ppo' && this.quantity === 'value') this.quantity = 'advantage';
+    if (capture?.kind !== 'text' || (this.tokenSample !== null && this.tokenSample >= capture.B)) this.tokenSample = null;
+    if (capture?.kind === 'text' && capture.algorithm !== 'ppo' && this.quantity === 'value') this.quantity = 'advantage';
   }
 
   /** The next stage; false at the last one (the caller then runs the next iteration). */

@@ -19,6 +19,8 @@ import { applyEvent, applyRestart } from './runEvents.ts';
 import { TaskShelf } from './taskShelf.ts';
 import { RequestQueue } from './requestQueue.ts';
 import { Lesson } from './lesson.svelte.ts';
+import type { IterationLesson } from '../../core/algorithms/lesson.ts';
+import { Guide } from './guide.svelte.ts';
 
 export type { MayReplace } from './opening.ts';
 
@@ -55,6 +57,8 @@ export class Session {
   readonly reward = new RewardEditing(() => ({ experiment: this.experiment, iteration: this.iteration }));
   /** Lesson mode and the per-token view: the last stepped iteration's own numbers. */
   readonly lesson = new Lesson();
+  /** A ready-made lesson being followed, step by step. */
+  readonly guide = new Guide();
   /** The last iteration's wall time in ms. */
   lastIterationMs = $derived(this.metrics.at(-1)?.totalMs ?? null);
   error = $derived(this.runError ?? this.requestError);
@@ -102,7 +106,12 @@ export class Session {
       return;
     }
     const viewParam = params.get('view');
-    await openLink(this, hash);
+    const lessonParam = params.get('lesson');
+    if (lessonParam !== null) {
+      const begun = this.guide.begin(lessonParam, Number(params.get('step') ?? 1));
+      if ('experiment' in begun) this.show(begun.experiment);
+      else this.openProblem = begun.problem;
+    } else await openLink(this, hash);
     if (viewParam !== null) {
       if ((VIEWS as readonly string[]).includes(viewParam)) this.view = viewParam as View;
       else this.openProblem = `Unknown view "${viewParam}" in ?view= (use one of ${VIEWS.join(', ')}); showing the full page.`;
@@ -124,6 +133,25 @@ export class Session {
   show(e: Experiment): void {
     this.reward.show(e, this.experiment);
     this.experiment = e;
+  }
+
+  /** Opens an experiment at iteration 0 (a lesson's step); the run before stays in Saved runs. */
+  openExperiment(e: Experiment): Promise<void> {
+    return this.#queue.run(async () => {
+      if (this.status === 'training') await this.connection.call('Pause', (api) => api.pause());
+      this.show(structuredClone(e));
+      await this.load();
+    });
+  }
+
+  /** Lays this page out as `view` (what a link in that view shows), and says so in the address, so a reload keeps it. */
+  setView(view: View): void {
+    this.view = view;
+    this.editing = view !== 'classroom';
+    const url = new URL(location.href);
+    if (view === 'full') url.searchParams.delete('view');
+    else url.searchParams.set('view', view);
+    history.replaceState(history.state, '', url);
   }
 
   /** The link that opens the experiment in force (applied rewards, current settings) in the given view. */
@@ -192,7 +220,7 @@ export class Session {
     return this.#queue.run(async () => {
       if (this.reward.dirty && !(await this.#apply(this.reward.drafts.list, 'Step'))) return;
       // A step (not Train) brings its iteration's numbers: lesson mode walks them, the per-token view reads them.
-      const capture = await this.connection.call('Step', (api) => api.step(!getTask(this.experiment.task).environment));
+      const capture = await this.connection.call('Step', (api) => api.step(true) as Promise<IterationLesson | null>);
       this.lesson.take(capture ?? null);
     });
   }

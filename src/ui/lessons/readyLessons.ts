@@ -1,0 +1,126 @@
+import { defaultExperiment, validateExperiment, type Experiment } from '../../core/experiment/experiment.ts';
+import type { AlgorithmId } from '../../core/algorithms/catalog.ts';
+import type { Hyperparameters } from '../../core/hyperparameters.ts';
+import { getTask } from '../../core/tasks/index.ts';
+
+/**
+ * Ready-made lessons a teacher can run as they are: each a link (?lesson=id),
+ * each a few steps. A step sets up an experiment and says what to do, with a
+ * question to put to the class before anyone presses Train.
+ */
+
+export interface LessonStep {
+  /** What the step is, in a few words. */
+  title: string;
+  /** The question to ask the class first. */
+  ask: string;
+  /** What to do, and what to look for. */
+  say: string;
+  experiment: Experiment;
+}
+
+export interface ReadyLesson {
+  id: string;
+  title: string;
+  /** Who it is for and what it shows, in a sentence. */
+  summary: string;
+  minutes: number;
+  steps: LessonStep[];
+}
+
+/** A task's default experiment with one of its example rewards and some settings. */
+function setUp(task: string, o: { example?: string; algorithm?: AlgorithmId; h?: Partial<Hyperparameters>; stopAt?: number; speed?: 0 | 4 | 1 | 0.25 }): Experiment {
+  const base = defaultExperiment(task, 'mlp', o.algorithm ?? 'ppo');
+  const examples = getTask(task).examples;
+  if (o.example && !examples[o.example]) throw new Error(`task ${task} has no example reward "${o.example}"`);
+  return validateExperiment({
+    ...base,
+    rewards: o.example ? [{ name: 'reward', weight: 1, source: examples[o.example].source }] : base.rewards,
+    hyperparameters: { ...base.hyperparameters, ...o.h },
+    pace: { speed: o.speed ?? 0, stopAt: o.stopAt ?? 0 },
+  });
+}
+
+export const READY_LESSONS: readonly ReadyLesson[] = [
+  {
+    id: 'reward-hacking',
+    title: 'Reward hacking and the KL leash',
+    summary: 'Names get longer, then shorter until the policy finds a loophole and the alarm fires; a stronger KL leash keeps it honest.',
+    minutes: 10,
+    steps: [
+      {
+        title: 'Longer names',
+        ask: 'The reward is the length of the name. What will happen to the names?',
+        say: 'Press Train: it stops by itself at iteration 40. Watch the reward curve climb and read the samples: still names?',
+        experiment: setUp('names', { example: 'length', stopAt: 40 }),
+      },
+      {
+        title: 'Shorter names, a loose leash',
+        ask: 'Now shorter names score higher, and the KL penalty is almost off. What will the policy write?',
+        say: 'Press Train (it stops at 60). When the collapse alarm appears beside the charts, read what it saw: names the pretrained policy would almost never write. The reward went up; the names got worse. That is reward hacking.',
+        experiment: setUp('names', { example: 'short', h: { klCoef: 0.01, adaptiveKl: false, learningRate: 0.005 }, stopAt: 60 }),
+      },
+      {
+        title: 'Shorter names, a strong leash',
+        ask: 'Same reward, but each token now pays 2 nats of reward per nat of KL to the reference. Will it still find the loophole?',
+        say: 'Press Train (it stops at 60). Compare the KL chart and the samples with the last step: the leash keeps the names close to real ones, at some cost in reward.',
+        experiment: setUp('names', { example: 'short', h: { klCoef: 2, adaptiveKl: false, learningRate: 0.005 }, stopAt: 60 }),
+      },
+    ],
+  },
+  {
+    id: 'critic-vs-group',
+    title: "PPO's critic against GRPO's group",
+    summary: 'The same reward trained twice: PPO judges each token against a learnt value, GRPO each name against the others written for the same prompt.',
+    minutes: 10,
+    steps: [
+      {
+        title: 'PPO, with a critic',
+        ask: 'The reward is the share of vowels in a name. How quickly will it rise, and where will it level off?',
+        say: 'Press Train (it stops at 40). Open "Other charts" or the full view for the value loss: the critic learning to predict the reward. The run is saved in Saved runs.',
+        experiment: setUp('names', { example: 'vowels', stopAt: 40 }),
+      },
+      {
+        title: 'GRPO, with a group',
+        ask: 'GRPO has no critic: it compares 8 names written for the same prompt. Faster or slower than PPO?',
+        say: 'Press Train (it stops at 40). Then, in the full view, open Saved runs and tick Compare on both runs to see the two reward curves on one chart.',
+        experiment: setUp('names', { example: 'vowels', algorithm: 'grpo', stopAt: 40 }),
+      },
+      {
+        title: 'One GRPO iteration up close',
+        ask: 'In a group where every name scores the same, what does GRPO learn?',
+        say: 'Press Lesson, then Step: walk through one GRPO iteration stage by stage, and look at the group and its baseline in stage 3.',
+        experiment: setUp('names', { example: 'vowels', algorithm: 'grpo' }),
+      },
+    ],
+  },
+  {
+    id: 'not-only-language',
+    title: 'Not only language',
+    summary: 'The same RL loop paints pictures towards a colour, then balances a pole with a reward the class writes.',
+    minutes: 12,
+    steps: [
+      {
+        title: 'Pictures towards a colour',
+        ask: 'The reward is how close a picture\'s average colour is to a target. What will the pictures look like after training?',
+        say: 'Press Train (it stops at 30): the samples are pictures now, and the reward curve is the same kind of curve as for names.',
+        experiment: setUp('images', { example: 'target', stopAt: 30 }),
+      },
+      {
+        title: 'CartPole, with the class\'s reward',
+        ask: 'The policy pushes a cart left or right. What reward would make it balance the pole? Take a suggestion from the class.',
+        say: 'Write the class\'s reward in the editor (the examples are a start), press Apply, then Train. An episode that reaches 500 steps held the pole to the end.',
+        experiment: setUp('cartpole', { stopAt: 60 }),
+      },
+    ],
+  },
+];
+
+export function readyLesson(id: string): ReadyLesson | null {
+  return READY_LESSONS.find((l) => l.id === id) ?? null;
+}
+
+/** The link that opens a lesson at its first step. */
+export function lessonLink(id: string): string {
+  return `${location.origin}${location.pathname}?lesson=${encodeURIComponent(id)}`;
+}
