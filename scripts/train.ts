@@ -6,12 +6,15 @@
 // Hyperparameters: --set name=value (repeatable), e.g. --set klCoef=0.1.
 // The reward runs in the same QuickJS sandbox as in the browser; --trusted runs
 // it as a plain function in this process instead (faster, and not isolated).
+// --check checks the reward before any training, as Apply does in the app (16
+// reference samples and the task's edge cases), prints its warnings and stops.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { defaultExperiment, validateExperiment, type Experiment } from '../src/core/experiment/experiment.ts';
 import { readExperimentFile } from '../src/core/experiment/runFile.ts';
 import { HYPERPARAMETER_NAMES, HYPERPARAMETERS, sandboxLimits, type HyperparameterName, validateHyperparameters, type Hyperparameters } from '../src/core/hyperparameters.ts';
 import type { IterationMetrics } from '../src/core/training/metrics.ts';
-import { compileRewardExpression, FunctionReward, rewardProgram, type RewardModel } from '../src/core/reward/reward.ts';
+import { allHelpers, compileRewardExpression, FunctionReward, rewardProgram, type RewardModel } from '../src/core/reward/reward.ts';
+import { checkReward, type CheckScorer } from '../src/core/tasks/rewardCheck.ts';
 import { getAlgorithmInfo, startingHyperparameters } from '../src/core/algorithms/catalog.ts';
 import { SandboxReward } from '../src/core/reward/sandbox/sandboxReward.ts';
 import { getTask, modelId, taskArchs } from '../src/core/tasks/index.ts';
@@ -25,7 +28,7 @@ import type { BackendName } from '../src/core/backend/backend.ts';
 runMain(async () => {
   const argv = process.argv.slice(2);
   const sets = extractSets(argv);
-  const args = parseArgs(argv, { task: 'string', reward: 'string', iterations: 'count', seed: 'int', arch: 'string', backend: 'string', json: 'string', models: 'string', quiet: 'boolean', trusted: 'boolean', algorithm: 'string', experiment: 'string' });
+  const args = parseArgs(argv, { task: 'string', reward: 'string', iterations: 'count', seed: 'int', arch: 'string', backend: 'string', json: 'string', models: 'string', quiet: 'boolean', trusted: 'boolean', algorithm: 'string', experiment: 'string', check: 'boolean' });
   let experiment: Experiment;
   let rewardLabel: string;
   if (args.experiment !== undefined) {
@@ -81,6 +84,24 @@ runMain(async () => {
   }
   const iterations = Number(args.iterations ?? 30);
   await initNodeBackend(String(args.backend ?? 'wasm') as BackendName);
+
+  if (args.check) {
+    // The check before training: the reference policy's samples (a control task: random play) and the task's edge cases.
+    const probe = createTrainer(experiment, new FunctionReward([{ name: 'none', weight: 1, fn: () => 0 }]), task.environment ? null : loadPolicyFromDisk(modelId(task, arch), args.models as string | undefined));
+    const references = await probe.preview(16, 'reference', 7);
+    probe.dispose();
+    const score: CheckScorer = async (samples) => {
+      try {
+        return { ok: true, scores: await reward.score(samples, { iteration: 1, task: task.id, helpers: allHelpers() }) };
+      } catch (e) {
+        return { ok: false, message: (e as Error).message };
+      }
+    };
+    const r = await checkReward({ task, weights: Object.fromEntries(experiment.rewards.map((x) => [x.name, x.weight])), references, h: experiment.hyperparameters, score });
+    console.log(`reward ${rewardLabel}: checked on ${r.on}: ${r.warnings.length ? `${r.warnings.length} warning(s)` : 'no warning'}`);
+    for (const w of r.warnings) console.log(`  ${w.kind}: ${w.message}`);
+    return;
+  }
 
   // A control task trains from random weights; a language task from its reference policy.
   const trainer = createTrainer(experiment, reward, task.environment ? null : loadPolicyFromDisk(modelId(task, arch), args.models as string | undefined));

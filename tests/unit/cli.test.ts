@@ -47,6 +47,15 @@ describe('npm run train', () => {
     expect(out).not.toMatch(/^mean reward, first 5/m);
   });
 
+  it('--check checks the reward before any training: a loophole in the names reward is named with its numbers, the default reward passes', () => {
+    const out = execFileSync('npx', ['tsx', 'scripts/train.ts', '--task', 'names', '--reward', 'sample.text.length === 0 ? 5 : sample.text.length / 10', '--check'], { encoding: 'utf8' });
+    expect(out).toMatch(/checked on 16 reference samples and 4 edge cases: 1 warning/);
+    expect(out).toMatch(/loophole: An empty completion \(the stop token at once\) scores 5, above every reference sample/);
+    expect(out).not.toMatch(/^\s+1\s/m); // no iteration ran
+    const ok = execFileSync('npx', ['tsx', 'scripts/train.ts', '--task', 'names', '--reward', 'length', '--check'], { encoding: 'utf8' });
+    expect(ok).toContain('no warning');
+  });
+
   it('a run made to diverge raises the runaway alarm within 3 iterations of its start, and the summary says it ran away', () => {
     const json = path.join(dir, 'runaway.json');
     const out = execFileSync('npx', ['tsx', 'scripts/train.ts', '--task', 'names', '--reward', 'length', '--iterations', '5', '--quiet', '--set', 'learningRate=0.05', '--json', json], { encoding: 'utf8' });

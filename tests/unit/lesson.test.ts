@@ -4,7 +4,7 @@ import type { AlgorithmId } from '../../src/core/algorithms/catalog.ts';
 import type { TextLesson } from '../../src/core/algorithms/lesson.ts';
 import type { Hyperparameters } from '../../src/core/hyperparameters.ts';
 import { FunctionReward } from '../../src/core/reward/reward.ts';
-import { getTask, modelId } from '../../src/core/tasks/index.ts';
+import { getTask, modelId, TASKS } from '../../src/core/tasks/index.ts';
 import { Trainer } from '../../src/core/training/trainer.ts';
 import { loadPolicyFromDisk } from '../../scripts/nodeModels.ts';
 import { expectFlatTensorCount } from './helpers.ts';
@@ -253,6 +253,32 @@ describe('lesson capture: every stage equals an independent recomputation from t
     await expectFlatTensorCount(() => t.step({ lesson: true }), 1, 3);
     t.dispose();
   }, 60_000);
+});
+
+describe('a lesson on every language task (GRPO, a group of 4): one token string per action, finite numbers at every stage', () => {
+  for (const task of TASKS.filter((t) => !t.environment)) {
+    it(task.id, async () => {
+      const arch = task.archs?.[0] ?? 'mlp';
+      const t = new Trainer({
+        task,
+        reference: loadPolicyFromDisk(modelId(task, arch)),
+        hyperparameters: { batchSize: 16, groupSize: 4, epochs: 1, minibatches: 2 },
+        seed: 2,
+        algorithm: 'grpo',
+        reward: new FunctionReward([{ name: 'length', weight: 1, fn: (s) => s.text.length }]),
+      });
+      const { lesson: L } = await t.step({ lesson: true });
+      expect(L?.kind).toBe('text');
+      if (!L || L.kind !== 'text') return;
+      for (let b = 0; b < L.B; b++) {
+        expect(L.tokenText[b].length).toBe(L.lengths[b]);
+        if (!task.image) expect(L.tokenText[b].join('').replace('</s>', '')).toBe(L.texts[b]);
+        for (let i = b * L.N; i < b * L.N + L.lengths[b]; i++) for (const a of [L.logprobs, L.refLogprobs, L.lastLogprobs, L.after]) expect(Number.isFinite(a[i])).toBe(true);
+        expect(Number.isFinite(L.advantages.trained[b])).toBe(true);
+      }
+      t.dispose();
+    }, 60_000);
+  }
 });
 
 describe('a CartPole lesson: every stage recomputed from the captured inputs', () => {

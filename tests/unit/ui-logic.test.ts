@@ -1,3 +1,4 @@
+import type { IterationMetrics } from '../../src/core/training/metrics.ts';
 import { detectionsOf, highlight } from '../../src/ui/samples/highlight.ts';
 import { describe, expect, it } from 'vitest';
 import { lintReward } from '../../src/ui/editor/rewardLint.ts';
@@ -174,5 +175,36 @@ describe('a smoothed column kept as rows are appended', () => {
     expect(col.get(cut, 0.5, [10])).toEqual(smooth(cut.map(pick), 0.5, cut.map(iter), [10]));
     const other = cut.map((r) => ({ ...r, v: r.v + 1 }));
     expect(col.get(other, 0.5, [10])).toEqual(smooth(other.map(pick), 0.5, other.map(iter), [10]));
+  });
+});
+
+describe('why is it stalling: the signs and their hints', () => {
+  const row = (i: number, o: Partial<IterationMetrics> = {}): IterationMetrics =>
+    ({ iteration: i, rewardMean: 1.2, rewardStd: 0.5, rewardMin: 0, rewardMax: 2, rewardComponents: {}, kl: 3.5, entropy: 1, policyLoss: 0, clipFrac: 0.1, approxKl: 0.01, klCoef: 0.1, klTarget: null, sampleLength: 5, rolloutMs: 1, rewardMs: 1, updateMs: 1, totalMs: 3, tokensPerSecond: 1, distinctShare: 1, alarms: [], ...o }) as IterationMetrics;
+  it("RLOO at a clip fraction of 0.44 on a flat reward: both said, with RLOO's sequence ratios named", async () => {
+    const { stallSigns } = await import('../../src/ui/metrics/stallSigns.ts');
+    const signs = stallSigns({ metrics: Array.from({ length: 20 }, (_, i) => row(i + 1, { clipFrac: 0.44 })), algorithm: 'rloo', learningRate: 1e-3, equalGroups: 0.25 });
+    const by = Object.fromEntries(signs.map((s) => [s.id, s]));
+    expect(by.plateau.hint).toContain('Flat');
+    expect(by.clip.hint).toContain("44% of completions clipped");
+    expect(by.clip.hint).toContain("RLOO's ratios are whole sequences'");
+    expect(by['equal-groups'].says).toContain('25% of the groups scored all alike');
+    expect(by['equal-groups'].hint).toBeNull();
+    expect(by['kl-share']).toBeUndefined(); // PPO's
+  });
+  it("PPO: the KL penalty's share against the score's spread, and a critic worse than none", async () => {
+    const { stallSigns } = await import('../../src/ui/metrics/stallSigns.ts');
+    const rising = Array.from({ length: 20 }, (_, i) => row(i + 1, { rewardMean: i / 4, klCoef: 0.3, kl: 3.5, explainedVariance: -0.2 }));
+    const by = Object.fromEntries(stallSigns({ metrics: rising, algorithm: 'ppo', learningRate: 1e-3, equalGroups: null }).map((s) => [s.id, s]));
+    expect(by.plateau.hint).toBeNull();
+    expect(by['kl-share'].says).toContain('takes 1.05 a completion');
+    expect(by['kl-share'].hint).toContain('lower beta');
+    expect(by['explained-variance'].hint).toContain('Below 0');
+    expect(by['equal-groups']).toBeUndefined();
+  });
+  it('the share of groups whose rewards are all equal, from a batch', async () => {
+    const { equalGroupShare } = await import('../../src/ui/metrics/stallSigns.ts');
+    expect(equalGroupShare([1, 1, 2, 3, 0, 0, 5, 6], 2)).toBe(0.5);
+    expect(equalGroupShare([1, 2], 4)).toBeNull();
   });
 });

@@ -14,7 +14,7 @@ export const names: Task = {
     // Kept on purpose as a lesson: the policy learns one-letter names the reference almost never writes, and the collapse alarm says so.
     short: {
       title: 'Shorter names (lesson: reward hacking)',
-      source: reward('// Short names, but not empty ones. A lesson in reward hacking: watch the', '// alarm once the policy finds names the reference would almost never write.', 'return sample.text.length === 0 ? -5 : -sample.text.length;'),
+      source: reward('// Short names, but not empty ones. A lesson in reward hacking: watch the\n// alarm once the policy finds names the reference would almost never write.', 'return sample.text.length === 0 ? -5 : -sample.text.length;'),
     },
     vowels: {
       title: 'Vowel-rich names',

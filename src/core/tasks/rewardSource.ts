@@ -1,4 +1,6 @@
-/** Reward source with the editor's contract: a comment, then the body of `reward`. */
+/** Reward source with the editor's contract: a comment (with any comment lines that open the body), then the body of `reward`. */
 export function reward(comment: string, ...body: string[]): string {
-  return [comment, 'function reward(sample, ctx) {', ...body.map((l) => `  ${l}`), '}', ''].join('\n');
+  const lead = [comment];
+  while (body.length > 0 && body[0].startsWith('//')) lead.push(body.shift()!);
+  return [...lead, 'function reward(sample, ctx) {', ...body.map((l) => `  ${l}`), '}', ''].join('\n');
 }

@@ -25,7 +25,7 @@ export const shakespeare: Task = {
     // Kept on purpose as a lesson: verse shrinks to a word or two, and the collapse alarm says so.
     short: {
       title: 'Short lines (lesson: reward hacking)',
-      source: reward('// Short lines, but not empty ones. A lesson in reward hacking: watch the', '// alarm as the verse shrinks to a word or two.', 'const n = sample.text.trim().length;', 'return n === 0 ? -5 : -n / 10;'),
+      source: reward('// Short lines, but not empty ones. A lesson in reward hacking: watch the\n// alarm as the verse shrinks to a word or two.', 'const n = sample.text.trim().length;', 'return n === 0 ? -5 : -n / 10;'),
     },
   },
   // Long completions move the transformer fast: a smaller step keeps KL near its target (at 1e-3 it collapsed to empty lines).

@@ -7,6 +7,7 @@ import { exampleTransitions, transitionSample } from '../../core/tasks/environme
 import { getTask, prepareTask, taskSample, taskTokenizer, type Task } from '../../core/tasks/index.ts';
 import type { Result, SandboxOutcome } from '../../worker/trainerApi.ts';
 import { SandboxClient } from '../../worker/sandboxClient.ts';
+import { checkReward, type RewardCheckResult } from '../../core/tasks/rewardCheck.ts';
 
 /** How many transitions of random play check a control task's reward before Apply. */
 const CHECKED_TRANSITIONS = 32;
@@ -79,6 +80,14 @@ export class RewardCheck {
     if (!r.ok) return { score: { ok: false, message: r.message }, logs };
     const components = r.scores.components.map((c, i) => ({ name: c.name, weight: rewards[i].weight, value: c.values[0] }));
     return { score: { ok: true, value: { total: r.scores.total[0], components } }, logs };
+  }
+
+  /** The check before training (core/tasks/rewardCheck.ts) of `rewards`, on the reference samples and the task's edge cases; null before there are reference samples. */
+  async diagnose(rewards: RewardSpec[]): Promise<RewardCheckResult | null> {
+    const { experiment, referenceSamples } = this.page();
+    const task = getTask(experiment.task);
+    if (!task.environment && referenceSamples.length === 0) return null;
+    return checkReward({ task, weights: Object.fromEntries(rewards.map((r) => [r.name, r.weight])), references: referenceSamples, h: experiment.hyperparameters, score: (samples) => this.score(rewards, samples) });
   }
 
   /** The reference samples' rewards under `rewards` (null each when the code fails on them); throws when they cannot be made into samples. */

@@ -1,6 +1,7 @@
 import { defaultExperiment, type Experiment } from '../../core/experiment/experiment.ts';
 import type { RewardLog, RewardSpec } from '../../core/reward/sandbox/types.ts';
 import { getTask } from '../../core/tasks/index.ts';
+import type { RewardCheckResult } from '../../core/tasks/rewardCheck.ts';
 import { RewardCheck, type BenchScore } from './rewardCheck.ts';
 import { RewardDrafts } from './rewardDrafts.svelte.ts';
 
@@ -29,6 +30,9 @@ export class RewardEditing {
   logs = $state.raw<{ source: string; logs: RewardLog[] } | null>(null);
   /** Completions of the reference policy, scored under the rewards in force: before and after compare. */
   referenceSamples = $state.raw<ReferenceSample[]>([]);
+  /** The check before training of the reward in force: what it was checked on and its warnings (null: not checked yet). */
+  checked = $state.raw<RewardCheckResult | null>(null);
+  #checking = 0;
 
   /** The prompt the bench's text continues: the task's first. */
   get benchPrompt(): string {
@@ -53,6 +57,18 @@ export class RewardEditing {
   }
 
   /** Why `rewards` may not train (a draft's own problem, or code that fails on the bench's text or the reference samples), or null. */
+  /** Checks the reward in force for the ways a reward fails to teach (diagnose.ts); the latest call wins. */
+  async diagnose(rewards: RewardSpec[]): Promise<void> {
+    const call = ++this.#checking;
+    let result: RewardCheckResult | null;
+    try {
+      result = await this.#check.diagnose(rewards);
+    } catch (e) {
+      result = { on: 'nothing', warnings: [{ kind: 'nonfinite', message: (e as Error).message }] };
+    }
+    if (call === this.#checking) this.checked = result;
+  }
+
   async problem(rewards: RewardSpec[]): Promise<string | null> {
     return this.drafts.problem() ?? (await this.#check.check(rewards));
   }

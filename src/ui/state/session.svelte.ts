@@ -347,9 +347,12 @@ export class Session {
   }
 
   /** Scores the reference samples under the applied reward, so before and after compare. */
+  /** Scores the reference samples under the reward in force, then checks the reward before it trains (diagnose.ts). */
   async #scoreReferences(): Promise<void> {
-    const problem = await this.reward.scoreReferences($state.snapshot(this.experiment.rewards) as RewardSpec[]);
+    const rewards = $state.snapshot(this.experiment.rewards) as RewardSpec[];
+    const problem = await this.reward.scoreReferences(rewards);
     if (problem) this.requestError = problem;
+    else void this.reward.diagnose(rewards); // in the background: nothing waits for the check
   }
 
   /** A change mid-run; before the first iteration nothing is drawn yet, so nothing to mark. */
