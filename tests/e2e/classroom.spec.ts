@@ -46,9 +46,12 @@ test('choosing a view applies on this page too: a teacher sees what the class wi
   await page.getByTestId('view-select').selectOption('full');
   await expect(page.getByTestId('pinned')).toHaveCount(0);
   await expect(page.getByTestId('hp-toggle')).toBeVisible();
-  // The Share panel's choice switches the page as well.
-  await page.getByTestId('share-view').selectOption('classroom');
-  await expect(page.getByTestId('pinned')).toBeVisible();
+  // The embed, previewed here and left again.
+  await page.getByTestId('view-select').selectOption('embed');
+  await expect(page.getByTestId('embed-code')).toBeVisible();
+  await page.getByTestId('leave-embed').click();
+  await expect(page.getByTestId('view-select')).toHaveValue('full');
+  expect(new URL(page.url()).searchParams.get('view')).toBeNull();
 });
 
 test('the embed shows the reward code that trains, read-only and collapsible, beside its chart', async ({ page }) => {

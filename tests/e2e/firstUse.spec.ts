@@ -1,13 +1,5 @@
-import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
-import { applyReward, iteration, openPlayground, waitForIteration } from './helpers.ts';
-
-/** Replaces the editor's code without applying it. */
-async function typeReward(page: Page, code: string): Promise<void> {
-  await page.getByTestId('reward-editor').click();
-  await page.keyboard.press('ControlOrMeta+A');
-  await page.keyboard.insertText(code);
-}
+import { applyReward, iteration, openPlayground, typeReward, waitForIteration } from './helpers.ts';
 
 test('Train applies the code on screen first: an example picked and not applied is what trains', async ({ page }) => {
   await openPlayground(page);

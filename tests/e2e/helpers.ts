@@ -8,11 +8,16 @@ export async function openPlayground(page: Page, query = ''): Promise<void> {
   await expect(page.getByTestId('status')).toHaveText('idle', { timeout: 90_000 });
 }
 
-/** Replaces the editor's code as a person would (select all, type) and presses Apply. */
-export async function applyReward(page: Page, code: string): Promise<void> {
+/** Replaces the editor's code as a person would (select all, type), without applying it. */
+export async function typeReward(page: Page, code: string): Promise<void> {
   await page.getByTestId('reward-editor').click();
   await page.keyboard.press('ControlOrMeta+A');
   await page.keyboard.insertText(code);
+}
+
+/** Replaces the editor's code as a person would (select all, type) and presses Apply. */
+export async function applyReward(page: Page, code: string): Promise<void> {
+  await typeReward(page, code);
   await page.getByTestId('apply-reward').click();
 }
 

@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from './fixtures.ts';
-import { applyReward, iteration, openPlayground } from './helpers.ts';
+import { applyReward, iteration, openPlayground, typeReward } from './helpers.ts';
 
 // The check before training: on Apply the reward is scored on the reference
 // samples and the task's edge cases, and what would not teach is said in words.
@@ -35,4 +35,21 @@ test('why is it stalling: after a few iterations of RLOO the panel reads the sig
   await expect(panel.locator('[data-sign="settings"]')).toContainText('learning rate');
   await expect(panel.locator('[data-sign="kl-share"]')).toHaveCount(0); // PPO's
   expect((await new AxeBuilder({ page }).include('[data-testid="stall-panel"]').analyze()).violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+});
+
+test('what-if: edited code is scored on the batch on screen before Apply, with rank changes and the samples that moved most; nothing trains', async ({ page }) => {
+  await openPlayground(page);
+  await page.getByTestId('step').click();
+  await expect(page.getByTestId('iteration')).toHaveText('1');
+  await typeReward(page, 'function reward(sample) {\n  return -sample.text.length;\n}\n');
+  const w = page.getByTestId('what-if');
+  await expect(w).toContainText('If applied', { timeout: 30_000 });
+  expect(Number(await w.getByTestId('what-if-ranks').getAttribute('data-value'))).toBeGreaterThan(10);
+  expect(Number(await w.getByTestId('what-if-correlation').getAttribute('data-value'))).toBeLessThan(-0.9); // shorter against longer
+  await expect(w.getByTestId('what-if-moved').first()).toContainText('rank');
+  expect(await iteration(page)).toBe(1);
+  await expect(page.getByTestId('status')).toHaveText('paused');
+  expect((await new AxeBuilder({ page }).include('[data-testid="what-if"]').analyze()).violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+  await page.getByTestId('apply-reward').click();
+  await expect(w).toHaveCount(0);
 });

@@ -377,6 +377,16 @@ describe('lesson texts', () => {
     expect(() => excerpt(SOURCES['ppo.ts'].text, 'no such line')).toThrow(/no line with "no such line"/);
   });
 
+  it('every formula typesets with KaTeX and holds no control character (a lost backslash)', async () => {
+    const { allStageTexts } = await import('../../src/ui/lesson/lessonText.ts');
+    const katex = (await import('katex')).default;
+    for (const t of allStageTexts()) {
+      expect(/[\u0000-\u001f]/.test(t.tex), `${t.title}: ${JSON.stringify(t.tex)}`).toBe(false);
+      const html = katex.renderToString(t.tex, { displayMode: true, output: 'mathml', throwOnError: true });
+      expect(html).toContain(`<annotation encoding="application/x-tex">`);
+    }
+  });
+
   it('the colour of a token: white at 0, blue below, orange above, grey where there is no number', async () => {
     const { colourFor } = await import('../../src/ui/lesson/tokenColour.ts');
     expect(colourFor(0, 1)).toBe('rgb(255, 255, 255)');

@@ -208,3 +208,21 @@ describe('why is it stalling: the signs and their hints', () => {
     expect(equalGroupShare([1, 2], 4)).toBeNull();
   });
 });
+
+describe('what-if: a draft reward against the one in force, on the batch on screen', () => {
+  it('counts rank changes, correlates the rankings, and lists the samples that moved most', async () => {
+    const { whatIf } = await import('../../src/ui/editor/whatIf.ts');
+    const samples = ['ann', 'bo', 'christopher', 'di'].map((text, index) => ({ index, text }));
+    const length = samples.map((s) => s.text.length);
+    const same = whatIf(samples, length, length.map((x) => 2 * x));
+    expect(same).toMatchObject({ rankChanges: 0, moved: [] });
+    expect(same.correlation).toBeCloseTo(1, 9);
+    const short = length.map((x) => -x);
+    const w = whatIf(samples, length, short);
+    expect(w.correlation).toBeCloseTo(-1, 9);
+    expect(w.rankChanges).toBe(4);
+    expect(w.moved[0]).toMatchObject({ text: 'christopher', rankBefore: 1, rankAfter: 4 });
+    expect(w.after.mean).toBeCloseTo(-4.5, 9);
+    expect(Number.isNaN(whatIf(samples, length, [1, 1, 1, 1]).correlation)).toBe(true);
+  });
+});

@@ -33,7 +33,7 @@ export interface RewardCheckInput {
   /**
    * The reward is per step of an episode (a control task): a constant per-step
    * reward still teaches there (episodes that last longer earn more), so it is
-   * not reported as constant.
+   * not reported as constant; and its fixed states are not loopholes.
    */
   perStep?: boolean;
   /** Milliseconds per sample, measured, and what a batch of `batchSize` may take. */
@@ -102,7 +102,9 @@ export function diagnoseReward(c: RewardCheckInput): RewardWarning[] {
       message: `About ${fmt(c.msPerSample)} ms a sample: a batch of ${c.batchSize} would take about ${Math.round(projected)} ms, ${projected > c.limitMs ? 'over' : 'over half of'} its limit of ${c.limitMs} ms.`,
     });
   }
-  if (n >= 1) {
+  // A control task's edge cases are real states (upright and still is the best a cart can be in):
+  // beating random play there is the reward working, not a loophole.
+  if (n >= 1 && !c.perStep) {
     const best = Math.max(...totals);
     for (const e of c.edges) {
       if (e.total !== null && e.total > best + 1e-9 * Math.max(1, Math.abs(best))) {

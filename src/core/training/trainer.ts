@@ -225,10 +225,11 @@ export class Trainer {
       first: this.#iteration === 0,
       record,
     });
+    const t3 = performance.now();
+    // The lesson's own work (one more forward pass) after the clock: the iteration's timings stay the iteration's.
     const lesson = record
       ? await assembleLesson({ algorithm: this.algorithm, iteration: this.#iteration + 1, policy: this.policy, tokenizer: this.tokenizer, rollout, scores, trainedScore, h, beta, record })
       : undefined;
-    const t3 = performance.now();
 
     // 5. Report: the metrics and alarms, and adapt PPO's beta.
     const mask = actionMask(lengths, N);

@@ -134,7 +134,7 @@ const BY_ALGORITHM: Record<AlgorithmId, Record<'rewards' | 'advantages' | 'updat
 const CONTROL: Record<LessonStageId, StageText> = {
   rollout: {
     title: 'Rollout: the policy acts',
-    tex: String.raw`a_t \sim \pi_	heta(\,\cdot \mid s_t), \qquad s_{t+1} = 	ext{env}(s_t, a_t)`,
+    tex: String.raw`a_t \sim \pi_\theta(\,\cdot \mid s_t), \qquad s_{t+1} = \text{env}(s_t, a_t)`,
     says: 'Several carts run side by side, each for the same number of steps; a cart whose pole falls starts a new episode at once. The table follows one cart: what it saw, the push the policy chose, and the probability it gave that push.',
     ask: 'Early in training the policy pushes almost at random: how long will the pole stay up?',
     source: [{ file: 'control.ts', from: '// 1. Rollout:', to: 'const t1 = performance.now()' }],
@@ -148,7 +148,7 @@ const CONTROL: Record<LessonStageId, StageText> = {
   },
   rewards: {
     title: 'Rewards add up over an episode',
-    tex: String.raw`G_t = \sum_{k \ge 0} \gamma^k \, r_{t+k} \quad 	ext{until the episode ends}`,
+    tex: String.raw`G_t = \sum_{k \ge 0} \gamma^k \, r_{t+k} \quad \text{until the episode ends}`,
     says: "What the policy should maximise is the return: the rewards still to come, discounted by gamma each step, up to the end of the episode (where “done” is marked). An episode that has not ended yet is continued by the critic's guess.",
     ask: 'Why discount rewards that come later?',
     source: [{ file: 'control.ts', from: '// Episodes: returns summed along each lane', to: 'lanes.forEach((l, e) => (l.return' }],
@@ -162,18 +162,14 @@ const CONTROL: Record<LessonStageId, StageText> = {
   },
   update: {
     title: 'Update: the clipped surrogate and the critic',
-    tex: String.raw`L = -rac{1}{n}\sum_t \min\!\left(
-ho_t 	ilde A_t,\ \operatorname{clip}(
-ho_t, 1-\epsilon, 1+\epsilon)	ilde A_t
-ight) + c_V\, L^{V} - c_H\, H, \qquad 
-ho_t = rac{\pi_	heta(a_t \mid s_t)}{\pi_{	heta_{	ext{old}}}(a_t \mid s_t)}`,
-    says: "Epochs of shuffled minibatches: each whitens its advantages, pushes up pushes that went better than expected and down those that went worse, fits the critic to R, and keeps some randomness (the entropy bonus). A push whose ratio left 1 ± epsilon in its advantage's direction is clipped.",
+    tex: String.raw`L = -\frac{1}{n}\sum_t \min\!\left(\rho_t \tilde A_t,\ \operatorname{clip}(\rho_t, 1-\epsilon, 1+\epsilon)\tilde A_t\right) + c_V\, L^{V} - c_H\, H, \qquad \rho_t = \frac{\pi_\theta(a_t \mid s_t)}{\pi_{\theta_{\text{old}}}(a_t \mid s_t)}`,
+    says: "Epochs of shuffled minibatches: each whitens its advantages (when that setting is on), pushes up pushes that went better than expected and down those that went worse, fits the critic to R, and keeps some randomness (the entropy bonus). A push whose ratio left 1 ± epsilon in its advantage's direction is clipped.",
     ask: 'Why whiten the advantages inside each minibatch?',
     source: [{ file: 'control.ts', from: 'const { value: loss, grads } = tf.variableGrads', to: 'return tf.add(tf.sub(pg' }, UPDATE_STEP],
   },
   result: {
     title: 'Result: the same pushes, after the update',
-    tex: String.raw`\pi_{	heta_{	ext{new}}}(a_t \mid s_t) \ 	ext{vs}\ \pi_{	heta_{	ext{old}}}(a_t \mid s_t)`,
+    tex: String.raw`\pi_{\theta_{\text{new}}}(a_t \mid s_t) \ \text{vs}\ \pi_{\theta_{\text{old}}}(a_t \mid s_t)`,
     says: 'The probability of each push the cart made, before and after the update: pushes with a positive advantage should now be likelier in the same state.',
     ask: 'Did the pushes that kept the pole up become more likely?',
     source: [UPDATE_STEP],

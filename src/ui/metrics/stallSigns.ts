@@ -10,7 +10,11 @@ export interface StallSign {
 
 const pct = (x: number) => `${Math.round(100 * x)}%`;
 const num = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(2));
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
+/** The mean of the finite values; NaN when there are none. */
+const mean = (xs: number[]) => {
+  const f = xs.filter(Number.isFinite);
+  return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN;
+};
 
 /**
  * The signs over the last `window` iterations (their mean), for the algorithm in
@@ -19,16 +23,26 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.lengt
  * batch where the metrics lack it), the clip fraction and approximate KL per
  * update, the critic's explained variance (PPO), and the settings in force.
  */
-export function stallSigns(o: { metrics: readonly IterationMetrics[]; algorithm: AlgorithmId; learningRate: number; equalGroups: number | null; window?: number }): StallSign[] {
+export function stallSigns(o: {
+  metrics: readonly IterationMetrics[];
+  algorithm: AlgorithmId;
+  learningRate: number;
+  equalGroups: number | null;
+  /** PPO trains on the score normalised to unit spread (scoreNormalize): the KL penalty is weighed against that. */
+  scoreNormalized?: boolean;
+  /** A control task: no reference, no KL. */
+  control?: boolean;
+  window?: number;
+}): StallSign[] {
   const w = o.window ?? 10;
   const recent = o.metrics.slice(-w);
   if (recent.length === 0) return [];
   const last = recent.at(-1)!;
-  const avg = (f: (m: IterationMetrics) => number | undefined) => mean(recent.map(f).filter((v): v is number => v !== undefined && Number.isFinite(v)));
+  const avg = (f: (m: IterationMetrics) => number | undefined) => mean(recent.map(f).filter((v): v is number => v !== undefined));
   const signs: StallSign[] = [];
   const spread = avg((m) => m.rewardStd);
   const earlier = o.metrics.slice(-2 * w, -w);
-  if (earlier.length >= w / 2) {
+  if (earlier.length >= w / 2 && Number.isFinite(avg((m) => m.rewardMean)) && Number.isFinite(mean(earlier.map((m) => m.rewardMean)))) {
     const change = avg((m) => m.rewardMean) - mean(earlier.map((m) => m.rewardMean));
     const flat = Math.abs(change) < 0.05 * Math.max(spread, 1e-9);
     signs.push({
@@ -37,17 +51,20 @@ export function stallSigns(o: { metrics: readonly IterationMetrics[]; algorithm:
       hint: flat ? 'Flat: the reward has stopped moving. Read the signs below for why.' : null,
     });
   }
-  if (o.algorithm === 'ppo') {
+  if (o.algorithm === 'ppo' && !o.control) {
     const penalty = avg((m) => m.klCoef * m.kl);
-    const share = spread > 0 ? penalty / spread : 0;
+    // What the algorithm trains on: the score normalised to unit spread, when it is.
+    const against = o.scoreNormalized ? 1 : spread;
+    const share = against > 0 ? penalty / against : 0;
     signs.push({
       id: 'kl-share',
-      says: `The KL penalty takes ${num(penalty)} a completion (beta ${num(last.klCoef)} × KL ${num(last.kl)}), against a score spread of ${num(spread)}: ${pct(share)}.`,
+      says: `The KL penalty takes ${num(penalty)} a completion (beta ${num(last.klCoef)} × KL ${num(last.kl)}), against ${o.scoreNormalized ? 'the normalised score\'s spread of 1' : `a score spread of ${num(spread)}`}: ${pct(share)}.`,
       hint: share > 0.5 ? 'The leash weighs as much as what the reward can tell apart: a lower beta (or KL target) lets the reward move the policy.' : null,
     });
   }
   if (o.algorithm !== 'ppo') {
-    const equal = avg((m) => m.equalGroupFrac) || o.equalGroups;
+    const fromMetrics = avg((m) => m.equalGroupFrac);
+    const equal = Number.isFinite(fromMetrics) ? fromMetrics : o.equalGroups;
     if (equal !== null && Number.isFinite(equal)) {
       signs.push({
         id: 'equal-groups',
@@ -69,9 +86,9 @@ export function stallSigns(o: { metrics: readonly IterationMetrics[]; algorithm:
   signs.push({ id: 'approx-kl', says: `Approximate KL between the sampling policy and the updated one: ${num(approxKl)} per update.`, hint: approxKl > 0.05 ? 'Large steps: the update changes the policy a lot per iteration; a lower learning rate or a target KL (early stop) makes it steadier.' : null });
   if (o.algorithm === 'ppo') {
     const ev = avg((m) => m.explainedVariance);
-    signs.push({ id: 'explained-variance', says: `The critic explains ${Number.isFinite(ev) ? pct(ev) : 'none'} of the returns' variance.`, hint: ev < 0 ? "Below 0: the critic's guesses are worse than none, so the advantages are mostly noise; more value warm-up, or a smaller learning rate." : null });
+    signs.push({ id: 'explained-variance', says: Number.isFinite(ev) ? `The critic explains ${pct(ev)} of the returns' variance.` : 'No explained variance reported yet.', hint: ev < 0 ? "Below 0: the critic's guesses are worse than none, so the advantages are mostly noise; more value warm-up, or a smaller learning rate." : null });
   }
-  signs.push({ id: 'settings', says: `In force: learning rate ${o.learningRate}, beta ${num(last.klCoef)}.`, hint: null });
+  signs.push({ id: 'settings', says: `In force: learning rate ${o.learningRate}${o.control ? '' : `, beta ${num(last.klCoef)}`}.`, hint: null });
   return signs;
 }
 

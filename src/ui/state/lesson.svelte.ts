@@ -24,6 +24,8 @@ export function shownSamples(lesson: TextLesson): number[] {
 export class Lesson {
   on = $state(false);
   capture = $state.raw<IterationLesson | null>(null);
+  /** The reward components' weights when the capture was made (its scores were weighted by these). */
+  weights = $state.raw<Record<string, number>>({});
   stage = $state(0);
   /** The sample the per-token view shows (its index in the batch), or null when closed. */
   tokenSample = $state<number | null>(null);
@@ -34,8 +36,9 @@ export class Lesson {
   }
 
   /** A new capture (after a Step): the walk starts at its first stage. */
-  take(capture: IterationLesson | null): void {
+  take(capture: IterationLesson | null, weights: Record<string, number> = {}): void {
     this.capture = capture;
+    this.weights = weights;
     this.stage = 0;
     if (capture?.kind !== 'text' || (this.tokenSample !== null && this.tokenSample >= capture.B)) this.tokenSample = null;
     if (capture?.kind === 'text' && capture.algorithm !== 'ppo' && this.quantity === 'value') this.quantity = 'advantage';

@@ -3,6 +3,8 @@ import type { RewardLog, RewardSpec } from '../../core/reward/sandbox/types.ts';
 import { getTask } from '../../core/tasks/index.ts';
 import type { RewardCheckResult } from '../../core/tasks/rewardCheck.ts';
 import { RewardCheck, type BenchScore } from './rewardCheck.ts';
+import type { Sample } from '../../core/reward/reward.ts';
+import type { SandboxOutcome } from '../../worker/trainerApi.ts';
 import { RewardDrafts } from './rewardDrafts.svelte.ts';
 
 /** A completion of the frozen reference policy, scored under the applied reward (null when that failed). */
@@ -56,7 +58,6 @@ export class RewardEditing {
     this.drafts.reset(e.rewards);
   }
 
-  /** Why `rewards` may not train (a draft's own problem, or code that fails on the bench's text or the reference samples), or null. */
   /** Checks the reward in force for the ways a reward fails to teach (diagnose.ts); the latest call wins. */
   async diagnose(rewards: RewardSpec[]): Promise<void> {
     const call = ++this.#checking;
@@ -69,6 +70,7 @@ export class RewardEditing {
     if (call === this.#checking) this.checked = result;
   }
 
+  /** Why `rewards` may not train (a draft's own problem, or code that fails on the bench's text or the reference samples), or null. */
   async problem(rewards: RewardSpec[]): Promise<string | null> {
     return this.drafts.problem() ?? (await this.#check.check(rewards));
   }
@@ -78,6 +80,13 @@ export class RewardEditing {
     const { score, logs } = await this.#check.bench(this.drafts.list, text);
     if (logs) this.logs = { source: 'test bench', logs };
     return score;
+  }
+
+  /** The editor's rewards scored on `samples` (the batch on screen) in the page's sandbox, for the what-if; nothing trains. */
+  async scoreDrafts(samples: Sample[]): Promise<SandboxOutcome> {
+    const problem = this.drafts.problem();
+    if (problem) return { ok: false, message: problem, details: {} };
+    return this.#check.score(this.drafts.list, samples);
   }
 
   /** Puts an example's code in the selected component; it trains once applied (or on Train). */
@@ -96,6 +105,7 @@ export class RewardEditing {
 
   /** New reference samples, not scored yet. */
   setReferences(items: { prompt: string; text: string }[]): void {
+    this.checked = null; // the check read the samples before these
     this.referenceSamples = items.map(({ prompt, text }) => ({ prompt, text, reward: null }));
   }
 

@@ -90,7 +90,10 @@ export class Session {
       this.pausing = false;
     },
     restartFrom: () => this.checkpoint ?? { experiment: $state.snapshot(this.experiment) as Experiment, state: null },
-    onRestarted: (r) => applyRestart(this, r),
+    onRestarted: (r) => {
+      applyRestart(this, r);
+      this.lesson.clear(); // a new worker: a capture of the old one may not match the batches to come
+    },
     loaded: () => this.#loaded,
     inOrder: (op) => this.#queue.run(op),
   });
@@ -221,7 +224,7 @@ export class Session {
       if (this.reward.dirty && !(await this.#apply(this.reward.drafts.list, 'Step'))) return;
       // A step (not Train) brings its iteration's numbers: lesson mode walks them, the per-token view reads them.
       const capture = await this.connection.call('Step', (api) => api.step(true) as Promise<IterationLesson | null>);
-      this.lesson.take(capture ?? null);
+      this.lesson.take(capture ?? null, Object.fromEntries(this.experiment.rewards.map((r) => [r.name, r.weight])));
     });
   }
 
@@ -351,8 +354,10 @@ export class Session {
   async #scoreReferences(): Promise<void> {
     const rewards = $state.snapshot(this.experiment.rewards) as RewardSpec[];
     const problem = await this.reward.scoreReferences(rewards);
-    if (problem) this.requestError = problem;
-    else void this.reward.diagnose(rewards); // in the background: nothing waits for the check
+    if (problem) {
+      this.requestError = problem;
+      this.reward.checked = null;
+    } else void this.reward.diagnose(rewards); // in the background: nothing waits for the check
   }
 
   /** A change mid-run; before the first iteration nothing is drawn yet, so nothing to mark. */
