@@ -7,6 +7,12 @@ import { RUN_FILE_FORMAT } from '../../src/core/experiment/runFile.ts';
 import { decodeTrainerState, encodeTrainerState } from '../../src/core/training/trainerState.ts';
 import { CHUNK } from '../../src/storage/runStore.ts';
 
+// The budget is 50 ms a task; unloaded, the longest tasks measured here are 16-37 ms, and on a
+// 2-core machine running the trainer worker and the browser's compositor beside the page, the
+// scheduler now and then stretches one of them past the budget (one 52 ms task in one of three
+// clean CI runs). A regression shows on every run: one retry tells the two apart.
+test.describe.configure({ retries: 1 });
+
 // Files as large as people make them: a run file of a million iterations, and a
 // valid one of 50 MB. The page reads neither on its main thread.
 

@@ -4,6 +4,12 @@ import { defaultExperiment } from '../../src/core/experiment/experiment.ts';
 import { encodeExperiment } from '../../src/core/experiment/link.ts';
 import { TASKS } from '../../src/core/tasks/index.ts';
 
+// The budget is 50 ms a task; unloaded, the longest tasks measured here are 16-37 ms, and on a
+// 2-core machine running the trainer worker and the browser's compositor beside the page, the
+// scheduler now and then stretches one of them past the budget (one 52 ms task in one of three
+// clean CI runs). A regression shows on every run: one retry tells the two apart.
+test.describe.configure({ retries: 1 });
+
 interface Probe {
   measuring: boolean;
   longTasks: number[];
