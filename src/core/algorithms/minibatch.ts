@@ -62,7 +62,7 @@ export async function minibatchUpdate<K extends string>(
         const missing = vars.filter((v) => !grads[v.name]);
         if (missing.length) throw new Error(`no gradient reached ${missing.map((v) => v.name).join(', ')}`);
         const norm = clippedStep(optimizer, vars, grads, h.maxGradNorm);
-        if (opts.record) recorded = [tf.keep(tf.stack([loss, norm.globalNorm, norm.clippedNorm])), ...(logprob ? [logprob] : [])];
+        if (opts.record) recorded = [tf.keep(stepNumbers(loss, norm)), ...(logprob ? [logprob] : [])];
         loss.dispose();
         return diagnostics;
       });
@@ -82,15 +82,20 @@ export async function minibatchUpdate<K extends string>(
 /**
  * Scales the gradients so their global norm is at most `maxNorm` (on device: no
  * read-back), then takes the optimizer's step. Inside a tidy. Returns the norm
- * before and after the clip (tensors, for a lesson to read).
+ * before the clip and the scale applied (tensors, for a lesson to read).
  */
-export function clippedStep(optimizer: tf.Optimizer, vars: readonly tf.Variable[], grads: tf.NamedTensorMap, maxNorm: number): { globalNorm: tf.Scalar; clippedNorm: tf.Scalar } {
+export function clippedStep(optimizer: tf.Optimizer, vars: readonly tf.Variable[], grads: tf.NamedTensorMap, maxNorm: number): { globalNorm: tf.Scalar; scale: tf.Scalar } {
   const globalNorm = tf.sqrt(tf.addN(vars.map((v) => tf.sum(tf.square(grads[v.name]))))) as tf.Scalar;
-  const scale = tf.minimum(1, tf.div(maxNorm, tf.add(globalNorm, 1e-6)));
+  const scale = tf.minimum(1, tf.div(maxNorm, tf.add(globalNorm, 1e-6))) as tf.Scalar;
   const clipped: tf.NamedTensorMap = {};
   for (const v of vars) clipped[v.name] = tf.mul(grads[v.name], scale);
   optimizer.applyGradients(clipped);
-  return { globalNorm, clippedNorm: tf.mul(globalNorm, scale) as tf.Scalar };
+  return { globalNorm, scale };
+}
+
+/** A step's loss and its gradient's norm before and after the clip, as one tensor: what a lesson records of it. */
+export function stepNumbers(loss: tf.Scalar, norm: { globalNorm: tf.Scalar; scale: tf.Scalar }): tf.Tensor1D {
+  return tf.stack([loss, norm.globalNorm, tf.mul(norm.globalNorm, norm.scale)]) as tf.Tensor1D;
 }
 
 /**

@@ -16,7 +16,12 @@ export interface RewardCheckResult {
 }
 
 /** How many transitions of random play stand for a control task's reference samples. */
-const TRANSITIONS = 32;
+export const RANDOM_PLAY_TRANSITIONS = 32;
+
+/** Transitions of random play (a fixed stream), as a control task's reward sees them. */
+export function randomPlay(task: Task, count = RANDOM_PLAY_TRANSITIONS): Sample[] {
+  return exampleTransitions(task.environment!, count, new Rng(11)).map((t, i) => transitionSample(task.alphabet, t, i));
+}
 
 /**
  * The check before training (reward/diagnose.ts) on a task: the reward scored on
@@ -29,7 +34,7 @@ export async function checkReward(o: { task: Task; weights: Record<string, numbe
   let reference: Sample[];
   let edges: { label: string; sample: Sample }[];
   if (task.environment) {
-    reference = exampleTransitions(task.environment, TRANSITIONS, new Rng(11)).map((t, i) => transitionSample(task.alphabet, t, i));
+    reference = randomPlay(task);
     edges = fixedStates(task);
   } else {
     await prepareTask(task);

@@ -2,7 +2,7 @@ import * as tf from '../tf.ts';
 import { adam } from '../ops/adam.ts';
 import { HyperparameterError, validateHyperparameters, type Hyperparameters } from '../hyperparameters.ts';
 import { startingHyperparameters } from '../algorithms/catalog.ts';
-import { clippedStep, recordStep } from '../algorithms/minibatch.ts';
+import { clippedStep, recordStep, stepNumbers } from '../algorithms/minibatch.ts';
 import { updateRecorder, type ControlLesson, type UpdateRecorder } from '../algorithms/lesson.ts';
 import { controlLogprobsAfter } from './lessonCapture.ts';
 import { clippedSurrogate, clippedValueLoss, computeLaneGae } from '../algorithms/ppo.ts';
@@ -321,7 +321,7 @@ export class ControlTrainer {
             return tf.add(tf.sub(pg, tf.mul(h.entropyCoef, ent)), tf.mul(h.valueCoef, vLoss)) as tf.Scalar;
           }, vars);
           const norm = clippedStep(this.#optimizer, vars, grads, h.maxGradNorm);
-          if (record) recorded.unshift(tf.keep(tf.stack([loss, norm.globalNorm, norm.clippedNorm])));
+          if (record) recorded.unshift(tf.keep(stepNumbers(loss, norm)));
           loss.dispose();
           const stacked = tf.stack(out);
           tf.dispose(out); // kept past variableGrads' own scope; this tidy does not own them

@@ -1,3 +1,5 @@
+import { meanStd } from '../../core/training/metrics.ts';
+
 /** What a draft reward would change on the batch on screen: ranks, agreement with the reward in force, spread, the samples that moved most. */
 export interface WhatIf {
   /** Samples whose rank (1 = best) differs under the draft. */
@@ -24,11 +26,6 @@ function ranks(xs: readonly number[]): number[] {
   return r;
 }
 
-function meanStd(xs: readonly number[]): { mean: number; std: number } {
-  const mean = xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
-  return { mean, std: Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(xs.length, 1)) };
-}
-
 function pearson(a: readonly number[], b: readonly number[]): number {
   const [ma, mb] = [meanStd(a), meanStd(b)];
   if (ma.std === 0 || mb.std === 0) return NaN;
@@ -43,5 +40,9 @@ export function whatIf(samples: readonly { index: number; text: string }[], befo
     .map((s, i) => ({ index: s.index, text: s.text, rankBefore: rb[i], rankAfter: ra[i], before: before[i], after: after[i] }))
     .filter((m) => m.rankBefore !== m.rankAfter)
     .sort((x, y) => Math.abs(y.rankAfter - y.rankBefore) - Math.abs(x.rankAfter - x.rankBefore) || x.index - y.index);
-  return { rankChanges: moved.length, count: samples.length, correlation: pearson(rb, ra), before: meanStd(before), after: meanStd(after), moved: moved.slice(0, shown) };
+  const spread = (xs: readonly number[]) => {
+    const { mean, std } = meanStd(xs);
+    return { mean, std };
+  };
+  return { rankChanges: moved.length, count: samples.length, correlation: pearson(rb, ra), before: spread(before), after: spread(after), moved: moved.slice(0, shown) };
 }

@@ -2,15 +2,11 @@ import type { Experiment } from '../../core/experiment/experiment.ts';
 import { sandboxLimits } from '../../core/hyperparameters.ts';
 import type { Sample } from '../../core/reward/reward.ts';
 import type { RewardLog, RewardSpec } from '../../core/reward/sandbox/types.ts';
-import { Rng } from '../../core/rng.ts';
-import { exampleTransitions, transitionSample } from '../../core/tasks/environments.ts';
-import { getTask, prepareTask, taskSample, taskTokenizer, type Task } from '../../core/tasks/index.ts';
+import { getTask, prepareTask, taskSample, taskTokenizer } from '../../core/tasks/index.ts';
 import type { Result, SandboxOutcome } from '../../worker/trainerApi.ts';
 import { SandboxClient } from '../../worker/sandboxClient.ts';
-import { checkReward, type RewardCheckResult } from '../../core/tasks/rewardCheck.ts';
+import { checkReward, randomPlay, RANDOM_PLAY_TRANSITIONS, type RewardCheckResult } from '../../core/tasks/rewardCheck.ts';
 
-/** How many transitions of random play check a control task's reward before Apply. */
-const CHECKED_TRANSITIONS = 32;
 /** How many reference completions check a draft before Apply. */
 const CHECKED_REFERENCES = 8;
 
@@ -52,8 +48,8 @@ export class RewardCheck {
     const task = getTask(experiment.task);
     if (task.environment) {
       // A control task's reward reads transitions: it is checked on a few of random play.
-      const r = await this.score(rewards, transitionSamples(task, CHECKED_TRANSITIONS));
-      return r.ok ? null : `${r.message} (checked on ${CHECKED_TRANSITIONS} transitions of random play)`;
+      const r = await this.score(rewards, randomPlay(task));
+      return r.ok ? null : `${r.message} (checked on ${RANDOM_PLAY_TRANSITIONS} transitions of random play)`;
     }
     let samples: Sample[];
     try {
@@ -113,9 +109,4 @@ export class RewardCheck {
       return false; // the bench says why; the check before Apply leaves this text out
     }
   }
-}
-
-/** Transitions of random play, as a control task's reward sees them. */
-function transitionSamples(task: Task, count: number): Sample[] {
-  return exampleTransitions(task.environment!, count, new Rng(11)).map((transition, index) => transitionSample(task.alphabet, transition, index));
 }
