@@ -3,6 +3,7 @@ import type { Experiment } from '../core/experiment/experiment.ts';
 import type { ChartMarker, IterationMetrics } from '../core/training/metrics.ts';
 import type { ScoredSample, TrainerState } from '../core/training/runState.ts';
 import { encodeTrainerState } from '../core/training/trainerState.ts';
+import type { KeptBatch } from '../core/training/sampleHistory.ts';
 
 /**
  * A saved run as the runs panel lists it: a summary, a few hundred bytes. Its
@@ -26,6 +27,10 @@ export interface SavedRun {
   checkpointIteration: number | null;
   /** Training when last saved: a page that closed mid-run left it so, and the next page offers to resume. */
   live: boolean;
+  /** Its kept batches' thinning (sampleHistory.ts): every `historyStride`-th iteration before the latest few; 1 (or absent) when nothing was thinned. */
+  historyStride?: number;
+  /** What the person wrote about the run. */
+  note?: string;
 }
 
 /** The policy, optimiser and random streams at an iteration (packed, trainerState.ts), with the experiment in force then. */
@@ -40,11 +45,21 @@ export interface SavedCheckpoint {
 export interface RunParts {
   metrics?: { rows: readonly IterationMetrics[]; from: number };
   samples?: ScoredSample[];
+  /** Kept batches: the chunks that changed (written whole) and the chunks no longer held (deleted). */
+  history?: { put: HistoryChunk[]; drop: number[] };
   checkpoint?: SavedCheckpoint;
 }
 
 /** Metric rows per stored chunk: a save of a 30-minute run writes one or two chunks of about 100 KB, not its whole history. */
 export const CHUNK = 200;
+
+/** Kept batches per stored chunk (by iteration: chunk c holds iterations 10c+1 to 10c+10): a save while training rewrites the last chunk only. */
+export const HISTORY_CHUNK = 10;
+
+export interface HistoryChunk {
+  chunk: number;
+  batches: KeptBatch[];
+}
 
 interface MetricChunk {
   runId: string;
@@ -57,11 +72,12 @@ interface Schema extends DBSchema {
   checkpoints: { key: string; value: SavedCheckpoint };
   metrics: { key: [string, number]; value: MetricChunk };
   samples: { key: string; value: { runId: string; samples: ScoredSample[] } };
+  history: { key: [string, number]; value: HistoryChunk & { runId: string } };
 }
 
 const DB_NAME = 'rlcf-playground';
-/** 1: each run one record with its whole history, checkpoints as plain arrays. 2: summaries, metrics in chunks, packed checkpoints. */
-const DB_VERSION = 2;
+/** 1: each run one record with its whole history, checkpoints as plain arrays. 2: summaries, metrics in chunks, packed checkpoints. 3: every iteration's batch, in chunks. */
+const DB_VERSION = 3;
 
 /** Saved runs in IndexedDB. Every method throws an Error with a plain reason when storage fails. */
 export class RunStore {
@@ -89,6 +105,7 @@ export class RunStore {
             db.createObjectStore('samples', { keyPath: 'runId' });
             if (oldVersion === 1) await migrateFromV1(tx);
           }
+          if (oldVersion < 3) db.createObjectStore('history', { keyPath: ['runId', 'chunk'] });
         },
         blocked() {
           // Another tab holds version 1 open: it is told (versionchange) and closes its connection.
@@ -124,6 +141,11 @@ export class RunStore {
     return this.#guard(async () => (await this.db.get('samples', id))?.samples ?? []);
   }
 
+  /** A run's kept batches, in order. */
+  async history(id: string): Promise<KeptBatch[]> {
+    return this.#guard(async () => (await this.db.getAll('history', IDBKeyRange.bound([id, 0], [id, Infinity]))).flatMap((c) => c.batches));
+  }
+
   getCheckpoint(id: string): Promise<SavedCheckpoint | undefined> {
     return this.#guard(() => this.db.get('checkpoints', id));
   }
@@ -135,7 +157,7 @@ export class RunStore {
    */
   async put(run: SavedRun, parts: RunParts = {}): Promise<void> {
     await this.#guard(async () => {
-      const tx = this.db.transaction(['runs', 'checkpoints', 'metrics', 'samples'], 'readwrite');
+      const tx = this.db.transaction(['runs', 'checkpoints', 'metrics', 'samples', 'history'], 'readwrite');
       const ops: Promise<unknown>[] = [tx.objectStore('runs').put(run)];
       if (parts.metrics) {
         const { rows, from } = parts.metrics;
@@ -146,21 +168,28 @@ export class RunStore {
       }
       if (parts.samples) ops.push(tx.objectStore('samples').put({ runId: run.id, samples: parts.samples }));
       if (parts.checkpoint) ops.push(tx.objectStore('checkpoints').put(parts.checkpoint));
+      if (parts.history) {
+        const store = tx.objectStore('history');
+        for (const c of parts.history.put) ops.push(store.put({ runId: run.id, ...c }));
+        for (const c of parts.history.drop) ops.push(store.delete([run.id, c]));
+      }
       await Promise.all([...ops, tx.done]);
     });
   }
 
-  async rename(id: string, name: string): Promise<void> {
+  /** Changes what a person may edit of a saved run: its name and its note. */
+  async edit(id: string, patch: Partial<Pick<SavedRun, 'name' | 'note'>>): Promise<void> {
     await this.#guard(async () => {
       const run = await this.db.get('runs', id);
-      if (run) await this.db.put('runs', { ...run, name });
+      if (run) await this.db.put('runs', { ...run, ...patch });
     });
   }
 
   async delete(id: string): Promise<void> {
     await this.#guard(async () => {
-      const tx = this.db.transaction(['runs', 'checkpoints', 'metrics', 'samples'], 'readwrite');
+      const tx = this.db.transaction(['runs', 'checkpoints', 'metrics', 'samples', 'history'], 'readwrite');
       await Promise.all([
+        tx.objectStore('history').delete(IDBKeyRange.bound([id, 0], [id, Infinity])),
         tx.objectStore('runs').delete(id),
         tx.objectStore('checkpoints').delete(id),
         tx.objectStore('samples').delete(id),

@@ -7,6 +7,7 @@ import type { IterationMetrics } from '../core/training/metrics.ts';
 import type { RewardError, RewardScores, Sample } from '../core/reward/reward.ts';
 import type { RewardLog, RewardSpec, SandboxLimits } from '../core/reward/sandbox/types.ts';
 import type { ScoredSample } from '../core/training/runState.ts';
+import type { KeptBatch } from '../core/training/sampleHistory.ts';
 import type { IterationLesson } from '../core/algorithms/lesson.ts';
 
 export type Status = 'idle' | 'loading' | 'training' | 'paused' | 'error';
@@ -21,8 +22,8 @@ export type TrainerEvent =
   | { type: 'progress'; stage: string; fraction: number }
   /** `error` is set exactly while the run is stopped by a failure (status 'error'). */
   | { type: 'status'; status: Status; iteration: number; error: string | null }
-  /** New metrics since the last snapshot (throttled), and the latest batch's samples. */
-  | { type: 'snapshot'; iteration: number; metrics: IterationMetrics[]; samples: ScoredSample[] }
+  /** New metrics since the last snapshot (throttled), the latest batch's samples, and every batch since the last snapshot as the run's history keeps it. */
+  | { type: 'snapshot'; iteration: number; metrics: IterationMetrics[]; samples: ScoredSample[]; batches: KeptBatch[] }
   /** The backend changed mid-run (a GPU failed and the run moved to wasm). */
   | { type: 'backend'; report: BackendReport }
   /** Something the person should know that did not stop the run. */

@@ -12,6 +12,7 @@ import { decodeTrainerState, encodeTrainerState } from '../core/training/trainer
 import { type Trainer } from '../core/training/trainer.ts';
 import type { IterationLesson } from '../core/algorithms/lesson.ts';
 import { policyFit, type ScoredSample, type TrainerState } from '../core/training/runState.ts';
+import { keepBatch, type KeptBatch } from '../core/training/sampleHistory.ts';
 import type { ControlTrainer } from '../core/training/control.ts';
 import { chooseBackend, switchBackend } from './backendChoice.ts';
 import { SandboxClient } from './sandboxClient.ts';
@@ -50,6 +51,8 @@ export class TrainerHost implements TrainerApi {
   #pace: Pace = DEFAULT_PACE;
   #pending: IterationMetrics[] = [];
   #samples: ScoredSample[] = [];
+  /** Every iteration's batch since the last snapshot, as the run's history keeps it (sampleHistory.ts). */
+  #batches: KeptBatch[] = [];
   #lastFlush = 0;
 
   async init(onEvent: (e: TrainerEvent) => void, requested: BackendName | null, experiment?: Experiment): Promise<BackendReport> {
@@ -111,8 +114,7 @@ export class TrainerHost implements TrainerApi {
       this.#progress('warming up', 0.8);
       await this.#trainer.preview(4); // compiles kernels before the first Train
       this.#progress('ready', 1);
-      this.#pending = [];
-      this.#samples = [];
+      this.#clearPending();
       this.#setStatus('idle');
       return { ok: true, value: null };
     } catch (err) {
@@ -220,8 +222,7 @@ export class TrainerHost implements TrainerApi {
     const trainer = this.#need();
     trainer.reset(seed);
     this.#lastGood = null;
-    this.#pending = [];
-    this.#samples = [];
+    this.#clearPending();
     this.#failedOnReward = false;
     this.#setStatus('idle');
   }
@@ -273,6 +274,7 @@ export class TrainerHost implements TrainerApi {
       if (GPU_BACKENDS.includes(this.#backend)) this.#lastGood = await this.#need().exportState();
       this.#pending.push(metrics);
       this.#samples = samples;
+      this.#batches.push(keepBatch(metrics.iteration, samples));
       if (performance.now() - this.#lastFlush >= SNAPSHOT_INTERVAL_MS) this.#flush();
       // Every checkpointEvery iterations the page gets the whole state: what a restart or a reload resumes from.
       const trainer = this.#need();
@@ -338,9 +340,16 @@ export class TrainerHost implements TrainerApi {
   #flush(): void {
     this.#lastFlush = performance.now();
     if (this.#pending.length === 0) return;
-    this.#emit({ type: 'snapshot', iteration: this.#need().iteration, metrics: this.#pending, samples: this.#samples });
+    this.#emit({ type: 'snapshot', iteration: this.#need().iteration, metrics: this.#pending, samples: this.#samples, batches: this.#batches });
     this.#emit({ type: 'log', iteration: this.#need().iteration, logs: this.#logs });
     this.#pending = [];
+    this.#batches = [];
+  }
+
+  #clearPending(): void {
+    this.#pending = [];
+    this.#samples = [];
+    this.#batches = [];
   }
 
   /** A language task's trainer starts from its reference policy; a control task's from random weights. */

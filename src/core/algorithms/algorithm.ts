@@ -43,6 +43,8 @@ export interface AlgorithmStats extends Partial<Record<OptionalMetric, number>> 
   approxKl: number;
   /** The KL coefficient this iteration used. */
   beta: number;
+  /** Each sample's advantage as trained on (PPO: the sum over its tokens): kept with the sample in the run's history. */
+  advantages: number[];
 }
 
 /** One algorithm: its advantage step and its update (steps 3 and 4 of an iteration). */

@@ -133,6 +133,6 @@ export const grpo: Algorithm = {
     );
 
     // 5. Report.
-    return { policyLoss: stats.loss, approxKl: stats.approx_kl, clipFrac: stats.clipfrac, equalGroupFrac: equalGroupFraction(scores, G), beta: h.grpoBeta };
+    return { policyLoss: stats.loss, approxKl: stats.approx_kl, clipFrac: stats.clipfrac, equalGroupFrac: equalGroupFraction(scores, G), beta: h.grpoBeta, advantages: Array.from(advantages) };
   },
 };

@@ -216,6 +216,11 @@ export const ppo: Algorithm = {
       valueClipFrac: stats.v_clipfrac,
       explainedVariance: explainedVariance(rollout.values, returns, mask),
       beta,
+      advantages: Array.from(lengths, (n, b) => {
+        let sum = 0;
+        for (let t = 0; t < n; t++) sum += b_advantages_all[b * N + t];
+        return sum;
+      }),
     };
   },
 };

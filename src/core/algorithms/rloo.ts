@@ -93,6 +93,6 @@ export const rloo: Algorithm = {
     );
 
     // 5. Report.
-    return { policyLoss: stats.loss, approxKl: stats.approx_kl, clipFrac: stats.clipfrac, beta: h.rlooBeta };
+    return { policyLoss: stats.loss, approxKl: stats.approx_kl, clipFrac: stats.clipfrac, beta: h.rlooBeta, advantages: Array.from(advantages) };
   },
 };

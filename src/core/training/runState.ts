@@ -17,6 +17,8 @@ export interface ScoredSample extends Sample {
   refLogprob: number;
   /** Each reward component's value for this sample, before weights (a weight-0 component is a probe: shown, not trained on). */
   components: Record<string, number>;
+  /** The advantage it was trained with (PPO: summed over its tokens); absent for a control task's episode. */
+  advantage?: number;
   /** Control tasks: the episode this sample stands for (the longest of an iteration keeps its states, for the animation). */
   episode?: Episode;
 }

@@ -213,7 +213,7 @@ export class Trainer {
     const kl = klPerSequence(rollout.logprobs, rollout.refLogprobs, lengths, N);
     const trainedScore = this.#shapeScores(scores.total, h);
     const record = options.lesson ? lessonRecorder(rollout) : undefined;
-    const { policyLoss, clipFrac, approxKl, beta, ...reported } = await ALGORITHM_STEPS[this.algorithm].step({
+    const { policyLoss, clipFrac, approxKl, beta, advantages, ...reported } = await ALGORITHM_STEPS[this.algorithm].step({
       policy: this.policy,
       optimizer: this.#optimizer,
       rollout,
@@ -277,7 +277,13 @@ export class Trainer {
       alarms: [...collapseSigns(profile, this.#firstProfile), ...runaway.signs].map((c) => c.message),
       runaway: runaway.signs.length > 0,
     };
-    const samples = rollout.samples.map((s, i) => ({ ...s, reward: scores.total[i], refLogprob: refLogprob[i], components: Object.fromEntries(scores.components.map((c) => [c.name, c.values[i]])) }));
+    const samples = rollout.samples.map((s, i) => ({
+      ...s,
+      reward: scores.total[i],
+      refLogprob: refLogprob[i],
+      components: Object.fromEntries(scores.components.map((c) => [c.name, c.values[i]])),
+      advantage: advantages[i],
+    }));
     return { metrics, samples, ...(lesson ? { lesson } : {}) };
   }
 

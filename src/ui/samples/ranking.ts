@@ -1,8 +1,8 @@
-import type { ScoredSample } from '../../core/training/runState.ts';
+import type { ShownSample } from '../../core/training/sampleHistory.ts';
 
 export type SortOrder = 'reward-desc' | 'reward-asc' | 'batch';
 
-export interface RankedSample extends ScoredSample {
+export interface RankedSample extends ShownSample {
   /** Competition rank by reward, 1 = highest: equal rewards share a rank. */
   rank: number;
   /** Another sample has exactly the same reward. */
@@ -13,7 +13,7 @@ export interface RankedSample extends ScoredSample {
 }
 
 /** Every sample with its rank, ties shown as ties, in the order asked for (ties keep batch order). */
-export function rankSamples(samples: readonly ScoredSample[], order: SortOrder): RankedSample[] {
+export function rankSamples(samples: readonly ShownSample[], order: SortOrder): RankedSample[] {
   const counts = new Map<number, number>();
   for (const s of samples) counts.set(s.reward, (counts.get(s.reward) ?? 0) + 1);
   const distinct = [...counts.keys()].sort((a, b) => b - a);

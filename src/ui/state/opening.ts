@@ -8,6 +8,7 @@ import type { Result } from '../../worker/trainerApi.ts';
 import { filesWorker } from '../filesClient.ts';
 import type { ChartMarker } from '../metrics/markers.ts';
 import type { SavedRuns } from './savedRuns.svelte.ts';
+import type { RunHistory } from './history.svelte.ts';
 import type { TrainerConnection } from './trainerConnection.ts';
 
 /** Asks whether an imported file may replace a run of `iterations` iterations; true to go ahead. */
@@ -18,6 +19,7 @@ export interface OpenTarget {
   iteration: number;
   metrics: IterationMetrics[];
   samples: ScoredSample[];
+  readonly history: RunHistory;
   changes: ChartMarker[];
   origin: string | null;
   openProblem: string | null;
@@ -114,7 +116,7 @@ export async function resumeRun(s: OpenTarget, id: string): Promise<void> {
     s.requestError = `Resume failed: ${(e as Error).message}`;
     return;
   }
-  const { run, metrics, samples, checkpoint } = saved;
+  const { run, metrics, samples, history, checkpoint } = saved;
   if (!(await s.runs.claim(id))) {
     s.requestError = `"${run.name}" is open in another tab of this browser: continue it there, or close that tab and resume it here.`;
     return;
@@ -134,10 +136,11 @@ export async function resumeRun(s: OpenTarget, id: string): Promise<void> {
     s.changes = run.changes.filter((c) => c.iteration <= at);
     // The saved samples are the latest batch's: shown when they are the checkpoint's iteration's.
     if (metrics.length === at) s.samples = samples;
+    s.history.restore(history.filter((b) => b.iteration <= at), run.historyStride ?? 1);
     s.iteration = at;
     s.checkpoint = { state: checkpoint.state, experiment: checkpoint.experiment };
   }
-  s.runs.attach({ ...run, iterations: s.metrics.length, lastReward: s.metrics.at(-1)?.rewardMean ?? null, checkpointIteration: checkpoint ? at : null }, s.metrics.length);
+  s.runs.attach({ ...run, iterations: s.metrics.length, lastReward: s.metrics.at(-1)?.rewardMean ?? null, checkpointIteration: checkpoint ? at : null }, s.metrics.length, s.history.kept);
   s.runs.changed(true);
   const lost = metrics.length - at;
   s.origin = `Resumed "${run.name}" at iteration ${at}${lost > 0 ? `: the ${lost} iteration${lost === 1 ? '' : 's'} after its last checkpoint were not saved and will run again` : ''}. Press Train to continue.`;

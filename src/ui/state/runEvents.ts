@@ -5,6 +5,7 @@ import type { ScoredSample } from '../../core/training/runState.ts';
 import type { BackendReport, Status, TrainerEvent } from '../../worker/trainerApi.ts';
 import type { ChartMarker } from '../metrics/markers.ts';
 import type { SavedRuns } from './savedRuns.svelte.ts';
+import type { RunHistory } from './history.svelte.ts';
 
 /** The page's run as the trainer's events change it. */
 export interface RunTarget {
@@ -19,6 +20,7 @@ export interface RunTarget {
   readonly reward: { logs: { source: string; logs: RewardLog[] } | null };
   metrics: IterationMetrics[];
   samples: ScoredSample[];
+  readonly history: Pick<RunHistory, 'add' | 'truncate'>;
   changes: ChartMarker[];
   experiment: Experiment;
   checkpoint: { state: Blob; experiment: Experiment } | null;
@@ -54,6 +56,7 @@ export function applyEvent(s: RunTarget, e: TrainerEvent): void {
       s.metrics = [...s.metrics, ...e.metrics];
       s.samples = e.samples;
       s.iteration = e.iteration;
+      s.history.add(e.batches);
       s.runs.changed();
       break;
   }
@@ -66,6 +69,7 @@ export function applyRestart(s: RunTarget, { reason, backend, experiment, resume
   s.metrics = s.metrics.filter((m) => m.iteration <= resumed);
   s.changes = s.changes.filter((c) => c.iteration <= resumed);
   if (lost > 0) s.samples = [];
+  s.history.truncate(resumed);
   s.iteration = resumed;
   s.experiment.rewards = experiment.rewards;
   s.experiment.hyperparameters = experiment.hyperparameters;

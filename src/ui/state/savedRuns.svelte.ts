@@ -5,7 +5,8 @@ import type { ScoredSample } from '../../core/training/runState.ts';
 import type { ChartMarker } from '../metrics/markers.ts';
 import { filesWorker } from '../filesClient.ts';
 import { RunLocks } from './runLocks.ts';
-import { RunStore, type RunParts, type SavedCheckpoint, type SavedRun } from '../../storage/runStore.ts';
+import { HISTORY_CHUNK, RunStore, type HistoryChunk, type RunParts, type SavedCheckpoint, type SavedRun } from '../../storage/runStore.ts';
+import type { KeptBatch, SampleHistory } from '../../core/training/sampleHistory.ts';
 
 /** Most often a run's metrics are written while it trains. */
 const SAVE_INTERVAL_MS = 1000;
@@ -19,6 +20,8 @@ export interface RunProgress {
   experiment: Experiment;
   metrics: IterationMetrics[];
   samples: ScoredSample[];
+  /** Every iteration's batch as kept (sampleHistory.ts). */
+  history: SampleHistory;
   changes: ChartMarker[];
   live: boolean;
 }
@@ -57,6 +60,8 @@ export class SavedRuns {
   #pendingCheckpoint: SavedCheckpoint | null = null;
   /** Metric rows each run has in storage as the page holds them: a save writes from the chunk of the first row not yet there. */
   #savedRows = new Map<string, number>();
+  /** The history chunks each run has in storage, each by what it held (its iterations): a save writes the chunks that changed. */
+  #savedChunks = new Map<string, Map<number, string>>();
   #locks = new RunLocks();
 
   constructor(private readonly source: () => RunProgress) {}
@@ -146,9 +151,10 @@ export class SavedRuns {
   }
 
   /** Continue saving into a run the page resumed (claimed first), whose first `keptRows` metric rows the page holds as storage has them. */
-  attach(run: SavedRun, keptRows: number): void {
+  attach(run: SavedRun, keptRows: number, history: SampleHistory): void {
     this.#current = run;
     this.#savedRows.set(run.id, keptRows);
+    this.#savedChunks.set(run.id, chunkSignatures(history));
     this.currentId = run.id;
     this.offer = null;
   }
@@ -166,16 +172,17 @@ export class SavedRuns {
   }
 
   /** A saved run with its metrics, latest samples and checkpoint, read from storage. */
-  async load(id: string): Promise<{ run: SavedRun; metrics: IterationMetrics[]; samples: ScoredSample[]; checkpoint: SavedCheckpoint | undefined }> {
+  async load(id: string): Promise<{ run: SavedRun; metrics: IterationMetrics[]; samples: ScoredSample[]; history: KeptBatch[]; checkpoint: SavedCheckpoint | undefined }> {
     if (!this.#store) throw new Error(this.problem ?? 'saved runs are unavailable');
     const run = await this.#store.get(id);
     if (!run) throw new Error('that run is no longer saved');
-    const [metrics, samples, checkpoint] = await Promise.all([this.#store.metrics(id), this.#store.samples(id), this.#store.getCheckpoint(id)]);
+    const [metrics, samples, history, checkpoint] = await Promise.all([this.#store.metrics(id), this.#store.samples(id), this.#store.history(id), this.#store.getCheckpoint(id)]);
     // Saved by this or an older version of the app: through the one schema (and its migrations) like a link or a file.
     return {
       run: { ...run, experiment: validateExperiment(run.experiment) },
       metrics,
       samples,
+      history,
       checkpoint: checkpoint && { ...checkpoint, experiment: validateExperiment(checkpoint.experiment) },
     };
   }
@@ -201,11 +208,20 @@ export class SavedRuns {
 
   async rename(id: string, name: string): Promise<void> {
     const clean = name.trim().slice(0, 120);
+    if (clean) await this.#edit(id, { name: clean });
+  }
+
+  /** A run's note: what the person wants to remember of it (shown in the list and in a comparison). */
+  async setNote(id: string, note: string): Promise<void> {
+    await this.#edit(id, { note: note.slice(0, 2000) });
+  }
+
+  async #edit(id: string, patch: Partial<Pick<SavedRun, 'name' | 'note'>>): Promise<void> {
     const run = this.list.find((r) => r.id === id);
-    if (!clean || !run) return;
-    if (this.#current?.id === id) this.#current = { ...this.#current, name: clean };
-    this.list = this.list.map((r) => (r.id === id ? { ...r, name: clean } : r));
-    this.#write((store) => store.rename(id, clean));
+    if (!run) return;
+    if (this.#current?.id === id) this.#current = { ...this.#current, ...patch };
+    this.list = this.list.map((r) => (r.id === id ? { ...r, ...patch } : r));
+    this.#write((store) => store.edit(id, patch));
     await this.#writing;
   }
 
@@ -226,11 +242,15 @@ export class SavedRuns {
   }
 
   /** Writes a snapshot: the summary, the metric rows storage lacks, the samples, and the checkpoint when given. */
-  #save({ run, metrics, samples }: Snapshot, checkpoint?: SavedCheckpoint): void {
+  #save({ run, metrics, samples, history }: Snapshot, checkpoint?: SavedCheckpoint): void {
     this.#write(async (store) => {
-      const parts: RunParts = { metrics: { rows: metrics, from: this.#savedRows.get(run.id) ?? 0 }, samples, checkpoint };
+      const saved = this.#savedChunks.get(run.id) ?? new Map<number, string>();
+      const put = history.chunks.filter((c) => saved.get(c.chunk) !== c.signature).map(({ chunk, batches }) => ({ chunk, batches }));
+      const drop = [...saved.keys()].filter((c) => !history.signatures.has(c));
+      const parts: RunParts = { metrics: { rows: metrics, from: this.#savedRows.get(run.id) ?? 0 }, samples, checkpoint, history: { put, drop } };
       await store.put(run, parts);
       this.#savedRows.set(run.id, metrics.length);
+      this.#savedChunks.set(run.id, history.signatures);
       if (checkpoint && this.#pendingCheckpoint === checkpoint) this.#pendingCheckpoint = null;
       this.#listed(run);
     });
@@ -253,10 +273,11 @@ export class SavedRuns {
       base = { id: newId(now), name: defaultName(p.experiment), createdAt: now, checkpointIteration: null };
       void this.#locks.take(base.id); // a new id: no other tab can hold it
     }
-    const run: SavedRun = { ...base, ...extra, updatedAt: now, experiment: p.experiment, ...summaryOf(p.metrics), changes: p.changes, live: p.live };
+    const run: SavedRun = { ...base, ...extra, updatedAt: now, experiment: p.experiment, ...summaryOf(p.metrics), changes: p.changes, live: p.live, historyStride: p.history.stride };
     this.#current = run;
     this.currentId = run.id;
-    return { run, metrics: p.metrics, samples: p.samples.slice(0, SAVED_SAMPLES) };
+    const chunks = historyChunks(p.history);
+    return { run, metrics: p.metrics, samples: p.samples.slice(0, SAVED_SAMPLES), history: { chunks, signatures: new Map(chunks.map((c) => [c.chunk, c.signature])) } };
   }
 
   /** Puts a run just saved first in the list (the latest first), without reading the database back. */
@@ -322,6 +343,24 @@ interface Snapshot {
   run: SavedRun;
   metrics: readonly IterationMetrics[];
   samples: ScoredSample[];
+  /** The kept batches by stored chunk, each with what it holds (its iterations), to write those that changed. */
+  history: { chunks: (HistoryChunk & { signature: string })[]; signatures: Map<number, string> };
+}
+
+/** The kept batches grouped as storage holds them; a chunk's signature names its iterations (a batch is never changed once kept, only dropped or added). */
+function historyChunks(history: SampleHistory): (HistoryChunk & { signature: string })[] {
+  const chunks = new Map<number, KeptBatch[]>();
+  for (const b of history.batches()) {
+    const c = Math.floor((b.iteration - 1) / HISTORY_CHUNK);
+    const list = chunks.get(c);
+    if (list) list.push(b);
+    else chunks.set(c, [b]);
+  }
+  return [...chunks].map(([chunk, batches]) => ({ chunk, batches, signature: batches.map((b) => b.iteration).join(',') }));
+}
+
+function chunkSignatures(history: SampleHistory): Map<number, string> {
+  return new Map(historyChunks(history).map((c) => [c.chunk, c.signature]));
 }
 
 function summaryOf(metrics: readonly IterationMetrics[]): Pick<SavedRun, 'iterations' | 'lastReward'> {

@@ -21,6 +21,7 @@ import { RequestQueue } from './requestQueue.ts';
 import { Lesson } from './lesson.svelte.ts';
 import type { IterationLesson } from '../../core/algorithms/lesson.ts';
 import { Guide } from './guide.svelte.ts';
+import { RunHistory } from './history.svelte.ts';
 
 export type { MayReplace } from './opening.ts';
 
@@ -59,6 +60,8 @@ export class Session {
   readonly lesson = new Lesson();
   /** A ready-made lesson being followed, step by step. */
   readonly guide = new Guide();
+  /** Every iteration's batch, kept for the whole run, and which one the samples show. */
+  readonly history = new RunHistory(() => ({ iteration: this.iteration, samples: this.samples }));
   /** The last iteration's wall time in ms. */
   lastIterationMs = $derived(this.metrics.at(-1)?.totalMs ?? null);
   error = $derived(this.runError ?? this.requestError);
@@ -67,6 +70,7 @@ export class Session {
     experiment: $state.snapshot(this.experiment) as Experiment,
     metrics: this.metrics,
     samples: this.samples,
+    history: this.history.kept,
     changes: this.changes,
     live: this.status === 'training',
   }));
@@ -370,6 +374,7 @@ export class Session {
     this.runs.detach();
     this.metrics = [];
     this.samples = [];
+    this.history.clear();
     this.changes = [];
     this.iteration = 0;
     this.requestError = null;
