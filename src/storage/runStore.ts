@@ -45,21 +45,13 @@ export interface SavedCheckpoint {
 export interface RunParts {
   metrics?: { rows: readonly IterationMetrics[]; from: number };
   samples?: ScoredSample[];
-  /** Kept batches: the chunks that changed (written whole) and the chunks no longer held (deleted). */
-  history?: { put: HistoryChunk[]; drop: number[] };
+  /** Kept batches: those not yet stored (written) and the iterations no longer kept (deleted: thinning only ever deletes). */
+  history?: { put: KeptBatch[]; drop: number[] };
   checkpoint?: SavedCheckpoint;
 }
 
 /** Metric rows per stored chunk: a save of a 30-minute run writes one or two chunks of about 100 KB, not its whole history. */
 export const CHUNK = 200;
-
-/** Kept batches per stored chunk (by iteration: chunk c holds iterations 10c+1 to 10c+10): a save while training rewrites the last chunk only. */
-export const HISTORY_CHUNK = 10;
-
-export interface HistoryChunk {
-  chunk: number;
-  batches: KeptBatch[];
-}
 
 interface MetricChunk {
   runId: string;
@@ -72,7 +64,8 @@ interface Schema extends DBSchema {
   checkpoints: { key: string; value: SavedCheckpoint };
   metrics: { key: [string, number]; value: MetricChunk };
   samples: { key: string; value: { runId: string; samples: ScoredSample[] } };
-  history: { key: [string, number]; value: HistoryChunk & { runId: string } };
+  /** One record per kept batch: a save writes the new iterations' batches, and thinning deletes records, never rewrites them. */
+  history: { key: [string, number]; value: KeptBatch & { runId: string } };
 }
 
 const DB_NAME = 'rlcf-playground';
@@ -105,7 +98,7 @@ export class RunStore {
             db.createObjectStore('samples', { keyPath: 'runId' });
             if (oldVersion === 1) await migrateFromV1(tx);
           }
-          if (oldVersion < 3) db.createObjectStore('history', { keyPath: ['runId', 'chunk'] });
+          if (oldVersion < 3) db.createObjectStore('history', { keyPath: ['runId', 'iteration'] });
         },
         blocked() {
           // Another tab holds version 1 open: it is told (versionchange) and closes its connection.
@@ -143,7 +136,7 @@ export class RunStore {
 
   /** A run's kept batches, in order. */
   async history(id: string): Promise<KeptBatch[]> {
-    return this.#guard(async () => (await this.db.getAll('history', IDBKeyRange.bound([id, 0], [id, Infinity]))).flatMap((c) => c.batches));
+    return this.#guard(async () => (await this.db.getAll('history', IDBKeyRange.bound([id, 0], [id, Infinity]))).map(({ runId: _runId, ...b }) => b));
   }
 
   getCheckpoint(id: string): Promise<SavedCheckpoint | undefined> {
@@ -170,8 +163,8 @@ export class RunStore {
       if (parts.checkpoint) ops.push(tx.objectStore('checkpoints').put(parts.checkpoint));
       if (parts.history) {
         const store = tx.objectStore('history');
-        for (const c of parts.history.put) ops.push(store.put({ runId: run.id, ...c }));
-        for (const c of parts.history.drop) ops.push(store.delete([run.id, c]));
+        for (const b of parts.history.put) ops.push(store.put({ runId: run.id, ...b }));
+        for (const it of parts.history.drop) ops.push(store.delete([run.id, it]));
       }
       await Promise.all([...ops, tx.done]);
     });

@@ -5,7 +5,7 @@ import type { ScoredSample } from '../../core/training/runState.ts';
 import type { ChartMarker } from '../metrics/markers.ts';
 import { filesWorker } from '../filesClient.ts';
 import { RunLocks } from './runLocks.ts';
-import { HISTORY_CHUNK, RunStore, type HistoryChunk, type RunParts, type SavedCheckpoint, type SavedRun } from '../../storage/runStore.ts';
+import { RunStore, type RunParts, type SavedCheckpoint, type SavedRun } from '../../storage/runStore.ts';
 import type { KeptBatch, SampleHistory } from '../../core/training/sampleHistory.ts';
 
 /** Most often a run's metrics are written while it trains. */
@@ -60,8 +60,8 @@ export class SavedRuns {
   #pendingCheckpoint: SavedCheckpoint | null = null;
   /** Metric rows each run has in storage as the page holds them: a save writes from the chunk of the first row not yet there. */
   #savedRows = new Map<string, number>();
-  /** The history chunks each run has in storage, each by what it held (its iterations): a save writes the chunks that changed. */
-  #savedChunks = new Map<string, Map<number, string>>();
+  /** The kept batches each run has in storage, by iteration: a save writes the batches not there yet (or replaced, after a restart ran an iteration again) and deletes those thinned away. */
+  #savedBatches = new Map<string, Map<number, KeptBatch>>();
   #locks = new RunLocks();
 
   constructor(private readonly source: () => RunProgress) {}
@@ -154,7 +154,7 @@ export class SavedRuns {
   attach(run: SavedRun, keptRows: number, history: SampleHistory): void {
     this.#current = run;
     this.#savedRows.set(run.id, keptRows);
-    this.#savedChunks.set(run.id, chunkSignatures(history));
+    this.#savedBatches.set(run.id, new Map([...history.batches()].map((b) => [b.iteration, b])));
     this.currentId = run.id;
     this.offer = null;
   }
@@ -244,13 +244,14 @@ export class SavedRuns {
   /** Writes a snapshot: the summary, the metric rows storage lacks, the samples, and the checkpoint when given. */
   #save({ run, metrics, samples, history }: Snapshot, checkpoint?: SavedCheckpoint): void {
     this.#write(async (store) => {
-      const saved = this.#savedChunks.get(run.id) ?? new Map<number, string>();
-      const put = history.chunks.filter((c) => saved.get(c.chunk) !== c.signature).map(({ chunk, batches }) => ({ chunk, batches }));
-      const drop = [...saved.keys()].filter((c) => !history.signatures.has(c));
+      const saved = this.#savedBatches.get(run.id) ?? new Map<number, KeptBatch>();
+      const put = history.filter((b) => saved.get(b.iteration) !== b);
+      const kept = new Map(history.map((b) => [b.iteration, b]));
+      const drop = [...saved.keys()].filter((it) => !kept.has(it));
       const parts: RunParts = { metrics: { rows: metrics, from: this.#savedRows.get(run.id) ?? 0 }, samples, checkpoint, history: { put, drop } };
       await store.put(run, parts);
       this.#savedRows.set(run.id, metrics.length);
-      this.#savedChunks.set(run.id, history.signatures);
+      this.#savedBatches.set(run.id, kept);
       if (checkpoint && this.#pendingCheckpoint === checkpoint) this.#pendingCheckpoint = null;
       this.#listed(run);
     });
@@ -276,8 +277,7 @@ export class SavedRuns {
     const run: SavedRun = { ...base, ...extra, updatedAt: now, experiment: p.experiment, ...summaryOf(p.metrics), changes: p.changes, live: p.live, historyStride: p.history.stride };
     this.#current = run;
     this.currentId = run.id;
-    const chunks = historyChunks(p.history);
-    return { run, metrics: p.metrics, samples: p.samples.slice(0, SAVED_SAMPLES), history: { chunks, signatures: new Map(chunks.map((c) => [c.chunk, c.signature])) } };
+    return { run, metrics: p.metrics, samples: p.samples.slice(0, SAVED_SAMPLES), history: [...p.history.batches()] };
   }
 
   /** Puts a run just saved first in the list (the latest first), without reading the database back. */
@@ -343,24 +343,8 @@ interface Snapshot {
   run: SavedRun;
   metrics: readonly IterationMetrics[];
   samples: ScoredSample[];
-  /** The kept batches by stored chunk, each with what it holds (its iterations), to write those that changed. */
-  history: { chunks: (HistoryChunk & { signature: string })[]; signatures: Map<number, string> };
-}
-
-/** The kept batches grouped as storage holds them; a chunk's signature names its iterations (a batch is never changed once kept, only dropped or added). */
-function historyChunks(history: SampleHistory): (HistoryChunk & { signature: string })[] {
-  const chunks = new Map<number, KeptBatch[]>();
-  for (const b of history.batches()) {
-    const c = Math.floor((b.iteration - 1) / HISTORY_CHUNK);
-    const list = chunks.get(c);
-    if (list) list.push(b);
-    else chunks.set(c, [b]);
-  }
-  return [...chunks].map(([chunk, batches]) => ({ chunk, batches, signature: batches.map((b) => b.iteration).join(',') }));
-}
-
-function chunkSignatures(history: SampleHistory): Map<number, string> {
-  return new Map(historyChunks(history).map((c) => [c.chunk, c.signature]));
+  /** Every kept batch (a batch never changes once kept: it is added, or thinned away). */
+  history: KeptBatch[];
 }
 
 function summaryOf(metrics: readonly IterationMetrics[]): Pick<SavedRun, 'iterations' | 'lastReward'> {
