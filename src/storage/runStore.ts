@@ -4,6 +4,7 @@ import type { ChartMarker, IterationMetrics } from '../core/training/metrics.ts'
 import type { ScoredSample, TrainerState } from '../core/training/runState.ts';
 import { encodeTrainerState } from '../core/training/trainerState.ts';
 import type { KeptBatch } from '../core/training/sampleHistory.ts';
+import type { ProbeRound } from '../core/training/probes.ts';
 
 /**
  * A saved run as the runs panel lists it: a summary, a few hundred bytes. Its
@@ -45,6 +46,8 @@ export interface SavedCheckpoint {
 export interface RunParts {
   metrics?: { rows: readonly IterationMetrics[]; from: number };
   samples?: ScoredSample[];
+  /** The probe table's rounds (kept with the latest samples). */
+  probes?: ProbeRound[];
   /** Kept batches: those not yet stored (written) and the iterations no longer kept (deleted: thinning only ever deletes). */
   history?: { put: KeptBatch[]; drop: number[] };
   checkpoint?: SavedCheckpoint;
@@ -63,7 +66,7 @@ interface Schema extends DBSchema {
   runs: { key: string; value: SavedRun; indexes: { updatedAt: number } };
   checkpoints: { key: string; value: SavedCheckpoint };
   metrics: { key: [string, number]; value: MetricChunk };
-  samples: { key: string; value: { runId: string; samples: ScoredSample[] } };
+  samples: { key: string; value: { runId: string; samples: ScoredSample[]; probes?: ProbeRound[] } };
   /** One record per kept batch: a save writes the new iterations' batches, and thinning deletes records, never rewrites them. */
   history: { key: [string, number]; value: KeptBatch & { runId: string } };
 }
@@ -130,8 +133,12 @@ export class RunStore {
     return this.#guard(async () => (await this.db.getAll('metrics', IDBKeyRange.bound([id, 0], [id, Infinity]))).flatMap((c) => c.rows));
   }
 
-  async samples(id: string): Promise<ScoredSample[]> {
-    return this.#guard(async () => (await this.db.get('samples', id))?.samples ?? []);
+  /** A run's latest samples and its probe rounds. */
+  async samples(id: string): Promise<{ samples: ScoredSample[]; probes: ProbeRound[] }> {
+    return this.#guard(async () => {
+      const r = await this.db.get('samples', id);
+      return { samples: r?.samples ?? [], probes: r?.probes ?? [] };
+    });
   }
 
   /** A run's kept batches, in order. */
@@ -159,7 +166,7 @@ export class RunStore {
         for (let c = Math.floor(Math.max(0, from) / CHUNK); c <= last; c++) ops.push(store.put({ runId: run.id, chunk: c, rows: rows.slice(c * CHUNK, (c + 1) * CHUNK) }));
         ops.push(store.delete(IDBKeyRange.bound([run.id, last + 1], [run.id, Infinity])));
       }
-      if (parts.samples) ops.push(tx.objectStore('samples').put({ runId: run.id, samples: parts.samples }));
+      if (parts.samples) ops.push(tx.objectStore('samples').put({ runId: run.id, samples: parts.samples, probes: parts.probes ?? [] }));
       if (parts.checkpoint) ops.push(tx.objectStore('checkpoints').put(parts.checkpoint));
       if (parts.history) {
         const store = tx.objectStore('history');

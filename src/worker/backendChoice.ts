@@ -5,7 +5,11 @@ import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-t
 import { useBackend, type BackendName } from '../core/backend/backend.ts';
 import type { BackendReport } from './trainerApi.ts';
 import { pickBackend, type Candidate } from '../core/backend/pick.ts';
-import { timeDenseStep } from '../core/training/stepTimer.ts';
+import { timeDenseStep, timeTrainingStep } from '../core/training/stepTimer.ts';
+import { validateExperiment, type Experiment } from '../core/experiment/experiment.ts';
+import { getTask, modelId } from '../core/tasks/index.ts';
+import { createPolicy } from '../core/policy/create.ts';
+import { fetchManifest } from './models.ts';
 
 /**
  * Each backend is its own chunk, fetched the first time it is needed: a page
@@ -94,4 +98,30 @@ function webglRenderer(): { usable: boolean; detail: string } {
   } catch (e) {
     return { usable: false, detail: (e as Error).message };
   }
+}
+
+/**
+ * Times a training step of the experiment's policy (its architecture and size,
+ * random weights, its minibatch) on whichever backend is current: what the
+ * backend is chosen by. Undefined for a control task or an experiment that
+ * does not validate (the dense step stands in).
+ */
+export function trainingStepOf(experiment: Experiment): (() => Promise<number>) | undefined {
+  let e: Experiment;
+  try {
+    e = validateExperiment(experiment);
+  } catch {
+    return undefined;
+  }
+  const task = getTask(e.task);
+  if (task.environment) return undefined;
+  return async () => {
+    const policy = createPolicy((await fetchManifest(modelId(task, e.arch))).config);
+    try {
+      const h = e.hyperparameters;
+      return await timeTrainingStep(policy, Math.max(1, Math.floor(h.batchSize / h.minibatches)), h.maxLength);
+    } finally {
+      policy.dispose();
+    }
+  };
 }

@@ -1,7 +1,8 @@
 // The whole page/worker boundary in one screen: the comlink API the page calls
 // and every event the worker sends back.
 import type { BackendName } from '../core/backend/names.ts';
-import type { Experiment, Pace } from '../core/experiment/experiment.ts';
+import type { Experiment, Pace, Probes } from '../core/experiment/experiment.ts';
+import type { ProbeRound } from '../core/training/probes.ts';
 import type { Hyperparameters } from '../core/hyperparameters.ts';
 import type { IterationMetrics } from '../core/training/metrics.ts';
 import type { RewardError, RewardScores, Sample } from '../core/reward/reward.ts';
@@ -24,6 +25,8 @@ export type TrainerEvent =
   | { type: 'status'; status: Status; iteration: number; error: string | null }
   /** New metrics since the last snapshot (throttled), the latest batch's samples, and every batch since the last snapshot as the run's history keeps it. */
   | { type: 'snapshot'; iteration: number; metrics: IterationMetrics[]; samples: ScoredSample[]; batches: KeptBatch[] }
+  /** A round of the probe prompts (after loading, and every probes.every iterations). */
+  | { type: 'probes'; round: ProbeRound }
   /** The backend changed mid-run (a GPU failed and the run moved to wasm). */
   | { type: 'backend'; report: BackendReport }
   /** Something the person should know that did not stop the run. */
@@ -49,6 +52,8 @@ export interface TrainerApi {
   setHyperparameters(h: Partial<Hyperparameters>): Promise<Result<number>>;
   /** How fast the loop runs, and the iteration it pauses after (0: none), from the next iteration on. */
   setPace(pace: Pace): Promise<void>;
+  /** New probe prompts or interval (checked like a link's): a round runs at once. */
+  setProbes(probes: Probes): Promise<Result<null>>;
   /** Starts the training loop; returns at once. */
   train(): Promise<void>;
   /** Stops the loop after the running iteration; resolves once stopped. */

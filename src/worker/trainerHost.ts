@@ -1,7 +1,7 @@
 import { transfer } from 'comlink';
 import { GPU_BACKENDS, type BackendName } from '../core/backend/names.ts';
 import { decodeWeights, encodeWeights } from '../core/policy/checkpoint.ts';
-import { DEFAULT_PACE, validateExperiment, type Experiment, type Pace } from '../core/experiment/experiment.ts';
+import { DEFAULT_PACE, validateExperiment, type Experiment, type Pace, type Probes } from '../core/experiment/experiment.ts';
 import type { Hyperparameters } from '../core/hyperparameters.ts';
 import type { IterationMetrics } from '../core/training/metrics.ts';
 import { sandboxLimits } from '../core/hyperparameters.ts';
@@ -13,14 +13,13 @@ import { type Trainer } from '../core/training/trainer.ts';
 import type { IterationLesson } from '../core/algorithms/lesson.ts';
 import { policyFit, type ScoredSample, type TrainerState } from '../core/training/runState.ts';
 import { keepBatch, type KeptBatch } from '../core/training/sampleHistory.ts';
+import { probeRound } from './probeRunner.ts';
 import type { ControlTrainer } from '../core/training/control.ts';
-import { chooseBackend, switchBackend } from './backendChoice.ts';
+import { chooseBackend, switchBackend, trainingStepOf } from './backendChoice.ts';
 import { SandboxClient } from './sandboxClient.ts';
 import { WorkerReward } from './workerReward.ts';
-import { fetchManifest, fetchPolicy } from './models.ts';
+import { fetchPolicy } from './models.ts';
 import { createTrainer } from '../core/experiment/createTrainer.ts';
-import { createPolicy } from '../core/policy/create.ts';
-import { timeTrainingStep } from '../core/training/stepTimer.ts';
 import type { Policy } from '../core/policy/policy.ts';
 import type { BackendReport, Result, Status, TrainerApi, TrainerEvent } from './trainerApi.ts';
 
@@ -59,35 +58,9 @@ export class TrainerHost implements TrainerApi {
     this.#emit = onEvent;
     this.#sandbox.warm(); // QuickJS loads in its own worker while the backend is chosen
     this.#progress('choosing a backend', 0.05);
-    const report = await chooseBackend(requested, experiment && this.#trainingStep(experiment));
+    const report = await chooseBackend(requested, experiment && trainingStepOf(experiment));
     this.#backend = report.name;
     return report;
-  }
-
-  /**
-   * Times a training step of the experiment's policy (its architecture and size,
-   * random weights, its minibatch) on whichever backend is current: what the
-   * backend is chosen by. Undefined for a control task or an experiment that
-   * does not validate (the dense step stands in).
-   */
-  #trainingStep(experiment: Experiment): (() => Promise<number>) | undefined {
-    let e: Experiment;
-    try {
-      e = validateExperiment(experiment);
-    } catch {
-      return undefined;
-    }
-    const task = getTask(e.task);
-    if (task.environment) return undefined;
-    return async () => {
-      const policy = createPolicy((await fetchManifest(modelId(task, e.arch))).config);
-      try {
-        const h = e.hyperparameters;
-        return await timeTrainingStep(policy, Math.max(1, Math.floor(h.batchSize / h.minibatches)), h.maxLength);
-      } finally {
-        policy.dispose();
-      }
-    };
   }
 
   async load(experiment: Experiment): Promise<Result<null>> {
@@ -115,6 +88,7 @@ export class TrainerHost implements TrainerApi {
       await this.#trainer.preview(4); // compiles kernels before the first Train
       this.#progress('ready', 1);
       this.#clearPending();
+      await this.#probe(true); // the reference's completions: where the probe table starts
       this.#setStatus('idle');
       return { ok: true, value: null };
     } catch (err) {
@@ -227,6 +201,23 @@ export class TrainerHost implements TrainerApi {
     this.#setStatus('idle');
   }
 
+  /** New probe prompts or interval: a round at once with the new prompts (the table starts again from it). */
+  async setProbes(probes: Probes): Promise<Result<null>> {
+    try {
+      this.#experiment = validateExperiment({ ...this.#experiment!, probes });
+      await this.#probe(true);
+      return { ok: true, value: null };
+    } catch (err) {
+      return { ok: false, message: message(err) };
+    }
+  }
+
+  /** A round of probes when due (or now), sent to the page. */
+  async #probe(now = false): Promise<void> {
+    const round = this.#trainer && this.#experiment ? await probeRound(this.#trainer, this.#experiment, now) : null;
+    if (round) this.#emit({ type: 'probes', round });
+  }
+
   async referenceSamples(count: number): Promise<{ prompt: string; text: string }[]> {
     return this.#need().preview(count, 'reference', 7);
   }
@@ -272,6 +263,7 @@ export class TrainerHost implements TrainerApi {
       }
       const { metrics, samples } = result;
       if (GPU_BACKENDS.includes(this.#backend)) this.#lastGood = await this.#need().exportState();
+      await this.#probe();
       this.#pending.push(metrics);
       this.#samples = samples;
       this.#batches.push(keepBatch(metrics.iteration, samples));

@@ -89,3 +89,31 @@ test('after 20 iterations the slider shows iteration 3 exactly as it was, a char
   await expect(page.getByTestId('samples-iteration')).toHaveText('of iteration 3');
   expect(await shownBatch(page)).toEqual(third);
 });
+
+test('probe prompts: a row per probe, a column every 5 iterations from the start, changes marked; new prompts start the table again', async ({ page }) => {
+  const { defaultExperiment } = await import('../../src/core/experiment/experiment.ts');
+  const { encodeExperiment } = await import('../../src/core/experiment/link.ts');
+  await openPlayground(page, `#${await encodeExperiment({ ...defaultExperiment('names', 'mlp', 'ppo'), pace: { speed: 0, stopAt: 20 }, probes: { prompts: ['', 'ma', 'jo'], every: 5 } })}`);
+  const table = page.getByTestId('probe-table');
+  await expect(table.getByTestId('probe-row')).toHaveCount(3);
+  await expect(table.locator('thead th')).toHaveText(['prompt', 'start']);
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('status')).toHaveText('paused', { timeout: 120_000 });
+  await expect(table.locator('thead th')).toHaveText(['prompt', 'start', 'it. 5', 'it. 10', 'it. 15', 'it. 20']);
+  await expect(table.getByTestId('probe-row').first().locator('th')).toHaveText('(no prompt)');
+  await expect(table.getByTestId('probe-row').nth(1).locator('td').first()).toContainText(/./);
+  // Twenty iterations move the policy: some completion changed, and is marked; the start never is.
+  expect(await table.locator('[data-changed="true"]').count()).toBeGreaterThan(0);
+  expect(await table.locator('tbody tr td:nth-child(2) [data-changed="true"]').count()).toBe(0);
+  expect((await new AxeBuilder({ page }).include('.probes').analyze()).violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+
+  // New prompts: checked (a symbol names never write is refused, saying which), then a fresh table at this iteration.
+  await page.getByTestId('probe-change').click();
+  await page.getByTestId('probe-prompt').nth(1).fill('m9');
+  await page.getByTestId('probe-save').click();
+  await expect(page.getByRole('alert')).toContainText('probes.prompts[1] has "9"');
+  await page.getByTestId('probe-prompt').nth(1).fill('li');
+  await page.getByTestId('probe-save').click();
+  await expect(table.locator('thead th')).toHaveText(['prompt', 'it. 20']);
+  await expect(table.getByTestId('probe-row').nth(1).locator('th')).toHaveText('li');
+});

@@ -4,6 +4,9 @@ import { HyperparameterError, type Hyperparameters } from '../hyperparameters.ts
 import { ARCHS, type Arch } from '../policy/archs.ts';
 import type { RewardSpec } from '../reward/sandbox/types.ts';
 import { defaultRewards, getTask, taskAlgorithms, taskArchs, TASKS } from '../tasks/index.ts';
+import { DEFAULT_PROBES, MAX_PROBE_LENGTH, MAX_PROBES, type Probes } from '../training/probes.ts';
+
+export type { Probes };
 
 /**
  * The whole experiment as one serialisable object, described once by the schema
@@ -11,7 +14,7 @@ import { defaultRewards, getTask, taskAlgorithms, taskArchs, TASKS } from '../ta
  * --experiment carry, and what `validateExperiment` checks. The settings come
  * from the hyperparameter table; nothing here lists them again.
  */
-export const EXPERIMENT_VERSION = 4;
+export const EXPERIMENT_VERSION = 5;
 /** Longest reward source accepted (characters). */
 export const MAX_REWARD_SOURCE = 20_000;
 /** Most named reward components in one experiment. */
@@ -65,6 +68,18 @@ const PaceSchema = v.strictObject(
   (i) => (i.expected === 'never' ? 'is not a field of the pace (speed, stopAt)' : i.path?.length ? 'is missing' : `must be { speed, stopAt }, got ${got(i.input)}`),
 );
 
+const everyMessage = (i: { input: unknown }) => `must be a whole number of iterations from 0 (never) to 10000, got ${got(i.input)}`;
+const ProbesSchema = v.strictObject(
+  {
+    prompts: v.pipe(
+      v.array(v.pipe(v.string((i) => `must be a string, got ${got(i.input)}`), v.maxLength(MAX_PROBE_LENGTH, (i) => `is ${(i.input as string).length} characters, the limit is ${MAX_PROBE_LENGTH}`)), (i) => `must be a list of prompts, got ${got(i.input)}`),
+      v.maxLength(MAX_PROBES, (i) => `at most ${MAX_PROBES} probe prompts, got ${(i.input as unknown[]).length}`),
+    ),
+    every: v.pipe(v.number(everyMessage), v.integer(everyMessage), v.minValue(0, everyMessage), v.maxValue(10_000, everyMessage)),
+  },
+  (i) => (i.expected === 'never' ? 'is not a field of the probes (prompts, every)' : i.path?.length ? 'is missing' : `must be { prompts, every }, got ${got(i.input)}`),
+);
+
 const seedMessage = (i: { input: unknown }) => `must be a whole number from 0 to 4294967295, got ${got(i.input)}`;
 
 /** The settings: checked field by field against the hyperparameter table (missing ones take the task's and algorithm's defaults later). */
@@ -87,6 +102,8 @@ export const EXPERIMENT_FIELDS = {
   view: v.optional(oneOf(VIEWS), 'full'),
   /** How fast training runs, and where it stops by itself: for a class to follow. */
   pace: v.optional(PaceSchema, () => ({ ...DEFAULT_PACE })),
+  /** Prompts whose completions are followed through the run (the probe table). */
+  probes: v.optional(ProbesSchema, () => ({ ...DEFAULT_PROBES, prompts: [] })),
 } as const;
 
 const ExperimentSchema = v.strictObject(EXPERIMENT_FIELDS, (i) => (i.expected === 'never' ? 'is not a field of an experiment' : i.path?.length ? 'is missing' : `an experiment must be an object, got ${got(i.input)}`));
@@ -124,6 +141,7 @@ export function defaultExperiment(taskId = TASKS[0].id, arch: Arch = 'mlp', algo
     seed: 1,
     view: 'full',
     pace: { ...DEFAULT_PACE },
+    probes: { ...DEFAULT_PROBES, prompts: [] },
   };
 }
 
@@ -144,6 +162,10 @@ export function validateExperiment(input: unknown): Experiment {
   const e = r.output;
   const task = getTask(e.task);
   if (!taskArchs(task).includes(e.arch)) throw new ExperimentError('arch', `must be ${taskArchs(task).join(' or ')} for task ${task.id}, got ${got(e.arch)}`);
+  e.probes.prompts.forEach((p, i) => {
+    const bad = [...p].find((c) => !task.alphabet.includes(c));
+    if (bad !== undefined) throw new ExperimentError(`probes.prompts[${i}]`, `has ${JSON.stringify(bad)}, which task ${task.id} does not write (its symbols: ${JSON.stringify(task.alphabet.length > 40 ? `${task.alphabet.slice(0, 40)}…` : task.alphabet)})`);
+  });
   if (!taskAlgorithms(task).includes(e.algorithm)) throw new ExperimentError('algorithm', `must be ${taskAlgorithms(task).join(' or ')} for task ${task.id}, got ${got(e.algorithm)}`);
   let hyperparameters: Hyperparameters;
   try {
@@ -153,7 +175,7 @@ export function validateExperiment(input: unknown): Experiment {
     const message = (err as Error).message;
     throw new ExperimentError(name ? `hyperparameters.${name}` : 'hyperparameters', message.startsWith(`${name} `) ? message.slice(name.length + 1) : message.startsWith('unknown') ? 'is not a setting' : `is wrong: ${message}`);
   }
-  return { ...e, rewards: e.rewards.map((r) => ({ ...r })), hyperparameters };
+  return { ...e, rewards: e.rewards.map((r) => ({ ...r })), probes: { ...e.probes, prompts: [...e.probes.prompts] }, hyperparameters };
 }
 
 /** Checks the named reward components alone: names, weights and code sizes. */
@@ -188,12 +210,14 @@ type Loose = Record<string, unknown>;
  *   3 → 4: an RLOO experiment keeps the KL penalty it trained with, summed per
  *          completion (`rlooKl: 'sum'`), unless it says otherwise; new ones take the
  *          length-neutral default.
+ *   4 → 5: `probes` joins (the task's first prompts, every 10 iterations).
  */
 export const MIGRATIONS: readonly ((e: Loose) => Loose)[] = [
   (e) => ({ ...e, version: 1, arch: e.arch ?? 'mlp' }),
   ({ reward, ...rest }) => ({ ...rest, version: 2, ...(reward === undefined ? {} : { rewards: [{ name: 'reward', weight: 1, source: reward }] }) }),
   (e) => ({ ...e, version: 3, algorithm: e.algorithm ?? 'ppo', view: e.view ?? 'full' }),
   (e) => ({ ...e, version: 4, ...(e.algorithm === 'rloo' && isPlainObject(e.hyperparameters ?? {}) ? { hyperparameters: { rlooKl: 'sum', ...(e.hyperparameters as Loose | undefined) } } : {}) }),
+  (e) => ({ ...e, version: 5 }),
 ];
 
 const isPlainObject = (x: unknown): boolean => typeof x === 'object' && x !== null && !Array.isArray(x);

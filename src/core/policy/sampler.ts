@@ -110,9 +110,14 @@ function lastLogits(policy: Policy, tokens: Int32Array, B: number, T: number, po
   });
 }
 
-/** Draws one token from logits with temperature and top-k. */
+/** Draws one token from logits with temperature and top-k; temperature 0 is greedy (the first most likely token, no draw). */
 export function drawToken(logits: Float32Array, temperature: number, topK: number, rng: Rng): number {
   const V = logits.length;
+  if (temperature === 0) {
+    let best = 0;
+    for (let i = 1; i < V; i++) if (logits[i] > logits[best]) best = i;
+    return best;
+  }
   let threshold = -Infinity;
   if (topK > 0 && topK < V) threshold = Array.from(logits).sort((a, b) => b - a)[topK - 1];
   let max = -Infinity;

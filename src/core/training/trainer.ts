@@ -16,6 +16,7 @@ import { Rng } from '../rng.ts';
 import { runawaySigns, type RunawayHistory } from './runaway.ts';
 import { collectRollout } from './rollout.ts';
 import { completion, sample } from '../policy/sampler.ts';
+import { probeSeed, type ProbeRow } from './probes.ts';
 import { prepareTask, taskSample, taskTokenizer, type Task } from '../tasks/index.ts';
 import type { Tokenizer } from '../policy/tokenizer.ts';
 import { assembleLesson, lessonRecorder } from './lessonCapture.ts';
@@ -299,6 +300,28 @@ export class Trainer {
       rng,
     });
     return prompts.map((prompt, b) => ({ prompt, text: this.tokenizer.decode(completion(gen, b)) }));
+  }
+
+  /**
+   * Probe prompts (probes.ts): each completed greedily and at temperature 1 from
+   * its own fixed stream, and scored under the reward in force. Reads the policy
+   * only: the run's random stream and state are untouched.
+   */
+  async probe(prompts: readonly string[], runSeed: number): Promise<ProbeRow[]> {
+    const h = this.#h;
+    const encoded = prompts.map((p) => this.tokenizer.encode(p));
+    const opts = { maxNew: h.maxLength, topK: h.topK };
+    // Greedy draws nothing from its stream: one batch. At temperature 1 each probe has its own stream, so one call each.
+    const greedy = await sample(this.policy, { ...opts, prompts: encoded, temperature: 0, rng: new Rng(runSeed) });
+    const sampled = [];
+    for (let i = 0; i < prompts.length; i++) sampled.push(await sample(this.policy, { ...opts, prompts: [encoded[i]], temperature: 1, rng: new Rng(probeSeed(runSeed, i)) }));
+    const made: Sample[] = [];
+    for (let i = 0; i < prompts.length; i++) {
+      for (const tokens of [completion(greedy, i), completion(sampled[i], 0)]) made.push(taskSample(this.task, this.tokenizer.decode(tokens), tokens, prompts[i], made.length));
+    }
+    const scores = await this.#reward.score(made, { iteration: this.#iteration, task: this.task.id, helpers: allHelpers() });
+    const scored = (k: number) => ({ text: made[k].text, reward: scores.total[k], components: Object.fromEntries(scores.components.map((c) => [c.name, c.values[k]])) });
+    return prompts.map((prompt, i) => ({ prompt, greedy: scored(2 * i), sampled: scored(2 * i + 1) }));
   }
 
   dispose(): void {

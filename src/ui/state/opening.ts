@@ -9,6 +9,7 @@ import { filesWorker } from '../filesClient.ts';
 import type { ChartMarker } from '../metrics/markers.ts';
 import type { SavedRuns } from './savedRuns.svelte.ts';
 import type { RunHistory } from './history.svelte.ts';
+import type { ProbeLog } from './probes.svelte.ts';
 import type { TrainerConnection } from './trainerConnection.ts';
 
 /** Asks whether an imported file may replace a run of `iterations` iterations; true to go ahead. */
@@ -20,6 +21,7 @@ export interface OpenTarget {
   metrics: IterationMetrics[];
   samples: ScoredSample[];
   readonly history: RunHistory;
+  readonly probes: ProbeLog;
   changes: ChartMarker[];
   origin: string | null;
   openProblem: string | null;
@@ -116,7 +118,7 @@ export async function resumeRun(s: OpenTarget, id: string): Promise<void> {
     s.requestError = `Resume failed: ${(e as Error).message}`;
     return;
   }
-  const { run, metrics, samples, history, checkpoint } = saved;
+  const { run, metrics, samples, probes, history, checkpoint } = saved;
   if (!(await s.runs.claim(id))) {
     s.requestError = `"${run.name}" is open in another tab of this browser: continue it there, or close that tab and resume it here.`;
     return;
@@ -137,6 +139,7 @@ export async function resumeRun(s: OpenTarget, id: string): Promise<void> {
     // The saved samples are the latest batch's: shown when they are the checkpoint's iteration's.
     if (metrics.length === at) s.samples = samples;
     s.history.restore(history.filter((b) => b.iteration <= at), run.historyStride ?? 1);
+    s.probes.rounds = probes.filter((r) => r.iteration <= at);
     s.iteration = at;
     s.checkpoint = { state: checkpoint.state, experiment: checkpoint.experiment };
   }

@@ -6,6 +6,7 @@ import type { BackendReport, Status, TrainerEvent } from '../../worker/trainerAp
 import type { ChartMarker } from '../metrics/markers.ts';
 import type { SavedRuns } from './savedRuns.svelte.ts';
 import type { RunHistory } from './history.svelte.ts';
+import type { ProbeLog } from './probes.svelte.ts';
 
 /** The page's run as the trainer's events change it. */
 export interface RunTarget {
@@ -21,6 +22,7 @@ export interface RunTarget {
   metrics: IterationMetrics[];
   samples: ScoredSample[];
   readonly history: Pick<RunHistory, 'add' | 'truncate'>;
+  readonly probes: Pick<ProbeLog, 'add' | 'truncate'>;
   changes: ChartMarker[];
   experiment: Experiment;
   checkpoint: { state: Blob; experiment: Experiment } | null;
@@ -52,6 +54,9 @@ export function applyEvent(s: RunTarget, e: TrainerEvent): void {
       s.checkpoint = { state: e.state, experiment: e.experiment };
       s.runs.checkpoint(e.iteration, e.state, e.experiment);
       break;
+    case 'probes':
+      s.probes.add(e.round);
+      break;
     case 'snapshot':
       s.metrics = [...s.metrics, ...e.metrics];
       s.samples = e.samples;
@@ -70,6 +75,7 @@ export function applyRestart(s: RunTarget, { reason, backend, experiment, resume
   s.changes = s.changes.filter((c) => c.iteration <= resumed);
   if (lost > 0) s.samples = [];
   s.history.truncate(resumed);
+  s.probes.truncate(resumed);
   s.iteration = resumed;
   s.experiment.rewards = experiment.rewards;
   s.experiment.hyperparameters = experiment.hyperparameters;

@@ -7,6 +7,7 @@ import { filesWorker } from '../filesClient.ts';
 import { RunLocks } from './runLocks.ts';
 import { RunStore, type RunParts, type SavedCheckpoint, type SavedRun } from '../../storage/runStore.ts';
 import type { KeptBatch, SampleHistory } from '../../core/training/sampleHistory.ts';
+import type { ProbeRound } from '../../core/training/probes.ts';
 
 /** Most often a run's metrics are written while it trains. */
 const SAVE_INTERVAL_MS = 1000;
@@ -20,6 +21,7 @@ export interface RunProgress {
   experiment: Experiment;
   metrics: IterationMetrics[];
   samples: ScoredSample[];
+  probes: ProbeRound[];
   /** Every iteration's batch as kept (sampleHistory.ts). */
   history: SampleHistory;
   changes: ChartMarker[];
@@ -172,16 +174,17 @@ export class SavedRuns {
   }
 
   /** A saved run with its metrics, latest samples and checkpoint, read from storage. */
-  async load(id: string): Promise<{ run: SavedRun; metrics: IterationMetrics[]; samples: ScoredSample[]; history: KeptBatch[]; checkpoint: SavedCheckpoint | undefined }> {
+  async load(id: string): Promise<{ run: SavedRun; metrics: IterationMetrics[]; samples: ScoredSample[]; probes: ProbeRound[]; history: KeptBatch[]; checkpoint: SavedCheckpoint | undefined }> {
     if (!this.#store) throw new Error(this.problem ?? 'saved runs are unavailable');
     const run = await this.#store.get(id);
     if (!run) throw new Error('that run is no longer saved');
-    const [metrics, samples, history, checkpoint] = await Promise.all([this.#store.metrics(id), this.#store.samples(id), this.#store.history(id), this.#store.getCheckpoint(id)]);
+    const [metrics, { samples, probes }, history, checkpoint] = await Promise.all([this.#store.metrics(id), this.#store.samples(id), this.#store.history(id), this.#store.getCheckpoint(id)]);
     // Saved by this or an older version of the app: through the one schema (and its migrations) like a link or a file.
     return {
       run: { ...run, experiment: validateExperiment(run.experiment) },
       metrics,
       samples,
+      probes,
       history,
       checkpoint: checkpoint && { ...checkpoint, experiment: validateExperiment(checkpoint.experiment) },
     };
@@ -242,13 +245,13 @@ export class SavedRuns {
   }
 
   /** Writes a snapshot: the summary, the metric rows storage lacks, the samples, and the checkpoint when given. */
-  #save({ run, metrics, samples, history }: Snapshot, checkpoint?: SavedCheckpoint): void {
+  #save({ run, metrics, samples, probes, history }: Snapshot, checkpoint?: SavedCheckpoint): void {
     this.#write(async (store) => {
       const saved = this.#savedBatches.get(run.id) ?? new Map<number, KeptBatch>();
       const put = history.filter((b) => saved.get(b.iteration) !== b);
       const kept = new Map(history.map((b) => [b.iteration, b]));
       const drop = [...saved.keys()].filter((it) => !kept.has(it));
-      const parts: RunParts = { metrics: { rows: metrics, from: this.#savedRows.get(run.id) ?? 0 }, samples, checkpoint, history: { put, drop } };
+      const parts: RunParts = { metrics: { rows: metrics, from: this.#savedRows.get(run.id) ?? 0 }, samples, probes, checkpoint, history: { put, drop } };
       await store.put(run, parts);
       this.#savedRows.set(run.id, metrics.length);
       this.#savedBatches.set(run.id, kept);
@@ -277,7 +280,7 @@ export class SavedRuns {
     const run: SavedRun = { ...base, ...extra, updatedAt: now, experiment: p.experiment, ...summaryOf(p.metrics), changes: p.changes, live: p.live, historyStride: p.history.stride };
     this.#current = run;
     this.currentId = run.id;
-    return { run, metrics: p.metrics, samples: p.samples.slice(0, SAVED_SAMPLES), history: [...p.history.batches()] };
+    return { run, metrics: p.metrics, samples: p.samples.slice(0, SAVED_SAMPLES), probes: p.probes, history: [...p.history.batches()] };
   }
 
   /** Puts a run just saved first in the list (the latest first), without reading the database back. */
@@ -343,6 +346,7 @@ interface Snapshot {
   run: SavedRun;
   metrics: readonly IterationMetrics[];
   samples: ScoredSample[];
+  probes: ProbeRound[];
   /** Every kept batch (a batch never changes once kept: it is added, or thinned away). */
   history: KeptBatch[];
 }

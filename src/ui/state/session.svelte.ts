@@ -22,6 +22,7 @@ import { Lesson } from './lesson.svelte.ts';
 import type { IterationLesson } from '../../core/algorithms/lesson.ts';
 import { Guide } from './guide.svelte.ts';
 import { RunHistory } from './history.svelte.ts';
+import { ProbeLog } from './probes.svelte.ts';
 
 export type { MayReplace } from './opening.ts';
 
@@ -62,6 +63,8 @@ export class Session {
   readonly guide = new Guide();
   /** Every iteration's batch, kept for the whole run, and which one the samples show. */
   readonly history = new RunHistory(() => ({ iteration: this.iteration, samples: this.samples }));
+  /** The probe prompts' completions through the run; `probes.set` changes the prompts. */
+  readonly probes = new ProbeLog((p) => this.#queue.run(() => this.connection.call<Result<null>>('Probes', (api) => api.setProbes(p))), (p) => (this.experiment.probes = p));
   /** The last iteration's wall time in ms. */
   lastIterationMs = $derived(this.metrics.at(-1)?.totalMs ?? null);
   error = $derived(this.runError ?? this.requestError);
@@ -71,6 +74,7 @@ export class Session {
     metrics: this.metrics,
     samples: this.samples,
     history: this.history.kept,
+    probes: this.probes.rounds,
     changes: this.changes,
     live: this.status === 'training',
   }));
@@ -331,6 +335,7 @@ export class Session {
     }
     await this.connection.call('Reset', (api) => api.reset(this.experiment.seed));
     this.clearRun();
+    await this.connection.call<Result<null>>('Probes', (api) => api.setProbes($state.snapshot(this.experiment.probes))); // the table starts again at iteration 0
   }
 
   /** Loads the experiment on screen into the worker, and scores its reference samples; false when loading failed. */
@@ -353,7 +358,6 @@ export class Session {
     return true;
   }
 
-  /** Scores the reference samples under the applied reward, so before and after compare. */
   /** Scores the reference samples under the reward in force, then checks the reward before it trains (diagnose.ts). */
   async #scoreReferences(): Promise<void> {
     const rewards = $state.snapshot(this.experiment.rewards) as RewardSpec[];
@@ -375,6 +379,7 @@ export class Session {
     this.metrics = [];
     this.samples = [];
     this.history.clear();
+    this.probes.clear();
     this.changes = [];
     this.iteration = 0;
     this.requestError = null;
