@@ -117,3 +117,22 @@ test('probe prompts: a row per probe, a column every 5 iterations from the start
   await expect(table.locator('thead th')).toHaveText(['prompt', 'it. 20']);
   await expect(table.getByTestId('probe-row').nth(1).locator('th')).toHaveText('li');
 });
+
+test('proxy against gold: the example pair puts a held-out component at weight 0, and the gold chart draws it against the trained total over KL', async ({ page }) => {
+  const { defaultExperiment } = await import('../../src/core/experiment/experiment.ts');
+  const { encodeExperiment } = await import('../../src/core/experiment/link.ts');
+  await openPlayground(page, `#${await encodeExperiment({ ...defaultExperiment('names', 'mlp', 'ppo'), pace: { speed: 0, stopAt: 8 } })}`);
+  await expect(page.getByTestId('gold-chart')).toHaveCount(0);
+  await page.getByTestId('example-select').selectOption({ label: 'Vowels (trained) against a name a person could say (gold)' });
+  await expect(page.getByTestId('reward-name')).toHaveValue('vowels');
+  await page.getByTestId('apply-reward').click();
+  await expect(page.getByTestId('draft-status')).toHaveCount(0);
+  const chart = page.getByTestId('gold-chart');
+  await expect(chart).toHaveAttribute('data-gold', 'sayable');
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('status')).toHaveText('paused', { timeout: 120_000 });
+  await expect(chart).toHaveAttribute('data-points', '8');
+  await expect(chart.locator('path.goldline')).toHaveAttribute('d', /^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+){7}$/);
+  await expect(page.getByTestId('gold-verdict')).toContainText(/Since the start the proxy moved [+-][\d.]+ and the gold [+-][\d.]+\./);
+  expect((await new AxeBuilder({ page }).include('[data-testid="gold-chart"]').analyze()).violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+});

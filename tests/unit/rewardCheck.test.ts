@@ -8,6 +8,9 @@ import { defaultExperiment } from '../../src/core/experiment/experiment.ts';
 import { sandboxLimits } from '../../src/core/hyperparameters.ts';
 import { defaultRewards, getTask, modelId, TASKS } from '../../src/core/tasks/index.ts';
 import { checkReward, type CheckScorer } from '../../src/core/tasks/rewardCheck.ts';
+import { GOLD_EXAMPLES } from '../../src/core/tasks/goldExamples.ts';
+import { allHelpers } from '../../src/core/reward/reward.ts';
+import { prepareHelpers, taskSample } from '../../src/core/tasks/index.ts';
 import { Trainer } from '../../src/core/training/trainer.ts';
 
 // The check before training: each warning on a reward made to show it, and none
@@ -117,6 +120,30 @@ describe('the reward check before training', () => {
         const r = await checkReward({ task, weights: Object.fromEntries(rewards.map((x) => [x.name, x.weight])), references: await referencesOf(task.id), h: e.hyperparameters, score: scorer(model) });
         expect(r.warnings.map((w) => w.kind), r.warnings.map((w) => w.message).join('\n')).toEqual(KNOWN[task.id] ?? []);
         console.log(`${task.id}: checked on ${r.on}`);
+      } finally {
+        model.dispose();
+      }
+    }, 60_000);
+  }
+
+  for (const [taskId, gold] of Object.entries(GOLD_EXAMPLES)) {
+    it(`the ${taskId} proxy-against-gold pair scores the reference samples in the sandbox, the gold held out at weight 0`, async () => {
+      const task = getTask(taskId);
+      const e = defaultExperiment(taskId);
+      const model = await SandboxReward.create(nodeQuickJs, gold.rewards, sandboxLimits(e.hyperparameters));
+      try {
+        await prepareHelpers();
+        await task.prepare?.();
+        const refs = await referencesOf(taskId);
+        const samples = refs.map((r, i) => taskSample(task, r.text, [], r.prompt, i));
+        const scores = await model.score(samples, { iteration: 1, task: taskId, helpers: allHelpers() });
+        expect(gold.rewards.map((r) => r.weight)).toEqual([1, 0]);
+        expect(scores.components.map((c) => c.name)).toEqual(gold.rewards.map((r) => r.name));
+        for (const c of scores.components) expect(c.values.every(Number.isFinite), c.name).toBe(true);
+        // The total is the proxy alone: the gold is charted, never trained on.
+        expect(scores.total).toEqual(scores.components[0].values);
+        // Neither is constant on real samples (a gold that never moves shows nothing).
+        expect(new Set(scores.components[1].values).size, `${taskId} gold ${scores.components[1].values}`).toBeGreaterThan(1);
       } finally {
         model.dispose();
       }

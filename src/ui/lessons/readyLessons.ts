@@ -2,6 +2,7 @@ import { defaultExperiment, validateExperiment, type Experiment } from '../../co
 import type { AlgorithmId } from '../../core/algorithms/catalog.ts';
 import type { Hyperparameters } from '../../core/hyperparameters.ts';
 import { getTask } from '../../core/tasks/index.ts';
+import { GOLD_EXAMPLES } from '../../core/tasks/goldExamples.ts';
 
 /**
  * Ready-made lessons a teacher can run as they are: each a link (?lesson=id),
@@ -29,13 +30,13 @@ export interface ReadyLesson {
 }
 
 /** A task's default experiment with one of its example rewards and some settings. */
-function setUp(task: string, o: { example?: string; algorithm?: AlgorithmId; h?: Partial<Hyperparameters>; stopAt?: number; speed?: 0 | 4 | 1 | 0.25 }): Experiment {
+function setUp(task: string, o: { example?: string; gold?: boolean; algorithm?: AlgorithmId; h?: Partial<Hyperparameters>; stopAt?: number; speed?: 0 | 4 | 1 | 0.25 }): Experiment {
   const base = defaultExperiment(task, 'mlp', o.algorithm ?? 'ppo');
   const examples = getTask(task).examples;
   if (o.example && !examples[o.example]) throw new Error(`task ${task} has no example reward "${o.example}"`);
   return validateExperiment({
     ...base,
-    rewards: o.example ? [{ name: 'reward', weight: 1, source: examples[o.example].source }] : base.rewards,
+    rewards: o.gold ? GOLD_EXAMPLES[task].rewards.map((r) => ({ ...r })) : o.example ? [{ name: 'reward', weight: 1, source: examples[o.example].source }] : base.rewards,
     hyperparameters: { ...base.hyperparameters, ...o.h },
     pace: { speed: o.speed ?? 0, stopAt: o.stopAt ?? 0 },
   });
@@ -91,6 +92,32 @@ export const READY_LESSONS: readonly ReadyLesson[] = [
         ask: 'In a group where every name scores the same, what does GRPO learn?',
         say: 'Press Lesson, then Step: walk through one GRPO iteration stage by stage, and look at the group and its baseline in stage 3.',
         experiment: setUp('names', { example: 'vowels', algorithm: 'grpo' }),
+      },
+    ],
+  },
+  {
+    id: 'proxy-gold',
+    title: 'Proxy against gold: when the reward is not what you want',
+    summary: 'A cheap reward trains while a better one is only watched: the proxy keeps rising, the gold peaks and falls, and a KL leash stops earlier.',
+    minutes: 10,
+    steps: [
+      {
+        title: 'Vowels, watched by a gold',
+        ask: 'The reward is the share of vowels; a second measure, never trained on, asks whether a person could say the name. Will both rise?',
+        say: 'Press Train (it stops at 60). Read the "Proxy against gold" chart: the proxy climbs to 1 while the gold rises a little, peaks, then falls. Drag the slider under the samples back to the peak and forward to the end: what changed?',
+        experiment: setUp('names', { gold: true, h: { klCoef: 0.01, adaptiveKl: false }, stopAt: 60 }),
+      },
+      {
+        title: 'The same, on a leash',
+        ask: 'Now every nat of KL to the reference costs 0.5. Where will the gold end?',
+        say: 'Press Train (it stops at 60) and compare the chart with the last step: less proxy, more gold. In Saved runs, tick both runs and compare the component "sayable".',
+        experiment: setUp('names', { gold: true, h: { klCoef: 0.5, adaptiveKl: false }, stopAt: 60 }),
+      },
+      {
+        title: 'Shown tests against hidden tests',
+        ask: 'The policy is scored on three shown test cases of a function. Will it pass hidden cases of the same function too?',
+        say: 'Press Train (it stops at 40): the gold is the hidden cases. When both rise, the expressions are right; when only the shown ones do, they are fitted to what was shown.',
+        experiment: setUp('unittests', { gold: true, stopAt: 40 }),
       },
     ],
   },

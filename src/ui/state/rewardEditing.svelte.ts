@@ -1,5 +1,6 @@
 import { defaultExperiment, type Experiment } from '../../core/experiment/experiment.ts';
 import type { RewardLog, RewardSpec } from '../../core/reward/sandbox/types.ts';
+import { GOLD_EXAMPLES } from '../../core/tasks/goldExamples.ts';
 import { getTask } from '../../core/tasks/index.ts';
 import type { RewardCheckResult } from '../../core/tasks/rewardCheck.ts';
 import { RewardCheck, type BenchScore } from './rewardCheck.ts';
@@ -93,6 +94,12 @@ export class RewardEditing {
   loadExample(key: string): void {
     const example = getTask(this.#page().experiment.task).examples[key];
     if (example) this.drafts.setSource(example.source);
+  }
+
+  /** Puts the task's proxy-against-gold pair in the editor as its two components (the gold at weight 0); Apply to use them. */
+  loadGold(): void {
+    const gold = GOLD_EXAMPLES[this.#page().experiment.task];
+    if (gold) this.drafts.reset(gold.rewards.map((r) => ({ ...r })));
   }
 
   setDraft(source: string): void {
