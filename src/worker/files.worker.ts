@@ -9,6 +9,8 @@ import { readExperimentFile } from '../core/experiment/runFile.ts';
 import type { IterationMetrics } from '../core/training/metrics.ts';
 import { RunStore, type SavedRun } from '../storage/runStore.ts';
 import { stretchEnds } from '../core/training/thinning.ts';
+import { SmoothedColumn } from '../core/training/smoothing.ts';
+import { compareMetric } from '../core/training/compareMetrics.ts';
 
 /** Histories read and checked, kept until the page stores or drops them. */
 const held = new Map<number, IterationMetrics[]>();
@@ -44,16 +46,18 @@ const api: FilesApi = {
     held.delete(token);
   },
 
-  async columns(id: string): Promise<{ iterations: Float64Array; reward: Float64Array; kl: Float64Array }> {
+  async columns(id: string, keys: string[], smoothing: number, restartAfter: number[]): Promise<{ iterations: Float64Array; values: Record<string, Float64Array> }> {
     const rows = await (await open()).metrics(id);
-    // Thinned as a chart would (thinning.ts): the last iteration of each stretch.
-    const picks = stretchEnds(rows.length).map((i) => rows[i]);
-    const out = {
-      iterations: Float64Array.from(picks, (m) => m.iteration),
-      reward: Float64Array.from(picks, (m) => m.rewardMean ?? NaN),
-      kl: Float64Array.from(picks, (m) => m.kl ?? NaN),
-    };
-    return Comlink.transfer(out, [out.iterations.buffer, out.reward.buffer, out.kl.buffer]);
+    // Smoothed over the whole history as the live charts are (smoothing.ts), then thinned as a chart would (thinning.ts): the last iteration of each stretch.
+    const ends = stretchEnds(rows.length);
+    const values: Record<string, Float64Array> = {};
+    for (const key of keys) {
+      const { pick } = compareMetric(key);
+      const column = new SmoothedColumn<IterationMetrics>((m) => pick(m) ?? NaN, (m) => m.iteration).get(rows, smoothing, restartAfter);
+      values[key] = Float64Array.from(ends, (i) => column[i]);
+    }
+    const iterations = Float64Array.from(ends, (i) => rows[i].iteration);
+    return Comlink.transfer({ iterations, values }, [iterations.buffer, ...Object.values(values).map((v) => v.buffer)]);
   },
 };
 

@@ -15,5 +15,6 @@ export interface FilesApi {
   /** Forgets a read file's history (the person kept what was on screen). */
   drop(token: number): void;
   /** A saved run's reward and KL by iteration, at most MAX_POINTS of them (thinning.ts), for a comparison chart. */
-  columns(id: string): Promise<{ iterations: Float64Array; reward: Float64Array; kl: Float64Array }>;
+  /** A saved run's metrics by key (compareMetrics.ts), each smoothed as the live charts are (restarting after the given iterations) and thinned to a chart's points. */
+  columns(id: string, keys: string[], smoothing: number, restartAfter: number[]): Promise<{ iterations: Float64Array; values: Record<string, Float64Array> }>;
 }

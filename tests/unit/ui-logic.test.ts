@@ -2,13 +2,15 @@ import type { IterationMetrics } from '../../src/core/training/metrics.ts';
 import { detectionsOf, highlight } from '../../src/ui/samples/highlight.ts';
 import { describe, expect, it } from 'vitest';
 import { lintReward } from '../../src/ui/editor/rewardLint.ts';
-import { smooth, SmoothedColumn } from '../../src/ui/metrics/smoothing.ts';
+import { smooth, SmoothedColumn } from '../../src/core/training/smoothing.ts';
 import { lastIndexWithValue, latestReward } from '../../src/ui/metrics/latest.ts';
 import { mergeMarkers } from '../../src/ui/metrics/markers.ts';
 import { MAX_POINTS, thin } from '../../src/core/training/thinning.ts';
 import { rankSamples } from '../../src/ui/samples/ranking.ts';
 import { rewardLabel } from '../../src/ui/state/rewardLabel.ts';
 import { getTask } from '../../src/core/tasks/index.ts';
+import { experimentDiff, lineDiff } from '../../src/ui/runs/runDiff.ts';
+import { defaultExperiment } from '../../src/core/experiment/experiment.ts';
 
 describe('lintReward', () => {
   it('accepts code declaring reward', () => {
@@ -224,5 +226,32 @@ describe('what-if: a draft reward against the one in force, on the batch on scre
     expect(w.moved[0]).toMatchObject({ text: 'christopher', rankBefore: 1, rankAfter: 4 });
     expect(w.after.mean).toBeCloseTo(-4.5, 9);
     expect(Number.isNaN(whatIf(samples, length, [1, 1, 1, 1]).correlation)).toBe(true);
+  });
+});
+
+describe('what differs between two runs', () => {
+  it('diffs code line by line (longest common subsequence), removals before additions', () => {
+    expect(lineDiff('a\nb\nc', 'a\nc\nd')).toEqual([
+      { kind: 'same', text: 'a' },
+      { kind: 'removed', text: 'b' },
+      { kind: 'same', text: 'c' },
+      { kind: 'added', text: 'd' },
+    ]);
+    expect(lineDiff('x', 'y')).toEqual([
+      { kind: 'removed', text: 'x' },
+      { kind: 'added', text: 'y' },
+    ]);
+  });
+
+  it('lists the settings and reward components that differ, and nothing for the same experiment', () => {
+    const a = defaultExperiment('names');
+    expect(experimentDiff(a, structuredClone(a))).toEqual({ settings: [], rewards: [] });
+    const b = { ...structuredClone(a), algorithm: 'grpo' as const, seed: 9, hyperparameters: { ...a.hyperparameters, learningRate: 0.01 } };
+    b.rewards = [{ ...b.rewards[0], weight: 2 }, { name: 'extra', weight: 0, source: 'function reward() {\n  return 1;\n}' }];
+    const d = experimentDiff(a, b);
+    expect(d.settings.map((s) => s.name)).toEqual(['algorithm', 'seed', 'learningRate']);
+    expect(d.settings[2]).toEqual({ name: 'learningRate', a: String(a.hyperparameters.learningRate), b: '0.01' });
+    expect(d.rewards.map((r) => [r.name, r.a?.weight ?? null, r.b?.weight ?? null])).toEqual([[a.rewards[0].name, 1, 2], ['extra', null, 0]]);
+    expect(d.rewards[1].lines.every((l) => l.kind === 'added')).toBe(true);
   });
 });

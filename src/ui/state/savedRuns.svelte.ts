@@ -190,10 +190,11 @@ export class SavedRuns {
     };
   }
 
-  /** A saved run's reward and KL by iteration, for a comparison chart: read and thinned by the files worker, so a long history never enters the page whole. */
-  async columns(id: string): Promise<{ iterations: Float64Array; reward: Float64Array; kl: Float64Array }> {
+  /** A saved run's metrics by key, smoothed and thinned for a comparison chart by the files worker, so a long history never enters the page whole. */
+  async columns(id: string, keys: string[], smoothing: number): Promise<{ iterations: Float64Array; values: Record<string, Float64Array> }> {
     if (!this.#store) throw new Error(this.problem ?? 'saved runs are unavailable');
-    return filesWorker().columns(id);
+    const run = this.list.find((r) => r.id === id);
+    return filesWorker().columns(id, keys, smoothing, (run?.changes ?? []).filter((c) => c.kind === 'reward').map((c) => c.iteration));
   }
 
   /** Leaves the offered run saved and no longer live, lets it go, and offers the next interrupted run, if any. */
@@ -359,9 +360,13 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** A name that tells runs apart at a glance: the task, the algorithm, what its reward says of itself (its first comment, else its name) and when. */
 function defaultName(e: Experiment): string {
   const date = new Date().toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
-  return `${getTask(e.task).title} · ${e.algorithm.toUpperCase()} · ${e.arch} · ${date}`;
+  const r = e.rewards.find((x) => x.weight !== 0) ?? e.rewards[0];
+  const comment = r.source.split('\n').find((l) => l.trim().startsWith('//'))?.trim().replace(/^\/\/\s*/, '') ?? r.name;
+  const said = comment.length > 40 ? `${comment.slice(0, 39)}…` : comment;
+  return `${getTask(e.task).title} · ${e.algorithm.toUpperCase()} · ${said}${e.rewards.length > 1 ? ` (+${e.rewards.length - 1})` : ''} · ${date}`;
 }
 
 function newId(now: number): string {
