@@ -21,6 +21,10 @@ describe('SampleHistory', () => {
     expect(b.samples.map((s) => s.text)).toEqual(['it3-0', 'it3-1', 'it3-2', 'it3-3']);
     expect(b.samples.map((s) => s.reward)).toEqual([3, 3.1, 3.2, 3.3]);
     expect(b.samples[0]).not.toHaveProperty('tokens');
+    // A picture is kept as its text (the painter's view paints from it), not its pixels.
+    const painted = keepBatch(1, [{ ...sample(0, 'ab', 1), pixels: [[1, 2, 3]], width: 1, height: 1 }]);
+    expect(painted.samples[0]).not.toHaveProperty('pixels');
+    expect(painted.samples[0].text).toBe('ab');
     expect(b.samples[0].length).toBe(5);
     expect(b.samples[0].advantage).toBe(2);
     expect(b.bytes).toBe(JSON.stringify(b.samples).length);

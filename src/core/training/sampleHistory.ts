@@ -9,8 +9,8 @@ import type { ScoredSample } from './runState.ts';
 /** A sample as a view draws it: the latest batch's samples and the kept ones alike. */
 export type ShownSample = Omit<ScoredSample, 'tokens'>;
 
-/** A sample as the history keeps it: what the page shows of it, without its token ids. */
-export type KeptSample = ShownSample & { /** Completion length in tokens (stop token excluded). */ length: number };
+/** A sample as the history keeps it: what the page shows of it, without its token ids (or a picture's pixels: the painter's view paints them from the text). */
+export type KeptSample = Omit<ShownSample, 'pixels' | 'width' | 'height'> & { /** Completion length in tokens (stop token excluded). */ length: number };
 
 /** One iteration's batch, as kept. */
 export interface KeptBatch {
@@ -27,7 +27,7 @@ export const RECENT = 20;
 
 /** A batch as the history keeps it (and its size): built where the batch is made, so the page never measures it. */
 export function keepBatch(iteration: number, samples: readonly ScoredSample[]): KeptBatch {
-  const kept = samples.map(({ tokens, ...rest }) => ({ ...rest, length: tokens.length }));
+  const kept = samples.map(({ tokens, pixels: _pixels, width: _width, height: _height, ...rest }) => ({ ...rest, length: tokens.length }));
   return { iteration, samples: kept, bytes: JSON.stringify(kept).length };
 }
 
