@@ -1,0 +1,55 @@
+import * as tf from '../tf.ts';
+import type { Policy } from '../policy/policy.ts';
+import { BOS, EOS, type Tokenizer } from '../policy/tokenizer.ts';
+
+/**
+ * What the reward model reads of a completion: the frozen reference policy's
+ * features (what its value head reads) at each completion position, pooled
+ * three ways, as a reward model in RLHF starts from the policy's own
+ * representation: the mean (what the completion is like), the sum divided by
+ * the longest completion (how much of it there is: a length the mean alone
+ * hides) and the features after the stop token (the whole, as the policy reads
+ * it at the end). [3F] per completion, in float64.
+ */
+export async function completionFeatures(policy: Policy, tokenizer: Tokenizer, items: readonly { prompt: string; text: string }[], maxLength: number, batch = 64): Promise<Float64Array[]> {
+  const out: Float64Array[] = [];
+  for (let from = 0; from < items.length; from += batch) {
+    const part = items.slice(from, from + batch);
+    const prompts = part.map((x) => tokenizer.encode(x.prompt));
+    const texts = part.map((x) => tokenizer.encode(x.text));
+    const P = Math.max(0, ...prompts.map((p) => p.length));
+    const L = Math.max(0, ...texts.map((t) => t.length));
+    // Start, prompt (left-padded), completion, stop; a transformer reads at most what it samples (1 + its context).
+    const T = Math.min(1 + P + L + 1, policy.config.arch === 'transformer' ? 1 + policy.config.contextLength : Infinity);
+    const B = part.length;
+    const tokens = new Int32Array(B * T).fill(EOS);
+    const pad = new Int32Array(B);
+    part.forEach((_, b) => {
+      pad[b] = P - prompts[b].length;
+      for (let t = 0; t <= pad[b]; t++) tokens[b * T + t] = BOS;
+      tokens.set(prompts[b], b * T + 1 + pad[b]);
+      tokens.set(texts[b].slice(0, T - 1 - P), b * T + 1 + P);
+    });
+    const f = tf.tidy(() => policy.valueFeatures(tf.tensor2d(tokens, [B, T], 'int32'), pad));
+    const [, , F] = f.shape;
+    const data = (await f.data()) as Float32Array; // [B, T, F]
+    f.dispose();
+    for (let b = 0; b < B; b++) {
+      const n = texts[b].length;
+      const x = new Float64Array(3 * F);
+      // Positions that have read a completion token or the stop: 1+P .. 1+P+n.
+      const first = 1 + P;
+      const last = Math.min(1 + P + n, T - 1);
+      for (let t = first; t <= last; t++) {
+        for (let k = 0; k < F; k++) {
+          const v = data[(b * T + t) * F + k];
+          x[k] += v / (last - first + 1);
+          x[F + k] += v / (maxLength + 1);
+          if (t === last) x[2 * F + k] = v;
+        }
+      }
+      out.push(x);
+    }
+  }
+  return out;
+}
