@@ -48,8 +48,8 @@ export function optionNumber(what: string, value: string, kind: Exclude<OptionKi
 }
 
 /** Text fit for a terminal: quoted (unless told not to), control characters escaped, long text cut. */
-export function printable(text: string, quote = true): string {
-  const cut = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+export function printable(text: string, quote = true, max = 80): string {
+  const cut = text.length > max ? `${text.slice(0, max)}…` : text;
   const safe = cut.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return quote ? `"${safe.replace(/"/g, '\\"')}"` : safe;
 }
@@ -57,7 +57,8 @@ export function printable(text: string, quote = true): string {
 /** Runs an async main, printing only the message of an expected error (control characters escaped). */
 export function runMain(main: () => Promise<void>): void {
   main().catch((e: unknown) => {
-    console.error(`error: ${printable(e instanceof Error ? e.message : String(e), false)}`);
+    // The whole reason (a value quoted inside it was cut where it was quoted), control characters escaped.
+    console.error(`error: ${printable(e instanceof Error ? e.message : String(e), false, 2000)}`);
     process.exit(1);
   });
 }

@@ -3,6 +3,8 @@
 // the whole experiment a file holds (exported from the app, or written by hand).
 //   npm run train -- --task names --reward "sample.text.length" --iterations 30 --seed 1 --arch mlp --algorithm ppo|grpo|rloo --backend wasm [--json out.json]
 //   npm run train -- --experiment experiment.json --iterations 30
+// A reward component { "kind": "preferences", "name", "weight", "judge": "<code>", "pairs": N, "noise": p }
+// in the file is learnt first (scripts/preferenceCli.ts); --json then reports each iteration's proxy and gold.
 // Hyperparameters: --set name=value (repeatable), e.g. --set klCoef=0.1.
 // The reward runs in the same QuickJS sandbox as in the browser; --trusted runs
 // it as a plain function in this process instead (faster, and not isolated).
@@ -22,6 +24,8 @@ import { createTrainer } from '../src/core/experiment/createTrainer.ts';
 import { extractSets, parseArgs, printable, runMain } from './args.ts';
 import { initNodeBackend } from './nodeBackend.ts';
 import { loadPolicyFromDisk } from './nodeModels.ts';
+import { learntReward, takePreferences } from './preferenceCli.ts';
+import { goldName, type PreferenceSpec } from '../src/core/training/learntReward.ts';
 import { nodeQuickJs } from './nodeSandbox.ts';
 import type { BackendName } from '../src/core/backend/backend.ts';
 
@@ -31,6 +35,8 @@ runMain(async () => {
   const args = parseArgs(argv, { task: 'string', reward: 'string', iterations: 'count', seed: 'int', arch: 'string', backend: 'string', json: 'string', models: 'string', quiet: 'boolean', trusted: 'boolean', algorithm: 'string', experiment: 'string', check: 'boolean' });
   let experiment: Experiment;
   let rewardLabel: string;
+  /** Components learnt from preferences (an experiment file's `kind: "preferences"`): fitted before training. */
+  let preferences: PreferenceSpec[] = [];
   if (args.experiment !== undefined) {
     // The experiment file says what to train; only --set, --iterations and the output options go with it.
     const clash = ['task', 'reward', 'seed', 'arch', 'algorithm', 'trusted'].find((k) => args[k] !== undefined);
@@ -43,12 +49,14 @@ runMain(async () => {
       throw new Error(`--experiment: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
     try {
-      experiment = readExperimentFile(text).experiment;
+      const taken = takePreferences(text);
+      preferences = taken.specs;
+      experiment = readExperimentFile(taken.text).experiment;
     } catch (e) {
       throw new Error(`--experiment ${file}: ${(e as Error).message}`);
     }
     experiment.hyperparameters = validateHyperparameters({ ...experiment.hyperparameters, ...sets });
-    rewardLabel = experiment.rewards.map((r) => `${r.weight} x ${r.name}`).join(' + ');
+    rewardLabel = experiment.rewards.map((r) => `${r.weight} x ${r.name}${preferences.some((p) => p.name === r.name) ? ' (learnt from preferences)' : ''}`).join(' + ');
     console.log(`experiment ${file}: ${experiment.task}, ${experiment.arch}, ${experiment.algorithm}, seed ${experiment.seed}, reward ${rewardLabel}`);
   } else {
     const algorithm = getAlgorithmInfo(String(args.algorithm ?? 'ppo')).id;
@@ -85,6 +93,18 @@ runMain(async () => {
   const iterations = Number(args.iterations ?? 30);
   await initNodeBackend(String(args.backend ?? 'wasm') as BackendName);
 
+  let rewardModels: Record<string, unknown>[] = [];
+  if (preferences.length) {
+    if (args.check) throw new Error('--check reads code rewards only: a reward learnt from preferences is checked by its held-out accuracy, printed when it is fitted');
+    reward.dispose?.();
+    const learnt = await learntReward(experiment, preferences, args.models as string | undefined);
+    reward = learnt.reward;
+    rewardModels = learnt.summary;
+  }
+  /** Per iteration, each learnt component's score (the proxy) and its judge's (the gold). */
+  const proxyGold = (m: IterationMetrics) =>
+    preferences.length ? { proxy: Object.fromEntries(preferences.map((p) => [p.name, m.rewardComponents[p.name]])), gold: Object.fromEntries(preferences.map((p) => [p.name, m.rewardComponents[goldName(p.name)]])) } : {};
+
   if (args.check) {
     // The check before training: the reference policy's samples (a control task: random play) and the task's edge cases.
     const probe = createTrainer(experiment, new FunctionReward([{ name: 'none', weight: 1, fn: () => 0 }]), task.environment ? null : loadPolicyFromDisk(modelId(task, arch), args.models as string | undefined));
@@ -107,7 +127,7 @@ runMain(async () => {
   const trainer = createTrainer(experiment, reward, task.environment ? null : loadPolicyFromDisk(modelId(task, arch), args.models as string | undefined));
   const all: IterationMetrics[] = [];
   const writeJson = (interrupted: boolean) =>
-    writeFileSync(String(args.json), JSON.stringify({ task: task.id, arch, algorithm, reward: rewardLabel, rewards: experiment.rewards, seed: trainer.seed, hyperparameters: trainer.hyperparameters, interrupted, iterations: all }, null, 2));
+    writeFileSync(String(args.json), JSON.stringify({ task: task.id, arch, algorithm, reward: rewardLabel, rewards: experiment.rewards, ...(preferences.length ? { preferences, rewardModels } : {}), seed: trainer.seed, hyperparameters: trainer.hyperparameters, interrupted, iterations: all.map((m) => ({ ...m, ...proxyGold(m) })) }, null, 2));
   // Ctrl-C: what was done is kept, and says it was cut short.
   const stop = (signal: string) => {
     if (args.json) writeJson(true);

@@ -96,6 +96,31 @@ describe('npm run train', () => {
     expect(again.iterations.map((m) => [m.rewardMean, m.kl, m.policyLoss])).toEqual(run.iterations.map((m) => [m.rewardMean, m.kl, m.policyLoss]));
   });
 
+  it('an experiment with a component learnt from preferences fits the reward model first, then trains on it, and --json reports each iteration\'s proxy and gold', () => {
+    const judge = 'function reward(sample) {\n  return sample.text.length;\n}\n';
+    const experiment = { ...defaultExperiment('names', 'mlp', 'ppo'), rewards: [{ name: 'rm', weight: 1, kind: 'preferences', judge, pairs: 100, noise: 0 }] };
+    experiment.hyperparameters.batchSize = 16;
+    const file = path.join(dir, 'preferences.json');
+    writeFileSync(file, JSON.stringify(experiment));
+    const out = path.join(dir, 'preferences-out.json');
+    const log = execFileSync('npx', ['tsx', 'scripts/train.ts', '--experiment', file, '--iterations', '3', '--quiet', '--set', 'epochs=1', '--json', out], { encoding: 'utf8' });
+    expect(log).toMatch(/reward 1 x rm \(learnt from preferences\)/);
+    expect(log).toMatch(/reward model "rm": 100 pairs of 200 reference completions labelled by its judge \(0% flipped\), held-out accuracy (\d+\.\d)% on 20 pairs/);
+    expect(Number(/held-out accuracy (\d+\.\d)%/.exec(log)![1])).toBeGreaterThanOrEqual(90);
+    const run = JSON.parse(readFileSync(out, 'utf8')) as { rewardModels: { heldOutAccuracy: number }[]; iterations: (IterationMetrics & { proxy: Record<string, number>; gold: Record<string, number> })[] };
+    expect(run.iterations).toHaveLength(3);
+    for (const m of run.iterations) {
+      expect(Object.keys(m.rewardComponents)).toEqual(['rm', 'rm_judge']);
+      expect(m.proxy.rm).toBe(m.rewardComponents.rm);
+      expect(m.gold.rm).toBe(m.rewardComponents.rm_judge);
+      expect(m.rewardMean).toBeCloseTo(m.proxy.rm, 9); // trained on the reward model alone: the gold has weight 0
+      expect(m.gold.rm).toBeCloseTo(m.sampleLength - 1, 0); // the judge's score is the length (the stop token not counted)
+    }
+    // A bad field is named.
+    writeFileSync(file, JSON.stringify({ ...experiment, rewards: [{ ...experiment.rewards[0], noise: 0.9 }] }));
+    expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--experiment', file], { stdio: 'pipe' })).toThrow(/rewards\[0\] \(kind "preferences"\)\.noise must be a share of flipped labels from 0 to 0\.5, got 0\.9/);
+  }, 120_000);
+
   it('names what is wrong with a bad experiment file', () => {
     const file = path.join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ ...defaultExperiment(), arch: undefined, seed: 2 }));
