@@ -366,7 +366,7 @@ function defaultName(e: Experiment): string {
   const r = e.rewards.find((x) => x.weight !== 0) ?? e.rewards[0];
   const comment = r.source.split('\n').find((l) => l.trim().startsWith('//'))?.trim().replace(/^\/\/\s*/, '') ?? r.name;
   const said = comment.length > 40 ? `${comment.slice(0, 39)}…` : comment;
-  return `${getTask(e.task).title} · ${e.algorithm.toUpperCase()} · ${said}${e.rewards.length > 1 ? ` (+${e.rewards.length - 1})` : ''} · ${date}`;
+  return `${getTask(e.task).title} · ${e.algorithm.toUpperCase()} · ${said}${e.rewards.length > 1 ? ` (+${e.rewards.length - 1} component${e.rewards.length > 2 ? 's' : ''})` : ''} · ${date}`;
 }
 
 function newId(now: number): string {
