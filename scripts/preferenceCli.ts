@@ -75,7 +75,7 @@ export async function learntReward(experiment: Experiment, specs: readonly Prefe
     learnt.push(l);
   }
   sampler.dispose();
-  const reward = new LearntReward(code, learnt, judges, featurize, Object.fromEntries(codeSpecs.map((r) => [r.name, r.weight])));
+  const reward = new LearntReward(code, learnt, judges, featurize);
   const dispose = reward.dispose.bind(reward);
   reward.dispose = () => {
     dispose();

@@ -182,16 +182,23 @@ export class TrainerHost implements TrainerApi {
       const trainer = this.#need();
       const fit = policyFit(trainer.policy, weights);
       if (fit) throw new Error(`${fit.replace('this policy', `this ${this.#experiment!.arch} policy for ${this.#experiment!.task}`)} (is it a policy of another task or architecture?)`);
-      await this.reset();
+      await this.#reset();
       // A fresh run (iteration 0, new optimiser) that starts from these weights.
       await trainer.importState({ ...(await trainer.exportState()), weights, optimizer: [] });
+      await this.#probe(true); // the probe table starts again from these weights
       return { ok: true, value: null };
     } catch (err) {
       return { ok: false, message: message(err) };
     }
   }
 
+  /** Back to iteration 0; the probe table starts again from a round of the reference. */
   async reset(seed?: number): Promise<void> {
+    await this.#reset(seed);
+    await this.#probe(true);
+  }
+
+  async #reset(seed?: number): Promise<void> {
     await this.pause();
     const trainer = this.#need();
     trainer.reset(seed);

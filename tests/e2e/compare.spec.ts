@@ -25,8 +25,8 @@ test('compare: a component of two runs on one chart, what differs between them, 
   const runs = page.getByTestId('saved-run');
   await expect(runs).toHaveCount(2);
   // Names that tell them apart: the algorithm and what the reward says of itself.
-  await expect(page.getByTestId('run-name').nth(0)).toHaveValue(/^Baby names · GRPO · Proxy: the share of vowels in the name\. \(\+1 component\) · /);
-  await expect(page.getByTestId('run-name').nth(1)).toHaveValue(/^Baby names · PPO · Proxy: the share of vowels in the name\. \(\+1 component\) · /);
+  await expect(page.getByTestId('run-name').nth(0)).toHaveValue(/^Baby names · GRPO · Proxy: the share of vowels in the name \(\+1 component\) · /);
+  await expect(page.getByTestId('run-name').nth(1)).toHaveValue(/^Baby names · PPO · Proxy: the share of vowels in the name \(\+1 component\) · /);
   for (const b of await page.getByTestId('runs-panel').getByRole('button').all()) {
     const box = (await b.boundingBox())!;
     expect(box.x + box.width, `${await b.textContent()} within 1,024 px`).toBeLessThanOrEqual(1024);

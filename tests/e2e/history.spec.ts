@@ -116,6 +116,12 @@ test('probe prompts: a row per probe, a column every 5 iterations from the start
   await page.getByTestId('probe-save').click();
   await expect(table.locator('thead th')).toHaveText(['prompt', 'it. 20']);
   await expect(table.getByTestId('probe-row').nth(1).locator('th')).toHaveText('li');
+  // Reset: the table starts again from the reference, with the prompts in force.
+  await page.getByTestId('reset').click();
+  await page.getByTestId('confirm-ok').click();
+  await expect(page.getByTestId('iteration')).toHaveText('0');
+  await expect(table.locator('thead th')).toHaveText(['prompt', 'start']);
+  await expect(table.getByTestId('probe-row').nth(1).locator('th')).toHaveText('li');
 });
 
 test('proxy against gold: the example pair puts a held-out component at weight 0, and the gold chart draws it against the trained total over KL', async ({ page }) => {

@@ -7,7 +7,7 @@ import { lastIndexWithValue, latestReward } from '../../src/ui/metrics/latest.ts
 import { mergeMarkers } from '../../src/ui/metrics/markers.ts';
 import { MAX_POINTS, thin } from '../../src/core/training/thinning.ts';
 import { rankSamples } from '../../src/ui/samples/ranking.ts';
-import { rewardLabel } from '../../src/ui/state/rewardLabel.ts';
+import { rewardLabel, trainedRewardLabel } from '../../src/ui/state/rewardLabel.ts';
 import { getTask } from '../../src/core/tasks/index.ts';
 import { experimentDiff, lineDiff } from '../../src/ui/runs/runDiff.ts';
 import { defaultExperiment } from '../../src/core/experiment/experiment.ts';
@@ -90,6 +90,13 @@ describe('chart markers', () => {
     expect(rewardLabel(task, task.examples.questions.source)).toBe('Questions');
     expect(rewardLabel(task, '// Lines with rhyme.\nfunction reward(s) { return 1; }')).toBe('Lines with rhyme');
     expect(rewardLabel(task, 'function reward(s) { return 1; }')).toBe('edited code');
+  });
+  it("names what a run trains on by its first weighted component, with how many more there are", () => {
+    const task = getTask('shakespeare');
+    const q = { name: 'q', weight: 1, source: task.examples.questions.source };
+    expect(trainedRewardLabel(task, [q])).toBe('Questions');
+    expect(trainedRewardLabel(task, [{ name: 'gold', weight: 0, source: '// Held out.\nfunction reward() { return 0; }' }, q])).toBe('Questions (+1 component)');
+    expect(trainedRewardLabel(task, [q, q, q])).toBe('Questions (+2 components)');
   });
 });
 

@@ -1,4 +1,4 @@
-import type { RewardContext, RewardModel, RewardScores, Sample } from '../reward/reward.ts';
+import { allHelpers, type RewardContext, type RewardModel, type RewardScores, type Sample } from '../reward/reward.ts';
 import { fitRewardModel, judgePairs, scoreFeatures, type FittedRewardModel, type RewardModelSettings } from '../reward/preferences.ts';
 import { Rng } from '../rng.ts';
 
@@ -57,7 +57,7 @@ export async function learnFromJudge(
   settings: Partial<RewardModelSettings> = {},
 ): Promise<LearntComponent> {
   if (completions.length < 2) throw new Error(`reward "${spec.name}": at least two completions are needed to make pairs`);
-  const scores = (await judge.score(completions, { iteration: 0, task: 'judge', helpers: {} as RewardContext['helpers'] })).total;
+  const scores = (await judge.score(completions, { iteration: 0, task: 'judge', helpers: allHelpers() })).total;
   const rng = new Rng(seed * 31 + 7);
   const raw: [number, number][] = [];
   while (raw.length < spec.pairs) {
@@ -84,7 +84,6 @@ export class LearntReward implements RewardModel {
     private readonly learnt: readonly LearntComponent[],
     private readonly judges: readonly RewardModel[],
     private readonly featurize: Featurize,
-    private readonly codeWeights: Readonly<Record<string, number>>,
   ) {
     this.names = [...(code?.names ?? []), ...learnt.map((l) => l.spec.name), ...learnt.map((l) => goldName(l.spec.name))];
   }
@@ -101,11 +100,6 @@ export class LearntReward implements RewardModel {
     }
     for (let j = 0; j < this.judges.length; j++) components.push({ name: goldName(this.learnt[j].spec.name), values: (await this.judges[j].score(samples, ctx)).total });
     return { ...base, total, components };
-  }
-
-  /** The weights the charts read: the code's, the learnt components', and 0 for each gold. */
-  get weights(): Record<string, number> {
-    return { ...this.codeWeights, ...Object.fromEntries(this.learnt.flatMap((l) => [[l.spec.name, l.spec.weight], [goldName(l.spec.name), 0]])) };
   }
 
   dispose(): void {

@@ -31,6 +31,22 @@ export class RunHistory {
     return b ? { iteration: b.iteration, samples: b.samples, latest: false } : { ...now, latest: true };
   }
 
+  /** How many iterations are kept, the first of them, and what is kept in words: reactive (they re-read on `version`). */
+  get size(): number {
+    void this.version;
+    return this.kept.size;
+  }
+
+  get first(): number | null {
+    void this.version;
+    return this.kept.iterations[0] ?? null;
+  }
+
+  get described(): string {
+    void this.version;
+    return this.kept.describe();
+  }
+
   /** Shows iteration `iteration`'s batch (the nearest kept one when it was thinned); the latest one follows training again. */
   pick(iteration: number | null): void {
     const last = this.kept.latest;

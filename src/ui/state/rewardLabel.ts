@@ -15,6 +15,13 @@ export function rewardLabel(task: Task, source: string): string {
   return comment.length > MAX_LABEL ? comment.slice(0, MAX_LABEL - 1) + '…' : comment;
 }
 
+/** What a run trains on, in a few words: its first weighted component's label (rewardLabel), and how many more components it has. */
+export function trainedRewardLabel(task: Task, rewards: readonly { name: string; weight: number; source: string }[]): string {
+  const trained = rewards.find((r) => r.weight !== 0) ?? rewards[0];
+  const more = rewards.length - 1;
+  return `${rewardLabel(task, trained.source)}${more > 0 ? ` (+${more} component${more > 1 ? 's' : ''})` : ''}`;
+}
+
 /** The chart marker's label for a set of components: the one reward's name, or each with its weight. */
 export function rewardsLabel(task: Task, rewards: readonly { name: string; weight: number; source: string }[]): string {
   if (rewards.length === 1) return `reward: ${rewardLabel(task, rewards[0].source)}`;

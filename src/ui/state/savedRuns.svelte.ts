@@ -4,6 +4,7 @@ import { getTask } from '../../core/tasks/index.ts';
 import type { ScoredSample } from '../../core/training/runState.ts';
 import type { ChartMarker } from '../metrics/markers.ts';
 import { filesWorker } from '../filesClient.ts';
+import { trainedRewardLabel } from './rewardLabel.ts';
 import { RunLocks } from './runLocks.ts';
 import { RunStore, type RunParts, type SavedCheckpoint, type SavedRun } from '../../storage/runStore.ts';
 import type { KeptBatch, SampleHistory } from '../../core/training/sampleHistory.ts';
@@ -144,7 +145,12 @@ export class SavedRuns {
     const id = this.#current?.id;
     this.#current = null;
     this.currentId = null;
-    if (id) void this.#writing.then(() => this.#locks.release(id));
+    // Once its last save is written, the run's bookkeeping goes: what it saved of the history held its batches (up to 20 MB) alive.
+    if (id)
+      void this.#writing.then(() => {
+        this.#savedBatches.delete(id);
+        this.#locks.release(id);
+      });
   }
 
   /** Resolves once every save asked for so far has been written (or has failed). */
@@ -363,10 +369,7 @@ function message(e: unknown): string {
 /** A name that tells runs apart at a glance: the task, the algorithm, what its reward says of itself (its first comment, else its name) and when. */
 function defaultName(e: Experiment): string {
   const date = new Date().toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
-  const r = e.rewards.find((x) => x.weight !== 0) ?? e.rewards[0];
-  const comment = r.source.split('\n').find((l) => l.trim().startsWith('//'))?.trim().replace(/^\/\/\s*/, '') ?? r.name;
-  const said = comment.length > 40 ? `${comment.slice(0, 39)}…` : comment;
-  return `${getTask(e.task).title} · ${e.algorithm.toUpperCase()} · ${said}${e.rewards.length > 1 ? ` (+${e.rewards.length - 1} component${e.rewards.length > 2 ? 's' : ''})` : ''} · ${date}`;
+  return `${getTask(e.task).title} · ${e.algorithm.toUpperCase()} · ${trainedRewardLabel(getTask(e.task), e.rewards)} · ${date}`;
 }
 
 function newId(now: number): string {

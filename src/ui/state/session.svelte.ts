@@ -335,13 +335,13 @@ export class Session {
     }
     await this.connection.call('Reset', (api) => api.reset(this.experiment.seed));
     this.clearRun();
-    await this.connection.call<Result<null>>('Probes', (api) => api.setProbes($state.snapshot(this.experiment.probes))); // the table starts again at iteration 0
   }
 
   /** Loads the experiment on screen into the worker, and scores its reference samples; false when loading failed. */
   async load(): Promise<boolean> {
     if (!this.connection.connected) return false;
     this.clearRun();
+    this.probes.clear(); // another experiment: its probes (if its task has any) come with loading
     this.reward.setReferences([]);
     this.checkpoint = null;
     const experiment = $state.snapshot(this.experiment) as Experiment;
@@ -373,13 +373,12 @@ export class Session {
     if (iteration > 0) this.changes = [...this.changes, { iteration, kind, label }];
   }
 
-  /** Back to iteration 0 with nothing drawn. */
+  /** Back to iteration 0 with nothing drawn; the probe table stays until the worker's round at iteration 0 (sent by a reset or a policy import) replaces it. */
   clearRun(): void {
     this.runs.detach();
     this.metrics = [];
     this.samples = [];
     this.history.clear();
-    this.probes.clear();
     this.changes = [];
     this.iteration = 0;
     this.requestError = null;
