@@ -25,7 +25,8 @@ import { extractSets, parseArgs, printable, runMain } from './args.ts';
 import { initNodeBackend } from './nodeBackend.ts';
 import { loadPolicyFromDisk } from './nodeModels.ts';
 import { learntReward, takePreferences } from './preferenceCli.ts';
-import { goldName, type PreferenceSpec } from '../src/core/training/learntReward.ts';
+import { goldName, type FitReport } from '../src/core/training/learntReward.ts';
+import type { RewardSpec } from '../src/core/reward/sandbox/types.ts';
 import { nodeQuickJs } from './nodeSandbox.ts';
 import type { BackendName } from '../src/core/backend/backend.ts';
 
@@ -35,8 +36,8 @@ runMain(async () => {
   const args = parseArgs(argv, { task: 'string', reward: 'string', iterations: 'count', seed: 'int', arch: 'string', backend: 'string', json: 'string', models: 'string', quiet: 'boolean', trusted: 'boolean', algorithm: 'string', experiment: 'string', check: 'boolean' });
   let experiment: Experiment;
   let rewardLabel: string;
-  /** Components learnt from preferences (an experiment file's `kind: "preferences"`): fitted before training. */
-  let preferences: PreferenceSpec[] = [];
+  /** Components learnt from preferences (an experiment file's `learn`, or `kind: "preferences"`): fitted before training. */
+  let preferences: RewardSpec[] = [];
   if (args.experiment !== undefined) {
     // The experiment file says what to train; only --set, --iterations and the output options go with it.
     const clash = ['task', 'reward', 'seed', 'arch', 'algorithm', 'trusted'].find((k) => args[k] !== undefined);
@@ -49,9 +50,8 @@ runMain(async () => {
       throw new Error(`--experiment: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
     try {
-      const taken = takePreferences(text);
-      preferences = taken.specs;
-      experiment = readExperimentFile(taken.text).experiment;
+      experiment = readExperimentFile(takePreferences(text)).experiment;
+      preferences = experiment.rewards.filter((r) => r.learn);
     } catch (e) {
       throw new Error(`--experiment ${file}: ${(e as Error).message}`);
     }
@@ -88,22 +88,22 @@ runMain(async () => {
     console.log('reward: a plain function in this process (--trusted): not sandboxed, no time or memory limits');
     reward = new FunctionReward(experiment.rewards.map((r) => ({ name: r.name, weight: r.weight, fn: compileRewardExpression(r.source) })));
   } else {
-    reward = await SandboxReward.create(nodeQuickJs, experiment.rewards, sandboxLimits(experiment.hyperparameters));
+    reward = preferences.length ? new FunctionReward([{ name: 'none', weight: 1, fn: () => 0 }]) : await SandboxReward.create(nodeQuickJs, experiment.rewards, sandboxLimits(experiment.hyperparameters));
   }
   const iterations = Number(args.iterations ?? 30);
   await initNodeBackend(String(args.backend ?? 'wasm') as BackendName);
 
-  let rewardModels: Record<string, unknown>[] = [];
+  let rewardModels: FitReport[] = [];
   if (preferences.length) {
     if (args.check) throw new Error('--check reads code rewards only: a reward learnt from preferences is checked by its held-out accuracy, printed when it is fitted');
     reward.dispose?.();
-    const learnt = await learntReward(experiment, preferences, args.models as string | undefined);
+    const learnt = await learntReward(experiment, args.models as string | undefined);
     reward = learnt.reward;
     rewardModels = learnt.summary;
   }
   /** Per iteration, each learnt component's score (the proxy) and its judge's (the gold). */
   const proxyGold = (m: IterationMetrics) =>
-    preferences.length ? { proxy: Object.fromEntries(preferences.map((p) => [p.name, m.rewardComponents[p.name]])), gold: Object.fromEntries(preferences.map((p) => [p.name, m.rewardComponents[goldName(p.name)]])) } : {};
+    preferences.length ? { proxy: Object.fromEntries(preferences.map((p) => [p.name, m.rewardComponents[p.name]])), gold: Object.fromEntries(preferences.filter((p) => p.learn!.from !== 'person').map((p) => [p.name, m.rewardComponents[goldName(p.name)]])) } : {};
 
   if (args.check) {
     // The check before training: the reference policy's samples (a control task: random play) and the task's edge cases.

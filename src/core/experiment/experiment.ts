@@ -2,7 +2,8 @@ import * as v from 'valibot';
 import { ALGORITHM_IDS, startingHyperparameters, type AlgorithmId } from '../algorithms/catalog.ts';
 import { HyperparameterError, type Hyperparameters } from '../hyperparameters.ts';
 import { ARCHS, type Arch } from '../policy/archs.ts';
-import type { RewardSpec } from '../reward/sandbox/types.ts';
+import { LEARN_FROM, type RewardSpec } from '../reward/sandbox/types.ts';
+import type { LabelRecord } from '../reward/preferences.ts';
 import { defaultRewards, getTask, taskAlgorithms, taskArchs, TASKS } from '../tasks/index.ts';
 import { DEFAULT_PROBES, MAX_PROBE_LENGTH, MAX_PROBES, type Probes } from '../training/probes.ts';
 
@@ -14,7 +15,7 @@ export type { Probes };
  * --experiment carry, and what `validateExperiment` checks. The settings come
  * from the hyperparameter table; nothing here lists them again.
  */
-export const EXPERIMENT_VERSION = 5;
+export const EXPERIMENT_VERSION = 6;
 /** Longest reward source accepted (characters). */
 export const MAX_REWARD_SOURCE = 20_000;
 /** Most named reward components in one experiment. */
@@ -39,6 +40,47 @@ const REWARD_NAME = /^[A-Za-z_][\w-]{0,31}$/;
 const got = (input: unknown): string => (typeof input === 'string' ? JSON.stringify(input.length > 40 ? input.slice(0, 40) + '…' : input) : Array.isArray(input) ? 'a list' : input === null ? 'null' : typeof input === 'object' ? 'an object' : String(input));
 const oneOf = <const T extends readonly string[]>(options: T) => v.picklist(options, (i) => `must be one of ${options.join(', ')}, got ${got(i.input)}`);
 
+const wholeIn = (lo: number, hi: number, what: string) => {
+  const m = (i: { input: unknown }) => `must be a whole number from ${lo} to ${hi}${what}, got ${got(i.input)}`;
+  return v.pipe(v.number(m), v.integer(m), v.minValue(lo, m), v.maxValue(hi, m));
+};
+/** Most pairs a judge labels for one component. */
+export const MAX_JUDGE_PAIRS = 2000;
+/** Most labels an experiment keeps (all components together); links carry the latest LINK_LABELS of them. */
+export const MAX_LABELS = 2000;
+/** Longest completion or prompt a label keeps. */
+export const MAX_LABEL_TEXT = 400;
+const LearnSchema = v.strictObject(
+  {
+    from: v.picklist(LEARN_FROM, (i) => `must be one of ${LEARN_FROM.join(', ')} (who labels the pairs), got ${got(i.input)}`),
+    pairs: wholeIn(10, MAX_JUDGE_PAIRS, ' (pairs a judge labels)'),
+    noise: v.pipe(
+      v.number((i) => `must be a share of flipped labels from 0 to 0.5, got ${got(i.input)}`),
+      v.check((x) => x >= 0 && x <= 0.5, (i) => `must be a share of flipped labels from 0 to 0.5, got ${got(i.input)}`),
+    ),
+    every: wholeIn(0, 1000, ' (new labels between retrainings; 0: on request)'),
+  },
+  (i) => (i.expected === 'never' ? 'is not a field of learn (from, pairs, noise, every)' : i.path?.length ? 'is missing' : `must be { from, pairs, noise, every }, got ${got(i.input)}`),
+);
+
+const labelText = v.pipe(v.string((i) => `must be a string, got ${got(i.input)}`), v.maxLength(MAX_LABEL_TEXT, (i) => `is ${(i.input as string).length} characters, the limit is ${MAX_LABEL_TEXT}`));
+const LabelSchema = v.strictObject(
+  {
+    reward: v.string((i) => `must be the name of a learnt reward, got ${got(i.input)}`),
+    pa: labelText,
+    a: labelText,
+    pb: labelText,
+    b: labelText,
+    y: v.picklist([1, 0, 0.5] as const, (i) => `must be 1 (the first is better), 0 (the second) or 0.5 (a tie), got ${got(i.input)}`),
+    at: wholeIn(0, 100_000_000, ' (the iteration labelled at)'),
+  },
+  (i) => (i.expected === 'never' ? 'is not a field of a label (reward, pa, a, pb, b, y, at)' : i.path?.length ? 'is missing' : `must be a label { reward, pa, a, pb, b, y, at }, got ${got(i.input)}`),
+);
+const LabelsSchema = v.pipe(
+  v.array(LabelSchema, (i) => `must be a list of labels, got ${got(i.input)}`),
+  v.maxLength(MAX_LABELS, (i) => `at most ${MAX_LABELS} labels, got ${(i.input as unknown[]).length}`),
+);
+
 const RewardSchema = v.strictObject(
   {
     name: v.pipe(v.string((i) => `must be a string, got ${got(i.input)}`), v.regex(REWARD_NAME, (i) => `must be 1-32 letters, digits, _ or - (starting with a letter or _), got ${got(i.input)}`)),
@@ -48,8 +90,10 @@ const RewardSchema = v.strictObject(
       v.check((w) => Math.abs(w) <= MAX_WEIGHT, (i) => `must be a number from -${MAX_WEIGHT} to ${MAX_WEIGHT}, got ${got(i.input)}`),
     ),
     source: v.pipe(v.string((i) => `must be a string of code, got ${got(i.input)}`), v.maxLength(MAX_REWARD_SOURCE, (i) => `is ${(i.input as string).length} characters, the limit is ${MAX_REWARD_SOURCE}`)),
+    /** Learnt from preferences (its source is then the judge's code). */
+    learn: v.optional(LearnSchema),
   },
-  (i) => (i.expected === 'never' ? 'is not a field of a reward (name, weight, source)' : i.path?.length ? 'is missing' : `must be an object with name, weight and source, got ${got(i.input)}`),
+  (i) => (i.expected === 'never' ? 'is not a field of a reward (name, weight, source, learn)' : i.path?.length ? 'is missing' : `must be an object with name, weight and source, got ${got(i.input)}`),
 );
 
 const RewardsSchema = v.pipe(
@@ -104,6 +148,8 @@ export const EXPERIMENT_FIELDS = {
   pace: v.optional(PaceSchema, () => ({ ...DEFAULT_PACE })),
   /** Prompts whose completions are followed through the run (the probe table). */
   probes: v.optional(ProbesSchema, () => ({ ...DEFAULT_PROBES, prompts: [] })),
+  /** A person's preference labels, for the rewards learnt from a person. */
+  labels: v.optional(LabelsSchema, () => []),
 } as const;
 
 const ExperimentSchema = v.strictObject(EXPERIMENT_FIELDS, (i) => (i.expected === 'never' ? 'is not a field of an experiment' : i.path?.length ? 'is missing' : `an experiment must be an object, got ${got(i.input)}`));
@@ -142,6 +188,7 @@ export function defaultExperiment(taskId = TASKS[0].id, arch: Arch = 'mlp', algo
     view: 'full',
     pace: { ...DEFAULT_PACE },
     probes: { ...DEFAULT_PROBES, prompts: [] },
+    labels: [],
   };
 }
 
@@ -166,6 +213,11 @@ export function validateExperiment(input: unknown): Experiment {
     const bad = [...p].find((c) => !task.alphabet.includes(c));
     if (bad !== undefined) throw new ExperimentError(`probes.prompts[${i}]`, `has ${JSON.stringify(bad)}, which task ${task.id} does not write (its symbols: ${JSON.stringify(task.alphabet.length > 40 ? `${task.alphabet.slice(0, 40)}…` : task.alphabet)})`);
   });
+  const learnt = new Map(e.rewards.filter((r) => r.learn).map((r) => [r.name, r.learn!.from]));
+  if (learnt.size && task.environment) throw new ExperimentError('rewards', `learn: task ${task.id} has no completions to compare; a reward learnt from preferences needs a language task`);
+  e.labels.forEach((l, i) => {
+    if (learnt.get(l.reward) !== 'person') throw new ExperimentError(`labels[${i}].reward`, `must name a reward learnt from a person's labels (${[...learnt].filter(([, f]) => f === 'person').map(([n]) => n).join(', ') || 'there is none'}), got ${got(l.reward)}`);
+  });
   if (!taskAlgorithms(task).includes(e.algorithm)) throw new ExperimentError('algorithm', `must be ${taskAlgorithms(task).join(' or ')} for task ${task.id}, got ${got(e.algorithm)}`);
   let hyperparameters: Hyperparameters;
   try {
@@ -175,7 +227,7 @@ export function validateExperiment(input: unknown): Experiment {
     const message = (err as Error).message;
     throw new ExperimentError(name ? `hyperparameters.${name}` : 'hyperparameters', message.startsWith(`${name} `) ? message.slice(name.length + 1) : message.startsWith('unknown') ? 'is not a setting' : `is wrong: ${message}`);
   }
-  return { ...e, rewards: e.rewards.map((r) => ({ ...r })), probes: { ...e.probes, prompts: [...e.probes.prompts] }, hyperparameters };
+  return { ...e, rewards: e.rewards.map((r) => (r.learn ? { ...r, learn: { ...r.learn } } : { ...r })), labels: e.labels.map((l) => ({ ...l }) as LabelRecord), probes: { ...e.probes, prompts: [...e.probes.prompts] }, hyperparameters };
 }
 
 /** Checks the named reward components alone: names, weights and code sizes. */
@@ -211,6 +263,7 @@ type Loose = Record<string, unknown>;
  *          completion (`rlooKl: 'sum'`), unless it says otherwise; new ones take the
  *          length-neutral default.
  *   4 → 5: `probes` joins (the task's first prompts, every 10 iterations).
+ *   5 → 6: a reward may be learnt from preferences (`learn`), and `labels` joins (none).
  */
 export const MIGRATIONS: readonly ((e: Loose) => Loose)[] = [
   (e) => ({ ...e, version: 1, arch: e.arch ?? 'mlp' }),
@@ -218,6 +271,7 @@ export const MIGRATIONS: readonly ((e: Loose) => Loose)[] = [
   (e) => ({ ...e, version: 3, algorithm: e.algorithm ?? 'ppo', view: e.view ?? 'full' }),
   (e) => ({ ...e, version: 4, ...(e.algorithm === 'rloo' && isPlainObject(e.hyperparameters ?? {}) ? { hyperparameters: { rlooKl: 'sum', ...(e.hyperparameters as Loose | undefined) } } : {}) }),
   (e) => ({ ...e, version: 5 }),
+  (e) => ({ ...e, version: 6 }),
 ];
 
 const isPlainObject = (x: unknown): boolean => typeof x === 'object' && x !== null && !Array.isArray(x);

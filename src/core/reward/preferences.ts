@@ -177,3 +177,55 @@ export function judgePairs(scores: readonly number[], pairs: readonly [number, n
     return { a, b, label };
   });
 }
+
+/**
+ * A person's label, as an experiment keeps it: two completions (each with its
+ * prompt) of the batch shown at iteration `at`, and which is better (y: 1 the
+ * first, 0 the second, 0.5 a tie), for the learnt component `reward`.
+ */
+export interface LabelRecord {
+  reward: string;
+  pa: string;
+  a: string;
+  pb: string;
+  b: string;
+  y: PreferenceLabel;
+  at: number;
+}
+
+/** Labels as a feature table's rows (each distinct completion once, in first-seen order) and pairs into it. */
+export function labelledPairs(labels: readonly LabelRecord[]): { items: { prompt: string; text: string }[]; pairs: Pair[] } {
+  const items: { prompt: string; text: string }[] = [];
+  const index = new Map<string, number>();
+  const at = (prompt: string, text: string) => {
+    const key = JSON.stringify([prompt, text]);
+    let i = index.get(key);
+    if (i === undefined) {
+      i = items.push({ prompt, text }) - 1;
+      index.set(key, i);
+    }
+    return i;
+  };
+  return { items, pairs: labels.map((l) => ({ a: at(l.pa, l.a), b: at(l.pb, l.b), label: l.y })) };
+}
+
+/**
+ * How often a person agreed with themself: over every pair labelled more than
+ * once (in either order), the share of repeat labels that match the first.
+ * null when nothing was labelled twice.
+ */
+export function selfAgreement(labels: readonly LabelRecord[]): { agreed: number; repeats: number } | null {
+  const first = new Map<string, PreferenceLabel>();
+  let agreed = 0;
+  let repeats = 0;
+  for (const l of labels) {
+    const [key, y] = l.pa + '\u0000' + l.a < l.pb + '\u0000' + l.b ? [JSON.stringify([l.pa, l.a, l.pb, l.b]), l.y] : [JSON.stringify([l.pb, l.b, l.pa, l.a]), (1 - l.y) as PreferenceLabel];
+    const seen = first.get(key);
+    if (seen === undefined) first.set(key, y);
+    else {
+      repeats++;
+      if (seen === y) agreed++;
+    }
+  }
+  return repeats ? { agreed, repeats } : null;
+}

@@ -11,9 +11,10 @@ import { BOS, EOS, type Tokenizer } from '../policy/tokenizer.ts';
  * hides) and the features after the stop token (the whole, as the policy reads
  * it at the end). [3F] per completion, in float64.
  */
-export async function completionFeatures(policy: Policy, tokenizer: Tokenizer, items: readonly { prompt: string; text: string }[], maxLength: number, batch = 64): Promise<Float64Array[]> {
+export async function completionFeatures(policy: Policy, tokenizer: Tokenizer, items: readonly { prompt: string; text: string }[], maxLength: number, progress?: (fraction: number) => void, batch = 64): Promise<Float64Array[]> {
   const out: Float64Array[] = [];
   for (let from = 0; from < items.length; from += batch) {
+    progress?.(from / items.length);
     const part = items.slice(from, from + batch);
     const prompts = part.map((x) => tokenizer.encode(x.prompt));
     const texts = part.map((x) => tokenizer.encode(x.text));
@@ -49,6 +50,46 @@ export async function completionFeatures(policy: Policy, tokenizer: Tokenizer, i
         }
       }
       out.push(x);
+    }
+  }
+  return out;
+}
+
+/**
+ * How likely a policy finds each completion: the mean log-probability of its
+ * tokens and the stop after the prompt (nats a token). The task's other
+ * reference policy read this way is a model as judge: AI feedback in miniature.
+ */
+export async function completionLikelihood(policy: Policy, tokenizer: Tokenizer, items: readonly { prompt: string; text: string }[], batch = 64): Promise<number[]> {
+  const out: number[] = [];
+  for (let from = 0; from < items.length; from += batch) {
+    const part = items.slice(from, from + batch);
+    const prompts = part.map((x) => tokenizer.encode(x.prompt));
+    const texts = part.map((x) => [...tokenizer.encode(x.text), EOS]);
+    const P = Math.max(0, ...prompts.map((p) => p.length));
+    const L = Math.max(1, ...texts.map((t) => t.length));
+    const T = Math.min(1 + P + L, policy.config.arch === 'transformer' ? 1 + policy.config.contextLength : Infinity);
+    const B = part.length;
+    const tokens = new Int32Array(B * T).fill(EOS);
+    const pad = new Int32Array(B);
+    part.forEach((_, b) => {
+      pad[b] = P - prompts[b].length;
+      for (let t = 0; t <= pad[b]; t++) tokens[b * T + t] = BOS;
+      tokens.set(prompts[b], b * T + 1 + pad[b]);
+      tokens.set(texts[b].slice(0, T - 1 - P), b * T + 1 + P);
+    });
+    const logp = tf.tidy(() => tf.logSoftmax(policy.forward(tf.tensor2d(tokens, [B, T], 'int32'), pad).logits));
+    const [, , V] = logp.shape;
+    const data = (await logp.data()) as Float32Array; // [B, T, V]: position t predicts token t + 1
+    logp.dispose();
+    for (let b = 0; b < B; b++) {
+      let sum = 0;
+      let n = 0;
+      for (let t = P; t < T - 1 && t - P < texts[b].length; t++) {
+        sum += data[(b * T + t) * V + tokens[b * T + t + 1]];
+        n++;
+      }
+      out.push(n ? sum / n : 0);
     }
   }
   return out;
