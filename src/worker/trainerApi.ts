@@ -10,6 +10,8 @@ import type { RewardLog, RewardSpec, SandboxLimits } from '../core/reward/sandbo
 import type { ScoredSample } from '../core/training/runState.ts';
 import type { KeptBatch } from '../core/training/sampleHistory.ts';
 import type { IterationLesson } from '../core/algorithms/lesson.ts';
+import type { LabelRecord } from '../core/reward/preferences.ts';
+import type { FitReport } from '../core/training/learntReward.ts';
 
 export type Status = 'idle' | 'loading' | 'training' | 'paused' | 'error';
 
@@ -34,7 +36,9 @@ export type TrainerEvent =
   /** What the reward code printed (console.log) while scoring iteration `iteration`, per component. */
   | { type: 'log'; iteration: number; logs: RewardLog[] }
   /** The run's whole state and the experiment in force (every checkpointEvery iterations while training, and when it stops): what a restart resumes from. */
-  | { type: 'checkpoint'; iteration: number; state: Blob; experiment: Experiment };
+  | { type: 'checkpoint'; iteration: number; state: Blob; experiment: Experiment }
+  /** A reward model being fitted: its stage and progress, and when done (`report`) what it learnt. */
+  | { type: 'rm'; name: string; stage: string; fraction: number; report?: FitReport };
 
 export type Result<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -48,6 +52,8 @@ export interface TrainerApi {
   load(experiment: Experiment): Promise<Result<null>>;
   /** Compiles and swaps the rewards; on failure the old ones stay. Returns the iteration they take effect after. */
   applyReward(rewards: RewardSpec[]): Promise<Result<number>>;
+  /** A person's labels changed: the reward models learnt from them are fitted again (seeded: the same labels, the same model) and train from the next iteration. Returns the new fits. */
+  trainRewardModel(labels: LabelRecord[]): Promise<Result<FitReport[]>>;
   /** Changes settings mid-run. Returns the iteration they take effect after. */
   setHyperparameters(h: Partial<Hyperparameters>): Promise<Result<number>>;
   /** How fast the loop runs, and the iteration it pauses after (0: none), from the next iteration on. */

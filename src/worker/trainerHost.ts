@@ -2,14 +2,13 @@ import { transfer } from 'comlink';
 import { GPU_BACKENDS, type BackendName } from '../core/backend/names.ts';
 import { decodeWeights, encodeWeights } from '../core/policy/checkpoint.ts';
 import { DEFAULT_PACE, validateExperiment, type Experiment, type Pace, type Probes } from '../core/experiment/experiment.ts';
-import type { Hyperparameters } from '../core/hyperparameters.ts';
+import { sandboxLimits, type Hyperparameters } from '../core/hyperparameters.ts';
 import type { IterationMetrics } from '../core/training/metrics.ts';
-import { sandboxLimits } from '../core/hyperparameters.ts';
-import { RewardError } from '../core/reward/reward.ts';
+import { RewardError, type RewardModel } from '../core/reward/reward.ts';
 import type { RewardLog, RewardSpec } from '../core/reward/sandbox/types.ts';
 import { getTask, modelId } from '../core/tasks/index.ts';
 import { decodeTrainerState, encodeTrainerState } from '../core/training/trainerState.ts';
-import { type Trainer } from '../core/training/trainer.ts';
+import type { Trainer } from '../core/training/trainer.ts';
 import type { IterationLesson } from '../core/algorithms/lesson.ts';
 import { policyFit, type ScoredSample, type TrainerState } from '../core/training/runState.ts';
 import { keepBatch, type KeptBatch } from '../core/training/sampleHistory.ts';
@@ -17,7 +16,9 @@ import { probeRound } from './probeRunner.ts';
 import type { ControlTrainer } from '../core/training/control.ts';
 import { chooseBackend, switchBackend, trainingStepOf } from './backendChoice.ts';
 import { SandboxClient } from './sandboxClient.ts';
-import { WorkerReward } from './workerReward.ts';
+import type { WorkerReward } from './workerReward.ts';
+import { LearntRewards } from './learntRewards.ts';
+import type { FitReport } from '../core/training/learntReward.ts';
 import { fetchPolicy } from './models.ts';
 import { createTrainer } from '../core/experiment/createTrainer.ts';
 import type { Policy } from '../core/policy/policy.ts';
@@ -25,19 +26,19 @@ import type { BackendReport, Result, Status, TrainerApi, TrainerEvent } from './
 
 /** Most snapshots per second the page receives; metrics in between are batched. */
 const SNAPSHOT_INTERVAL_MS = 100;
-/** Backends whose device can be lost (driver reset, tab in background, GPU unplugged). */
 
-/**
- * The worker side: owns the Trainer and runs the loop. Thin on purpose; the
- * learning lives in src/core.
- */
+/** The worker side: owns the Trainer and runs the loop. Thin on purpose; the learning lives in src/core. */
 export class TrainerHost implements TrainerApi {
   #emit: (e: TrainerEvent) => void = () => {};
   #trainer: Trainer | ControlTrainer | null = null;
   #experiment: Experiment | null = null;
+  /** The code components in the sandbox (null when none), and what the trainer scores through: those and the learnt components' models. */
   #reward: WorkerReward | null = null;
+  #trained: RewardModel | null = null;
   /** Where reward code runs: a worker of its own, ended when a batch outlives its time limit. */
   #sandbox = new SandboxClient();
+  /** Components learnt from preferences: their reward models, fitted here. */
+  #learnt = new LearntRewards(this.#sandbox, (e) => this.#emit(e), () => this.#trainer);
   #logs: RewardLog[] = [];
   #backend: BackendName = 'cpu';
   /** On a GPU backend, the state after the last good iteration: what survives a lost device. */
@@ -70,20 +71,22 @@ export class TrainerHost implements TrainerApi {
       const e = validateExperiment(experiment);
       const reference = this.#reference(e); // fetched while the reward compiles
       reference.catch(() => undefined); // a failed fetch is reported where it is awaited
-      let reward: WorkerReward;
+      let made: Awaited<ReturnType<LearntRewards['create']>>;
       try {
-        reward = await WorkerReward.create(this.#sandbox, e.rewards, sandboxLimits(e.hyperparameters));
+        made = await this.#learnt.create(e);
       } catch (err) {
         (await reference.catch(() => null))?.dispose();
         throw err;
       }
-      const trainer = await this.#create(e, reward, reference);
+      const trainer = await this.#create(e, made.reward, reference);
       this.#trainer?.dispose();
       this.#trainer = trainer;
       this.#experiment = e;
       this.#pace = e.pace;
-      this.#reward = reward;
+      this.#reward = made.code;
+      this.#trained = made.reward;
       this.#lastGood = null;
+      await this.#learnt.fit(e, made.reward, 0); // learnt components: fitted before anything trains on them
       this.#progress('warming up', 0.8);
       await this.#trainer.preview(4); // compiles kernels before the first Train
       this.#progress('ready', 1);
@@ -98,23 +101,39 @@ export class TrainerHost implements TrainerApi {
   }
 
   async applyReward(rewards: RewardSpec[]): Promise<Result<number>> {
-    let reward: WorkerReward;
+    let made: Awaited<ReturnType<LearntRewards['create']>>;
+    let e: Experiment;
+    const trainer = this.#need();
     try {
-      const specs = validateExperiment({ ...this.#experiment!, rewards }).rewards;
-      reward = await WorkerReward.create(this.#sandbox, specs, sandboxLimits(this.#need().hyperparameters));
+      // A person's labels for a component no longer learnt from them are dropped with it.
+      const names = new Set(rewards.filter((r) => r.learn?.from === 'person').map((r) => r.name));
+      e = validateExperiment({ ...this.#experiment!, rewards, labels: this.#experiment!.labels.filter((l) => names.has(l.reward)) });
+      made = await this.#learnt.create(e);
+      await this.#learnt.fit(e, made.reward, trainer.iteration);
     } catch (err) {
       return { ok: false, message: message(err) };
     }
-    const trainer = this.#need();
-    trainer.setReward(reward);
-    this.#reward = reward;
-    this.#experiment = { ...this.#experiment!, rewards: reward.specs.map((s) => ({ ...s })) };
+    trainer.setReward(made.reward);
+    this.#reward = made.code;
+    this.#trained = made.reward;
+    this.#experiment = e;
     // A fixed reward clears the error but does not restart anything: the person presses Train.
     if (this.#status === 'error' && this.#failedOnReward) {
       this.#failedOnReward = false;
       this.#setStatus(trainer.iteration === 0 ? 'idle' : 'paused');
     }
     return { ok: true, value: trainer.iteration };
+  }
+
+  async trainRewardModel(labels: Experiment['labels']): Promise<Result<FitReport[]>> {
+    try {
+      const e = validateExperiment({ ...this.#experiment!, labels });
+      const reports = await this.#learnt.fit(e, this.#trained!, this.#need().iteration);
+      this.#experiment = e;
+      return { ok: true, value: reports };
+    } catch (err) {
+      return { ok: false, message: message(err) };
+    }
   }
 
   async setHyperparameters(h: Partial<Hyperparameters>): Promise<Result<number>> {
@@ -240,8 +259,7 @@ export class TrainerHost implements TrainerApi {
         this.#flush();
         await this.#waitWhileRunning(started);
       }
-      // Let queued messages (pause, a new reward) in between iterations.
-      await new Promise((r) => setTimeout(r, 0));
+      await new Promise((r) => setTimeout(r, 0)); // queued messages (pause, a new reward) come in between iterations
     }
     this.#running = false;
     this.#flush();
@@ -295,10 +313,7 @@ export class TrainerHost implements TrainerApi {
     }
   }
 
-  /**
-   * A GPU backend failed mid-iteration (most often a lost device): the policy on
-   * it cannot be trusted. Move to wasm and continue from the last good iteration.
-   */
+  /** A GPU backend failed mid-iteration (most often a lost device): its policy is not trusted; the run moves to wasm from its last good iteration. */
   async #recover(err: unknown): Promise<false> {
     const failed = this.#backend;
     const failedAt = this.#need().iteration + 1;
@@ -313,7 +328,7 @@ export class TrainerHost implements TrainerApi {
       this.#trainer = null;
       await switchBackend('wasm');
       this.#backend = 'wasm';
-      this.#trainer = await this.#create(this.#experiment!, this.#reward!);
+      this.#trainer = await this.#create(this.#experiment!, this.#trained!);
       if (state) await this.#trainer.importState(state);
       const resumed = this.#trainer.iteration;
       this.#emit({ type: 'backend', report: { name: 'wasm', reason: `moved from ${failed} after it failed at iteration ${failedAt}` } });
@@ -352,7 +367,7 @@ export class TrainerHost implements TrainerApi {
   }
 
   /** A language task's trainer starts from its reference policy; a control task's from random weights. */
-  async #create(e: Experiment, reward: WorkerReward, reference = this.#reference(e)): Promise<Trainer | ControlTrainer> {
+  async #create(e: Experiment, reward: RewardModel, reference = this.#reference(e)): Promise<Trainer | ControlTrainer> {
     return createTrainer(e, reward, await reference);
   }
 
@@ -379,6 +394,4 @@ export class TrainerHost implements TrainerApi {
   }
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));

@@ -2,6 +2,7 @@ import type { Experiment } from '../../core/experiment/experiment.ts';
 import { sandboxLimits } from '../../core/hyperparameters.ts';
 import type { Sample } from '../../core/reward/reward.ts';
 import type { RewardLog, RewardSpec } from '../../core/reward/sandbox/types.ts';
+import { sandboxSpecs } from '../../core/training/learntReward.ts';
 import { getTask, prepareTask, taskSample, taskTokenizer } from '../../core/tasks/index.ts';
 import type { Result, SandboxOutcome } from '../../worker/trainerApi.ts';
 import { SandboxClient } from '../../worker/sandboxClient.ts';
@@ -33,10 +34,12 @@ export class RewardCheck {
 
   constructor(private readonly page: () => CheckedPage) {}
 
-  /** Scores samples under `rewards`, with the experiment's sandbox limits. */
-  score(rewards: RewardSpec[], samples: Sample[]): Promise<SandboxOutcome> {
+  /** Scores samples under `rewards`' code (a learnt component's judge as its gold, weight 0; learntReward.ts), with the experiment's sandbox limits. */
+  async score(rewards: RewardSpec[], samples: Sample[]): Promise<SandboxOutcome> {
     const { experiment, iteration } = this.page();
-    return this.#sandbox.score(rewards, sandboxLimits(experiment.hyperparameters), samples, { iteration: iteration + 1, task: experiment.task });
+    const specs = sandboxSpecs(rewards);
+    if (!specs.length) return { ok: true, scores: { total: samples.map(() => 0), components: [] } };
+    return this.#sandbox.score(specs, sandboxLimits(experiment.hyperparameters), samples, { iteration: iteration + 1, task: experiment.task });
   }
 
   /** Runs draft code on the bench's text and a few reference samples; the problem, or null when it scores them all. */
@@ -74,7 +77,7 @@ export class RewardCheck {
     const r = await this.score(rewards, samples);
     const logs = r.ok ? (r.scores.logs ?? []) : (r.logs ?? null);
     if (!r.ok) return { score: { ok: false, message: r.message }, logs };
-    const components = r.scores.components.map((c, i) => ({ name: c.name, weight: rewards[i].weight, value: c.values[0] }));
+    const components = r.scores.components.map((c, i) => ({ name: c.name, weight: sandboxSpecs(rewards)[i].weight, value: c.values[0] }));
     return { score: { ok: true, value: { total: r.scores.total[0], components } }, logs };
   }
 
@@ -82,7 +85,8 @@ export class RewardCheck {
   async diagnose(rewards: RewardSpec[]): Promise<RewardCheckResult | null> {
     const { experiment, referenceSamples } = this.page();
     const task = getTask(experiment.task);
-    if (!task.environment && referenceSamples.length === 0) return null;
+    // A learnt component's score is the worker's reward model: the code here is only its judge.
+    if ((!task.environment && referenceSamples.length === 0) || rewards.some((r) => r.learn)) return null;
     return checkReward({ task, weights: Object.fromEntries(rewards.map((r) => [r.name, r.weight])), references: referenceSamples, h: experiment.hyperparameters, score: (samples) => this.score(rewards, samples) });
   }
 

@@ -1,5 +1,5 @@
 import { MAX_REWARDS, validateRewards } from '../../core/experiment/experiment.ts';
-import type { RewardSpec } from '../../core/reward/sandbox/types.ts';
+import type { LearnSpec, RewardSpec } from '../../core/reward/sandbox/types.ts';
 
 const NEW_REWARD = '// A new component: its value times its weight adds to the total.\nfunction reward(sample, ctx) {\n  return 0;\n}\n';
 
@@ -36,7 +36,12 @@ export class RewardDrafts {
 
   /** Whether two lists hold the same components in the same order. */
   same(a: readonly RewardSpec[], b: readonly RewardSpec[] = this.#list): boolean {
-    return a.length === b.length && a.every((s, i) => s.name === b[i].name && s.weight === b[i].weight && s.source === b[i].source);
+    return a.length === b.length && a.every((s, i) => s.name === b[i].name && s.weight === b[i].weight && s.source === b[i].source && JSON.stringify(s.learn) === JSON.stringify(b[i].learn));
+  }
+
+  /** Makes component `i` learnt from preferences (its code, if a judge's, labels the pairs), or code again (undefined). */
+  setLearn(i: number, learn: LearnSpec | undefined): void {
+    this.#list = this.#list.map((s, j) => (j !== i ? s : learn ? { ...s, learn: { ...learn } } : { name: s.name, weight: s.weight, source: s.source }));
   }
 
   setSource(source: string): void {

@@ -7,6 +7,7 @@ import type { ChartMarker } from '../metrics/markers.ts';
 import type { SavedRuns } from './savedRuns.svelte.ts';
 import type { RunHistory } from './history.svelte.ts';
 import type { ProbeLog } from './probes.svelte.ts';
+import type { Preferences } from './preferences.svelte.ts';
 
 /** The page's run as the trainer's events change it. */
 export interface RunTarget {
@@ -23,6 +24,7 @@ export interface RunTarget {
   samples: ScoredSample[];
   readonly history: Pick<RunHistory, 'add' | 'truncate'>;
   readonly probes: Pick<ProbeLog, 'add' | 'truncate'>;
+  readonly preferences: Pick<Preferences, 'event'>;
   changes: ChartMarker[];
   experiment: Experiment;
   checkpoint: { state: Blob; experiment: Experiment } | null;
@@ -56,6 +58,9 @@ export function applyEvent(s: RunTarget, e: TrainerEvent): void {
       break;
     case 'probes':
       s.probes.add(e.round);
+      break;
+    case 'rm':
+      s.preferences.event(e);
       break;
     case 'snapshot':
       s.metrics = [...s.metrics, ...e.metrics];

@@ -23,6 +23,8 @@ import type { IterationLesson } from '../../core/algorithms/lesson.ts';
 import { Guide } from './guide.svelte.ts';
 import { RunHistory } from './history.svelte.ts';
 import { ProbeLog } from './probes.svelte.ts';
+import { Preferences } from './preferences.svelte.ts';
+import { componentWeights, type FitReport } from '../../core/training/learntReward.ts';
 
 export type { MayReplace } from './opening.ts';
 
@@ -65,6 +67,8 @@ export class Session {
   readonly history = new RunHistory(() => ({ iteration: this.iteration, samples: this.samples }));
   /** The probe prompts' completions through the run; `probes.set` changes the prompts. */
   readonly probes = new ProbeLog((p) => this.#queue.run(() => this.connection.call<Result<null>>('Probes', (api) => api.setProbes(p))), (p) => (this.experiment.probes = p));
+  /** A person's preference labels, and the reward models' fits (preferences.svelte.ts). */
+  readonly preferences: Preferences = new Preferences(this, (labels) => this.#queue.run(() => this.connection.call<Result<FitReport[]>>('Reward model', (api) => api.trainRewardModel(labels))));
   /** The last iteration's wall time in ms. */
   lastIterationMs = $derived(this.metrics.at(-1)?.totalMs ?? null);
   error = $derived(this.runError ?? this.requestError);
@@ -232,7 +236,7 @@ export class Session {
       if (this.reward.dirty && !(await this.#apply(this.reward.drafts.list, 'Step'))) return;
       // A step (not Train) brings its iteration's numbers: lesson mode walks them, the per-token view reads them.
       const capture = await this.connection.call('Step', (api) => api.step(true) as Promise<IterationLesson | null>);
-      this.lesson.take(capture ?? null, Object.fromEntries(this.experiment.rewards.map((r) => [r.name, r.weight])));
+      this.lesson.take(capture ?? null, componentWeights(this.experiment.rewards));
     });
   }
 
@@ -324,6 +328,7 @@ export class Session {
     this.requestError = null;
     if (!this.reward.drafts.same(this.experiment.rewards, rewards)) this.#mark(r.value, 'reward', rewardsLabel(getTask(this.experiment.task), rewards));
     this.experiment.rewards = rewards.map((s) => ({ ...s }));
+    this.experiment.labels = this.experiment.labels.filter((l) => rewards.some((r) => r.name === l.reward && r.learn?.from === 'person')); // as the worker keeps them
     void this.#scoreReferences();
     return true;
   }
@@ -341,7 +346,8 @@ export class Session {
   async load(): Promise<boolean> {
     if (!this.connection.connected) return false;
     this.clearRun();
-    this.probes.clear(); // another experiment: its probes (if its task has any) come with loading
+    this.probes.clear(); // another experiment: its probes (if its task has any) come with loading, and its reward models' fits
+    this.preferences.clear();
     this.reward.setReferences([]);
     this.checkpoint = null;
     const experiment = $state.snapshot(this.experiment) as Experiment;
