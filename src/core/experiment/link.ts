@@ -29,6 +29,22 @@ export class LinkError extends Error {
   }
 }
 
+/** Most preference labels a link carries: the latest ones (about 300 short pairs keep a link within its size). */
+export const LINK_LABELS = 300;
+
+/**
+ * The experiment as a link carries it: the latest LINK_LABELS of a person's
+ * labels at most, and fewer when long completions would take the link past
+ * LINK_MAX_JSON_BYTES; with how many were left out.
+ */
+export function forLink(e: Experiment): { experiment: Experiment; droppedLabels: number } {
+  let keep = Math.min(e.labels.length, LINK_LABELS);
+  const size = (k: number) => new TextEncoder().encode(JSON.stringify({ ...e, labels: e.labels.slice(e.labels.length - k) })).length;
+  while (keep > 0 && size(keep) > LINK_MAX_JSON_BYTES) keep = Math.floor(keep * 0.9);
+  const dropped = e.labels.length - keep;
+  return { experiment: dropped ? { ...e, labels: e.labels.slice(dropped) } : e, droppedLabels: dropped };
+}
+
 /** The fragment (without '#') that carries the experiment. */
 export async function encodeExperiment(e: Experiment): Promise<string> {
   const json = new TextEncoder().encode(JSON.stringify(e));

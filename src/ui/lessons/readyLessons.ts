@@ -3,6 +3,7 @@ import type { AlgorithmId } from '../../core/algorithms/catalog.ts';
 import type { Hyperparameters } from '../../core/hyperparameters.ts';
 import { getTask } from '../../core/tasks/index.ts';
 import { GOLD_EXAMPLES } from '../../core/tasks/goldExamples.ts';
+import { ladderExperiment } from '../gallery/ladder.ts';
 
 /**
  * Ready-made lessons a teacher can run as they are: each a link (?lesson=id),
@@ -138,6 +139,38 @@ export const READY_LESSONS: readonly ReadyLesson[] = [
         ask: 'The policy pushes a cart left or right. What reward would make it balance the pole? Take a suggestion from the class.',
         say: 'Write the class\'s reward in the editor (the examples are a start), press Apply, then Train. An episode that reaches 500 steps held the pole to the end.',
         experiment: setUp('cartpole', { stopAt: 60 }),
+      },
+    ],
+  },
+  {
+    id: 'feedback-ladder',
+    title: 'Human, AI or computed feedback',
+    summary: 'Label 30 pairs and train on a reward model of your taste; let a judge label instead and watch its reward model be over-optimised; then raise the KL coefficient.',
+    minutes: 15,
+    steps: [
+      {
+        title: 'You label (RLHF)',
+        ask: 'You will choose 30 times which of two names is better. What can a reward model learn from 30 choices, and what will it miss?',
+        say: 'In the panel beside the charts, choose with 1 (left), 2 (right) or 0 (a tie) until 30 labels: the reward model retrains every 10 and shows its held-out accuracy. Then press Train (it stops at 30) and read the names: are they what you preferred?',
+        experiment: ladderExperiment('person', { stopAt: 30 }),
+      },
+      {
+        title: 'A judge labels, no leash (RLAIF)',
+        ask: 'A rule labels 200 pairs and the reward model learns it to about 90%. With no KL penalty, will the rule\'s own score keep rising with the model\'s?',
+        say: 'Press Train (it stops at 50). Read "Reward model against its judge": the proxy (the model) climbs, the gold (the rule) peaks early and falls, and the alarm above the charts says so. Drag the samples\' slider to the peak and to the end.',
+        experiment: ladderExperiment('judge', { h: { klCoef: 0, adaptiveKl: false }, stopAt: 50 }),
+      },
+      {
+        title: 'The same, on a KL leash',
+        ask: 'Every nat of KL to the reference now costs 1. Where will the gold end?',
+        say: 'Press Train (it stops at 50): the policy stays within about a nat of the reference; the proxy gains far less and the gold does not fall far. In Saved runs, tick both runs and compare "rm_judge".',
+        experiment: ladderExperiment('judge', { h: { klCoef: 1, adaptiveKl: false }, stopAt: 50 }),
+      },
+      {
+        title: 'The rule itself (RLCF)',
+        ask: 'Now the rule trains directly: no reward model between it and the policy. What is left to over-optimise?',
+        say: 'Press Train (it stops at 50). The reward is the rule, so what rises is what the rule asks for; any loophole left is in the rule itself (look at the names).',
+        experiment: ladderExperiment('rule', { h: { klCoef: 0.1, adaptiveKl: false }, stopAt: 50 }),
       },
     ],
   },

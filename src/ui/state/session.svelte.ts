@@ -1,6 +1,6 @@
 import { BACKENDS, type BackendName } from '../../core/backend/names.ts';
 import { defaultExperiment, VIEWS, type Experiment, type Pace, type View } from '../../core/experiment/experiment.ts';
-import { encodeExperiment } from '../../core/experiment/link.ts';
+import { encodeExperiment, forLink } from '../../core/experiment/link.ts';
 import { checkField, type HyperparameterName, type Hyperparameters } from '../../core/hyperparameters.ts';
 import type { IterationMetrics } from '../../core/training/metrics.ts';
 import { switchAlgorithmSettings, type AlgorithmId } from '../../core/algorithms/catalog.ts';
@@ -171,7 +171,7 @@ export class Session {
 
   /** The link that opens the experiment in force (applied rewards, current settings) in the given view. */
   async shareLink(view: View = 'full'): Promise<string> {
-    const e = { ...$state.snapshot(this.experiment), view };
+    const e = { ...forLink($state.snapshot(this.experiment) as Experiment).experiment, view };
     return `${location.origin}${location.pathname}#${await encodeExperiment(e)}`;
   }
 
