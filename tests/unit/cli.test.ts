@@ -121,6 +121,34 @@ describe('npm run train', () => {
     expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--experiment', file], { stdio: 'pipe' })).toThrow(/rewards\[0\] \(kind "preferences"\)\.noise must be a share of flipped labels from 0 to 0\.5, got 0\.9/);
   }, 120_000);
 
+  it('an experiment file in the schema\'s own form trains on reward models of a person\'s labels and of the other policy\'s likelihood', () => {
+    const source = 'function reward(sample) {\n  return 0;\n}\n';
+    const words = ['annabelle', 'bo', 'christina', 'di', 'evangeline', 'fe', 'georgiana', 'hu', 'isadora', 'jo', 'katherine', 'li'];
+    const labels = words.slice(0, 11).map((a, i) => ({ reward: 'you', pa: '', a, pb: '', b: words[i + 1], y: a.length > words[i + 1].length ? 1 : 0, at: 0 }));
+    const experiment = {
+      ...defaultExperiment('names', 'mlp', 'ppo'),
+      rewards: [
+        { name: 'you', weight: 1, source, learn: { from: 'person', pairs: 200, noise: 0, every: 10 } },
+        { name: 'ai', weight: 0.5, source, learn: { from: 'model', pairs: 60, noise: 0, every: 0 } },
+      ],
+      labels,
+    };
+    experiment.hyperparameters.batchSize = 16;
+    const file = path.join(dir, 'ladder.json');
+    writeFileSync(file, JSON.stringify(experiment));
+    const out = path.join(dir, 'ladder-out.json');
+    const log = execFileSync('npx', ['tsx', 'scripts/train.ts', '--experiment', file, '--iterations', '2', '--quiet', '--set', 'epochs=1', '--json', out], { encoding: 'utf8' });
+    expect(log).toMatch(/reward model "you": 11 labels from the file, held-out accuracy/);
+    expect(log).toMatch(/reward model "ai": 60 pairs of 120 reference completions labelled by its judge \(the transformer reference's likelihood\)/);
+    const run = JSON.parse(readFileSync(out, 'utf8')) as { iterations: (IterationMetrics & { gold: Record<string, number> })[] };
+    for (const m of run.iterations) {
+      expect(Object.keys(m.rewardComponents)).toEqual(['you', 'ai', 'ai_judge']);
+      expect(m.rewardMean).toBeCloseTo(m.rewardComponents.you + 0.5 * m.rewardComponents.ai, 9);
+      expect(m.gold).toEqual({ ai: m.rewardComponents.ai_judge });
+      expect(m.rewardComponents.ai_judge).toBeLessThan(0); // a mean log-probability
+    }
+  }, 120_000);
+
   it('names what is wrong with a bad experiment file', () => {
     const file = path.join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ ...defaultExperiment(), arch: undefined, seed: 2 }));
