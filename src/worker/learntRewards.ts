@@ -58,11 +58,18 @@ export class LearntRewards {
       const had = this.#fits.get(r.name);
       if (had?.key === key) {
         reward.setHead(r.name, had.head);
+        this.emit({ type: 'rm', name: r.name, stage: 'done', fraction: 1, report: had.report }); // the page shows the fit in force after a load
         continue;
       }
       const labels = e.labels.filter((l) => l.reward === r.name);
       const fresh = had && had.head && r.learn.from === 'person' && labels.length > had.labels ? had.labels : labels.length;
-      const fit = await fitLearnt(r, { seed: e.seed, labels, at, previous: had?.head ?? null, freshFrom: fresh }, this.#tools(e));
+      let fit: LearntFit;
+      try {
+        fit = await fitLearnt(r, { seed: e.seed, labels, at, previous: had?.head ?? null, freshFrom: fresh }, this.#tools(e));
+      } catch (err) {
+        this.emit({ type: 'rm', name: r.name, stage: 'failed', fraction: 0 });
+        throw err;
+      }
       this.#fits.set(r.name, { ...fit, key, labels: labels.length });
       reward.setHead(r.name, fit.head);
       this.emit({ type: 'rm', name: r.name, stage: 'done', fraction: 1, report: fit.report });
@@ -74,8 +81,12 @@ export class LearntRewards {
 
   /** What a fit depends on: change any of it and the component is fitted again. */
   #key(e: Experiment, r: RewardSpec): string {
-    const labels = r.learn?.from === 'person' ? e.labels.filter((l) => l.reward === r.name).map((l: LabelRecord) => [l.pa, l.a, l.pb, l.b, l.y]) : null;
-    return JSON.stringify([e.task, e.arch, e.seed, e.hyperparameters.maxLength, r.learn, r.learn?.from === 'judge' ? r.source : null, labels]);
+    const person = r.learn?.from === 'person';
+    const labels = person ? e.labels.filter((l) => l.reward === r.name).map((l: LabelRecord) => [l.pa, l.a, l.pb, l.b, l.y]) : null;
+    // A judge's completions are drawn at the run's temperature and top-k; how often a person's model retrains changes nothing fitted.
+    const h = e.hyperparameters;
+    const learn = person ? { ...r.learn, every: 0 } : r.learn;
+    return JSON.stringify([e.task, e.arch, e.seed, h.maxLength, person ? null : [h.temperature, h.topK], learn, r.learn?.from === 'judge' ? r.source : null, labels]);
   }
 
   #tools(e: Experiment): LearnTools {
@@ -87,7 +98,7 @@ export class LearntRewards {
       return t as Trainer;
     };
     return {
-      featurize: (items, progress) => completionFeatures(reference().reference, tokenizer, items, e.hyperparameters.maxLength, progress),
+      featurize: (items, progress) => completionFeatures(reference().reference, tokenizer, items, reference().hyperparameters.maxLength, progress),
       references: async (count, seed) => (await reference().preview(count, 'reference', seed)).map((c, i) => taskSample(task, c.text, tokenizer.encode(c.text), c.prompt, i)),
       judge: async (spec: RewardSpec, samples: readonly Sample[]) => {
         if (spec.learn?.from === 'model') return completionLikelihood(await this.#otherPolicy(e), tokenizer, samples);

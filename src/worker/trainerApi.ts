@@ -50,8 +50,8 @@ export interface TrainerApi {
   init(onEvent: (e: TrainerEvent) => void, requested: BackendName | null, experiment?: Experiment): Promise<BackendReport>;
   /** Loads the experiment's task and reference policy and starts at iteration 0. */
   load(experiment: Experiment): Promise<Result<null>>;
-  /** Compiles and swaps the rewards; on failure the old ones stay. Returns the iteration they take effect after. */
-  applyReward(rewards: RewardSpec[]): Promise<Result<number>>;
+  /** Compiles and swaps the rewards (with a person's labels as the page holds them, when given); on failure the old ones stay. Returns the iteration they take effect after. */
+  applyReward(rewards: RewardSpec[], labels?: LabelRecord[]): Promise<Result<number>>;
   /** A person's labels changed: the reward models learnt from them are fitted again (seeded: the same labels, the same model) and train from the next iteration. Returns the new fits. */
   trainRewardModel(labels: LabelRecord[]): Promise<Result<FitReport[]>>;
   /** Changes settings mid-run. Returns the iteration they take effect after. */

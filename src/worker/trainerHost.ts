@@ -19,6 +19,7 @@ import { SandboxClient } from './sandboxClient.ts';
 import type { WorkerReward } from './workerReward.ts';
 import { LearntRewards } from './learntRewards.ts';
 import type { FitReport } from '../core/training/learntReward.ts';
+import type { LabelRecord } from '../core/reward/preferences.ts';
 import { fetchPolicy } from './models.ts';
 import { createTrainer } from '../core/experiment/createTrainer.ts';
 import type { Policy } from '../core/policy/policy.ts';
@@ -100,14 +101,14 @@ export class TrainerHost implements TrainerApi {
     }
   }
 
-  async applyReward(rewards: RewardSpec[]): Promise<Result<number>> {
+  async applyReward(rewards: RewardSpec[], labels = this.#experiment!.labels): Promise<Result<number>> {
     let made: Awaited<ReturnType<LearntRewards['create']>>;
     let e: Experiment;
     const trainer = this.#need();
     try {
       // A person's labels for a component no longer learnt from them are dropped with it.
       const names = new Set(rewards.filter((r) => r.learn?.from === 'person').map((r) => r.name));
-      e = validateExperiment({ ...this.#experiment!, rewards, labels: this.#experiment!.labels.filter((l) => names.has(l.reward)) });
+      e = validateExperiment({ ...this.#experiment!, rewards, labels: labels.filter((l) => names.has(l.reward)) });
       made = await this.#learnt.create(e);
       await this.#learnt.fit(e, made.reward, trainer.iteration);
     } catch (err) {
@@ -125,7 +126,7 @@ export class TrainerHost implements TrainerApi {
     return { ok: true, value: trainer.iteration };
   }
 
-  async trainRewardModel(labels: Experiment['labels']): Promise<Result<FitReport[]>> {
+  async trainRewardModel(labels: LabelRecord[]): Promise<Result<FitReport[]>> {
     try {
       const e = validateExperiment({ ...this.#experiment!, labels });
       const reports = await this.#learnt.fit(e, this.#trained!, this.#need().iteration);
@@ -326,6 +327,7 @@ export class TrainerHost implements TrainerApi {
         console.warn(`could not free the ${failed} tensors after the failure: ${message(disposeError)}`);
       }
       this.#trainer = null;
+      this.#learnt.dispose(); // the other policy (a model judge) lived on the lost device too
       await switchBackend('wasm');
       this.#backend = 'wasm';
       this.#trainer = await this.#create(this.#experiment!, this.#trained!);

@@ -46,6 +46,14 @@ test('a person labels 10 pairs with the keyboard, trains the reward model, and t
   expect(Number.isFinite(m.reward)).toBe(true);
   expect(m.reward).not.toBe(0);
   expect((await new AxeBuilder({ page }).include('[data-testid="preference-panel"]').analyze()).violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+  // Renaming the component takes its labels along.
+  await page.getByTestId('reward-add').click();
+  await page.getByTestId('reward-tab-0').click();
+  await page.getByTestId('reward-name').fill('mine');
+  await page.getByTestId('apply-reward').click();
+  await expect(page.getByTestId('draft-status')).toHaveCount(0);
+  await expect(page.getByTestId('label-count')).toHaveAttribute('data-count', '11');
+  await expect(page.getByTestId('rm-model')).toHaveAttribute('data-name', 'mine');
 });
 
 test('a judge-labelled run fits its reward model on open and charts the proxy against the gold over KL', async ({ page }) => {

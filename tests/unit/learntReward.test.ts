@@ -33,6 +33,8 @@ describe('the experiment', () => {
     expect(bad({ rewards: [{ name: 'rm', weight: 1, source: code, learn: { from: 'judge', pairs: 5, noise: 0, every: 0 } }] })).toThrow('rewards[0].learn.pairs must be a whole number from 10 to 2000');
     expect(bad({ labels: [label('a', 'b', 1, 'reward')] })).toThrow('experiment: labels[0].reward must name a reward learnt from a person\'s labels (there is none), got "reward"');
     expect(bad({ rewards: [{ name: 'rm', weight: 1, source: code, learn: { from: 'person', pairs: 200, noise: 0, every: 10 } }], labels: [{ ...label('a', 'b', 1), y: 2 as never }] })).toThrow('labels[0].y must be 1 (the first is better), 0 (the second) or 0.5 (a tie), got 2');
+    expect(bad({ rewards: [{ name: 'rm', weight: 1, source: code, learn: { from: 'judge', pairs: 100, noise: 0, every: 0 } }, { name: 'rm_judge', weight: 1, source: code }] })).toThrow('experiment: rewards[1].name "rm_judge" is where the judge of "rm" is charted; choose another name');
+    expect(() => validateExperiment({ ...defaultExperiment('images'), rewards: [{ name: 'rm', weight: 1, source: code, learn: { from: 'model', pairs: 100, noise: 0, every: 0 } }] })).toThrow(/rewards\[0\]\.learn\.from "model" asks the task's other reference policy to judge, and task images has only its transformer policy/);
     expect(() => validateExperiment({ ...defaultExperiment('cartpole'), rewards: [{ name: 'rm', weight: 1, source: code, learn: { from: 'judge', pairs: 200, noise: 0, every: 0 } }] })).toThrow(/needs a language task/);
   });
 

@@ -215,6 +215,11 @@ export function validateExperiment(input: unknown): Experiment {
   });
   const learnt = new Map(e.rewards.filter((r) => r.learn).map((r) => [r.name, r.learn!.from]));
   if (learnt.size && task.environment) throw new ExperimentError('rewards', `learn: task ${task.id} has no completions to compare; a reward learnt from preferences needs a language task`);
+  e.rewards.forEach((r, i) => {
+    if (r.learn?.from === 'model' && taskArchs(task).length < 2) throw new ExperimentError(`rewards[${i}].learn.from`, `"model" asks the task's other reference policy to judge, and task ${task.id} has only its ${taskArchs(task).join(', ')} policy`);
+    const judged = e.rewards.find((x) => x.learn && x.learn.from !== 'person' && `${x.name}_judge` === r.name);
+    if (judged) throw new ExperimentError(`rewards[${i}].name`, `"${r.name}" is where the judge of "${judged.name}" is charted; choose another name`);
+  });
   e.labels.forEach((l, i) => {
     if (learnt.get(l.reward) !== 'person') throw new ExperimentError(`labels[${i}].reward`, `must name a reward learnt from a person's labels (${[...learnt].filter(([, f]) => f === 'person').map(([n]) => n).join(', ') || 'there is none'}), got ${got(l.reward)}`);
   });

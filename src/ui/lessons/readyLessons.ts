@@ -123,26 +123,6 @@ export const READY_LESSONS: readonly ReadyLesson[] = [
     ],
   },
   {
-    id: 'not-only-language',
-    title: 'Not only language',
-    summary: 'The same RL loop paints pictures towards a colour, then balances a pole with a reward the class writes.',
-    minutes: 12,
-    steps: [
-      {
-        title: 'Pictures towards a colour',
-        ask: 'The reward is how close a picture\'s average colour is to a target. What will the pictures look like after training?',
-        say: 'Press Train (it stops at 30): the samples are pictures now, and the reward curve is the same kind of curve as for names.',
-        experiment: setUp('images', { example: 'target', stopAt: 30 }),
-      },
-      {
-        title: 'CartPole, with the class\'s reward',
-        ask: 'The policy pushes a cart left or right. What reward would make it balance the pole? Take a suggestion from the class.',
-        say: 'Write the class\'s reward in the editor (the examples are a start), press Apply, then Train. An episode that reaches 500 steps held the pole to the end.',
-        experiment: setUp('cartpole', { stopAt: 60 }),
-      },
-    ],
-  },
-  {
     id: 'feedback-ladder',
     title: 'Human, AI or computed feedback',
     summary: 'Label 30 pairs and train on a reward model of your taste; let a judge label instead and watch its reward model be over-optimised; then raise the KL coefficient.',
@@ -171,6 +151,26 @@ export const READY_LESSONS: readonly ReadyLesson[] = [
         ask: 'Now the rule trains directly: no reward model between it and the policy. What is left to over-optimise?',
         say: 'Press Train (it stops at 50). The reward is the rule, so what rises is what the rule asks for; any loophole left is in the rule itself (look at the names).',
         experiment: ladderExperiment('rule', { h: { klCoef: 0.1, adaptiveKl: false }, stopAt: 50 }),
+      },
+    ],
+  },
+  {
+    id: 'not-only-language',
+    title: 'Not only language',
+    summary: 'The same RL loop paints pictures towards a colour, then balances a pole with a reward the class writes.',
+    minutes: 12,
+    steps: [
+      {
+        title: 'Pictures towards a colour',
+        ask: 'The reward is how close a picture\'s average colour is to a target. What will the pictures look like after training?',
+        say: 'Press Train (it stops at 30): the samples are pictures now, and the reward curve is the same kind of curve as for names.',
+        experiment: setUp('images', { example: 'target', stopAt: 30 }),
+      },
+      {
+        title: 'CartPole, with the class\'s reward',
+        ask: 'The policy pushes a cart left or right. What reward would make it balance the pole? Take a suggestion from the class.',
+        say: 'Write the class\'s reward in the editor (the examples are a start), press Apply, then Train. An episode that reaches 500 steps held the pole to the end.',
+        experiment: setUp('cartpole', { stopAt: 60 }),
       },
     ],
   },

@@ -24,6 +24,7 @@ export interface PreferenceHost {
   iteration: number;
   changes: ChartMarker[];
   requestError: string | null;
+  notice: string | null;
   /** The latest batch's completions. */
   samples: readonly { prompt: string; text: string }[];
   /** The reference policy's: what is compared before the first iteration. */
@@ -46,8 +47,8 @@ export class Preferences {
 
   constructor(
     private readonly host: PreferenceHost,
-    /** Sends the labels to the worker, which fits the person's components again; undefined when the call failed (the page says why). */
-    private readonly send: (labels: LabelRecord[]) => Promise<Result<FitReport[]> | undefined>,
+    /** Sends the labels (read when the request's turn comes) to the worker, which fits the person's components again; undefined when the call failed (the page says why). */
+    private readonly send: (labels: () => LabelRecord[]) => Promise<Result<FitReport[]> | undefined>,
   ) {}
 
   /** The components learnt from preferences. */
@@ -82,9 +83,28 @@ export class Preferences {
 
   event(e: Extract<TrainerEvent, { type: 'rm' }>): void {
     if (e.report) {
-      this.reports = [...this.reports, e.report];
+      // A fit kept from before (sent again after a load) is shown once.
+      if (this.reports.at(-1) !== e.report && !this.reports.some((r) => r.name === e.report!.name && r.at === e.report!.at && r.pairs === e.report!.pairs && r.ms === e.report!.ms)) this.reports = [...this.reports, e.report];
       this.progress = null;
-    } else this.progress = { name: e.name, stage: e.stage, fraction: e.fraction };
+    } else if (e.stage === 'failed') this.progress = null;
+    else this.progress = { name: e.name, stage: e.stage, fraction: e.fraction };
+  }
+
+  /**
+   * The labels as `rewards` will hold them: a person's component renamed (the
+   * only one that changed name) takes its labels along; labels of a component
+   * no longer learnt from a person are dropped, and the page says so.
+   */
+  carry(rewards: readonly RewardSpec[]): LabelRecord[] {
+    const person = (list: readonly RewardSpec[]) => list.filter((r) => r.learn?.from === 'person').map((r) => r.name);
+    const [before, after] = [person(this.host.experiment.rewards), person(rewards)];
+    const gone = before.filter((n) => !after.includes(n));
+    const added = after.filter((n) => !before.includes(n));
+    let labels = this.host.experiment.labels.map((l) => ({ ...l }));
+    if (gone.length === 1 && added.length === 1) labels = labels.map((l) => (l.reward === gone[0] ? { ...l, reward: added[0] } : l));
+    const dropped = labels.filter((l) => !after.includes(l.reward));
+    if (dropped.length) this.host.notice = `${dropped.length} label${dropped.length === 1 ? '' : 's'} of ${[...new Set(dropped.map((l) => `"${l.reward}"`))].join(', ')} went with the component (no longer learnt from your labels). Export › Experiment before applying keeps them.`;
+    return labels.filter((l) => after.includes(l.reward));
   }
 
   clear(): void {
@@ -144,8 +164,8 @@ export class Preferences {
     if (!t) return false;
     this.fitting = true;
     try {
-      const labels = $state.snapshot(this.host.experiment.labels) as LabelRecord[];
-      const r = await this.send(labels);
+      let labels: LabelRecord[] = [];
+      const r = await this.send(() => (labels = $state.snapshot(this.host.experiment.labels) as LabelRecord[]));
       if (!r) return false;
       if (!r.ok) {
         this.host.requestError = `The reward model was not trained: ${r.message}`;
@@ -155,6 +175,7 @@ export class Preferences {
       return true;
     } finally {
       this.fitting = false;
+      this.progress = null;
     }
   }
 }

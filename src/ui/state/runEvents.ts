@@ -52,10 +52,13 @@ export function applyEvent(s: RunTarget, e: TrainerEvent): void {
     case 'log':
       s.reward.logs = { source: `iteration ${e.iteration}`, logs: e.logs };
       break;
-    case 'checkpoint':
-      s.checkpoint = { state: e.state, experiment: e.experiment };
-      s.runs.checkpoint(e.iteration, e.state, e.experiment);
+    case 'checkpoint': {
+      // A person's labels as the page holds them: those made since the last fit are in the worker's experiment only once it refits.
+      const experiment = { ...e.experiment, labels: s.experiment.labels.filter((l) => e.experiment.rewards.some((r) => r.name === l.reward && r.learn?.from === 'person')).map((l) => ({ ...l })) };
+      s.checkpoint = { state: e.state, experiment };
+      s.runs.checkpoint(e.iteration, e.state, experiment);
       break;
+    }
     case 'probes':
       s.probes.add(e.round);
       break;

@@ -68,7 +68,7 @@ export class Session {
   /** The probe prompts' completions through the run; `probes.set` changes the prompts. */
   readonly probes = new ProbeLog((p) => this.#queue.run(() => this.connection.call<Result<null>>('Probes', (api) => api.setProbes(p))), (p) => (this.experiment.probes = p));
   /** A person's preference labels, and the reward models' fits (preferences.svelte.ts). */
-  readonly preferences: Preferences = new Preferences(this, (labels) => this.#queue.run(() => this.connection.call<Result<FitReport[]>>('Reward model', (api) => api.trainRewardModel(labels))));
+  readonly preferences: Preferences = new Preferences(this, (labels) => this.#queue.run(() => this.connection.call<Result<FitReport[]>>('Reward model', (api) => api.trainRewardModel(labels()))));
   /** The last iteration's wall time in ms. */
   lastIterationMs = $derived(this.metrics.at(-1)?.totalMs ?? null);
   error = $derived(this.runError ?? this.requestError);
@@ -171,7 +171,7 @@ export class Session {
 
   /** The link that opens the experiment in force (applied rewards, current settings) in the given view. */
   async shareLink(view: View = 'full'): Promise<string> {
-    const e = { ...forLink($state.snapshot(this.experiment) as Experiment).experiment, view };
+    const e = forLink({ ...($state.snapshot(this.experiment) as Experiment), view }).experiment;
     return `${location.origin}${location.pathname}#${await encodeExperiment(e)}`;
   }
 
@@ -319,7 +319,8 @@ export class Session {
       this.requestError = `${what === 'Apply' ? 'Not applied' : `${what} did not start: the editor's code was not applied`}: ${problem}`;
       return false;
     }
-    const r = await this.connection.call<Result<number>>(what, (api) => api.applyReward(rewards));
+    const labels = this.preferences.carry(rewards);
+    const r = await this.connection.call<Result<number>>(what, (api) => api.applyReward(rewards, labels));
     if (!r) return false;
     if (!r.ok) {
       this.requestError = `${what === 'Apply' ? 'Not applied' : `${what} did not start: the editor's code was not applied`}: ${r.message}`;
@@ -328,7 +329,7 @@ export class Session {
     this.requestError = null;
     if (!this.reward.drafts.same(this.experiment.rewards, rewards)) this.#mark(r.value, 'reward', rewardsLabel(getTask(this.experiment.task), rewards));
     this.experiment.rewards = rewards.map((s) => ({ ...s }));
-    this.experiment.labels = this.experiment.labels.filter((l) => rewards.some((r) => r.name === l.reward && r.learn?.from === 'person')); // as the worker keeps them
+    this.experiment.labels = labels; // as the worker keeps them
     void this.#scoreReferences();
     return true;
   }
