@@ -5,7 +5,7 @@ import type { LabelRecord } from '../core/reward/preferences.ts';
 import { allHelpers, type RewardModel, type Sample } from '../core/reward/reward.ts';
 import type { RewardSpec } from '../core/reward/sandbox/types.ts';
 import { getTask, modelId, taskSample, taskTokenizer } from '../core/tasks/index.ts';
-import { fitLearnt, goldName, LearntReward, sandboxSpecs, type FitReport, type LearntFit, type LearnTools } from '../core/training/learntReward.ts';
+import { explainJudge, fitLearnt, goldName, LearntReward, sandboxSpecs, type FitReport, type LearntFit, type LearnTools } from '../core/training/learntReward.ts';
 import { completionFeatures, completionLikelihood } from '../core/training/preferenceFeatures.ts';
 import type { Trainer } from '../core/training/trainer.ts';
 import type { ControlTrainer } from '../core/training/control.ts';
@@ -38,7 +38,12 @@ export class LearntRewards {
   async create(e: Experiment): Promise<{ code: WorkerReward | null; reward: RewardModel }> {
     const specs = sandboxSpecs(e.rewards);
     const limits = sandboxLimits(e.hyperparameters);
-    const code = specs.length ? await WorkerReward.create(this.sandbox, specs, limits) : null;
+    let code: WorkerReward | null = null;
+    try {
+      code = specs.length ? await WorkerReward.create(this.sandbox, specs, limits) : null;
+    } catch (err) {
+      throw explainJudge(err, e.rewards);
+    }
     if (!e.rewards.some((r) => r.learn)) return { code, reward: code! };
     const reward = new LearntReward(code, e.rewards, this.#tools(e));
     for (const r of e.rewards) if (r.learn) reward.setHead(r.name, this.#fits.get(r.name)?.key === this.#key(e, r) ? this.#fits.get(r.name)!.head : null);
@@ -68,7 +73,7 @@ export class LearntRewards {
         fit = await fitLearnt(r, { seed: e.seed, labels, at, previous: had?.head ?? null, freshFrom: fresh }, this.#tools(e));
       } catch (err) {
         this.emit({ type: 'rm', name: r.name, stage: 'failed', fraction: 0 });
-        throw err;
+        throw explainJudge(err, e.rewards);
       }
       this.#fits.set(r.name, { ...fit, key, labels: labels.length });
       reward.setHead(r.name, fit.head);

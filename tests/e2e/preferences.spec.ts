@@ -97,3 +97,14 @@ test('a link with labels opens in a fresh context, retrains the same reward mode
   expect(second).toEqual(first);
   expect(first.rewards).toHaveLength(3);
 });
+
+test('the ladder lesson\'s judge without a leash: the proxy rises, the gold turns down, and the alarm says the reward model is over-optimised', async ({ page }) => {
+  await openPlayground(page, '?lesson=feedback-ladder&step=2');
+  await expect(page.getByTestId('rm-progress')).toHaveAttribute('data-stage', 'done');
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('status')).toHaveText('paused', { timeout: 180_000 });
+  await expect(page.getByTestId('iteration')).toHaveText('50');
+  await expect(page.getByTestId('gold-verdict')).toHaveAttribute('data-turned', 'true');
+  await expect(page.getByTestId('overoptimised-alarm')).toContainText('The reward model "rm" is being over-optimised');
+  await expect(page.getByTestId('overoptimised-alarm')).toContainText(/Its judge's own score \(rm_judge\) peaked at iteration \d+/);
+});

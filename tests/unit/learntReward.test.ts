@@ -3,10 +3,10 @@ import * as tf from '../../src/core/tf.ts';
 import { defaultExperiment, validateExperiment, type Experiment } from '../../src/core/experiment/experiment.ts';
 import { decodeExperiment, encodeExperiment, forLink, LINK_LABELS, LINK_MAX_JSON_BYTES } from '../../src/core/experiment/link.ts';
 import { labelledPairs, selfAgreement, type LabelRecord } from '../../src/core/reward/preferences.ts';
-import { allHelpers, FunctionReward, type Sample } from '../../src/core/reward/reward.ts';
+import { allHelpers, FunctionReward, RewardError, type Sample } from '../../src/core/reward/reward.ts';
 import type { RewardSpec } from '../../src/core/reward/sandbox/types.ts';
 import { getTask, modelId, taskSample, taskTokenizer } from '../../src/core/tasks/index.ts';
-import { componentWeights, fitLearnt, goldName, LearntReward, sandboxSpecs, type LearnTools } from '../../src/core/training/learntReward.ts';
+import { componentWeights, explainJudge, fitLearnt, goldName, LearntReward, sandboxSpecs, type LearnTools } from '../../src/core/training/learntReward.ts';
 import { completionFeatures, completionLikelihood } from '../../src/core/training/preferenceFeatures.ts';
 import { Trainer } from '../../src/core/training/trainer.ts';
 import { loadPolicyFromDisk } from '../../scripts/nodeModels.ts';
@@ -50,6 +50,16 @@ describe('the experiment', () => {
       { name: goldName('rm'), weight: 0, source: code },
     ]);
     expect(componentWeights(rewards)).toEqual({ len: 0.5, rm: 1, rm_judge: 0, you: 2, ai: 1, ai_judge: 0 });
+  });
+
+  it('a judge\'s error names the component the person wrote, not its chart name', () => {
+    const rewards: RewardSpec[] = [{ name: 'rm', weight: 1, source: code, learn: { from: 'judge', pairs: 100, noise: 0, every: 0 } }];
+    const e = explainJudge(new RewardError('reward "rm_judge" returned NaN for sample 3', { component: 'rm_judge', sampleIndex: 3 }), rewards) as RewardError;
+    expect(e).toBeInstanceOf(RewardError);
+    expect(e.message).toBe('the judge code of "rm" returned NaN for sample 3');
+    expect(e.details).toEqual({ component: 'rm', sampleIndex: 3 });
+    const other = new RewardError('reward "len" threw');
+    expect(explainJudge(other, rewards)).toBe(other);
   });
 
   it('the ladder\'s rungs and its lesson are valid experiments', () => {

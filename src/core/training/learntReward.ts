@@ -1,4 +1,4 @@
-import type { RewardContext, RewardModel, RewardScores, Sample } from '../reward/reward.ts';
+import { RewardError, type RewardContext, type RewardModel, type RewardScores, type Sample } from '../reward/reward.ts';
 import type { LearnSpec, RewardSpec } from '../reward/sandbox/types.ts';
 import { fitRewardModel, judgePairs, labelledPairs, pairAccuracy, scoreFeatures, type LabelRecord, type RewardHead, type RewardModelSettings } from '../reward/preferences.ts';
 import { Rng } from '../rng.ts';
@@ -26,6 +26,16 @@ export const PERSON_EVERY = 10;
 export function sandboxSpecs(rewards: readonly RewardSpec[]): RewardSpec[] {
   return rewards.flatMap((r) => (!r.learn ? [{ name: r.name, weight: r.weight, source: r.source }] : r.learn.from === 'judge' ? [{ name: goldName(r.name), weight: 0, source: r.source }] : []));
 }
+
+/** A judge's error in the person's words: `reward "rm_judge"` is the judge code of the learnt component "rm". */
+export function explainJudge(err: unknown, rewards: readonly RewardSpec[]): unknown {
+  if (!(err instanceof Error)) return err;
+  let text = err.message;
+  for (const r of rewards) if (r.learn?.from === 'judge') text = text.split(`reward "${goldName(r.name)}"`).join(`the judge code of "${r.name}"`);
+  if (text === err.message) return err;
+  return err instanceof RewardError ? new RewardError(text, { ...err.details, component: judgedName(rewards, err.details.component) }) : new Error(text);
+}
+const judgedName = (rewards: readonly RewardSpec[], component?: string) => rewards.find((r) => component === goldName(r.name))?.name ?? component;
 
 /** Every component a run charts, with its weight: the code components, each learnt one, and each judge's gold at 0. */
 export function componentWeights(rewards: readonly RewardSpec[]): Record<string, number> {
@@ -180,6 +190,7 @@ function thin(xs: readonly number[], n: number): number[] {
 export class LearntReward implements RewardModel {
   readonly names: readonly string[];
   readonly #learnt: readonly RewardSpec[];
+  readonly #rewards: readonly RewardSpec[];
   readonly #heads = new Map<string, RewardHead | null>();
 
   constructor(
@@ -187,6 +198,7 @@ export class LearntReward implements RewardModel {
     rewards: readonly RewardSpec[],
     private readonly tools: Pick<LearnTools, 'featurize' | 'judge'>,
   ) {
+    this.#rewards = rewards;
     this.#learnt = rewards.filter((r) => r.learn);
     // In the experiment's order, each learnt component followed by its gold.
     this.names = Object.keys(componentWeights(rewards));
@@ -202,7 +214,12 @@ export class LearntReward implements RewardModel {
   }
 
   async score(samples: readonly Sample[], ctx: RewardContext): Promise<RewardScores> {
-    const base = this.code ? await this.code.score(samples, ctx) : { total: new Array<number>(samples.length).fill(0), components: [] };
+    let base: RewardScores;
+    try {
+      base = this.code ? await this.code.score(samples, ctx) : { total: new Array<number>(samples.length).fill(0), components: [] };
+    } catch (err) {
+      throw explainJudge(err, this.#rewards);
+    }
     const total = [...base.total];
     const values = new Map(base.components.map((c) => [c.name, c.values]));
     const features = this.#learnt.some((l) => this.#heads.get(l.name)) ? await this.tools.featurize(samples) : null;
