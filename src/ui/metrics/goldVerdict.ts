@@ -34,24 +34,38 @@ export function goldVerdict(rows: readonly number[], proxy: readonly number[], g
 
 /**
  * Learnt components whose judge's score (the gold) turned down while the reward
- * model's (the proxy) kept rising, since iteration `from`: each series smoothed
- * (an exponential moving average, 0.9) before the verdict, as the charts show it.
+ * model's (the proxy) kept rising, since iteration `from`: each series read at
+ * most MAX_POINTS times (the charts' thinning) and smoothed (an exponential
+ * moving average) before the verdict. Runs on every snapshot: nothing here
+ * reads the whole history of a long run.
  */
 export function overOptimised(metrics: readonly IterationMetrics[], rewards: readonly RewardSpec[], from: number): { name: string; gold: string; iteration: number; kl: number }[] {
-  const since = metrics.filter((m) => m.iteration > from && Number.isFinite(m.kl));
+  const judged = rewards.filter((r) => r.learn && r.learn.from !== 'person' && r.weight !== 0);
+  if (!judged.length) return [];
+  let lo = 0;
+  let hi = metrics.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (metrics[mid].iteration > from) hi = mid;
+    else lo = mid + 1;
+  }
+  const rows = stretchEnds(metrics.length - lo).map((i) => metrics[lo + i]);
+  const alpha = Math.min(1, 0.1 * Math.max(1, (metrics.length - lo) / Math.max(1, rows.length)));
   const out = [];
-  for (const r of rewards) {
-    if (!r.learn || r.learn.from === 'person' || r.weight === 0) continue;
+  for (const r of judged) {
     const gold = goldName(r.name);
     const ema = (f: (m: IterationMetrics) => number) => {
       let s = NaN;
-      return since.map((m) => (s = Number.isFinite(s) ? 0.9 * s + 0.1 * f(m) : f(m)));
+      return rows.map((m) => {
+        const v = f(m);
+        return (s = !Number.isFinite(v) ? s : Number.isFinite(s) ? (1 - alpha) * s + alpha * v : v);
+      });
     };
-    const proxy = ema((m) => m.rewardComponents[r.name] ?? NaN);
+    const proxy = ema((m) => (m.rewardComponents[r.name] ?? NaN) * Math.sign(r.weight));
     const g = ema((m) => m.rewardComponents[gold] ?? NaN);
-    const rows = stretchEnds(since.length).filter((i) => Number.isFinite(proxy[i]) && Number.isFinite(g[i]));
-    const v = goldVerdict(rows, r.weight > 0 ? proxy : proxy.map((p) => -p), g);
-    if (v?.turned) out.push({ name: r.name, gold, iteration: since[v.peak].iteration, kl: since[v.peak].kl });
+    const kept = rows.map((_, i) => i).filter((i) => Number.isFinite(proxy[i]) && Number.isFinite(g[i]) && Number.isFinite(rows[i].kl));
+    const v = goldVerdict(kept, proxy, g);
+    if (v?.turned) out.push({ name: r.name, gold, iteration: rows[v.peak].iteration, kl: rows[v.peak].kl });
   }
   return out;
 }
