@@ -68,6 +68,17 @@ export function taskSample(task: Task, text: string, tokens: number[], prompt: s
   return sample;
 }
 
+/**
+ * A completion another model wrote (the TRL export's), as the reward sees it:
+ * up to its first line break unless `keepNewlines` (the task's policies stop
+ * at their stop token), its tokens those of the characters the task knows.
+ */
+export function externalSample(task: Task, text: string, prompt: string, index: number, keepNewlines = false): Sample {
+  const line = keepNewlines ? text : text.split(/\r?\n/, 1)[0];
+  const known = [...line].filter((c) => task.alphabet.includes(c)).join('');
+  return taskSample(task, line, taskTokenizer(task).encode(known), prompt, index);
+}
+
 /** Loads what a task's fields and helpers need (once; nothing for most tasks). */
 export function prepareTask(task: Task): Promise<void> {
   return task.prepare?.() ?? Promise.resolve();
