@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { HYPERPARAMETER_NAMES, HYPERPARAMETERS, type HyperparameterName, type Hyperparameters } from '../src/core/hyperparameters.ts';
 
 /**
@@ -79,4 +80,13 @@ export function extractSets(argv: string[]): Partial<Hyperparameters> {
     argv.splice(i, 2);
   }
   return out;
+}
+
+/** A file an option names, as text; a file that cannot be read is an error naming the option, the file and why. */
+export function readOptionFile(option: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${option}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }

@@ -4,23 +4,18 @@
 //
 // The bridge in it runs the reward through this project's `npm run
 // reward-server`; the folder this runs in is its default RLCF_PLAYGROUND.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readExperimentFile } from '../src/core/experiment/runFile.ts';
 import { trlProject } from '../src/core/experiment/trlProject.ts';
-import { parseArgs, runMain } from './args.ts';
+import { parseArgs, readOptionFile, runMain } from './args.ts';
 import { takePreferences } from './preferenceCli.ts';
 
 runMain(async () => {
   const args = parseArgs(process.argv.slice(2), { experiment: 'string', out: 'string', iterations: 'count', force: 'boolean' });
   if (args.experiment === undefined || args.out === undefined) throw new Error('usage: npm run export-trl -- --experiment file.json --out DIR [--iterations N] [--force]');
   const file = String(args.experiment);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`--experiment: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const text = readOptionFile('--experiment', file);
   let files: Record<string, string>;
   try {
     files = trlProject(readExperimentFile(takePreferences(text)).experiment, { iterations: Number(args.iterations ?? 100), playground: process.cwd() });

@@ -14,13 +14,12 @@
 //
 //   npm run reward-server -- --experiment file.json [--time-limit-ms N] [--memory-mib N] [--stack-kib N] [--keep-newlines]
 import { createInterface } from 'node:readline';
-import { readFileSync } from 'node:fs';
 import { readExperimentFile } from '../src/core/experiment/runFile.ts';
 import { sandboxLimits, validateHyperparameters } from '../src/core/hyperparameters.ts';
 import { allHelpers, RewardError } from '../src/core/reward/reward.ts';
 import { SandboxReward } from '../src/core/reward/sandbox/sandboxReward.ts';
 import { externalSample, getTask, prepareTask } from '../src/core/tasks/index.ts';
-import { parseArgs, runMain } from './args.ts';
+import { parseArgs, readOptionFile, runMain } from './args.ts';
 import { nodeQuickJs } from './nodeSandbox.ts';
 
 runMain(async () => {
@@ -28,12 +27,7 @@ runMain(async () => {
   const args = parseArgs(process.argv.slice(2), { experiment: 'string', 'time-limit-ms': 'int', 'memory-mib': 'int', 'stack-kib': 'int', 'keep-newlines': 'boolean' });
   if (args.experiment === undefined) throw new Error('--experiment file.json is needed: the experiment whose reward to run');
   const file = String(args.experiment);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`--experiment: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const text = readOptionFile('--experiment', file);
   const { experiment } = readExperimentFile(text);
   const task = getTask(experiment.task);
   if (task.environment) throw new Error(`task ${task.id} is a control task: its reward reads transitions, not texts`);

@@ -10,7 +10,7 @@
 // it as a plain function in this process instead (faster, and not isolated).
 // --check checks the reward before any training, as Apply does in the app (16
 // reference samples and the task's edge cases), prints its warnings and stops.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { defaultExperiment, validateExperiment, type Experiment } from '../src/core/experiment/experiment.ts';
 import { readExperimentFile } from '../src/core/experiment/runFile.ts';
 import { HYPERPARAMETER_NAMES, HYPERPARAMETERS, sandboxLimits, type HyperparameterName, validateHyperparameters, type Hyperparameters } from '../src/core/hyperparameters.ts';
@@ -21,7 +21,7 @@ import { getAlgorithmInfo, startingHyperparameters } from '../src/core/algorithm
 import { SandboxReward } from '../src/core/reward/sandbox/sandboxReward.ts';
 import { getTask, modelId, taskArchs } from '../src/core/tasks/index.ts';
 import { createTrainer } from '../src/core/experiment/createTrainer.ts';
-import { extractSets, parseArgs, printable, runMain } from './args.ts';
+import { extractSets, parseArgs, printable, readOptionFile, runMain } from './args.ts';
 import { initNodeBackend } from './nodeBackend.ts';
 import { loadPolicyFromDisk } from './nodeModels.ts';
 import { learntReward, takePreferences } from './preferenceCli.ts';
@@ -43,12 +43,7 @@ runMain(async () => {
     const clash = ['task', 'reward', 'seed', 'arch', 'algorithm', 'trusted'].find((k) => args[k] !== undefined);
     if (clash) throw new Error(`--${clash} cannot go with --experiment: the file sets it (use --set for settings)`);
     const file = String(args.experiment);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new Error(`--experiment: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
+    const text = readOptionFile('--experiment', file);
     try {
       experiment = readExperimentFile(takePreferences(text)).experiment;
       preferences = experiment.rewards.filter((r) => r.learn);

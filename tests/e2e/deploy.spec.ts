@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test } from './fixtures.ts';
+import { serveStatic } from './staticServer.ts';
 
 // Deployed under a sub-path of a plain static server (no Vite): the build made
 // with --base, served as any static host would, trains, shares links under its
@@ -11,7 +12,6 @@ import { expect, test } from './fixtures.ts';
 
 const PORT = 4181;
 const BASE = '/labs/rlcf/';
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.woff2': 'font/woff2', '.bin': 'application/octet-stream' };
 
 test.describe('a static host under a sub-path', () => {
   test.use({ baseURL: `http://localhost:${PORT}`, serviceWorkers: 'allow' });
@@ -22,24 +22,7 @@ test.describe('a static host under a sub-path', () => {
     test.setTimeout(300_000);
     const out = mkdtempSync(path.join(tmpdir(), 'rlcf-sub-'));
     execFileSync('npx', ['vite', 'build', '--base', BASE, '--outDir', out, '--emptyOutDir', '--logLevel', 'error'], { stdio: 'pipe', timeout: 280_000 });
-    server = createServer((req, res) => {
-      const url = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
-      if (!url.startsWith(BASE)) {
-        outside.push(url);
-        res.writeHead(404, { 'Content-Type': 'text/plain' });
-        return void res.end('not found');
-      }
-      const file = path.join(out, url.slice(BASE.length).replace(/^$|\/$/, 'index.html'));
-      try {
-        const body = readFileSync(file);
-        res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache' });
-        res.end(body);
-      } catch {
-        res.writeHead(404, { 'Content-Type': 'text/plain' });
-        res.end('not found');
-      }
-    });
-    await new Promise<void>((resolve) => server.listen(PORT, resolve));
+    server = await serveStatic(PORT, () => out, BASE, (url) => outside.push(url));
   });
 
   test.afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));

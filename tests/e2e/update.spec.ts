@@ -1,9 +1,10 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeServiceWorker } from '../../scripts/offlineCopy.ts';
 import { expect, test } from './fixtures.ts';
+import { serveStatic } from './staticServer.ts';
 
 // A new version deployed while tabs are open. Build A is the build under test; build B
 // is made from it as a deploy would differ: a retrained model of the same size (every
@@ -11,7 +12,6 @@ import { expect, test } from './fixtures.ts';
 // the server), with the service worker written again for B's files.
 
 const PORT = 4180;
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png' };
 const MODEL = 'models/names-mlp.bin';
 
 function buildB(a: string): string {
@@ -45,18 +45,7 @@ test.describe('a new version', () => {
     cpSync('dist', a, { recursive: true });
     root = a;
     b = buildB(a);
-    server = createServer((req, res) => {
-      const file = path.join(root, decodeURIComponent(new URL(req.url!, 'http://x').pathname).replace(/\/$/, '/index.html'));
-      try {
-        const body = readFileSync(file);
-        res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache' });
-        res.end(body);
-      } catch {
-        res.writeHead(404, { 'Content-Type': 'text/plain' });
-        res.end('not found');
-      }
-    });
-    await new Promise<void>((resolve) => server.listen(PORT, resolve));
+    server = await serveStatic(PORT, () => root);
   });
   test.afterAll(() => server.close());
 

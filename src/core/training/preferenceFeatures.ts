@@ -18,19 +18,7 @@ export async function completionFeatures(policy: Policy, tokenizer: Tokenizer, i
     const part = items.slice(from, from + batch);
     const prompts = part.map((x) => tokenizer.encode(x.prompt));
     const texts = part.map((x) => tokenizer.encode(x.text));
-    const P = Math.max(0, ...prompts.map((p) => p.length));
-    const L = Math.max(0, ...texts.map((t) => t.length));
-    // Start, prompt (left-padded), completion, stop; a transformer reads at most what it samples (1 + its context).
-    const T = Math.min(1 + P + L + 1, policy.config.arch === 'transformer' ? 1 + policy.config.contextLength : Infinity);
-    const B = part.length;
-    const tokens = new Int32Array(B * T).fill(EOS);
-    const pad = new Int32Array(B);
-    part.forEach((_, b) => {
-      pad[b] = P - prompts[b].length;
-      for (let t = 0; t <= pad[b]; t++) tokens[b * T + t] = BOS;
-      tokens.set(prompts[b], b * T + 1 + pad[b]);
-      tokens.set(texts[b].slice(0, T - 1 - P), b * T + 1 + P);
-    });
+    const { tokens, pad, P, T, B } = packed(policy, prompts, texts);
     const f = tf.tidy(() => policy.valueFeatures(tf.tensor2d(tokens, [B, T], 'int32'), pad));
     const [, , F] = f.shape;
     const data = (await f.data()) as Float32Array; // [B, T, F]
@@ -65,19 +53,8 @@ export async function completionLikelihood(policy: Policy, tokenizer: Tokenizer,
   for (let from = 0; from < items.length; from += batch) {
     const part = items.slice(from, from + batch);
     const prompts = part.map((x) => tokenizer.encode(x.prompt));
-    const texts = part.map((x) => [...tokenizer.encode(x.text), EOS]);
-    const P = Math.max(0, ...prompts.map((p) => p.length));
-    const L = Math.max(1, ...texts.map((t) => t.length));
-    const T = Math.min(1 + P + L, policy.config.arch === 'transformer' ? 1 + policy.config.contextLength : Infinity);
-    const B = part.length;
-    const tokens = new Int32Array(B * T).fill(EOS);
-    const pad = new Int32Array(B);
-    part.forEach((_, b) => {
-      pad[b] = P - prompts[b].length;
-      for (let t = 0; t <= pad[b]; t++) tokens[b * T + t] = BOS;
-      tokens.set(prompts[b], b * T + 1 + pad[b]);
-      tokens.set(texts[b].slice(0, T - 1 - P), b * T + 1 + P);
-    });
+    const texts = part.map((x) => tokenizer.encode(x.text));
+    const { tokens, pad, P, T, B } = packed(policy, prompts, texts);
     const logp = tf.tidy(() => tf.logSoftmax(policy.forward(tf.tensor2d(tokens, [B, T], 'int32'), pad).logits));
     const [, , V] = logp.shape;
     const data = (await logp.data()) as Float32Array; // [B, T, V]: position t predicts token t + 1
@@ -85,7 +62,7 @@ export async function completionLikelihood(policy: Policy, tokenizer: Tokenizer,
     for (let b = 0; b < B; b++) {
       let sum = 0;
       let n = 0;
-      for (let t = P; t < T - 1 && t - P < texts[b].length; t++) {
+      for (let t = P; t < T - 1 && t - P <= texts[b].length; t++) { // each token and the stop
         sum += data[(b * T + t) * V + tokens[b * T + t + 1]];
         n++;
       }
@@ -93,4 +70,26 @@ export async function completionLikelihood(policy: Policy, tokenizer: Tokenizer,
     }
   }
   return out;
+}
+
+/**
+ * Prompts and completions as a policy reads them, [B, T] row by row: start,
+ * the prompt left-padded with start tokens, the completion, then stop tokens
+ * (the first is the completion's stop); a transformer reads at most what it
+ * samples (1 + its context).
+ */
+function packed(policy: Policy, prompts: readonly number[][], texts: readonly number[][]): { tokens: Int32Array; pad: Int32Array; P: number; T: number; B: number } {
+  const P = Math.max(0, ...prompts.map((p) => p.length));
+  const L = Math.max(0, ...texts.map((t) => t.length));
+  const T = Math.min(1 + P + L + 1, policy.config.arch === 'transformer' ? 1 + policy.config.contextLength : Infinity);
+  const B = prompts.length;
+  const tokens = new Int32Array(B * T).fill(EOS);
+  const pad = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    pad[b] = P - prompts[b].length;
+    for (let t = 0; t <= pad[b]; t++) tokens[b * T + t] = BOS;
+    tokens.set(prompts[b], b * T + 1 + pad[b]);
+    tokens.set(texts[b].slice(0, T - 1 - P), b * T + 1 + P);
+  }
+  return { tokens, pad, P, T, B };
 }

@@ -84,7 +84,8 @@ export class Preferences {
   event(e: Extract<TrainerEvent, { type: 'rm' }>): void {
     if (e.report) {
       // A fit kept from before (sent again after a load) is shown once.
-      if (this.reports.at(-1) !== e.report && !this.reports.some((r) => r.name === e.report!.name && r.at === e.report!.at && r.pairs === e.report!.pairs && r.ms === e.report!.ms)) this.reports = [...this.reports, e.report];
+      const r = e.report;
+      if (!this.reports.some((x) => x.name === r.name && x.at === r.at && x.pairs === r.pairs && x.ms === r.ms)) this.reports = [...this.reports, r];
       this.progress = null;
     } else if (e.stage === 'failed') this.progress = null;
     else this.progress = { name: e.name, stage: e.stage, fraction: e.fraction };
