@@ -21,22 +21,26 @@ test('a person labels 10 pairs with the keyboard, trains the reward model, and t
   await expect(panel).toBeVisible();
   await expect(page.getByTestId('label-count')).toHaveText('0 labels');
   await expect(page.getByTestId('rm-train')).toBeDisabled();
-  // The person prefers the longer completion (a tie when equal), by key: 1 the left, 2 the right, 0 a tie.
+  // The person prefers the longer completion (the alphabetically first when as long), by key: 1 the left, 2 the right;
+  // the fourth pair they call a tie (0).
+  const prefersLeft = (a: string, b: string) => a.length > b.length || (a.length === b.length && a < b);
   for (let i = 0; i < 10; i++) {
     const left = (await page.getByTestId('pair-left').locator('.text').textContent()) ?? '';
     const right = (await page.getByTestId('pair-right').locator('.text').textContent()) ?? '';
-    await page.locator('body').press(left.length > right.length ? '1' : left.length < right.length ? '2' : '0');
+    await page.locator('body').press(i === 3 || left === right ? '0' : prefersLeft(left, right) ? '1' : '2');
     await expect(page.getByTestId('label-count')).toHaveAttribute('data-count', String(i + 1));
   }
-  // Retraining every 10 labels is the default: the tenth label fitted the model.
+  // Retraining every 10 labels is the default: the tenth label fitted the model (on all ten), holding out one of the nine decisive.
+  await expect(page.getByTestId('rm-progress')).toHaveAttribute('data-pairs', '10', { timeout: 60_000 });
   await expect(page.getByTestId('rm-progress')).toHaveAttribute('data-stage', 'done', { timeout: 60_000 });
   const accuracy = Number(await page.getByTestId('rm-accuracy').textContent());
   expect(accuracy).toBeGreaterThanOrEqual(0);
   expect(accuracy).toBeLessThanOrEqual(1);
-  // Train reward model again by hand: nothing new, so it stays.
+  // One more label by a click, then Train reward model by hand: it refits on all eleven.
   await page.getByTestId('pair-left').click();
   await expect(page.getByTestId('label-count')).toHaveAttribute('data-count', '11');
   await page.getByTestId('rm-train').click();
+  await expect(page.getByTestId('rm-progress')).toHaveAttribute('data-pairs', '11', { timeout: 60_000 });
   await expect(page.getByTestId('rm-progress')).toHaveAttribute('data-stage', 'done', { timeout: 60_000 });
   // The policy trains on the reward model's score: a component like any other.
   await page.getByTestId('step').click();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '../../src/core/tf.ts';
 import { btGrad, btLoss, fitRewardModel, judgePairs, scoreFeatures, splitPairs } from '../../src/core/reward/preferences.ts';
+import type { PreferenceLabel } from '../../src/core/reward/preferences.ts';
 import { completionFeatures } from '../../src/core/training/preferenceFeatures.ts';
 import { FunctionReward } from '../../src/core/reward/reward.ts';
 import { getTask, modelId, taskTokenizer } from '../../src/core/tasks/index.ts';
@@ -42,9 +43,23 @@ describe('Bradley-Terry', () => {
     const again = fitRewardModel(features, pairs, { seed: 3 });
     expect(Array.from(again.head.w)).toEqual(Array.from(fit.head.w));
     expect(again.losses).toEqual(fit.losses);
-    expect(splitPairs(100, 0.2, 3)).toEqual(splitPairs(100, 0.2, 3));
-    expect(splitPairs(100, 0.2, 3).test).not.toEqual(splitPairs(100, 0.2, 4).test);
-    expect(splitPairs(100, 0.2, 3).test).toHaveLength(20);
+    const decisive = Array.from({ length: 100 }, (_, i) => (i % 2 ? 1 : 0) as PreferenceLabel);
+    expect(splitPairs(decisive, 0.2, 3)).toEqual(splitPairs(decisive, 0.2, 3));
+    expect(splitPairs(decisive, 0.2, 3).test).not.toEqual(splitPairs(decisive, 0.2, 4).test);
+    expect(splitPairs(decisive, 0.2, 3).test).toHaveLength(20);
+  });
+
+  it('holds out a share of the decisive pairs and of the ties apart, so a few decisive labels among many ties are still measured', () => {
+    // Ten labels, five decisive: one of those is held out, whichever the shuffle puts first.
+    const labels: PreferenceLabel[] = [0.5, 1, 0.5, 0.5, 0, 0.5, 1, 0.5, 1, 0];
+    for (let seed = 1; seed <= 20; seed++) {
+      const { train, test } = splitPairs(labels, 0.2, seed);
+      expect(test.filter((i) => labels[i] !== 0.5)).toHaveLength(1);
+      expect(test.filter((i) => labels[i] === 0.5)).toHaveLength(1);
+      expect([...train, ...test].sort((a, b) => a - b)).toEqual(labels.map((_, i) => i));
+    }
+    // Fewer than five of a kind: none of that kind is held out.
+    expect(splitPairs([1, 0, 1, 0.5], 0.2, 1).test).toEqual([]);
   });
 });
 

@@ -75,16 +75,24 @@ export function scoreFeatures(head: RewardHead, x: ArrayLike<number>): number {
   return r;
 }
 
-/** Which pairs are held out: a seeded shuffle, the first `heldOut` share of it. */
-export function splitPairs(n: number, heldOut: number, seed: number): { train: number[]; test: number[] } {
+/**
+ * Which pairs are held out: a seeded shuffle, then the first `heldOut` share
+ * of the decisive pairs and of the ties, each on its own, so that the held-out
+ * accuracy (which ties do not count in) has pairs to count whenever five or
+ * more labels are decisive.
+ */
+export function splitPairs(labels: readonly PreferenceLabel[], heldOut: number, seed: number): { train: number[]; test: number[] } {
+  const n = labels.length;
   const order = Array.from({ length: n }, (_, i) => i);
   const rng = new Rng(seed);
   for (let i = n - 1; i > 0; i--) {
     const j = rng.int(i + 1);
     [order[i], order[j]] = [order[j], order[i]];
   }
-  const k = n >= 5 ? Math.max(1, Math.round(n * heldOut)) : 0;
-  return { test: order.slice(0, k).sort((a, b) => a - b), train: order.slice(k).sort((a, b) => a - b) };
+  const share = (ids: number[]) => ids.slice(0, ids.length >= 5 ? Math.max(1, Math.round(ids.length * heldOut)) : 0);
+  const test = [...share(order.filter((i) => labels[i] !== 0.5)), ...share(order.filter((i) => labels[i] === 0.5))];
+  const held = new Set(test);
+  return { test: test.sort((a, b) => a - b), train: order.filter((i) => !held.has(i)).sort((a, b) => a - b) };
 }
 
 /** The share of pairs (ties left out) the head orders as labelled; null when there are none. */
@@ -118,7 +126,7 @@ export function fitRewardModel(features: readonly ArrayLike<number>[], pairs: re
   for (let k = 0; k < F; k++) std[k] = Math.sqrt(std[k]) + 1e-6;
   const z = features.map((x) => Float64Array.from({ length: F }, (_, k) => (x[k] - mean[k]) / std[k]));
 
-  const { train, test } = splitPairs(pairs.length, s.heldOut, s.seed);
+  const { train, test } = splitPairs(pairs.map((p) => p.label), s.heldOut, s.seed);
   const trainPairs = train.map((i) => pairs[i]);
   const w = new Float64Array(F);
   const m = new Float64Array(F);
