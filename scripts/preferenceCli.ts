@@ -12,13 +12,12 @@ import { SandboxReward } from '../src/core/reward/sandbox/sandboxReward.ts';
 import { sandboxLimits } from '../src/core/hyperparameters.ts';
 import type { Experiment } from '../src/core/experiment/experiment.ts';
 import type { RewardSpec } from '../src/core/reward/sandbox/types.ts';
-import { getTask, modelId, taskSample, taskTokenizer } from '../src/core/tasks/index.ts';
+import { getTask, taskSample, taskTokenizer } from '../src/core/tasks/index.ts';
 import { createTrainer } from '../src/core/experiment/createTrainer.ts';
 import { allHelpers, FunctionReward } from '../src/core/reward/reward.ts';
 import { completionFeatures, completionLikelihood } from '../src/core/training/preferenceFeatures.ts';
 import { checkPreferenceSpec, fitLearnt, goldName, LearntReward, sandboxSpecs, type FitReport, type LearnTools } from '../src/core/training/learntReward.ts';
-import type { Policy } from '../src/core/policy/policy.ts';
-import { loadPolicyFromDisk } from './nodeModels.ts';
+import type { Arch, Policy } from '../src/core/policy/policy.ts';
 import { nodeQuickJs } from './nodeSandbox.ts';
 
 /**
@@ -45,26 +44,29 @@ export function takePreferences(text: string): string {
 }
 
 /** The task's other architecture's reference policy: a model as judge. */
-const otherArch = (arch: string) => (arch === 'mlp' ? 'transformer' : 'mlp');
+const otherArch = (arch: Arch): Arch => (arch === 'mlp' ? 'transformer' : 'mlp');
 
 /** The reward a run with learnt components trains on, once each reward model is fitted (said on the console). */
-export async function learntReward(experiment: Experiment, models?: string): Promise<{ reward: LearntReward; summary: FitReport[] }> {
+/** A fresh copy of the task's reference policy of an architecture (shipped, or pretrained on a corpus). */
+export type PolicyLoader = (arch: Arch) => Policy;
+
+export async function learntReward(experiment: Experiment, load: PolicyLoader): Promise<{ reward: LearntReward; summary: FitReport[] }> {
   const task = getTask(experiment.task);
   const limits = sandboxLimits(experiment.hyperparameters);
   const specs = experiment.rewards.filter((r) => r.learn);
   const code = sandboxSpecs(experiment.rewards).length ? await SandboxReward.create(nodeQuickJs, sandboxSpecs(experiment.rewards), limits) : null;
   const judges = new Map<string, RewardModel>();
   for (const s of specs) if (s.learn!.from === 'judge') judges.set(s.name, await SandboxReward.create(nodeQuickJs, [{ name: goldName(s.name), weight: 1, source: s.source }], limits));
-  const features = loadPolicyFromDisk(modelId(task, experiment.arch), models);
+  const features = load(experiment.arch);
   let other: Policy | null = null;
   const tokenizer = taskTokenizer(task);
   // The completions labelled: the reference policy's, from a stream of their own.
-  const sampler = createTrainer(experiment, new FunctionReward([{ name: 'none', weight: 1, fn: () => 0 }]), loadPolicyFromDisk(modelId(task, experiment.arch), models));
+  const sampler = createTrainer(experiment, new FunctionReward([{ name: 'none', weight: 1, fn: () => 0 }]), load(experiment.arch));
   const tools: LearnTools = {
     featurize: (items, progress) => completionFeatures(features, tokenizer, items, experiment.hyperparameters.maxLength, progress),
     references: async (count, seed) => (await sampler.preview(count, 'reference', seed)).map((c, i) => taskSample(task, c.text, tokenizer.encode(c.text), c.prompt, i)),
     judge: async (spec: RewardSpec, samples: readonly Sample[]) => {
-      if (spec.learn!.from === 'model') return completionLikelihood((other ??= loadPolicyFromDisk(modelId(task, otherArch(experiment.arch)), models)), tokenizer, samples);
+      if (spec.learn!.from === 'model') return completionLikelihood((other ??= load(otherArch(experiment.arch))), tokenizer, samples);
       return (await judges.get(spec.name)!.score(samples, { iteration: 0, task: task.id, helpers: allHelpers() })).total;
     },
   };

@@ -5,9 +5,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { encodeWeights, CHECKPOINT_VERSION, type CheckpointManifest } from '../src/core/policy/checkpoint.ts';
-import { bigramLoss, evaluateLoss, pretrain, splitLines } from '../src/core/policy/pretrain.ts';
+import { bigramLoss, evaluateLoss, pretrain, referenceConfig, splitLines } from '../src/core/policy/pretrain.ts';
 import { createPolicy } from '../src/core/policy/create.ts';
-import { ARCHS, parameterCount, type Arch, type PolicyConfig } from '../src/core/policy/policy.ts';
+import { ARCHS, parameterCount, type Arch } from '../src/core/policy/policy.ts';
 import { Rng } from '../src/core/rng.ts';
 import { getTask, taskTokenizer } from '../src/core/tasks/index.ts';
 import { corpusLines } from '../src/core/policy/pretrainData.ts';
@@ -47,12 +47,7 @@ runMain(async () => {
   const longest = Math.max(...split.train.map((s) => s.length), ...split.validation.map((s) => s.length));
   const width = longest + 1;
   const V = tokenizer.vocabSize;
-  // The transformer reads the start token and a whole completion: a power of two that fits.
-  const contextLength = Math.max(32, 2 ** Math.ceil(Math.log2(width)));
-  const config: PolicyConfig =
-    arch === 'mlp'
-      ? { arch, vocabSize: V, contextLength: recipe.window ?? 8, embedDim: 16, hiddenDim: 256 }
-      : { arch, vocabSize: V, contextLength, layers: 2, heads: 4, width: 64 };
+  const config = referenceConfig(arch, V, width, recipe.window);
   const rng = new Rng(seed);
   const policy = createPolicy(config, rng);
   const bigram = bigramLoss(split, V);

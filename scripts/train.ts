@@ -3,6 +3,8 @@
 // the whole experiment a file holds (exported from the app, or written by hand).
 //   npm run train -- --task names --reward "sample.text.length" --iterations 30 --seed 1 --arch mlp --algorithm ppo|grpo|rloo --backend wasm [--json out.json]
 //   npm run train -- --experiment experiment.json --iterations 30
+//   npm run train -- --corpus lines.txt --iterations 30 [--pretrain-steps N]: a corpus of one item a line,
+//   pretrained on first, then trained with the text task's default reward (or an --experiment made on that corpus).
 // A reward component { "kind": "preferences", "name", "weight", "judge": "<code>", "pairs": N, "noise": p }
 // in the file is learnt first (scripts/preferenceCli.ts); --json then reports each iteration's proxy and gold.
 // Hyperparameters: --set name=value (repeatable), e.g. --set klCoef=0.1.
@@ -24,7 +26,8 @@ import { createTrainer } from '../src/core/experiment/createTrainer.ts';
 import { extractSets, parseArgs, printable, readOptionFile, runMain } from './args.ts';
 import { initNodeBackend } from './nodeBackend.ts';
 import { loadPolicyFromDisk } from './nodeModels.ts';
-import { learntReward, takePreferences } from './preferenceCli.ts';
+import { learntReward, takePreferences, type PolicyLoader } from './preferenceCli.ts';
+import { pretrainCorpusFile, registerCorpusFile } from './corpusCli.ts';
 import { goldName, type FitReport } from '../src/core/training/learntReward.ts';
 import type { RewardSpec } from '../src/core/reward/sandbox/types.ts';
 import { nodeQuickJs } from './nodeSandbox.ts';
@@ -33,7 +36,11 @@ import type { BackendName } from '../src/core/backend/backend.ts';
 runMain(async () => {
   const argv = process.argv.slice(2);
   const sets = extractSets(argv);
-  const args = parseArgs(argv, { task: 'string', reward: 'string', iterations: 'count', seed: 'int', arch: 'string', backend: 'string', json: 'string', models: 'string', quiet: 'boolean', trusted: 'boolean', algorithm: 'string', experiment: 'string', check: 'boolean' });
+  const args = parseArgs(argv, { task: 'string', reward: 'string', iterations: 'count', seed: 'int', arch: 'string', backend: 'string', json: 'string', models: 'string', quiet: 'boolean', trusted: 'boolean', algorithm: 'string', experiment: 'string', check: 'boolean', corpus: 'string', 'pretrain-steps': 'count' });
+  // A corpus first: it is the task a file or --task may then name.
+  const corpus = args.corpus !== undefined ? registerCorpusFile(String(args.corpus)) : null;
+  if (!corpus && args['pretrain-steps'] !== undefined) throw new Error('--pretrain-steps goes with --corpus: shipped tasks are pretrained already');
+  if (corpus && args.task !== undefined) throw new Error('--task cannot go with --corpus: the corpus is the task');
   let experiment: Experiment;
   let rewardLabel: string;
   /** Components learnt from preferences (an experiment file's `learn`, or `kind: "preferences"`): fitted before training. */
@@ -55,7 +62,7 @@ runMain(async () => {
     console.log(`experiment ${file}: ${experiment.task}, ${experiment.arch}, ${experiment.algorithm}, seed ${experiment.seed}, reward ${rewardLabel}`);
   } else {
     const algorithm = getAlgorithmInfo(String(args.algorithm ?? 'ppo')).id;
-    const task = getTask(String(args.task ?? 'names'));
+    const task = getTask(corpus ? `corpus-${corpus.stats.hash}` : String(args.task ?? 'names'));
     const arch = String(args.arch ?? 'mlp');
     if (arch !== 'mlp' && arch !== 'transformer') throw new Error(`--arch must be mlp or transformer, got ${JSON.stringify(arch)}`);
     if (args.arch !== undefined && !taskArchs(task).includes(arch)) throw new Error(`--arch ${arch} does not apply to task ${task.id} (it has: ${taskArchs(task).join(', ')})`);
@@ -88,11 +95,16 @@ runMain(async () => {
   const iterations = Number(args.iterations ?? 30);
   await initNodeBackend(String(args.backend ?? 'wasm') as BackendName);
 
+  // The reference policy: shipped (public/models or --models), or pretrained on the corpus now.
+  const corpusPolicy = corpus ? await pretrainCorpusFile(corpus, args['pretrain-steps'] as number | undefined) : null;
+  const load: PolicyLoader = (a) => (corpusPolicy ? corpusPolicy() : loadPolicyFromDisk(modelId(task, a), args.models as string | undefined));
+  const reference = () => (task.environment ? null : load(arch));
+
   let rewardModels: FitReport[] = [];
   if (preferences.length) {
     if (args.check) throw new Error('--check reads code rewards only: a reward learnt from preferences is checked by its held-out accuracy, printed when it is fitted');
     reward.dispose?.();
-    const learnt = await learntReward(experiment, args.models as string | undefined);
+    const learnt = await learntReward(experiment, load);
     reward = learnt.reward;
     rewardModels = learnt.summary;
   }
@@ -102,7 +114,7 @@ runMain(async () => {
 
   if (args.check) {
     // The check before training: the reference policy's samples (a control task: random play) and the task's edge cases.
-    const probe = createTrainer(experiment, new FunctionReward([{ name: 'none', weight: 1, fn: () => 0 }]), task.environment ? null : loadPolicyFromDisk(modelId(task, arch), args.models as string | undefined));
+    const probe = createTrainer(experiment, new FunctionReward([{ name: 'none', weight: 1, fn: () => 0 }]), reference());
     const references = await probe.preview(16, 'reference', 7);
     probe.dispose();
     const score: CheckScorer = async (samples) => {
@@ -119,7 +131,7 @@ runMain(async () => {
   }
 
   // A control task trains from random weights; a language task from its reference policy.
-  const trainer = createTrainer(experiment, reward, task.environment ? null : loadPolicyFromDisk(modelId(task, arch), args.models as string | undefined));
+  const trainer = createTrainer(experiment, reward, reference());
   const all: IterationMetrics[] = [];
   const writeJson = (interrupted: boolean) =>
     writeFileSync(String(args.json), JSON.stringify({ task: task.id, arch, algorithm, reward: rewardLabel, rewards: experiment.rewards, ...(preferences.length ? { preferences, rewardModels } : {}), seed: trainer.seed, hyperparameters: trainer.hyperparameters, interrupted, iterations: all.map((m) => ({ ...m, ...proxyGold(m) })) }, null, 2));

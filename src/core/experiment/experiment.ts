@@ -4,7 +4,8 @@ import { HyperparameterError, type Hyperparameters } from '../hyperparameters.ts
 import { ARCHS, type Arch } from '../policy/archs.ts';
 import { LEARN_FROM, type RewardSpec } from '../reward/sandbox/types.ts';
 import type { LabelRecord } from '../reward/preferences.ts';
-import { defaultRewards, getTask, taskAlgorithms, taskArchs, TASKS } from '../tasks/index.ts';
+import { defaultRewards, getTask, hasTask, taskAlgorithms, taskArchs, TASKS } from '../tasks/index.ts';
+import { isCorpusTaskId, corpusTaskId } from '../tasks/corpus.ts';
 import { DEFAULT_PROBES, MAX_PROBE_LENGTH, MAX_PROBES, type Probes } from '../training/probes.ts';
 
 export type { Probes };
@@ -124,6 +125,15 @@ const ProbesSchema = v.strictObject(
   (i) => (i.expected === 'never' ? 'is not a field of the probes (prompts, every)' : i.path?.length ? 'is missing' : `must be { prompts, every }, got ${got(i.input)}`),
 );
 
+const CorpusSchema = v.strictObject(
+  {
+    name: v.pipe(v.string((i) => `must be a file name, got ${got(i.input)}`), v.maxLength(200, 'is longer than 200 characters')),
+    hash: v.pipe(v.string((i) => `must be 14 hex digits, got ${got(i.input)}`), v.regex(/^[0-9a-f]{14}$/, (i) => `must be 14 hex digits, got ${got(i.input)}`)),
+    lines: v.pipe(v.number((i) => `must be a count of lines, got ${got(i.input)}`), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1')),
+  },
+  (i) => (i.expected === 'never' ? 'is not a field of the corpus (name, hash, lines)' : i.path?.length ? 'is missing' : `must be { name, hash, lines }, got ${got(i.input)}`),
+);
+
 const seedMessage = (i: { input: unknown }) => `must be a whole number from 0 to 4294967295, got ${got(i.input)}`;
 
 /** The settings: checked field by field against the hyperparameter table (missing ones take the task's and algorithm's defaults later). */
@@ -133,7 +143,8 @@ const SettingsSchema = v.custom<Record<string, unknown>>((h) => typeof h === 'ob
 export const EXPERIMENT_FIELDS = {
   /** The schema's version: older ones are migrated (see migrate). */
   version: v.literal(EXPERIMENT_VERSION, (i) => `must be ${EXPERIMENT_VERSION}, got ${got(i.input)}`),
-  task: oneOf(TASKS.map((t) => t.id) as unknown as readonly [string, ...string[]]),
+  /** A shipped task's id, or a person's corpus (corpus-<hash>, with `corpus` saying which). */
+  task: v.custom<string>((t) => typeof t === 'string' && (TASKS.some((k) => k.id === t) || /^corpus-[0-9a-f]{14}$/.test(t)), (i) => `must be one of ${TASKS.map((t) => t.id).join(', ')} or a corpus (corpus-<hash>), got ${got(i.input)}`),
   arch: oneOf(ARCHS),
   /** The RL algorithm: PPO, GRPO or RLOO. */
   algorithm: v.optional(oneOf(ALGORITHM_IDS), 'ppo'),
@@ -150,6 +161,8 @@ export const EXPERIMENT_FIELDS = {
   probes: v.optional(ProbesSchema, () => ({ ...DEFAULT_PROBES, prompts: [] })),
   /** A person's preference labels, for the rewards learnt from a person. */
   labels: v.optional(LabelsSchema, () => []),
+  /** The corpus a corpus task learnt from, by name and hash: a link carries which, not the file. */
+  corpus: v.optional(CorpusSchema),
 } as const;
 
 const ExperimentSchema = v.strictObject(EXPERIMENT_FIELDS, (i) => (i.expected === 'never' ? 'is not a field of an experiment' : i.path?.length ? 'is missing' : `an experiment must be an object, got ${got(i.input)}`));
@@ -172,6 +185,17 @@ export class ExperimentError extends Error {
   }
 }
 
+/** An experiment on a person's corpus that this page (or process) does not have: whoever opens it is asked for the file. */
+export class MissingCorpusError extends ExperimentError {
+  constructor(readonly corpus: CorpusRef) {
+    super('task', `trains on "${corpus.name}" (${corpus.lines.toLocaleString('en-US')} lines), a corpus that is not here: open that file to train on it`);
+    this.name = 'MissingCorpusError';
+  }
+}
+
+/** Which corpus an experiment learnt from. */
+export type CorpusRef = v.InferOutput<typeof CorpusSchema>;
+
 /** A task's starting experiment; an architecture or algorithm the task has no use for gives way to the task's first. */
 export function defaultExperiment(taskId = TASKS[0].id, arch: Arch = 'mlp', algorithm: AlgorithmId = 'ppo'): Experiment {
   const task = getTask(taskId);
@@ -189,6 +213,7 @@ export function defaultExperiment(taskId = TASKS[0].id, arch: Arch = 'mlp', algo
     pace: { ...DEFAULT_PACE },
     probes: { ...DEFAULT_PROBES, prompts: [] },
     labels: [],
+    ...(task.corpus ? { corpus: { ...task.corpus } } : {}),
   };
 }
 
@@ -207,6 +232,11 @@ export function validateExperiment(input: unknown): Experiment {
     throw new ExperimentError(pathOf(issue), issue.message);
   }
   const e = r.output;
+  if (isCorpusTaskId(e.task)) {
+    if (!e.corpus) throw new ExperimentError('corpus', `is missing: task ${e.task} learns from a corpus, and the experiment must say which (name, hash, lines)`);
+    if (corpusTaskId(e.corpus.hash) !== e.task) throw new ExperimentError('corpus.hash', `must be the task's (${e.task.slice('corpus-'.length)}), got ${got(e.corpus.hash)}`);
+    if (!hasTask(e.task)) throw new MissingCorpusError(e.corpus);
+  } else if (e.corpus) throw new ExperimentError('corpus', `is only for a corpus task, and ${e.task} is shipped`);
   const task = getTask(e.task);
   if (!taskArchs(task).includes(e.arch)) throw new ExperimentError('arch', `must be ${taskArchs(task).join(' or ')} for task ${task.id}, got ${got(e.arch)}`);
   e.probes.prompts.forEach((p, i) => {
@@ -232,7 +262,7 @@ export function validateExperiment(input: unknown): Experiment {
     const message = (err as Error).message;
     throw new ExperimentError(name ? `hyperparameters.${name}` : 'hyperparameters', message.startsWith(`${name} `) ? message.slice(name.length + 1) : message.startsWith('unknown') ? 'is not a setting' : `is wrong: ${message}`);
   }
-  return { ...e, rewards: e.rewards.map((r) => (r.learn ? { ...r, learn: { ...r.learn } } : { ...r })), labels: e.labels.map((l) => ({ ...l }) as LabelRecord), probes: { ...e.probes, prompts: [...e.probes.prompts] }, hyperparameters };
+  return { ...e, ...(e.corpus ? { corpus: { ...e.corpus } } : {}), rewards: e.rewards.map((r) => (r.learn ? { ...r, learn: { ...r.learn } } : { ...r })), labels: e.labels.map((l) => ({ ...l }) as LabelRecord), probes: { ...e.probes, prompts: [...e.probes.prompts] }, hyperparameters };
 }
 
 /** Checks the named reward components alone: names, weights and code sizes. */

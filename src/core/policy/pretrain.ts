@@ -1,6 +1,6 @@
 import * as tf from '../tf.ts';
 import { adam } from '../ops/adam.ts';
-import type { Policy } from './policy.ts';
+import type { Arch, Policy, PolicyConfig } from './policy.ts';
 import type { Rng } from '../rng.ts';
 import { BOS, EOS, type Tokenizer } from './tokenizer.ts';
 
@@ -113,24 +113,39 @@ export async function pretrain(policy: Policy, train: readonly number[][], opts:
   let acc = 0;
   let accN = 0;
   const logEvery = opts.logEvery ?? 100;
-  for (let step = 1; step <= steps; step++) {
-    const progress = step <= warmup ? step / Math.max(1, warmup) : 1;
-    const cosine = 0.1 + 0.45 * (1 + Math.cos((Math.PI * Math.max(0, step - warmup)) / Math.max(1, steps - warmup)));
-    (optimizer as unknown as { learningRate: number }).learningRate = learningRate * progress * cosine;
-    const seqs = Array.from({ length: batchSize }, () => train[rng.int(train.length)]);
-    const batch = lmBatch(seqs, width);
-    const loss = optimizer.minimize(() => {
-      const l = lmLossSum(policy, batch);
-      return tf.div(l.sum, l.count) as tf.Scalar;
-    }, true, vars);
-    acc += (await loss!.data())[0];
-    loss!.dispose();
-    accN++;
-    if (step % logEvery === 0 || step === steps) {
-      await opts.onLog?.(step, acc / accN);
-      acc = 0;
-      accN = 0;
+  // onLog may throw to stop (a person cancelled): the optimiser's slots are freed either way.
+  try {
+    for (let step = 1; step <= steps; step++) {
+      const progress = step <= warmup ? step / Math.max(1, warmup) : 1;
+      const cosine = 0.1 + 0.45 * (1 + Math.cos((Math.PI * Math.max(0, step - warmup)) / Math.max(1, steps - warmup)));
+      (optimizer as unknown as { learningRate: number }).learningRate = learningRate * progress * cosine;
+      const seqs = Array.from({ length: batchSize }, () => train[rng.int(train.length)]);
+      const batch = lmBatch(seqs, width);
+      const loss = optimizer.minimize(() => {
+        const l = lmLossSum(policy, batch);
+        return tf.div(l.sum, l.count) as tf.Scalar;
+      }, true, vars);
+      acc += (await loss!.data())[0];
+      loss!.dispose();
+      accN++;
+      if (step % logEvery === 0 || step === steps) {
+        await opts.onLog?.(step, acc / accN);
+        acc = 0;
+        accN = 0;
+      }
     }
+  } finally {
+    optimizer.dispose();
   }
-  optimizer.dispose();
+}
+
+/**
+ * A reference policy's shape for an alphabet of `vocabSize` tokens and
+ * completions of up to `width` tokens: the MLP reads a window of the last
+ * `window` tokens; the transformer a power of two that fits a whole completion.
+ */
+export function referenceConfig(arch: Arch, vocabSize: number, width: number, window = 8): PolicyConfig {
+  return arch === 'mlp'
+    ? { arch, vocabSize, contextLength: window, embedDim: 16, hiddenDim: 256 }
+    : { arch, vocabSize, contextLength: Math.max(32, 2 ** Math.ceil(Math.log2(width))), layers: 2, heads: 4, width: 64 };
 }

@@ -29,9 +29,32 @@ export function defaultRewards(task: Task): RewardSpec[] {
   return task.rewards ? task.rewards.map((r) => ({ ...r })) : [{ name: 'reward', weight: 1, source: defaultReward(task) }];
 }
 
+/** Tasks made at run time (a person's corpus, corpus.ts), by id: offered after the shipped ones. */
+const added = new Map<string, Task>();
+
+/** Offers a task made at run time (a person's corpus); the same id again replaces it. */
+export function registerTask(task: Task): void {
+  if (TASKS.some((t) => t.id === task.id)) throw new Error(`task ${task.id} is shipped and cannot be replaced`);
+  added.set(task.id, task);
+}
+
+export function unregisterTask(id: string): void {
+  added.delete(id);
+}
+
+/** The tasks made at run time, in the order they were added. */
+export function addedTasks(): Task[] {
+  return [...added.values()];
+}
+
+/** Whether a task is offered here: shipped, or made at run time in this page or process. */
+export function hasTask(id: string): boolean {
+  return TASKS.some((t) => t.id === id) || added.has(id);
+}
+
 export function getTask(id: string): Task {
-  const t = TASKS.find((t) => t.id === id);
-  if (!t) throw new Error(`unknown task ${JSON.stringify(id)} (known: ${TASKS.map((t) => t.id).join(', ')})`);
+  const t = TASKS.find((t) => t.id === id) ?? added.get(id);
+  if (!t) throw new Error(`unknown task ${JSON.stringify(id)} (known: ${[...TASKS, ...added.values()].map((t) => t.id).join(', ')})`);
   return t;
 }
 

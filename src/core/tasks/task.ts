@@ -85,4 +85,6 @@ export interface Task {
    * the steps per architecture. None when the task reuses another's checkpoints.
    */
   pretraining?: { data: CorpusFile | CorpusGenerator; recipes: Readonly<Partial<Record<Arch, PretrainingRecipe>>> };
+  /** A task made from a person's corpus (corpus.ts): which file, by name, hash and kept lines. */
+  corpus?: { name: string; hash: string; lines: number };
 }
