@@ -1,5 +1,6 @@
 import { loadPolicy, validateManifest, type CheckpointManifest } from '../core/policy/checkpoint.ts';
 import type { Policy } from '../core/policy/policy.ts';
+import { corpusManifest, corpusPolicy } from './corpora.ts';
 
 const base = () => new URL(`${import.meta.env.BASE_URL}models/`, self.location.origin);
 
@@ -21,6 +22,8 @@ export function fetchManifest(id: string): Promise<CheckpointManifest> {
 }
 
 async function readManifest(id: string): Promise<CheckpointManifest> {
+  const corpus = await corpusManifest(id);
+  if (corpus) return corpus;
   const manifestUrl = new URL(`${id}.json`, base());
   const res = await fetch(manifestUrl);
   if (!res.ok) throw new Error(`could not load model ${id}: ${manifestUrl.pathname} answered ${res.status}`);
@@ -29,8 +32,10 @@ async function readManifest(id: string): Promise<CheckpointManifest> {
   return manifest;
 }
 
-/** Fetches a shipped checkpoint (public/models/<id>.json and its weights) from this site. */
+/** Fetches a shipped checkpoint (public/models/<id>.json and its weights) from this site, or reads a corpus's from the browser's storage. */
 export async function fetchPolicy(id: string, onProgress?: (fraction: number) => void): Promise<Policy> {
+  const corpus = await corpusPolicy(id);
+  if (corpus) return corpus;
   const manifest = await fetchManifest(id);
   onProgress?.(0.3);
   const bin = await fetch(new URL(manifest.weightsFile, base()));

@@ -21,6 +21,7 @@ import { LearntRewards } from './learntRewards.ts';
 import type { FitReport } from '../core/training/learntReward.ts';
 import type { LabelRecord } from '../core/reward/preferences.ts';
 import { fetchPolicy } from './models.ts';
+import { ensureCorpusTask } from './corpora.ts';
 import { createTrainer } from '../core/experiment/createTrainer.ts';
 import type { Policy } from '../core/policy/policy.ts';
 import type { BackendReport, Result, Status, TrainerApi, TrainerEvent } from './trainerApi.ts';
@@ -60,6 +61,7 @@ export class TrainerHost implements TrainerApi {
     this.#emit = onEvent;
     this.#sandbox.warm(); // QuickJS loads in its own worker while the backend is chosen
     this.#progress('choosing a backend', 0.05);
+    if (experiment) await ensureCorpusTask(experiment.task); // a corpus's policy is timed like a shipped one
     const report = await chooseBackend(requested, experiment && trainingStepOf(experiment));
     this.#backend = report.name;
     return report;
@@ -69,6 +71,7 @@ export class TrainerHost implements TrainerApi {
     await this.pause();
     this.#setStatus('loading');
     try {
+      await ensureCorpusTask(experiment.task);
       const e = validateExperiment(experiment);
       const reference = this.#reference(e); // fetched while the reward compiles
       reference.catch(() => undefined); // a failed fetch is reported where it is awaited
@@ -79,7 +82,7 @@ export class TrainerHost implements TrainerApi {
         (await reference.catch(() => null))?.dispose();
         throw err;
       }
-      const trainer = await this.#create(e, made.reward, reference);
+      const trainer = createTrainer(e, made.reward, await reference); // a control task's from random weights
       this.#trainer?.dispose();
       this.#trainer = trainer;
       this.#experiment = e;
@@ -330,7 +333,7 @@ export class TrainerHost implements TrainerApi {
       this.#learnt.dispose(); // the other policy (a model judge) lived on the lost device too
       await switchBackend('wasm');
       this.#backend = 'wasm';
-      this.#trainer = await this.#create(this.#experiment!, this.#trained!);
+      this.#trainer = createTrainer(this.#experiment!, this.#trained!, await this.#reference(this.#experiment!));
       if (state) await this.#trainer.importState(state);
       const resumed = this.#trainer.iteration;
       this.#emit({ type: 'backend', report: { name: 'wasm', reason: `moved from ${failed} after it failed at iteration ${failedAt}` } });
@@ -368,12 +371,7 @@ export class TrainerHost implements TrainerApi {
     this.#batches = [];
   }
 
-  /** A language task's trainer starts from its reference policy; a control task's from random weights. */
-  async #create(e: Experiment, reward: RewardModel, reference = this.#reference(e)): Promise<Trainer | ControlTrainer> {
-    return createTrainer(e, reward, await reference);
-  }
-
-  /** A language task's reference policy, fetched from this site (null for a control task, which has none). */
+  /** A language task's reference policy, fetched from this site or a corpus's from storage (null for a control task, which has none). */
   async #reference(e: Experiment): Promise<Policy | null> {
     const task = getTask(e.task);
     if (task.environment) return null;

@@ -1,4 +1,4 @@
-import { EXPERIMENT_VERSION, validateExperiment, type Experiment } from './experiment.ts';
+import { EXPERIMENT_VERSION, MissingCorpusError, validateExperiment, type CorpusRef, type Experiment } from './experiment.ts';
 
 /**
  * Links: the whole experiment in the URL's fragment, which never reaches a server.
@@ -16,13 +16,15 @@ export const LINK_MAX_JSON_BYTES = 64 * 1024;
 /** Most characters of the encoded part read at all (64 KiB compresses to far less). */
 const LINK_MAX_ENCODED = 96 * 1024;
 
-export type LinkProblem = 'format' | 'version' | 'encoding' | 'truncated' | 'corrupt' | 'too-large' | 'json' | 'invalid';
+export type LinkProblem = 'format' | 'version' | 'encoding' | 'truncated' | 'corrupt' | 'too-large' | 'json' | 'invalid' | 'corpus';
 
 /** Why a link could not be opened, in words for the person who opened it. */
 export class LinkError extends Error {
   constructor(
     readonly problem: LinkProblem,
     message: string,
+    /** The corpus the link trains on, when it is one this page does not have ('corpus'). */
+    readonly corpus?: CorpusRef,
   ) {
     super(message);
     this.name = 'LinkError';
@@ -94,6 +96,7 @@ export async function decodeExperiment(fragment: string): Promise<Experiment> {
   try {
     return validateExperiment(json);
   } catch (e) {
+    if (e instanceof MissingCorpusError) throw new LinkError('corpus', `This link trains on "${e.corpus.name}" (${e.corpus.lines.toLocaleString('en-US')} lines), a corpus this browser does not have: choose or drop that file (Your corpus) to open the link.`, e.corpus);
     throw new LinkError('invalid', `The link's experiment is not valid: ${(e as Error).message.replace(/^experiment: /, '')}.`);
   }
 }

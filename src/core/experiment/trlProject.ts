@@ -24,6 +24,7 @@ export interface TrlProjectOptions {
 /** The export's files by path; throws naming what cannot be exported. */
 export function trlProject(e: Experiment, o: TrlProjectOptions): Record<string, string> {
   const task = getTask(e.task);
+  if (task.corpus) throw new Error(`a task made from your own corpus ("${task.corpus.name}") is not exported: the reward bridge knows only the shipped tasks`);
   const { config, unmapped, notes } = trlConfig(e, o.iterations);
   const { trainer, config: configClass, why } = trlTrainer(e);
   const code = e.rewards.filter((r) => !r.learn);
