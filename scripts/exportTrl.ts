@@ -1,6 +1,7 @@
 // Writes an experiment as a TRL project (src/core/experiment/trlProject.ts):
 //
-//   npm run export-trl -- --experiment file.json --out DIR [--iterations N] [--force]
+//   npm run export-trl -- --experiment file.json --out DIR [--iterations N] [--force] [--corpus lines.txt]
+// (--corpus: the file an experiment made on a person's corpus learnt from)
 //
 // The bridge in it runs the reward through this project's `npm run
 // reward-server`; the folder this runs in is its default RLCF_PLAYGROUND.
@@ -10,15 +11,17 @@ import { readExperimentFile } from '../src/core/experiment/runFile.ts';
 import { trlProject } from '../src/core/experiment/trlProject.ts';
 import { parseArgs, readOptionFile, runMain } from './args.ts';
 import { takePreferences } from './preferenceCli.ts';
+import { registerCorpusFile } from './corpusCli.ts';
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { experiment: 'string', out: 'string', iterations: 'count', force: 'boolean' });
+  const args = parseArgs(process.argv.slice(2), { experiment: 'string', out: 'string', iterations: 'count', force: 'boolean', corpus: 'string' });
+  const corpus = args.corpus !== undefined ? registerCorpusFile(String(args.corpus)) : null;
   if (args.experiment === undefined || args.out === undefined) throw new Error('usage: npm run export-trl -- --experiment file.json --out DIR [--iterations N] [--force]');
   const file = String(args.experiment);
   const text = readOptionFile('--experiment', file);
   let files: Record<string, string>;
   try {
-    files = trlProject(readExperimentFile(takePreferences(text)).experiment, { iterations: Number(args.iterations ?? 100), playground: process.cwd() });
+    files = trlProject(readExperimentFile(takePreferences(text)).experiment, { iterations: Number(args.iterations ?? 100), playground: process.cwd(), ...(corpus ? { corpus: corpus.text } : {}) });
   } catch (e) {
     throw new Error(`--experiment ${file}: ${(e as Error).message}`);
   }

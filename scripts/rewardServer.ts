@@ -12,7 +12,8 @@
 // from preferences have no code and are left out. Nothing else is written to
 // stdout: the console goes to stderr.
 //
-//   npm run reward-server -- --experiment file.json [--time-limit-ms N] [--memory-mib N] [--stack-kib N] [--keep-newlines]
+//   npm run reward-server -- --experiment file.json [--corpus lines.txt] [--time-limit-ms N] [--memory-mib N] [--stack-kib N] [--keep-newlines]
+// --corpus gives the lines of a task made from a person's corpus (the TRL export's corpus.txt).
 import { createInterface } from 'node:readline';
 import { readExperimentFile } from '../src/core/experiment/runFile.ts';
 import { sandboxLimits, validateHyperparameters } from '../src/core/hyperparameters.ts';
@@ -21,10 +22,12 @@ import { SandboxReward } from '../src/core/reward/sandbox/sandboxReward.ts';
 import { externalSample, getTask, prepareTask } from '../src/core/tasks/index.ts';
 import { parseArgs, readOptionFile, runMain } from './args.ts';
 import { nodeQuickJs } from './nodeSandbox.ts';
+import { registerCorpusFile } from './corpusCli.ts';
 
 runMain(async () => {
   console.log = console.info = console.warn = console.error; // stdout carries the protocol alone
-  const args = parseArgs(process.argv.slice(2), { experiment: 'string', 'time-limit-ms': 'int', 'memory-mib': 'int', 'stack-kib': 'int', 'keep-newlines': 'boolean' });
+  const args = parseArgs(process.argv.slice(2), { experiment: 'string', 'time-limit-ms': 'int', 'memory-mib': 'int', 'stack-kib': 'int', 'keep-newlines': 'boolean', corpus: 'string' });
+  if (args.corpus !== undefined) registerCorpusFile(String(args.corpus));
   if (args.experiment === undefined) throw new Error('--experiment file.json is needed: the experiment whose reward to run');
   const file = String(args.experiment);
   const text = readOptionFile('--experiment', file);

@@ -48,7 +48,7 @@ describe('Experiment schema', () => {
     const d = defaultExperiment();
     const cases: [unknown, RegExp][] = [
       [{ ...d, colour: 'red' }, /^experiment: colour is not a field of an experiment$/],
-      [{ ...d, task: 'chess' }, new RegExp(`task must be one of ${TASKS.map((t) => t.id).join(', ')}, got "chess"`)],
+      [{ ...d, task: 'chess' }, new RegExp(`task must be one of ${TASKS.map((t) => t.id).join(', ')} or a corpus \\(corpus-<hash>\\), got "chess"`)],
       [{ ...d, arch: 'rnn' }, /arch must be one of mlp, transformer/],
       [{ ...d, algorithm: 'dpo' }, /algorithm must be one of ppo, grpo, rloo, got "dpo"/],
       [{ ...d, seed: -1 }, /seed must be a whole number from 0 to 4294967295, got -1/],

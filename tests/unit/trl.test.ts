@@ -140,4 +140,28 @@ b.close()`) as { component: string; message: string; after: number[] };
       expect(l.total).toBe((l.text as string).length + 1);
     }
   }, 120_000);
+
+  it("a run on a person's corpus exports with its lines, and the bridge scores through that task (its symbols, its benchmark text)", async () => {
+    const { readCorpus, corpusTask } = await import('../../src/core/tasks/corpus.ts');
+    const { registerTask, unregisterTask } = await import('../../src/core/tasks/index.ts');
+    const lines = ['kettle, steel, 1.7 l', 'teapot (white)', 'mug, 350 ml', ...Array.from({ length: 40 }, (_, i) => `cup no. ${i}`)].join('\n');
+    const corpusFile = path.join(dir, 'products.txt');
+    writeFileSync(corpusFile, lines);
+    const { stats } = readCorpus('products.txt', new TextEncoder().encode(lines));
+    registerTask(corpusTask(stats));
+    try {
+      const e = defaultExperiment(`corpus-${stats.hash}`, 'mlp', 'grpo');
+      const file = path.join(dir, 'corpus.json');
+      writeFileSync(file, JSON.stringify(e));
+      const out = path.join(dir, 'corpus');
+      expect(() => execFileSync('npx', ['tsx', 'scripts/exportTrl.ts', '--experiment', file, '--out', out], { stdio: 'pipe' })).toThrow(/products\.txt" \(43 lines\), a corpus that is not here/);
+      execFileSync('npx', ['tsx', 'scripts/exportTrl.ts', '--experiment', file, '--out', out, '--corpus', corpusFile], { stdio: 'pipe' });
+      expect(readFileSync(path.join(out, 'corpus.txt'), 'utf8')).toBe(lines + '\n');
+      const got = execFileSync(PYTHON, ['reward_bridge.py', '--selftest'], { cwd: out, encoding: 'utf8', env: { ...process.env, RLCF_PLAYGROUND: process.cwd() } }).trim().split('\n').map((l) => JSON.parse(l) as { text: string; total: number });
+      // The default reward is the length; the self-test's first text is the corpus's first line.
+      expect(got[0]).toMatchObject({ text: 'kettle, steel, 1.7 l', total: 20 });
+    } finally {
+      unregisterTask(`corpus-${stats.hash}`);
+    }
+  }, 120_000);
 });

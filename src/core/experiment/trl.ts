@@ -74,7 +74,7 @@ export const TRL_FIELDS: { readonly [K in keyof typeof EXPERIMENT_FIELDS]: strin
   pace: 'not exported: how fast the page trains for a class',
   probes: 'not exported: TRL logs completions itself (log_completions)',
   labels: "not exported: a reward learnt from a person's labels has no code to run; its component is left out (listed in train.py)",
-  corpus: 'not exported: a task made from your own corpus is refused (the reward bridge knows only the shipped tasks), with a message saying so',
+  corpus: "corpus.txt: a corpus task's lines, which the bridge hands the reward server (reward-server --corpus) so that it knows the task",
 };
 
 /** The trainer TRL runs an experiment with, and why when it is not the experiment's own. */

@@ -1,5 +1,6 @@
 import type { Experiment } from './experiment.ts';
 import { getTask } from '../tasks/index.ts';
+import { hashText } from '../tasks/corpus.ts';
 import { TRL_FIELDS, TRL_SETTINGS, TRL_VERSION, trlConfig, trlTrainer } from './trl.ts';
 
 // The project "Export to TRL" writes: train.py (TRL's trainer on the
@@ -19,12 +20,15 @@ export interface TrlProjectOptions {
   iterations: number;
   /** Where this project lives on the exporting machine, when known (the CLI): the bridge's default for RLCF_PLAYGROUND. */
   playground?: string | null;
+  /** A corpus task's kept lines (corpus.ts): exported as corpus.txt, which the bridge hands the reward server. */
+  corpus?: string;
 }
 
 /** The export's files by path; throws naming what cannot be exported. */
 export function trlProject(e: Experiment, o: TrlProjectOptions): Record<string, string> {
   const task = getTask(e.task);
-  if (task.corpus) throw new Error(`a task made from your own corpus ("${task.corpus.name}") is not exported: the reward bridge knows only the shipped tasks`);
+  if (task.corpus && o.corpus === undefined) throw new Error(`the lines of your corpus "${task.corpus.name}" are needed to export its task (the reward bridge reads them)`);
+  if (task.corpus && hashText(o.corpus!) !== task.corpus.hash) throw new Error(`the lines given are not those of the corpus "${task.corpus.name}" the experiment names`);
   const { config, unmapped, notes } = trlConfig(e, o.iterations);
   const { trainer, config: configClass, why } = trlTrainer(e);
   const code = e.rewards.filter((r) => !r.learn);
@@ -63,6 +67,7 @@ export function trlProject(e: Experiment, o: TrlProjectOptions): Record<string, 
     'train.py': train,
     'reward_bridge.py': bridge,
     'experiment.json': JSON.stringify(e, null, 2) + '\n',
+    ...(task.corpus ? { 'corpus.txt': o.corpus + '\n' } : {}),
     'prompts.jsonl': rows.join('\n') + '\n',
     'examples.jsonl': exampleRows.join('\n') + '\n',
     'requirements.txt': `trl==${TRL_VERSION}\naccelerate>=1.4.0\ndatasets>=4.7.0\ntransformers>=4.56.2,!=5.1.0\n# for accelerate/deepspeed_zero2.yaml:\n# deepspeed>=0.14.4\n`,
@@ -277,6 +282,10 @@ class RewardBridge:
             raise RewardBridgeError("npm (Node 20 or later) is needed to run the reward code, and it is not on PATH")
         experiment = os.path.abspath(experiment or os.path.join(HERE, "experiment.json"))
         command = [npm, "run", "--silent", "--prefix", playground, "reward-server", "--", "--experiment", experiment]
+        # A task made from a person's corpus: its lines travel beside the experiment.
+        corpus = os.path.join(os.path.dirname(experiment), "corpus.txt")
+        if os.path.exists(corpus):
+            command += ["--corpus", corpus]
         self._proc = subprocess.Popen(
             command + list(extra_args), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
         )
