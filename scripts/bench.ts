@@ -22,6 +22,7 @@ import { ControlTrainer } from '../src/core/training/control.ts';
 import { Trainer } from '../src/core/training/trainer.ts';
 import type { IterationMetrics } from '../src/core/training/metrics.ts';
 import { parseArgs, runMain } from './args.ts';
+import { findTorch, median, fmt } from './benchShared.ts';
 import { initNodeBackend } from './nodeBackend.ts';
 import { loadPolicyFromDisk } from './nodeModels.ts';
 import { nodeQuickJs } from './nodeSandbox.ts';
@@ -245,18 +246,6 @@ interface PeerResult {
   reward_last: number;
 }
 
-/** A python3 that imports torch: the one on the path, else Debian's. */
-function findTorch(): string | null {
-  for (const python of ['python3', '/usr/bin/python3']) {
-    try {
-      execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
-      return python;
-    } catch {
-      // not this one
-    }
-  }
-  return null;
-}
 
 /** Median phase times of `n` iterations after one warm-up. */
 async function timeSteps(step: () => Promise<{ metrics: { totalMs: number; rolloutMs: number; rewardMs: number; updateMs: number } }>, n: number) {
@@ -270,13 +259,4 @@ async function timeSteps(step: () => Promise<{ metrics: { totalMs: number; rollo
     ms.update.push(m.updateMs);
   }
   return { iterationMs: median(ms.total), rolloutMs: median(ms.rollout), rewardMs: median(ms.reward), updateMs: median(ms.update) };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-function fmt(x: unknown): string {
-  return (x as number).toFixed((x as number) < 10 ? 1 : 0);
 }

@@ -5,7 +5,7 @@
 // page to the end of the first iteration.
 //   npm run bench-browser [-- --iterations N --backend wasm|webgpu|webgl|cpu|auto --no-build --out bench-results/browser.json]
 // (auto: the page measures the backends and picks, as it does for a visitor)
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Page } from '@playwright/test';
@@ -13,9 +13,10 @@ import { defaultExperiment, type Experiment } from '../src/core/experiment/exper
 import { encodeExperiment } from '../src/core/experiment/link.ts';
 import type { IterationMetrics } from '../src/core/training/metrics.ts';
 import { parseArgs, runMain } from './args.ts';
+import { median, fmt } from './benchShared.ts';
+import { startPreview } from './previewServer.ts';
 
 const PORT = 4199;
-const ORIGIN = `http://localhost:${PORT}`;
 
 runMain(async () => {
   const args = parseArgs(process.argv.slice(2), { iterations: 'count', backend: 'string', 'no-build': 'boolean', out: 'string' });
@@ -23,7 +24,8 @@ runMain(async () => {
   const backend = String(args.backend ?? 'wasm');
   const out = String(args.out ?? 'bench-results/browser.json');
   if (!args['no-build']) execFileSync('npx', ['vite', 'build'], { stdio: 'ignore' });
-  const server = await serve();
+  const server = await startPreview(PORT);
+  const ORIGIN = server.origin;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined),
     args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
@@ -68,7 +70,7 @@ runMain(async () => {
     }
   } finally {
     await browser.close();
-    server.kill();
+    await server.stop();
   }
 
   // Node's numbers for the same runs, when the Node benchmark has written them.
@@ -118,21 +120,6 @@ const PRESS_STEP_WHEN_READY = `(() => {
   addEventListener('DOMContentLoaded', () => observer.observe(document.body, { subtree: true, childList: true, characterData: true }));
 })();`;
 
-/** vite preview on its own port, resolved once it answers. */
-async function serve(): Promise<ChildProcess> {
-  const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(ORIGIN)).ok) return server;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  server.kill();
-  throw new Error(`vite preview did not answer on ${ORIGIN}`);
-}
-
 async function waitForIteration(page: Page, atLeast: number): Promise<void> {
   for (let i = 0; i < 1200; i++) {
     if (Number(await page.getByTestId('iteration').textContent()) >= atLeast) return;
@@ -144,13 +131,4 @@ async function waitForIteration(page: Page, atLeast: number): Promise<void> {
 async function exported(page: Page): Promise<IterationMetrics[]> {
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-experiment').click()]);
   return (JSON.parse(readFileSync((await download.path())!, 'utf8')) as { metrics: IterationMetrics[] }).metrics;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-function fmt(x: unknown): string {
-  return (x as number).toFixed((x as number) < 10 ? 1 : 0);
 }

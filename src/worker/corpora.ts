@@ -24,7 +24,7 @@ async function stored(modelId: string): Promise<{ manifest: CheckpointManifest; 
   const hash = corpusHash(modelId);
   if (!hash) return null;
   const c = await getCorpus(hash);
-  if (!c?.checkpoint) throw new Error(`the policy of ${c ? `"${c.stats.name}"` : 'this corpus'} is not pretrained in this browser: open the corpus (Your corpus…) to pretrain it`);
+  if (!c?.checkpoint) throw new Error(`the policy of ${c ? `"${c.stats.name}"` : 'this corpus'} is not pretrained in this browser: open the corpus file (Import › Corpus…) to pretrain it`);
   return c.checkpoint;
 }
 

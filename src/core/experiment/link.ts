@@ -96,7 +96,7 @@ export async function decodeExperiment(fragment: string): Promise<Experiment> {
   try {
     return validateExperiment(json);
   } catch (e) {
-    if (e instanceof MissingCorpusError) throw new LinkError('corpus', `This link trains on "${e.corpus.name}" (${e.corpus.lines.toLocaleString('en-US')} lines), a corpus this browser does not have: choose or drop that file (Your corpus) to open the link.`, e.corpus);
+    if (e instanceof MissingCorpusError) throw new LinkError('corpus', `This link trains on "${e.corpus.name}" (${e.corpus.lines.toLocaleString('en-US')} lines), a corpus this browser does not have: choose that file (Import › Corpus…) or drop it on the page to open the link.`, e.corpus);
     throw new LinkError('invalid', `The link's experiment is not valid: ${(e as Error).message.replace(/^experiment: /, '')}.`);
   }
 }
