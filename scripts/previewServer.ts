@@ -16,19 +16,30 @@ export async function startPreview(port: number, outDir?: string): Promise<Previ
   const origin = `http://localhost:${port}`;
   const vite = path.resolve('node_modules', 'vite', 'bin', 'vite.js');
   const child = spawn(process.execPath, [vite, 'preview', '--port', String(port), '--strictPort', ...(outDir ? ['--outDir', outDir] : [])], { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // Ctrl-C or an uncaught error in the command takes the server with it.
+  let failed: Error | null = null;
+  child.once('error', (e) => (failed = e));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  // The command's exit, an uncaught error, Ctrl-C or a kill take the server with it.
   const onExit = () => child.kill('SIGKILL');
+  const onSignal = (signal: NodeJS.Signals) => {
+    child.kill('SIGKILL');
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
   process.once('exit', onExit);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const stop = async () => {
     process.off('exit', onExit);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (failed) return;
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 3000); // a server that ignores SIGTERM is ended, not left behind
     await exited;
     clearTimeout(timer);
   };
-  for (let i = 0; i < 150 && child.exitCode === null; i++) {
+  for (let i = 0; i < 150 && child.exitCode === null && !failed; i++) {
     try {
       if ((await fetch(origin)).ok) return { origin, stop };
     } catch {
@@ -38,5 +49,5 @@ export async function startPreview(port: number, outDir?: string): Promise<Previ
   }
   const code = child.exitCode;
   await stop();
-  throw new Error(`vite preview did not answer on ${origin}${code !== null ? ` (it exited with code ${code}: is the port in use?)` : ''}`);
+  throw new Error(`vite preview did not answer on ${origin}${failed ? ` (it could not start: ${(failed as Error).message})` : code !== null ? ` (it exited with code ${code}: is the port in use?)` : ''}`);
 }

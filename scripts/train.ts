@@ -13,7 +13,7 @@
 // --check checks the reward before any training, as Apply does in the app (16
 // reference samples and the task's edge cases), prints its warnings and stops.
 import { writeFileSync } from 'node:fs';
-import { defaultExperiment, validateExperiment, type Experiment } from '../src/core/experiment/experiment.ts';
+import { defaultExperiment, MissingCorpusError, validateExperiment, type Experiment } from '../src/core/experiment/experiment.ts';
 import { readExperimentFile } from '../src/core/experiment/runFile.ts';
 import { HYPERPARAMETER_NAMES, HYPERPARAMETERS, sandboxLimits, type HyperparameterName, validateHyperparameters, type Hyperparameters } from '../src/core/hyperparameters.ts';
 import type { IterationMetrics } from '../src/core/training/metrics.ts';
@@ -55,8 +55,10 @@ runMain(async () => {
       experiment = readExperimentFile(takePreferences(text)).experiment;
       preferences = experiment.rewards.filter((r) => r.learn);
     } catch (e) {
+      if (e instanceof MissingCorpusError) throw new Error(`--experiment ${file} trains on "${e.corpus.name}" (${e.corpus.lines} lines), a corpus of your own: ${corpus ? `--corpus ${String(args.corpus)} is not it (its lines differ)` : 'pass that file as --corpus FILE'}`);
       throw new Error(`--experiment ${file}: ${(e as Error).message}`);
     }
+    if (corpus && experiment.task !== `corpus-${corpus.stats.hash}`) throw new Error(`--corpus ${String(args.corpus)} is not the corpus --experiment ${file} trains on (${experiment.corpus ? `"${experiment.corpus.name}", whose lines differ` : `it trains task ${experiment.task}`})`);
     experiment.hyperparameters = validateHyperparameters({ ...experiment.hyperparameters, ...sets });
     rewardLabel = experiment.rewards.map((r) => `${r.weight} x ${r.name}${preferences.some((p) => p.name === r.name) ? ' (learnt from preferences)' : ''}`).join(' + ');
     console.log(`experiment ${file}: ${experiment.task}, ${experiment.arch}, ${experiment.algorithm}, seed ${experiment.seed}, reward ${rewardLabel}`);

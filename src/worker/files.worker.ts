@@ -11,6 +11,7 @@ import { RunStore, type SavedRun } from '../storage/runStore.ts';
 import { stretchEnds } from '../core/training/thinning.ts';
 import { SmoothedColumn } from '../core/training/smoothing.ts';
 import { compareMetric } from '../core/training/compareMetrics.ts';
+import { ensureCorpusTask } from './corpora.ts';
 
 /** Histories read and checked, kept until the page stores or drops them. */
 const held = new Map<number, IterationMetrics[]>();
@@ -20,7 +21,9 @@ let store: Promise<RunStore> | null = null;
 const api: FilesApi = {
   async read(file: Blob): Promise<ReadFile> {
     try {
-      const read = readExperimentFile(await file.text());
+      const text = await file.text();
+      await ensureCorpusTask(/"task"\s*:\s*"(corpus-[0-9a-f]{14})"/.exec(text.slice(0, 4096))?.[1] ?? ''); // a run on a stored corpus is checked against it
+      const read = readExperimentFile(text);
       const token = nextToken++;
       if (read.metrics.length) held.set(token, read.metrics);
       return { ok: true, token, experiment: read.experiment, name: read.name, iterations: read.metrics.length, lastReward: read.metrics.at(-1)?.rewardMean ?? null };

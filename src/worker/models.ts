@@ -1,6 +1,6 @@
 import { loadPolicy, validateManifest, type CheckpointManifest } from '../core/policy/checkpoint.ts';
 import type { Policy } from '../core/policy/policy.ts';
-import { corpusManifest, corpusPolicy } from './corpora.ts';
+import { getCorpus } from '../storage/corpusStore.ts';
 
 const base = () => new URL(`${import.meta.env.BASE_URL}models/`, self.location.origin);
 
@@ -43,4 +43,26 @@ export async function fetchPolicy(id: string, onProgress?: (fraction: number) =>
   const bytes = new Uint8Array(await bin.arrayBuffer());
   onProgress?.(0.8);
   return loadPolicy(manifest, bytes);
+}
+
+/** The model id of a corpus's policy ("corpus-<hash>-mlp"), or null for a shipped one. */
+const corpusHash = (modelId: string): string | null => /^corpus-([0-9a-f]{14})-/.exec(modelId)?.[1] ?? null;
+
+async function stored(modelId: string): Promise<{ manifest: CheckpointManifest; weights: Uint8Array } | null> {
+  const hash = corpusHash(modelId);
+  if (!hash) return null;
+  const c = await getCorpus(hash);
+  if (!c?.checkpoint) throw new Error(`the policy of ${c ? `"${c.stats.name}"` : 'this corpus'} is not pretrained in this browser: open the corpus file (Import › Corpus…) to pretrain it`);
+  return c.checkpoint;
+}
+
+/** A corpus's checkpoint manifest, or null when `modelId` is shipped. */
+async function corpusManifest(modelId: string): Promise<CheckpointManifest | null> {
+  return (await stored(modelId))?.manifest ?? null;
+}
+
+/** A corpus's pretrained policy, or null when `modelId` is shipped. */
+async function corpusPolicy(modelId: string): Promise<Policy | null> {
+  const c = await stored(modelId);
+  return c ? loadPolicy(c.manifest, c.weights) : null;
 }

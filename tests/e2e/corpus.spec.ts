@@ -42,10 +42,29 @@ test('a corpus file is summarised, pretrained with its held-out loss against the
   expect(samples.length).toBeGreaterThan(0);
   for (const s of samples) expect(s).toMatch(/^[a-z]*$/);
   await expect(page.getByTestId('corpus-export')).toBeVisible();
+  // Its run file (Export › Experiment) imports again: the files worker knows the stored corpus.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-experiment').click()]);
+  await page.getByTestId('import-file').setInputFiles((await download.path())!);
+  await page.getByTestId('confirm-ok').click();
+  await expect(page.getByTestId('origin')).toContainText('Imported from', { timeout: 60_000 });
+  await expect(page.getByTestId('open-problem')).toHaveCount(0);
+  await expect(page.getByTestId('task-select').locator('option:checked')).toHaveText('Your corpus: first-names.txt');
   // Stored in the browser: after a reload the corpus is still a task, with no pretraining.
   await page.reload();
   await expect(page.getByTestId('status')).not.toHaveText('loading', { timeout: 90_000 });
   await expect(page.getByTestId('task-select').locator('option', { hasText: 'Your corpus: first-names.txt' })).toHaveCount(1);
+  // Forgotten: the corpus goes, the page moves to the first task, and the runs on it stay listed, saying the corpus is not here.
+  await page.getByTestId('task-select').selectOption({ label: 'Your corpus: first-names.txt' });
+  await expect(page.getByTestId('status')).toHaveText('idle', { timeout: 60_000 });
+  await page.getByTestId('corpus-forget').click();
+  await page.getByTestId('confirm-ok').click();
+  await expect(page.getByTestId('task-select')).toHaveValue('names', { timeout: 60_000 });
+  await expect(page.getByTestId('task-select').locator('option', { hasText: 'Your corpus' })).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByTestId('status')).toHaveText('idle', { timeout: 90_000 });
+  await page.getByTestId('runs-panel').locator('summary').click();
+  // Both runs on it (the one trained, and the one its file brought back) stay listed.
+  await expect(page.getByTestId('run-meta').filter({ hasText: 'Your corpus: first-names.txt (not in this browser)' })).toHaveCount(2);
 });
 
 test('bad corpus files are refused by name, and the run on screen is kept', async ({ page }) => {

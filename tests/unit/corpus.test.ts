@@ -61,6 +61,16 @@ describe('a corpus file', () => {
     expect(refused('f.txt', bytes(Array.from({ length: 250 }, (_, i) => String.fromCodePoint(0x4e00 + i)).join('\n')))).toMatch(/^"f\.txt" has 250 distinct characters/);
     expect(refused('g.txt', bytes('anna\nbo\n'))).toMatch(/^"g\.txt" has 2 usable lines: a policy needs at least 20/);
     expect(refused('h.txt', new Uint8Array(CORPUS_LIMITS.maxBytes + 1).fill(0x61))).toMatch(/^"h\.txt" is 8\.0 MB: a corpus may be at most 8 MB/);
+    expect(refused('i.txt', new Uint8Array([0xff, 0xfe, 0x61, 0x00]))).toMatch(/^"i\.txt" is UTF-16 text: save it as UTF-8/);
+    expect(refused('j.txt', bytes(['x'.repeat(80), ...Array.from({ length: 5 }, (_, i) => `name${i}`)].join('\n')))).toMatch(/^"j\.txt" has 5 usable lines \(left out: 1 longer than 64 characters\): a policy needs at least 20/);
+  });
+
+  it('reads a million short lines (no argument list as long as the file), and cuts a very long file name', () => {
+    const many = Array.from({ length: 1_000_000 }, (_, i) => `n${i % 1000}`).join('\n');
+    const { stats } = readCorpus(`${'x'.repeat(300)}.txt`, bytes(many));
+    expect(stats.kept).toBe(1_000_000);
+    expect(stats.longest).toBe(4);
+    expect(stats.name).toHaveLength(200);
   });
 
   it('is named by a hash of its kept lines: the same lines in another file give the same task', () => {
@@ -152,5 +162,20 @@ describe('npm run train -- --corpus', () => {
     expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--corpus', file], { stdio: 'pipe' })).toThrow(/"bad\.txt" is not a text file/);
     expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--corpus', file, '--task', 'names'], { stdio: 'pipe' })).toThrow(/"bad\.txt" is not a text file|--task cannot go with --corpus/);
     expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--pretrain-steps', '5'], { stdio: 'pipe' })).toThrow(/--pretrain-steps goes with --corpus/);
+    // An experiment on a corpus needs that corpus, and only that one.
+    const lines = path.join(dir, 'names.txt');
+    writeFileSync(lines, NAMES.join('\n'));
+    const { stats } = readCorpus('names.txt', bytes(NAMES.join('\n')));
+    registerTask(corpusTask(stats));
+    const experiment = path.join(dir, 'corpus-run.json');
+    writeFileSync(experiment, JSON.stringify(defaultExperiment(`corpus-${stats.hash}`)));
+    unregisterTask(`corpus-${stats.hash}`);
+    expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--experiment', experiment], { stdio: 'pipe' })).toThrow(/trains on "names\.txt" \(2000 lines\), a corpus of your own: pass that file as --corpus FILE/);
+    const other = path.join(dir, 'other.txt');
+    writeFileSync(other, NAMES.slice(0, 500).join('\n'));
+    expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--experiment', experiment, '--corpus', other], { stdio: 'pipe' })).toThrow(/corpus-run\.json trains on "names\.txt" \(2000 lines\), a corpus of your own: --corpus .*other\.txt is not it \(its lines differ\)/);
+    const names = path.join(dir, 'names.json');
+    writeFileSync(names, JSON.stringify(defaultExperiment('names')));
+    expect(() => execFileSync('npx', ['tsx', 'scripts/train.ts', '--experiment', names, '--corpus', other], { stdio: 'pipe' })).toThrow(/--corpus .*other\.txt is not the corpus --experiment .*names\.json trains on \(it trains task names\)/);
   });
 });

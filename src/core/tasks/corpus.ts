@@ -80,6 +80,7 @@ export function readCorpus(name: string, bytes: Uint8Array): { text: string; sta
   const label = JSON.stringify(name);
   if (bytes.length === 0) throw new CorpusError(`${label} is empty: a corpus is a text file of one item a line (names, short lines, commands)`);
   if (bytes.length > CORPUS_LIMITS.maxBytes) throw new CorpusError(`${label} is ${(bytes.length / 1048576).toFixed(1)} MB: a corpus may be at most ${CORPUS_LIMITS.maxBytes / 1048576} MB`);
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) throw new CorpusError(`${label} is UTF-16 text: save it as UTF-8 (plain text), one item a line`);
   const nul = bytes.indexOf(0);
   if (nul >= 0) throw new CorpusError(`${label} is not a text file: it holds a zero byte (at byte ${count(nul)}), as binary files do`);
   let raw: string;
@@ -90,11 +91,12 @@ export function readCorpus(name: string, bytes: Uint8Array): { text: string; sta
   }
   const all = raw.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/).map((l) => l.trim()).filter(Boolean);
   if (all.length === 0) throw new CorpusError(`${label} has no text, only blank lines`);
-  const short = all.filter((l) => [...l].length <= CORPUS_LIMITS.maxLineLength);
+  // Lengths in characters (code points), each counted once; loops, not Math.max(...lines): a file may hold a million lines.
+  const lengths = all.map(codePoints);
+  const short = all.filter((_, i) => lengths[i] <= CORPUS_LIMITS.maxLineLength);
   const tooLong = all.length - short.length;
   if (short.length === 0) {
-    const longest = Math.max(...all.map((l) => [...l].length));
-    throw new CorpusError(`${label} has no line of ${CORPUS_LIMITS.maxLineLength} characters or fewer (${all.length === 1 ? 'it is one line' : `its shortest of ${count(all.length)} lines is ${count(Math.min(...all.map((l) => [...l].length)))}`} of up to ${count(longest)} characters): a corpus is one item a line`);
+    throw new CorpusError(`${label} has no line of ${CORPUS_LIMITS.maxLineLength} characters or fewer (${all.length === 1 ? 'it is one line' : `its shortest of ${count(all.length)} lines is ${count(extreme(lengths, -1))}`} of up to ${count(extreme(lengths, 1))} characters): a corpus is one item a line`);
   }
   const freq = new Map<string, number>();
   for (const l of short) for (const c of l) freq.set(c, (freq.get(c) ?? 0) + 1);
@@ -106,18 +108,21 @@ export function readCorpus(name: string, bytes: Uint8Array): { text: string; sta
   const outsideChars = byUse.slice(CORPUS_LIMITS.maxAlphabet).slice(0, 10);
   const kept = short.filter((l) => [...l].every((c) => symbols.has(c)));
   if (kept.length < CORPUS_LIMITS.minLines) {
-    throw new CorpusError(`${label} has ${count(kept.length)} usable line${kept.length === 1 ? '' : 's'}${tooLong ? ` (${count(tooLong)} longer than ${CORPUS_LIMITS.maxLineLength} characters left out)` : ''}: a policy needs at least ${CORPUS_LIMITS.minLines} to learn from`);
+    const left = [tooLong && `${count(tooLong)} longer than ${CORPUS_LIMITS.maxLineLength} characters`, short.length > kept.length && `${count(short.length - kept.length)} with characters outside the ${CORPUS_LIMITS.maxAlphabet} commonest`].filter(Boolean);
+    throw new CorpusError(`${label} has ${count(kept.length)} usable line${kept.length === 1 ? '' : 's'}${left.length ? ` (left out: ${left.join('; ')})` : ''}: a policy needs at least ${CORPUS_LIMITS.minLines} to learn from`);
   }
-  const used = new Set(kept.flatMap((l) => [...l]));
+  const used = new Set<string>();
+  for (const l of kept) for (const c of l) used.add(c);
   const alphabet = [...used].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!).join('');
-  const longest = Math.max(...kept.map((l) => [...l].length));
+  const keptLengths = kept.map(codePoints);
+  const longest = extreme(keptLengths, 1);
   const histogram = new Array<number>(longest + 1).fill(0);
-  for (const l of kept) histogram[[...l].length]++;
+  for (const n of keptLengths) histogram[n]++;
   const text = kept.join('\n');
   return {
     text,
     stats: {
-      name,
+      name: name.length > MAX_NAME ? `${name.slice(0, MAX_NAME - 1)}…` : name,
       hash: hashText(text),
       bytes: bytes.length,
       lines: all.length,
@@ -131,6 +136,22 @@ export function readCorpus(name: string, bytes: Uint8Array): { text: string; sta
       example: kept[0],
     },
   };
+}
+
+/** A file name as experiments carry it (longer ones are cut). */
+const MAX_NAME = 200;
+
+function codePoints(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+/** The largest (sign 1) or smallest (sign -1) of many numbers, without spreading them into arguments. */
+function extreme(xs: readonly number[], sign: 1 | -1): number {
+  let best = xs[0];
+  for (const x of xs) if (sign * x > sign * best) best = x;
+  return best;
 }
 
 /** cyrb53 of the text's UTF-16 units, as 14 hex digits: the same lines, the same hash, in every browser and in Node. */

@@ -21,10 +21,19 @@ export class Corpora {
   problem = $state<string | null>(null);
   /** A link on a corpus this browser does not have: which, and the link to open once it is here. */
   needed = $state.raw<{ ref: CorpusRef; link: string } | null>(null);
+  #asking = false;
   #worker: Worker | null = null;
   #api: Comlink.Remote<CorpusApi> | null = null;
+  /** The file of the draft: read again into a fresh worker when pretraining is tried again. */
+  #file: File | null = null;
+  /** Rejects the call in flight when the corpus worker dies (out of memory), so nothing waits forever. */
+  #died: Promise<never> | null = null;
 
-  constructor(private readonly session: Session) {}
+  /** `ask` confirms switching away from a run (the page's dialog). */
+  constructor(
+    private readonly session: Session,
+    private readonly ask: (q: { title: string; body: string; confirm: string }) => Promise<boolean>,
+  ) {}
 
   /** Offers every stored corpus as a task, and notes a link that asks for one that is not here. Storage that is unavailable costs only the corpora. */
   async load(hash: string): Promise<void> {
@@ -50,8 +59,11 @@ export class Corpora {
 
   #corpusApi(): Comlink.Remote<CorpusApi> {
     if (!this.#api) {
-      this.#worker = new Worker(new URL('../../worker/corpus.worker.ts', import.meta.url), { type: 'module', name: 'corpus' });
-      this.#api = Comlink.wrap<CorpusApi>(this.#worker);
+      const worker = new Worker(new URL('../../worker/corpus.worker.ts', import.meta.url), { type: 'module', name: 'corpus' });
+      this.#died = new Promise<never>((_, reject) => worker.addEventListener('error', (e) => reject(new Error(`the corpus worker stopped (${e.message || 'out of memory?'})`))));
+      this.#died.catch(() => undefined);
+      this.#worker = worker;
+      this.#api = Comlink.wrap<CorpusApi>(worker);
     }
     return this.#api;
   }
@@ -65,6 +77,7 @@ export class Corpora {
     this.problem = null;
     this.draft = null;
     const r = await this.#corpusApi().read(file, file.name);
+    this.#file = file;
     if (!r.ok) {
       this.problem = r.message;
       return;
@@ -80,18 +93,34 @@ export class Corpora {
   /** Pretrains the draft's policy in the corpus worker (the run on screen is paused, and kept), stores both, and opens the corpus as the task (or the link that asked for it). */
   async pretrain(): Promise<void> {
     const stats = this.draft;
-    if (!stats || this.progress) return;
-    if (this.session.status === 'training') await this.session.connection.call('Pause', (api) => api.pause());
+    if (!stats || this.progress || this.#asking) return;
+    // The corpus's task replaces the run on screen when it is ready: asked now, while nothing has started.
+    if (this.session.iteration > 0 && !this.needed) {
+      const n = this.session.iteration;
+      const kept = this.session.runs.currentId !== null && this.session.runs.problem === null;
+      this.#asking = true;
+      const ok = await this.ask({
+        title: `Pretrain on ${stats.name} and open it?`,
+        body: `The run of ${n} iteration${n === 1 ? '' : 's'} pauses now; when the policy is ready, ${stats.name} opens as the task at iteration 0. ${kept ? 'This run stays in Saved runs, where you can resume it.' : 'This run was not saved, so it is lost then (Export keeps it).'}`,
+        confirm: 'Pretrain and open',
+      }).finally(() => (this.#asking = false));
+      if (!ok) return;
+    }
     this.problem = null;
     this.curve = [];
     this.progress = { step: 0, steps: 1, trainLoss: NaN, validationLoss: null, bigramLoss: NaN, seconds: 0, etaSeconds: NaN };
+    if (this.session.status === 'training') await this.session.connection.call('Pause', (api) => api.pause());
     const onProgress = (p: CorpusProgress) => {
       this.progress = p;
       this.curve = [...this.curve, { step: p.step, train: p.trainLoss, validation: p.validationLoss }];
     };
     let r;
     try {
-      r = await this.#corpusApi().pretrain(stats.hash, this.session.backend?.name ?? 'wasm', Comlink.proxy(onProgress));
+      const fresh = !this.#api;
+      const api = this.#corpusApi();
+      // A fresh worker (after a failed try) has not read the file: it reads it again first.
+      if (fresh && this.#file) await api.read(this.#file, this.#file.name);
+      r = await Promise.race([api.pretrain(stats.hash, this.session.backend?.name ?? 'wasm', Comlink.proxy(onProgress)), this.#died!]);
     } catch (e) {
       r = { ok: false as const, message: (e as Error).message, stopped: false };
     }
@@ -111,9 +140,15 @@ export class Corpora {
     const link = this.needed?.link;
     this.needed = null;
     if (link) {
-      const e = await decodeExperiment(link);
-      this.session.openProblem = null;
-      await this.session.openExperiment(e);
+      try {
+        const e = await decodeExperiment(link);
+        this.session.openProblem = null;
+        await this.session.openExperiment(e);
+      } catch (e) {
+        // The corpus is here now, but the link is wrong in another way: said, and the corpus opens as its own task.
+        this.session.openProblem = `The link's corpus is ready, but the link still could not be opened: ${(e as Error).message}`;
+        await this.session.setTask(task.id, 'mlp');
+      }
     } else await this.session.setTask(task.id, 'mlp');
     this.session.origin = said;
   }

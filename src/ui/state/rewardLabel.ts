@@ -1,4 +1,5 @@
-import type { Task } from '../../core/tasks/index.ts';
+import { getTask, hasTask, type Task } from '../../core/tasks/index.ts';
+import type { Experiment } from '../../core/experiment/experiment.ts';
 
 /** Longest label drawn beside a chart marker. */
 const MAX_LABEL = 40;
@@ -7,7 +8,7 @@ const MAX_LABEL = 40;
  * A short name for reward code, for the chart marker where it took effect: the
  * example's title when the code is an example, else its first comment line.
  */
-export function rewardLabel(task: Task, source: string): string {
+export function rewardLabel(task: Pick<Task, 'examples'>, source: string): string {
   const example = Object.values(task.examples).find((e) => e.source === source);
   if (example) return example.title;
   const comment = /^\s*\/\/\s*(.+)$/m.exec(source)?.[1].trim().replace(/\.$/, '');
@@ -16,7 +17,7 @@ export function rewardLabel(task: Task, source: string): string {
 }
 
 /** What a run trains on, in a few words: its first weighted component's label (rewardLabel), and how many more components it has. */
-export function trainedRewardLabel(task: Task, rewards: readonly { name: string; weight: number; source: string }[]): string {
+export function trainedRewardLabel(task: Pick<Task, 'examples'>, rewards: readonly { name: string; weight: number; source: string }[]): string {
   const trained = rewards.find((r) => r.weight !== 0) ?? rewards[0];
   const more = rewards.length - 1;
   return `${rewardLabel(task, trained.source)}${more > 0 ? ` (+${more} component${more > 1 ? 's' : ''})` : ''}`;
@@ -26,4 +27,10 @@ export function trainedRewardLabel(task: Task, rewards: readonly { name: string;
 export function rewardsLabel(task: Task, rewards: readonly { name: string; weight: number; source: string }[]): string {
   if (rewards.length === 1) return `reward: ${rewardLabel(task, rewards[0].source)}`;
   return `rewards: ${rewards.map((r) => `${r.name} ×${r.weight}`).join(', ')}`;
+}
+
+/** A saved run's task as its list shows it: the task, or a stand-in naming the file for a corpus this browser no longer has (resuming it asks for the file). */
+export function listedTask(e: Pick<Experiment, 'task' | 'corpus'>): Pick<Task, 'title' | 'examples'> {
+  if (hasTask(e.task)) return getTask(e.task);
+  return { title: e.corpus ? `Your corpus: ${e.corpus.name} (not in this browser)` : e.task, examples: {} };
 }
