@@ -102,6 +102,9 @@ runMain(async () => {
       'iteration ratio': r.peer ? `${(r.peer.iterationMs / r.ours.iterationMs).toFixed(2)}x` : '-',
       'update ratio': r.peer ? `${(r.peer.updateMs / r.ours.updateMs).toFixed(2)}x` : '-',
       'length (ours / peer)': `${r.ours.lengthLast.toFixed(1)} / ${r.peer ? r.peer.lengthLast.toFixed(1) : '-'}`,
+      // The two pretrainings leave completions of different lengths, and an iteration's work grows with them: per token (the stop token counted) is the fairer ratio.
+      'per-token ratio': r.peer ? `${((r.peer.iterationMs / r.ours.iterationMs) * ((r.ours.lengthLast + 1) / (r.peer.lengthLast + 1))).toFixed(2)}x` : '-',
+      'per-token update ratio': r.peer ? `${((r.peer.updateMs / r.ours.updateMs) * ((r.ours.lengthLast + 1) / (r.peer.lengthLast + 1))).toFixed(2)}x` : '-',
     })),
   );
   const growth: Record<string, unknown>[] = [];
