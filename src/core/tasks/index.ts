@@ -42,11 +42,6 @@ export function unregisterTask(id: string): void {
   added.delete(id);
 }
 
-/** The tasks made at run time, in the order they were added. */
-export function addedTasks(): Task[] {
-  return [...added.values()];
-}
-
 /** Whether a task is offered here: shipped, or made at run time in this page or process. */
 export function hasTask(id: string): boolean {
   return TASKS.some((t) => t.id === id) || added.has(id);
