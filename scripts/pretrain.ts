@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { encodeWeights, CHECKPOINT_VERSION, type CheckpointManifest } from '../src/core/policy/checkpoint.ts';
+import { checkpointHead, encodeWeights, type CheckpointManifest } from '../src/core/policy/checkpoint.ts';
 import { bigramLoss, evaluateLoss, pretrain, referenceConfig, splitLines } from '../src/core/policy/pretrain.ts';
 import { createPolicy } from '../src/core/policy/create.ts';
 import { ARCHS, parameterCount, type Arch } from '../src/core/policy/policy.ts';
@@ -77,15 +77,7 @@ runMain(async () => {
   mkdirSync(outDir, { recursive: true });
   const bytes = await encodeWeights(policy);
   const manifest: CheckpointManifest = {
-    format: 'rlcf-checkpoint',
-    version: CHECKPOINT_VERSION,
-    id,
-    task: task.id,
-    config,
-    vocabulary: [...tokenizer.symbols],
-    weightsFile: `${id}.bin`,
-    weightsBytes: bytes.length,
-    parameters: parameterCount(policy),
+    ...checkpointHead(id, task.id, policy, tokenizer.symbols, bytes),
     data: {
       file: data.kind === 'file' ? path.basename(dataFile) : dataFile,
       sha256: createHash('sha256').update(text).digest('hex'),

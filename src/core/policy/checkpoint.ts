@@ -1,7 +1,7 @@
 import * as tf from '../tf.ts';
 import { readContainer, writeContainer } from '../binaryFile.ts';
 import { createPolicy, validatePolicyConfig } from './create.ts';
-import type { Policy, PolicyConfig } from './policy.ts';
+import { parameterCount, type Policy, type PolicyConfig } from './policy.ts';
 
 /**
  * Checkpoints: a JSON manifest (what the model is and how it was made) beside a
@@ -139,3 +139,7 @@ export function validateManifest(m: unknown): asserts m is CheckpointManifest {
   if (typeof c.weightsBytes !== 'number') throw new Error('checkpoint manifest: weightsBytes must be a number');
 }
 
+/** The fields of a manifest that the policy and its weights decide (the caller adds what it was trained on and how). */
+export function checkpointHead(id: string, task: string, policy: Policy, vocabulary: readonly string[], weights: Uint8Array) {
+  return { format: 'rlcf-checkpoint' as const, version: CHECKPOINT_VERSION, id, task, config: policy.config, vocabulary: [...vocabulary], weightsFile: `${id}.bin`, weightsBytes: weights.length, parameters: parameterCount(policy) };
+}

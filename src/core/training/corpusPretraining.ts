@@ -1,6 +1,6 @@
-import { CHECKPOINT_VERSION, encodeWeights, type CheckpointManifest } from '../policy/checkpoint.ts';
+import { checkpointHead, encodeWeights, type CheckpointManifest } from '../policy/checkpoint.ts';
 import { createPolicy } from '../policy/create.ts';
-import { parameterCount, type Policy } from '../policy/policy.ts';
+import type { Policy } from '../policy/policy.ts';
 import { bigramLoss, evaluateLoss, pretrain, referenceConfig, splitLines } from '../policy/pretrain.ts';
 import { Rng } from '../rng.ts';
 import { CORPUS_RECIPE, corpusTask, type CorpusStats } from '../tasks/corpus.ts';
@@ -84,15 +84,7 @@ export async function pretrainCorpus(
     const weights = await encodeWeights(policy);
     const id = modelId(task, 'mlp');
     const manifest: CheckpointManifest = {
-      format: 'rlcf-checkpoint',
-      version: CHECKPOINT_VERSION,
-      id,
-      task: task.id,
-      config,
-      vocabulary: [...tokenizer.symbols],
-      weightsFile: `${id}.bin`,
-      weightsBytes: weights.length,
-      parameters: parameterCount(policy),
+      ...checkpointHead(id, task.id, policy, tokenizer.symbols, weights),
       data: { file: stats.name, sha256: await sha256(text), trainExamples: split.train.length, validationExamples: split.validation.length },
       validationLoss: round(await evaluateLoss(policy, split.validation, width)),
       bigramValidationLoss: round(bigram),
