@@ -4,6 +4,7 @@
 // when `npm run bench` has run) and the ratio, and the time from opening the
 // page to the end of the first iteration.
 //   npm run bench-browser [-- --iterations N --backend wasm|webgpu|webgl|cpu|auto --no-build --out bench-results/browser.json]
+//   npm run bench-browser -- --soak MINUTES [--backend ...]: the soak instead (browserSoak.ts), written to bench-results/soak.json
 // (auto: the page measures the backends and picks, as it does for a visitor)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,18 +12,19 @@ import path from 'node:path';
 import { chromium, type Page } from '@playwright/test';
 import { defaultExperiment, type Experiment } from '../src/core/experiment/experiment.ts';
 import { encodeExperiment } from '../src/core/experiment/link.ts';
-import type { IterationMetrics } from '../src/core/training/metrics.ts';
 import { parseArgs, runMain } from './args.ts';
 import { median, fmt } from './benchShared.ts';
 import { startPreview } from './previewServer.ts';
+import { exported, soak } from './browserSoak.ts';
 
 const PORT = 4199;
 
 runMain(async () => {
-  const args = parseArgs(process.argv.slice(2), { iterations: 'count', backend: 'string', 'no-build': 'boolean', out: 'string' });
+  const args = parseArgs(process.argv.slice(2), { iterations: 'count', backend: 'string', 'no-build': 'boolean', out: 'string', soak: 'count' });
   const iterations = Number(args.iterations ?? 8);
   const backend = String(args.backend ?? 'wasm');
-  const out = String(args.out ?? 'bench-results/browser.json');
+  const soakMinutes = args.soak === undefined ? null : Number(args.soak);
+  const out = String(args.out ?? (soakMinutes ? 'bench-results/soak.json' : 'bench-results/browser.json'));
   if (!args['no-build']) execFileSync('npx', ['vite', 'build'], { stdio: 'ignore' });
   const server = await startPreview(PORT);
   const ORIGIN = server.origin;
@@ -31,6 +33,20 @@ runMain(async () => {
     args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   });
   const rows: Record<string, unknown>[] = [];
+  if (soakMinutes) {
+    try {
+      const result = await soak(browser, ORIGIN, backend, soakMinutes);
+      console.log(`Soak: the names transformer trained ${soakMinutes} minutes in the page's worker (${backend}); after warm-up:`);
+      console.table(result.summary);
+      mkdirSync(path.dirname(out), { recursive: true });
+      writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), backend, minutes: soakMinutes, ...result }, null, 2) + '\n');
+      console.log(`wrote ${out}`);
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+    return;
+  }
   try {
     const runs: [string, Experiment, number][] = [
       ['mlp', defaultExperiment('names', 'mlp', 'ppo'), iterations],
@@ -126,9 +142,4 @@ async function waitForIteration(page: Page, atLeast: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`the run did not reach iteration ${atLeast}`);
-}
-
-async function exported(page: Page): Promise<IterationMetrics[]> {
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-experiment').click()]);
-  return (JSON.parse(readFileSync((await download.path())!, 'utf8')) as { metrics: IterationMetrics[] }).metrics;
 }
