@@ -50,18 +50,89 @@ export async function switchBackend(name: BackendName): Promise<void> {
  * with wasm the only one left, nothing is measured; cpu is last. A requested
  * backend is used as asked, and its failure is an error, never a quiet fallback.
  */
-export async function chooseBackend(requested: BackendName | null, step: () => Promise<number> = () => timeDenseStep()): Promise<BackendReport> {
+export async function chooseBackend(requested: BackendName | null, step: () => Promise<number> = () => timeDenseStep(), failed: ReadonlySet<BackendName> = new Set()): Promise<BackendReport> {
   if (requested) {
     await switchBackend(requested);
     return { name: requested, reason: `requested with ?backend=${requested}` };
   }
-  const candidates: Candidate[] = [{ name: 'webgpu', ...(await probeWebGpu()) }, { name: 'wasm', usable: true, detail: '' }, { name: 'webgl', ...webglRenderer() }];
+  const candidates: Candidate[] = [{ name: 'webgpu', ...(await probeWebGpu()) }, { name: 'wasm', usable: true, detail: '' }, { name: 'webgl', ...webglRenderer() }].map((c) =>
+    failed.has(c.name as BackendName) ? { ...c, usable: false, detail: 'it failed earlier in this page' } : c,
+  ) as Candidate[];
   const pick = await pickBackend(candidates, async (name) => {
     await switchBackend(name);
     return step();
   });
   await switchBackend(pick.name);
   return pick;
+}
+
+/**
+ * The most parameters of any policy the app ships (unittests' MLP): policies up
+ * to this size are what the choice at start measures well enough for all of
+ * them. A unit test checks it against public/models.
+ */
+export const LARGEST_SHIPPED_PARAMETERS = 137_591;
+
+/**
+ * The backend in force and what it was chosen on. At start it measures the
+ * page's policy (chooseBackend); when the run's policy changes to one larger
+ * than every shipped policy (a corpus's, say) it measures again on that policy,
+ * since the faster backend depends on size: a GPU's dispatch overhead that loses
+ * to wasm on small policies can win on large ones (README, Benchmarks). A
+ * backend asked for (?backend=) stays; one that failed mid-run (`failed`) is not
+ * tried again. `measure` times a training step of an experiment's policy on the
+ * current backend; `choose` is chooseBackend (both stand-ins in tests).
+ */
+export class BackendChoice {
+  current: BackendName = 'cpu';
+  #requested: BackendName | null = null;
+  #measured: string | null = null;
+  #failed = new Set<BackendName>();
+
+  constructor(
+    private readonly policyOf: (experiment: Experiment) => Promise<{ key: string; parameters: number } | null> = manifestOf,
+    private readonly choose: typeof chooseBackend = chooseBackend,
+    private readonly measure: (experiment: Experiment) => (() => Promise<number>) | undefined = trainingStepOf,
+  ) {}
+
+  async start(requested: BackendName | null, experiment?: Experiment): Promise<BackendReport> {
+    this.#requested = requested;
+    const report = await this.choose(requested, experiment && this.measure(experiment));
+    this.#measured = experiment ? ((await this.policyOf(experiment).catch(() => null))?.key ?? null) : null;
+    this.current = report.name;
+    return report;
+  }
+
+  /** A backend failed mid-run and the run moved to wasm: later choices leave it out. */
+  failedOver(name: BackendName): void {
+    this.#failed.add(name);
+    this.current = 'wasm';
+  }
+
+  /** Called as the run's policy changes: a new report when its size asked for a new measurement, else null (nothing changes). */
+  async policyChanged(experiment: Experiment): Promise<BackendReport | null> {
+    if (this.#requested) return null;
+    const policy = await this.policyOf(experiment).catch(() => null);
+    if (!policy || policy.key === this.#measured || policy.parameters <= LARGEST_SHIPPED_PARAMETERS) return null;
+    this.#measured = policy.key;
+    const report = await this.choose(null, this.measure(experiment), this.#failed);
+    this.current = report.name;
+    return { ...report, reason: `measured again for this policy of ${policy.parameters.toLocaleString('en')} parameters, larger than any shipped: ${report.reason}` };
+  }
+}
+
+/** The experiment's policy as the choice keys it (its configuration) and its size, from its checkpoint's manifest. */
+async function manifestOf(experiment: Experiment): Promise<{ key: string; parameters: number } | null> {
+  let e: Experiment;
+  try {
+    e = validateExperiment(experiment);
+  } catch {
+    return null;
+  }
+  const task = getTask(e.task);
+  if (task.environment) return null;
+  const manifest = await fetchManifest(modelId(task, e.arch));
+  return { key: JSON.stringify(manifest.config), parameters: manifest.parameters };
 }
 
 async function probeWebGpu(): Promise<{ usable: boolean; detail: string }> {

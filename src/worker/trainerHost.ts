@@ -14,7 +14,7 @@ import { policyFit, type ScoredSample, type TrainerState } from '../core/trainin
 import { keepBatch, type KeptBatch } from '../core/training/sampleHistory.ts';
 import { probeRound } from './probeRunner.ts';
 import type { ControlTrainer } from '../core/training/control.ts';
-import { chooseBackend, switchBackend, trainingStepOf } from './backendChoice.ts';
+import { BackendChoice, switchBackend } from './backendChoice.ts';
 import { SandboxClient } from './sandboxClient.ts';
 import type { WorkerReward } from './workerReward.ts';
 import { LearntRewards } from './learntRewards.ts';
@@ -42,7 +42,8 @@ export class TrainerHost implements TrainerApi {
   /** Components learnt from preferences: their reward models, fitted here. */
   #learnt = new LearntRewards(this.#sandbox, (e) => this.#emit(e), () => this.#trainer);
   #logs: RewardLog[] = [];
-  #backend: BackendName = 'cpu';
+  /** The backend in force, and what it was chosen on. */
+  #choice = new BackendChoice();
   /** On a GPU backend, the state after the last good iteration: what survives a lost device. */
   #lastGood: TrainerState | null = null;
   #status: Status = 'loading';
@@ -62,9 +63,7 @@ export class TrainerHost implements TrainerApi {
     this.#sandbox.warm(); // QuickJS loads in its own worker while the backend is chosen
     this.#progress('choosing a backend', 0.05);
     if (experiment) await ensureCorpusTask(experiment.task); // a corpus's policy is timed like a shipped one
-    const report = await chooseBackend(requested, experiment && trainingStepOf(experiment));
-    this.#backend = report.name;
-    return report;
+    return this.#choice.start(requested, experiment);
   }
 
   async load(experiment: Experiment): Promise<Result<null>> {
@@ -73,6 +72,8 @@ export class TrainerHost implements TrainerApi {
     try {
       await ensureCorpusTask(experiment.task);
       const e = validateExperiment(experiment);
+      const moved = await this.#choice.policyChanged(e); // a policy larger than any shipped: the backends measured on it
+      if (moved) this.#emit({ type: 'backend', report: moved });
       const reference = this.#reference(e); // fetched while the reward compiles
       reference.catch(() => undefined); // a failed fetch is reported where it is awaited
       let made: Awaited<ReturnType<LearntRewards['create']>>;
@@ -291,7 +292,7 @@ export class TrainerHost implements TrainerApi {
         this.#logs = this.#reward?.lastLogs ?? [];
       }
       const { metrics, samples } = result;
-      if (GPU_BACKENDS.includes(this.#backend)) this.#lastGood = await this.#need().exportState();
+      if (GPU_BACKENDS.includes(this.#choice.current)) this.#lastGood = await this.#need().exportState();
       await this.#probe();
       this.#pending.push(metrics);
       this.#samples = samples;
@@ -303,7 +304,7 @@ export class TrainerHost implements TrainerApi {
       return lesson;
     } catch (err) {
       this.#running = false;
-      if (!(err instanceof RewardError) && GPU_BACKENDS.includes(this.#backend)) return this.#recover(err);
+      if (!(err instanceof RewardError) && GPU_BACKENDS.includes(this.#choice.current)) return this.#recover(err);
       this.#failedOnReward = err instanceof RewardError;
       const n = this.#need().iteration + 1;
       this.#emit({ type: 'log', iteration: n, logs: this.#logs });
@@ -319,7 +320,7 @@ export class TrainerHost implements TrainerApi {
 
   /** A GPU backend failed mid-iteration (most often a lost device): its policy is not trusted; the run moves to wasm from its last good iteration. */
   async #recover(err: unknown): Promise<false> {
-    const failed = this.#backend;
+    const failed = this.#choice.current;
     const failedAt = this.#need().iteration + 1;
     const state = this.#lastGood;
     this.#setStatus('loading');
@@ -332,7 +333,7 @@ export class TrainerHost implements TrainerApi {
       this.#trainer = null;
       this.#learnt.dispose(); // the other policy (a model judge) lived on the lost device too
       await switchBackend('wasm');
-      this.#backend = 'wasm';
+      this.#choice.failedOver(failed);
       this.#trainer = createTrainer(this.#experiment!, this.#trained!, await this.#reference(this.#experiment!));
       if (state) await this.#trainer.importState(state);
       const resumed = this.#trainer.iteration;

@@ -1,5 +1,10 @@
 import * as tf from '../../src/core/tf.ts';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BackendChoice, LARGEST_SHIPPED_PARAMETERS } from '../../src/worker/backendChoice.ts';
+import type { Experiment } from '../../src/core/experiment/experiment.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { BackendName } from '../../src/core/backend/names.ts';
 import { useBackend } from '../../src/core/backend/backend.ts';
 import { TRANSPOSE_FREE_MATMUL_GRADIENT } from '../../src/core/ops/matmul.ts';
 import { pickBackend } from '../../src/core/backend/pick.ts';
@@ -89,5 +94,53 @@ describe('choosing a backend', () => {
     expect(ms).toBeGreaterThan(0);
     expect(Number.isFinite(ms)).toBe(true);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('the backend choice as the policy changes', () => {
+  const experiment = (task: string) => ({ task }) as unknown as Experiment;
+  /** A choice whose policies, measurements and picks are stand-ins: each pick is recorded with what was left out. */
+  const choiceOver = (sizes: Record<string, number>) => {
+    const picks: { measured: boolean; failed: BackendName[] }[] = [];
+    const choice = new BackendChoice(
+      async (e) => ({ key: e.task, parameters: sizes[e.task] }),
+      async (requested, step, failed = new Set()) => {
+        picks.push({ measured: step !== undefined, failed: [...failed] });
+        return { name: requested ?? (picks.length > 1 ? 'webgpu' : 'wasm'), reason: 'stand-in' };
+      },
+      () => async () => 1,
+    );
+    return { choice, picks };
+  };
+
+  it('the largest shipped policy is what public/models holds', () => {
+    const dir = path.join('public', 'models');
+    const sizes = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => (JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { parameters: number }).parameters);
+    expect(Math.max(...sizes)).toBe(LARGEST_SHIPPED_PARAMETERS);
+  });
+
+  it('measures the page’s policy at start, and again only for a changed policy larger than any shipped', async () => {
+    const { choice, picks } = choiceOver({ names: 105_793, images: 110_657, big: 800_000, bigger: 3_000_000 });
+    expect((await choice.start(null, experiment('names'))).name).toBe('wasm');
+    expect(picks).toEqual([{ measured: true, failed: [] }]);
+    expect(await choice.policyChanged(experiment('images'))).toBeNull(); // shipped sizes: the first measurement holds
+    const moved = await choice.policyChanged(experiment('big'));
+    expect(moved?.name).toBe('webgpu');
+    expect(moved?.reason).toMatch(/measured again for this policy of 800,000 parameters, larger than any shipped: stand-in/);
+    expect(choice.current).toBe('webgpu');
+    expect(await choice.policyChanged(experiment('big'))).toBeNull(); // the same policy: measured already
+    expect(picks).toHaveLength(2);
+    // A backend that failed mid-run is left out of the next measurement.
+    choice.failedOver('webgpu');
+    expect(choice.current).toBe('wasm');
+    await choice.policyChanged(experiment('bigger'));
+    expect(picks.at(-1)).toEqual({ measured: true, failed: ['webgpu'] });
+  });
+
+  it('keeps a backend asked for with ?backend=, whatever the policy', async () => {
+    const { choice, picks } = choiceOver({ names: 105_793, big: 800_000 });
+    expect((await choice.start('wasm', experiment('names'))).name).toBe('wasm');
+    expect(await choice.policyChanged(experiment('big'))).toBeNull();
+    expect(picks).toHaveLength(1);
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { compileKernels, KERNEL_DIR } from '../../scripts/buildKernels.ts';
-import { batchedShape, columnSumShape, gatherRowsShape, hasRelaxedSimd, LAYER_NORM, ROW_MOVE, SUMMED_ROWS, wasmKernelsInstalled } from '../../src/core/ops/kernels/wasmKernels.ts';
+import { addRowsShape, batchedShape, columnSumShape, gatherRowsShape, hasRelaxedSimd, LAYER_NORM, ROW_MOVE, SUMMED_ROWS, wasmKernelsInstalled } from '../../src/core/ops/kernels/wasmKernels.ts';
 import { summedRows } from '../../src/core/ops/rows.ts';
 import { layerNorm } from '../../src/core/ops/layerNorm.ts';
 import { FusedAdam } from '../../src/core/ops/adam.ts';
@@ -54,7 +54,7 @@ describe('the matrix product kernel (wasm)', () => {
     // And it multiplies: [2, 7, 5] x [2, 5, 13] in a memory of its own.
     const memory = new WebAssembly.Memory({ initial: 1 });
     const { matMul } = new WebAssembly.Instance(new WebAssembly.Module(bytes(MAT_MUL_PLAIN_WASM)), { env: { memory } }).exports as {
-      matMul: (a: number, b: number, c: number, batch: number, m: number, k: number, n: number) => void;
+      matMul: (a: number, b: number, c: number, batch: number, m: number, k: number, n: number, ta: number, tb: number, scratch: number) => void;
     };
     const [batch, m, k, n] = [2, 7, 5, 13];
     const rng = new Rng(12);
@@ -63,7 +63,7 @@ describe('the matrix product kernel (wasm)', () => {
     const b = Float32Array.from({ length: batch * k * n }, () => rng.normal());
     f.set(a, 0);
     f.set(b, a.length);
-    matMul(0, a.length * 4, (a.length + b.length) * 4, batch, m, k, n);
+    matMul(0, a.length * 4, (a.length + b.length) * 4, batch, m, k, n, 0, 0, 0);
     const got = f.subarray(a.length + b.length, a.length + b.length + batch * m * n);
     reference(a, b, batch, m, k, n).forEach((w, i) => expect(Math.abs(got[i] - w)).toBeLessThan(1e-5 * (1 + Math.abs(w))));
   });
@@ -96,26 +96,51 @@ describe('the matrix product kernel (wasm)', () => {
       expect(tf.memory().numTensors).toBe(before);
       tf.dispose([a, b]);
     });
+
+    it(`[${[...lead, m, k]}] x [${[...lead, k, n]}] with either operand stored transposed: the very numbers of the product of transposed copies`, () => {
+      const rng = new Rng(m * 100 + n + 7);
+      const a = random([...lead, m, k], rng);
+      const b = random([...lead, k, n], rng);
+      const swap = (x: tf.Tensor) => tf.transpose(x, [...lead.map((_, i) => i), lead.length + 1, lead.length]);
+      const [at, bt] = [swap(a), swap(b)]; // [..., k, m] and [..., n, k]
+      const plain = tf.matMul(a, b);
+      const before = tf.memory().numTensors;
+      for (const [x, y, ta, tb] of [[at, b, true, false], [a, bt, false, true], [at, bt, true, true]] as [tf.Tensor, tf.Tensor, boolean, boolean][]) {
+        expect(batchedShape(x, y, ta, tb), `${ta} ${tb}`).not.toBeNull(); // the kernel's case, not tfjs's
+        const c = tf.matMul(x, y, ta, tb);
+        expect(c.shape).toEqual(plain.shape);
+        expect(Array.from(c.dataSync()), `transposeA ${ta}, transposeB ${tb}`).toEqual(Array.from(plain.dataSync()));
+        c.dispose();
+      }
+      expect(tf.memory().numTensors).toBe(before); // the scratch memory of a transposed B is freed
+      tf.dispose([a, b, at, bt, plain]);
+    });
   }
 
-  it('leaves to tfjs what it does not cover (transposes, broadcast batches), with the same results', () => {
+  it('rounds every entry alike wherever it falls (panels, edges, last columns): a product and its transpose agree bit for bit', () => {
+    const rng = new Rng(21);
+    for (const [m, k, n] of [[11, 16, 13], [7, 65, 3], [65, 16, 65], [5, 9, 2]]) {
+      const a = random([m, k], rng);
+      const b = random([k, n], rng);
+      const c = tf.matMul(a, b); // [m, n]: n's last columns one by one
+      const ct = tf.matMul(b, a, true, true); // [n, m] = b^T a^T: other entries fall in the last columns
+      expect(Array.from(tf.transpose(ct).dataSync()), `${m} ${k} ${n}`).toEqual(Array.from(c.dataSync()));
+      tf.dispose([a, b, c, ct]);
+    }
+  });
+
+  it('leaves to tfjs what it does not cover (broadcast batches, mismatched sizes), with the same results', () => {
     const rng = new Rng(9);
     const a = random([4, 6, 5], rng);
-    const b = random([4, 5, 3], rng);
     const one = random([1, 5, 3], rng);
-    expect(batchedShape(a, b, true, false)).toBeNull();
-    expect(batchedShape(a, b, false, true)).toBeNull();
+    expect(batchedShape(a, random([4, 5, 3], rng), true, false)).toBeNull(); // 6 against 5
     expect(batchedShape(a, one, false, false)).toBeNull();
     expect(batchedShape(random([6, 5], rng), one, false, false)).toBeNull();
-    // A transposed-by-flag product (tfjs) against the kernel's on explicitly transposed data.
-    const viaFlag = tf.matMul(tf.transpose(a, [0, 2, 1]), b, true, false);
-    const viaKernel = tf.matMul(a, b);
-    expect(maxDifference(viaFlag, viaKernel)).toBeLessThan(1e-5);
     // A broadcast batch goes to tfjs and still multiplies every batch by the one matrix.
     const broadcast = tf.matMul(a, one);
     const each = tf.matMul(a, tf.tile(one, [4, 1, 1]));
     expect(maxDifference(broadcast, each)).toBeLessThan(1e-5);
-    tf.dispose([a, b, one, viaFlag, viaKernel, broadcast, each]);
+    tf.dispose([a, one, broadcast, each]);
   });
 
   it('backpropagates: gradients of a batched product equal those of the same product computed per batch', () => {
@@ -343,4 +368,37 @@ describe('FusedAdam (wasm kernel)', () => {
     plain.dispose();
     tf.dispose([...ours, ...theirs]);
   });
+});
+
+describe('the broadcast sum kernel (wasm)', () => {
+  it('takes a bias or a mask added to every row, and leaves the rest to tfjs', () => {
+    const t = (shape: number[]) => ({ shape, dtype: 'float32' }) as unknown as tf.TensorInfo;
+    expect(addRowsShape(t([2080, 64]), t([64]))).toEqual({ rows: 2080, n: 64, rowsOf: 'a', out: [2080, 64] });
+    expect(addRowsShape(t([65, 65]), t([32, 4, 65, 65]))).toEqual({ rows: 128, n: 4225, rowsOf: 'b', out: [32, 4, 65, 65] });
+    expect(addRowsShape(t([1, 256]), t([9, 256]))?.rows).toBe(9);
+    expect(addRowsShape(t([9, 256]), t([9, 256]))).toBeNull(); // same shapes: tfjs's
+    expect(addRowsShape(t([9, 3]), t([3]))).toBeNull(); // too few to gain
+    expect(addRowsShape(t([4, 1, 1, 8]), t([8, 8]))).toBeNull(); // both broadcast
+    expect(addRowsShape(t([2, 5]), t([1, 1, 5]))).toBeNull(); // the output would gain a rank
+    expect(addRowsShape({ shape: [8, 8], dtype: 'int32' } as unknown as tf.TensorInfo, t([8]))).toBeNull();
+  });
+
+  for (const [big, small] of [[[7, 64], [64]], [[3, 2, 13, 13], [13, 13]], [[5, 21], [1, 21]], [[2, 3, 4], [3, 4]]]) {
+    it(`[${big}] + [${small}], either way round: every sum rounded once, as float32 adds`, () => {
+      const rng = new Rng(big.length * 31 + small.length);
+      const x = random(big, rng);
+      const y = random(small, rng);
+      const xs = x.dataSync();
+      const ys = y.dataSync();
+      const want = Array.from(xs, (v, i) => Math.fround(v + ys[i % ys.length]));
+      const before = tf.memory().numTensors;
+      for (const sum of [tf.add(x, y), tf.add(y, x)]) {
+        expect(sum.shape).toEqual(big);
+        expect(Array.from(sum.dataSync())).toEqual(want);
+        sum.dispose();
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([x, y]);
+    });
+  }
 });

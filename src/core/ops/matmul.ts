@@ -1,15 +1,20 @@
 import * as tf from '../tf.ts';
+import { batchedShape, wasmKernelsInstalled } from './kernels/wasmKernels.ts';
 
 /**
- * The wasm backend's BatchMatMul is about 10x slower when asked to transpose an
+ * tfjs's own wasm BatchMatMul is about 10x slower when asked to transpose an
  * operand (measured: [2048,128]^T x [2048,256] takes 58 ms with transposeA, 5.8 ms
- * with an explicit transpose first). Backpropagation through every matMul uses
- * those flags, so this module offers a BatchMatMul gradient that transposes
- * explicitly on wasm (`useTransposeFreeMatMulGradient`, registered when a backend
- * is set up: backend/backend.ts) and `matMulT` for forward passes.
+ * with an explicit transpose first). Our product kernel (kernels/matMul.wat)
+ * reads transposed operands as they lie, with the same sums as on a transposed
+ * copy; where it does not apply (a broadcast batch, or our kernels not
+ * installed), the transpose is made explicitly. Backpropagation through every
+ * matMul uses transposes, so this module offers a BatchMatMul gradient that
+ * goes through here (`useTransposeFreeMatMulGradient`, registered when a
+ * backend is set up: backend/backend.ts) and `matMulT` for forward passes.
  */
 export function matMulT(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
   if (tf.getBackend() !== 'wasm' || (!transposeA && !transposeB)) return tf.matMul(a, b, transposeA, transposeB);
+  if (wasmKernelsInstalled() && batchedShape(a, b, transposeA, transposeB)) return tf.matMul(a, b, transposeA, transposeB);
   return tf.matMul(transposeA ? swapLast(a) : a, transposeB ? swapLast(b) : b);
 }
 

@@ -236,7 +236,9 @@ export class TransformerPolicy implements Policy {
       const k = caches ? (tf.concat([caches[i].k, k0], 2) as tf.Tensor4D) : k0; // [B, H, past+T, hd]
       const v = caches ? (tf.concat([caches[i].v, v0], 2) as tf.Tensor4D) : v0;
       newCaches.push({ k, v });
-      let att = matMulT(q, k, false, true).mul(1 / Math.sqrt(hd)) as tf.Tensor4D; // [B, H, T, past+T]
+      // The scale on q, not on the scores: a quarter of the elements (or fewer) to multiply, forwards
+      // and backwards; where 1/sqrt(hd) is a power of two (hd 4, 16, 64, ...) the very same numbers.
+      let att = matMulT(q.mul(1 / Math.sqrt(hd)), k, false, true) as tf.Tensor4D; // [B, H, T, past+T]
       if (mask) att = att.add(mask);
       const y = layout.fromHeads(tf.matMul(tf.softmax(att), v) as tf.Tensor4D); // [R, C]
       x = x.add(tf.add(tf.matMul(y, blk.wo), blk.bo));

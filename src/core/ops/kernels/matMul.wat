@@ -4,7 +4,15 @@
 ;; Blocks of 4 rows x 8 columns of C sit in eight SIMD registers while k is
 ;; walked: each step loads 8 floats of a row of B once for 4 rows of A. Edges:
 ;; single rows, a 4-column panel, the last columns one by one. The sums run in
-;; the order p = 0 .. k-1 for every entry.
+;; the order p = 0 .. k-1 for every entry, each step rounded alike (fused in
+;; the last columns too), so an entry's value does not depend on where it
+;; falls: a product and its transpose agree bit for bit.
+;;
+;; Either operand may be stored transposed ($ta: A as [batch, k, m]; $tb: B as
+;; [batch, n, k]), as backpropagation asks, with no transposed copy made: A is
+;; read by strides; each panel of columns of a transposed B is first copied
+;; into $scratch (k x 8 floats, given by the caller) as the rows it needs.
+;; The same sums in the same order as on transposed copies: the same numbers.
 ;;
 ;; Multiply-adds are f32x4.relaxed_madd: fused (one rounding) on every x86-64
 ;; CPU with FMA3 and on ARM64. scripts/buildKernels.ts also builds a variant
@@ -12,23 +20,31 @@
 ;; Built into matMulWasm.ts by scripts/buildKernels.ts (npm run kernels).
 (module
   (import "env" "memory" (memory 0))
-  (func (export "matMul") (param $a i32) (param $b i32) (param $c i32) (param $batch i32) (param $m i32) (param $k i32) (param $n i32)
+  (func (export "matMul") (param $a i32) (param $b i32) (param $c i32) (param $batch i32) (param $m i32) (param $k i32) (param $n i32) (param $ta i32) (param $tb i32) (param $scratch i32)
     (local $i i32) (local $j i32) (local $p i32)
     (local $arow i32) (local $ap i32) (local $bcol i32) (local $bp i32) (local $cp i32)
-    (local $kb i32) (local $nb i32) (local $ka2 i32) (local $ka3 i32) (local $nc2 i32) (local $nc3 i32)
+    (local $kb i32) (local $nb i32) (local $nc2 i32) (local $nc3 i32)
     (local $sa i32) (local $sb i32) (local $sc i32)
-    (local $s f32) (local $av v128) (local $x0 v128) (local $x1 v128)
+    (local $ai i32) (local $ai2 i32) (local $ai3 i32) (local $pa i32) (local $bs i32) (local $bj i32) (local $bpp i32)
+    (local $av v128) (local $x0 v128) (local $x1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     ;; in bytes: a row of A, B and C, 2 and 3 rows further, one batch of A, B and C
     (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
-    (local.set $ka2 (i32.shl (local.get $kb) (i32.const 1)))
-    (local.set $ka3 (i32.add (local.get $ka2) (local.get $kb)))
     (local.set $nc2 (i32.shl (local.get $nb) (i32.const 1)))
     (local.set $nc3 (i32.add (local.get $nc2) (local.get $nb)))
     (local.set $sa (i32.mul (local.get $m) (local.get $kb)))
     (local.set $sb (i32.mul (local.get $k) (local.get $nb)))
     (local.set $sc (i32.mul (local.get $m) (local.get $nb)))
+    ;; A's entry (i, p) is at i * $ai + p * $pa; in the last columns, B's (p, j) at p * $bpp + j * $bj
+    (if (local.get $ta)
+      (then (local.set $ai (i32.const 4)) (local.set $pa (i32.shl (local.get $m) (i32.const 2))))
+      (else (local.set $ai (local.get $kb)) (local.set $pa (i32.const 4))))
+    (local.set $ai2 (i32.shl (local.get $ai) (i32.const 1)))
+    (local.set $ai3 (i32.add (local.get $ai2) (local.get $ai)))
+    (if (local.get $tb)
+      (then (local.set $bj (local.get $kb)) (local.set $bpp (i32.const 4)))
+      (else (local.set $bj (i32.const 4)) (local.set $bpp (local.get $nb))))
     (block $batches_done
       (loop $batches
         (br_if $batches_done (i32.eqz (local.get $batch)))
@@ -37,13 +53,16 @@
         (block $panels_done
           (loop $panels
             (br_if $panels_done (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $n)))
-            (local.set $bcol (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+            (if (local.get $tb)
+              (then (call $pack (local.get $b) (local.get $scratch) (local.get $j) (local.get $k) (i32.const 8))
+                (local.set $bcol (local.get $scratch)) (local.set $bs (i32.const 32)))
+              (else (local.set $bcol (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2)))) (local.set $bs (local.get $nb))))
             (local.set $i (i32.const 0))
             ;; four rows at a time, then one by one
             (block $w8_quads_done
               (loop $w8_quads
                 (br_if $w8_quads_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
-                (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $kb))))
+                (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ai))))
                 (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2))))
                 (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0)) (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0)) (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0)) (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))
                 (local.set $ap (local.get $arow))
@@ -57,17 +76,17 @@
                     (local.set $av (v128.load32_splat align=4 (local.get $ap)))
                     (local.set $c00 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c00)))
                     (local.set $c01 (f32x4.relaxed_madd (local.get $av) (local.get $x1) (local.get $c01)))
-                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $kb))))
+                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $ai))))
                     (local.set $c10 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c10)))
                     (local.set $c11 (f32x4.relaxed_madd (local.get $av) (local.get $x1) (local.get $c11)))
-                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $ka2))))
+                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $ai2))))
                     (local.set $c20 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c20)))
                     (local.set $c21 (f32x4.relaxed_madd (local.get $av) (local.get $x1) (local.get $c21)))
-                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $ka3))))
+                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $ai3))))
                     (local.set $c30 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c30)))
                     (local.set $c31 (f32x4.relaxed_madd (local.get $av) (local.get $x1) (local.get $c31)))
-                    (local.set $ap (i32.add (local.get $ap) (i32.const 4)))
-                    (local.set $bp (i32.add (local.get $bp) (local.get $nb)))
+                    (local.set $ap (i32.add (local.get $ap) (local.get $pa)))
+                    (local.set $bp (i32.add (local.get $bp) (local.get $bs)))
                     (local.set $p (i32.sub (local.get $p) (i32.const 1)))
                     (br $k4x8)))
                 (v128.store offset=0 align=4 (local.get $cp) (local.get $c00))
@@ -83,7 +102,7 @@
             (block $w8_singles_done
               (loop $w8_singles
                 (br_if $w8_singles_done (i32.ge_u (local.get $i) (local.get $m)))
-                (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $kb))))
+                (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ai))))
                 (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2))))
                 (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
                 (local.set $ap (local.get $arow))
@@ -97,8 +116,8 @@
                     (local.set $av (v128.load32_splat align=4 (local.get $ap)))
                     (local.set $c00 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c00)))
                     (local.set $c01 (f32x4.relaxed_madd (local.get $av) (local.get $x1) (local.get $c01)))
-                    (local.set $ap (i32.add (local.get $ap) (i32.const 4)))
-                    (local.set $bp (i32.add (local.get $bp) (local.get $nb)))
+                    (local.set $ap (i32.add (local.get $ap) (local.get $pa)))
+                    (local.set $bp (i32.add (local.get $bp) (local.get $bs)))
                     (local.set $p (i32.sub (local.get $p) (i32.const 1)))
                     (br $k1x8)))
                 (v128.store offset=0 align=4 (local.get $cp) (local.get $c00))
@@ -110,13 +129,16 @@
         ;; then a panel of 4 columns
         (if (i32.le_u (i32.add (local.get $j) (i32.const 4)) (local.get $n))
           (then
-            (local.set $bcol (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+            (if (local.get $tb)
+              (then (call $pack (local.get $b) (local.get $scratch) (local.get $j) (local.get $k) (i32.const 4))
+                (local.set $bcol (local.get $scratch)) (local.set $bs (i32.const 16)))
+              (else (local.set $bcol (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2)))) (local.set $bs (local.get $nb))))
             (local.set $i (i32.const 0))
             ;; four rows at a time, then one by one
             (block $w4_quads_done
               (loop $w4_quads
                 (br_if $w4_quads_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
-                (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $kb))))
+                (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ai))))
                 (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2))))
                 (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c30 (v128.const i32x4 0 0 0 0))
                 (local.set $ap (local.get $arow))
@@ -128,14 +150,14 @@
                     (local.set $x0 (v128.load offset=0 align=4 (local.get $bp)))
                     (local.set $av (v128.load32_splat align=4 (local.get $ap)))
                     (local.set $c00 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c00)))
-                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $kb))))
+                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $ai))))
                     (local.set $c10 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c10)))
-                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $ka2))))
+                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $ai2))))
                     (local.set $c20 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c20)))
-                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $ka3))))
+                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $ai3))))
                     (local.set $c30 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c30)))
-                    (local.set $ap (i32.add (local.get $ap) (i32.const 4)))
-                    (local.set $bp (i32.add (local.get $bp) (local.get $nb)))
+                    (local.set $ap (i32.add (local.get $ap) (local.get $pa)))
+                    (local.set $bp (i32.add (local.get $bp) (local.get $bs)))
                     (local.set $p (i32.sub (local.get $p) (i32.const 1)))
                     (br $k4x4)))
                 (v128.store offset=0 align=4 (local.get $cp) (local.get $c00))
@@ -147,7 +169,7 @@
             (block $w4_singles_done
               (loop $w4_singles
                 (br_if $w4_singles_done (i32.ge_u (local.get $i) (local.get $m)))
-                (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $kb))))
+                (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ai))))
                 (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2))))
                 (local.set $c00 (v128.const i32x4 0 0 0 0))
                 (local.set $ap (local.get $arow))
@@ -159,8 +181,8 @@
                     (local.set $x0 (v128.load offset=0 align=4 (local.get $bp)))
                     (local.set $av (v128.load32_splat align=4 (local.get $ap)))
                     (local.set $c00 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c00)))
-                    (local.set $ap (i32.add (local.get $ap) (i32.const 4)))
-                    (local.set $bp (i32.add (local.get $bp) (local.get $nb)))
+                    (local.set $ap (i32.add (local.get $ap) (local.get $pa)))
+                    (local.set $bp (i32.add (local.get $bp) (local.get $bs)))
                     (local.set $p (i32.sub (local.get $p) (i32.const 1)))
                     (br $k1x4)))
                 (v128.store offset=0 align=4 (local.get $cp) (local.get $c00))
@@ -175,19 +197,22 @@
             (block $tail_rows_done
               (loop $tail_rows
                 (br_if $tail_rows_done (i32.ge_u (local.get $i) (local.get $m)))
-                (local.set $s (f32.const 0))
-                (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $kb))))
-                (local.set $bp (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+                (local.set $c00 (v128.const i32x4 0 0 0 0))
+                (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ai))))
+                (local.set $bp (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $bj))))
                 (local.set $p (local.get $k))
                 (block $tail_k_done
                   (loop $tail_k
                     (br_if $tail_k_done (i32.eqz (local.get $p)))
-                    (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (local.get $ap)) (f32.load (local.get $bp)))))
-                    (local.set $ap (i32.add (local.get $ap) (i32.const 4)))
-                    (local.set $bp (i32.add (local.get $bp) (local.get $nb)))
+                    ;; in lane 0, multiplied and added as the panels are (fused where they are)
+                    (local.set $av (v128.load32_splat align=4 (local.get $ap)))
+                    (local.set $x0 (v128.load32_splat align=4 (local.get $bp)))
+                    (local.set $c00 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c00)))
+                    (local.set $ap (i32.add (local.get $ap) (local.get $pa)))
+                    (local.set $bp (i32.add (local.get $bp) (local.get $bpp)))
                     (local.set $p (i32.sub (local.get $p) (i32.const 1)))
                     (br $tail_k)))
-                (f32.store (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2))) (local.get $s))
+                (f32.store (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2))) (f32x4.extract_lane 0 (local.get $c00)))
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br $tail_rows)))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
@@ -196,4 +221,26 @@
         (local.set $b (i32.add (local.get $b) (local.get $sb)))
         (local.set $c (i32.add (local.get $c) (local.get $sc)))
         (local.set $batch (i32.sub (local.get $batch) (i32.const 1)))
-        (br $batches)))))
+        (br $batches))))
+  ;; Columns j .. j+w-1 of a transposed B ([n, k] in memory) as a [k, w] block at
+  ;; $dst: B's row j+c becomes column c.
+  (func $pack (param $b i32) (param $dst i32) (param $j i32) (param $k i32) (param $w i32)
+    (local $c i32) (local $src i32) (local $to i32) (local $p i32)
+    (local.set $c (i32.const 0))
+    (block $cols_done
+      (loop $cols
+        (br_if $cols_done (i32.ge_u (local.get $c) (local.get $w)))
+        (local.set $src (i32.add (local.get $b) (i32.shl (i32.mul (i32.add (local.get $j) (local.get $c)) (local.get $k)) (i32.const 2))))
+        (local.set $to (i32.add (local.get $dst) (i32.shl (local.get $c) (i32.const 2))))
+        (local.set $p (local.get $k))
+        (block $rows_done
+          (loop $rows
+            (br_if $rows_done (i32.eqz (local.get $p)))
+            (f32.store (local.get $to) (f32.load (local.get $src)))
+            (local.set $src (i32.add (local.get $src) (i32.const 4)))
+            (local.set $to (i32.add (local.get $to) (i32.shl (local.get $w) (i32.const 2))))
+            (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+            (br $rows)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cols))))
+)

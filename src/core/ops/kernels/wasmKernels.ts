@@ -1,5 +1,6 @@
 import * as tf from '../../tf.ts';
 import { MAT_MUL_PLAIN_WASM, MAT_MUL_WASM } from './matMulWasm.ts';
+import { ADD_ROWS_WASM } from './addRowsWasm.ts';
 import { COLUMN_SUM_WASM } from './columnSumWasm.ts';
 import { GATHER_ROWS_WASM } from './gatherRowsWasm.ts';
 import { SEGMENT_SUM_WASM } from './segmentSumWasm.ts';
@@ -59,19 +60,20 @@ export function useWasmKernels(): void {
   if (installed) return;
   const backend = tf.findBackend('wasm') as unknown as WasmBackendLike | null;
   const memory = backend?.wasm.asm?.memory;
-  const tfjs = [tf.BatchMatMul, tf.Sum, tf.GatherV2, tf.Identity, tf.Cast].map((name) => tf.getKernel(name, 'wasm'));
+  const tfjs = [tf.BatchMatMul, tf.Sum, tf.GatherV2, tf.Identity, tf.Cast, tf.Add].map((name) => tf.getKernel(name, 'wasm'));
   if (!backend || !(memory instanceof WebAssembly.Memory) || tfjs.some((k) => !k)) return;
-  const [matMul, sum, gather, identity, cast] = tfjs as tf.KernelConfig[];
+  const [matMul, sum, gather, identity, cast, add] = tfjs as tf.KernelConfig[];
   const relaxed = hasRelaxedSimd();
   const k = {
     ...instantiate(relaxed ? MAT_MUL_WASM : MAT_MUL_PLAIN_WASM, memory),
     ...instantiate(COLUMN_SUM_WASM, memory),
+    ...instantiate(ADD_ROWS_WASM, memory),
     ...instantiate(GATHER_ROWS_WASM, memory),
     ...instantiate(SEGMENT_SUM_WASM, memory),
     ...instantiate(SUMMED_ROWS_WASM, memory),
     ...instantiate(LAYER_NORM_WASM, memory),
     ...instantiate(ADAM_WASM, memory),
-  } as unknown as Record<'matMul' | 'colsum' | 'layerNorm' | 'layerNormGrad' | 'adam', (...args: number[]) => void> &
+  } as unknown as Record<'matMul' | 'colsum' | 'addRows' | 'layerNorm' | 'layerNormGrad' | 'adam', (...args: number[]) => void> &
     Record<'gatherRows' | 'segmentSum' | 'summedRows', (...args: number[]) => number>;
   installed = relaxed ? 'relaxed' : 'plain';
   const at = (wasm: WasmBackendLike, ...ts: tf.TensorInfo[]) => ts.map((t) => wasm.dataIdMap.get(t.dataId)!.memoryOffset);
@@ -92,12 +94,21 @@ export function useWasmKernels(): void {
 
   overrideWhere(matMul, ({ a, b }, attrs) => batchedShape(a, b, attrs.transposeA as boolean, attrs.transposeB as boolean), (wasm, { a, b }, shape) => {
     const out = wasm.makeOutput(shape.out, 'float32');
-    k.matMul(...at(wasm, a, b, out), shape.batch, shape.m, shape.k, shape.n);
+    // A transposed B is read a panel of 8 columns at a time, copied to scratch memory as rows.
+    const scratch = shape.tb ? wasm.makeOutput([shape.k * 8], 'float32') : null;
+    k.matMul(...at(wasm, a, b, out), shape.batch, shape.m, shape.k, shape.n, shape.ta ? 1 : 0, shape.tb ? 1 : 0, scratch ? at(wasm, scratch)[0] : 0);
+    if (scratch) wasm.disposeData(scratch.dataId);
     return out;
   });
   overrideWhere(sum, ({ x }, attrs) => columnSumShape(x, attrs.axis as number | number[], attrs.keepDims as boolean), (wasm, { x }, shape) => {
     const out = wasm.makeOutput(shape.out, 'float32');
     k.colsum(...at(wasm, x, out), shape.rows, shape.cols);
+    return out;
+  });
+  overrideWhere(add, ({ a, b }) => addRowsShape(a, b), (wasm, { a, b }, shape) => {
+    const [x, y] = shape.rowsOf === 'a' ? [a, b] : [b, a];
+    const out = wasm.makeOutput(shape.out, 'float32');
+    k.addRows(...at(wasm, x, y, out), shape.rows, shape.n);
     return out;
   });
   overrideWhere(gather, ({ x, indices }, attrs) => gatherRowsShape(x, indices, attrs.axis as number, attrs.batchDims as number), (wasm, { x, indices }, shape) => rows(wasm, x, indices, shape, false));
@@ -238,21 +249,41 @@ function instantiate(base64: string, memory: WebAssembly.Memory): WebAssembly.Ex
 }
 
 /**
- * The sizes when the product kernel applies: float32, no transposes, both
- * operands of the same rank (2 or more) and the same batch. Null otherwise
- * (tfjs's kernel then runs, broadcasting and all).
+ * The sizes when the product kernel applies: float32, either operand
+ * transposed or not, both of the same rank (2 or more) and the same batch.
+ * Null otherwise (tfjs's kernel then runs, broadcasting and all).
  */
-export function batchedShape(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): { batch: number; m: number; k: number; n: number; out: number[] } | null {
-  if (transposeA || transposeB || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+export function batchedShape(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): { batch: number; m: number; k: number; n: number; ta: boolean; tb: boolean; out: number[] } | null {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
   const r = a.shape.length;
   if (r < 2 || b.shape.length !== r) return null;
   const lead = a.shape.slice(0, -2);
   if (lead.some((d, i) => d !== b.shape[i])) return null;
   const batch = lead.reduce((x, y) => x * y, 1);
-  const [m, k] = a.shape.slice(-2);
-  const [k2, n] = b.shape.slice(-2);
+  const [a0, a1] = a.shape.slice(-2);
+  const [b0, b1] = b.shape.slice(-2);
+  const [m, k] = transposeA ? [a1, a0] : [a0, a1];
+  const [k2, n] = transposeB ? [b1, b0] : [b0, b1];
   if (k !== k2 || m === 0 || n === 0 || k === 0) return null;
-  return { batch, m, k, n, out: [...lead, m, n] };
+  return { batch, m, k, n, ta: transposeA, tb: transposeB, out: [...lead, m, n] };
+}
+
+/**
+ * The sizes when the broadcast-sum kernel applies: float32, one operand (of 4
+ * or more elements) the other's trailing dimensions, leading 1s aside (a bias
+ * [C] or [1, C] for [..., C]; a mask [T, T] for [B, H, T, T]). Null otherwise,
+ * same shapes included (tfjs's own sum is as quick there).
+ */
+export function addRowsShape(a: tf.TensorInfo, b: tf.TensorInfo): { rows: number; n: number; rowsOf: 'a' | 'b'; out: number[] } | null {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const [big, small, rowsOf] = size(a.shape) >= size(b.shape) ? [a, b, 'a' as const] : [b, a, 'b' as const];
+  let lead = 0;
+  while (lead < small.shape.length && small.shape[lead] === 1) lead++;
+  const tail = small.shape.slice(lead);
+  const n = size(tail);
+  if (n < 4 || tail.length >= big.shape.length || small.shape.length > big.shape.length) return null;
+  if (tail.some((d, i) => d !== big.shape[big.shape.length - tail.length + i])) return null;
+  return { rows: size(big.shape) / n, n, rowsOf, out: [...big.shape] };
 }
 
 /**
