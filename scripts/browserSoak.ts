@@ -16,6 +16,8 @@ export interface SoakRow {
   /** Iterations finished in the minute before, and the worker's own median iteration time over them (from the exported metrics). */
   iterations: number;
   iterationMs: number | null;
+  /** The median completion length over the minute's iterations (an iteration's time grows with it). */
+  length: number | null;
   tensors: number;
   tensorMB: number;
   wasmMB: number | null;
@@ -77,8 +79,8 @@ export async function soak(browser: Browser, origin: string, backend: string, mi
   await page.context().close();
   const timed: SoakRow[] = rows.map((row, i) => {
     const from = i === 0 ? 1 : marks[i - 1].iteration + 1;
-    const inMinute = metrics.filter((m) => m.iteration >= from && m.iteration <= row.iteration).map((m) => m.totalMs);
-    return { ...row, iterationMs: inMinute.length ? median(inMinute) : null };
+    const inMinute = metrics.filter((m) => m.iteration >= from && m.iteration <= row.iteration);
+    return { ...row, iterationMs: inMinute.length ? median(inMinute.map((m) => m.totalMs)) : null, length: inMinute.length ? median(inMinute.map((m) => m.sampleLength)) : null };
   });
   return { rows: timed, summary: summarise(timed) };
 }
@@ -87,7 +89,7 @@ export async function soak(browser: Browser, origin: string, backend: string, mi
 function summarise(rows: SoakRow[]): Record<string, string> {
   const warm = rows.slice(Math.min(rows.length - 1, Math.max(2, Math.floor(rows.length / 5))));
   const out: Record<string, string> = {};
-  for (const key of ['tensors', 'tensorMB', 'wasmMB', 'workerHeapMB', 'iterationMs', 'pageHeapMB', 'indexedDbMB'] as const) {
+  for (const key of ['tensors', 'tensorMB', 'wasmMB', 'workerHeapMB', 'iterationMs', 'length', 'pageHeapMB', 'indexedDbMB'] as const) {
     const points = warm.filter((r) => r[key] !== null).map((r) => [r.minute, r[key] as number] as const);
     if (points.length < 2) {
       out[key] = 'not measured';

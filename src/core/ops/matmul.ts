@@ -1,5 +1,5 @@
 import * as tf from '../tf.ts';
-import { batchedShape, wasmKernelsInstalled } from './kernels/wasmKernels.ts';
+import { batchedShape, kernelOptions, wasmKernelsInstalled } from './kernels/wasmKernels.ts';
 
 /**
  * tfjs's own wasm BatchMatMul is about 10x slower when asked to transpose an
@@ -14,7 +14,7 @@ import { batchedShape, wasmKernelsInstalled } from './kernels/wasmKernels.ts';
  */
 export function matMulT(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
   if (tf.getBackend() !== 'wasm' || (!transposeA && !transposeB)) return tf.matMul(a, b, transposeA, transposeB);
-  if (wasmKernelsInstalled() && batchedShape(a, b, transposeA, transposeB)) return tf.matMul(a, b, transposeA, transposeB);
+  if (wasmKernelsInstalled() && kernelOptions.transposedProducts && batchedShape(a, b, transposeA, transposeB)) return tf.matMul(a, b, transposeA, transposeB);
   return tf.matMul(transposeA ? swapLast(a) : a, transposeB ? swapLast(b) : b);
 }
 

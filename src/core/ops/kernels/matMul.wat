@@ -9,10 +9,12 @@
 ;; falls: a product and its transpose agree bit for bit.
 ;;
 ;; Either operand may be stored transposed ($ta: A as [batch, k, m]; $tb: B as
-;; [batch, n, k]), as backpropagation asks, with no transposed copy made: A is
-;; read by strides; each panel of columns of a transposed B is first copied
-;; into $scratch (k x 8 floats, given by the caller) as the rows it needs.
-;; The same sums in the same order as on transposed copies: the same numbers.
+;; [batch, n, k]), as backpropagation asks, with no transposed tensor made: a
+;; transposed A is turned, batch by batch, into $scratch (m x k floats, in
+;; blocks of 4 x 4 in SIMD registers; read by strides instead, A's rows would
+;; share cache lines the panels reread); each panel of columns of a transposed
+;; B is copied after it (k x 8 floats) as the rows it needs. The caller gives
+;; $scratch. The same sums in the same order as on transposed copies.
 ;;
 ;; Multiply-adds are f32x4.relaxed_madd: fused (one rounding) on every x86-64
 ;; CPU with FMA3 and on ARM64. scripts/buildKernels.ts also builds a variant
@@ -26,6 +28,7 @@
     (local $kb i32) (local $nb i32) (local $nc2 i32) (local $nc3 i32)
     (local $sa i32) (local $sb i32) (local $sc i32)
     (local $ai i32) (local $ai2 i32) (local $ai3 i32) (local $pa i32) (local $bs i32) (local $bj i32) (local $bpp i32)
+    (local $ab i32) (local $packed i32)
     (local $av v128) (local $x0 v128) (local $x1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     ;; in bytes: a row of A, B and C, 2 and 3 rows further, one batch of A, B and C
@@ -37,9 +40,11 @@
     (local.set $sb (i32.mul (local.get $k) (local.get $nb)))
     (local.set $sc (i32.mul (local.get $m) (local.get $nb)))
     ;; A's entry (i, p) is at i * $ai + p * $pa; in the last columns, B's (p, j) at p * $bpp + j * $bj
-    (if (local.get $ta)
-      (then (local.set $ai (i32.const 4)) (local.set $pa (i32.shl (local.get $m) (i32.const 2))))
-      (else (local.set $ai (local.get $kb)) (local.set $pa (i32.const 4))))
+    (local.set $ai (local.get $kb))
+    (local.set $pa (i32.const 4))
+    ;; where a transposed B's panels are packed: after a transposed A's copy
+    (local.set $packed (local.get $scratch))
+    (if (local.get $ta) (then (local.set $packed (i32.add (local.get $scratch) (i32.mul (local.get $m) (local.get $kb))))))
     (local.set $ai2 (i32.shl (local.get $ai) (i32.const 1)))
     (local.set $ai3 (i32.add (local.get $ai2) (local.get $ai)))
     (if (local.get $tb)
@@ -48,21 +53,25 @@
     (block $batches_done
       (loop $batches
         (br_if $batches_done (i32.eqz (local.get $batch)))
+        ;; the A the panels read: this batch's, or its transposed copy
+        (local.set $ab (local.get $a))
+        (if (local.get $ta)
+          (then (call $transpose (local.get $a) (local.get $scratch) (local.get $k) (local.get $m)) (local.set $ab (local.get $scratch))))
         ;; panels of 8 columns: a panel of B (k x 8) stays in cache while every row of A passes
         (local.set $j (i32.const 0))
         (block $panels_done
           (loop $panels
             (br_if $panels_done (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $n)))
             (if (local.get $tb)
-              (then (call $pack (local.get $b) (local.get $scratch) (local.get $j) (local.get $k) (i32.const 8))
-                (local.set $bcol (local.get $scratch)) (local.set $bs (i32.const 32)))
+              (then (call $pack (local.get $b) (local.get $packed) (local.get $j) (local.get $k) (i32.const 8))
+                (local.set $bcol (local.get $packed)) (local.set $bs (i32.const 32)))
               (else (local.set $bcol (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2)))) (local.set $bs (local.get $nb))))
             (local.set $i (i32.const 0))
             ;; four rows at a time, then one by one
             (block $w8_quads_done
               (loop $w8_quads
                 (br_if $w8_quads_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
-                (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ai))))
+                (local.set $arow (i32.add (local.get $ab) (i32.mul (local.get $i) (local.get $ai))))
                 (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2))))
                 (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0)) (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0)) (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0)) (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))
                 (local.set $ap (local.get $arow))
@@ -102,7 +111,7 @@
             (block $w8_singles_done
               (loop $w8_singles
                 (br_if $w8_singles_done (i32.ge_u (local.get $i) (local.get $m)))
-                (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ai))))
+                (local.set $arow (i32.add (local.get $ab) (i32.mul (local.get $i) (local.get $ai))))
                 (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2))))
                 (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
                 (local.set $ap (local.get $arow))
@@ -130,15 +139,15 @@
         (if (i32.le_u (i32.add (local.get $j) (i32.const 4)) (local.get $n))
           (then
             (if (local.get $tb)
-              (then (call $pack (local.get $b) (local.get $scratch) (local.get $j) (local.get $k) (i32.const 4))
-                (local.set $bcol (local.get $scratch)) (local.set $bs (i32.const 16)))
+              (then (call $pack (local.get $b) (local.get $packed) (local.get $j) (local.get $k) (i32.const 4))
+                (local.set $bcol (local.get $packed)) (local.set $bs (i32.const 16)))
               (else (local.set $bcol (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2)))) (local.set $bs (local.get $nb))))
             (local.set $i (i32.const 0))
             ;; four rows at a time, then one by one
             (block $w4_quads_done
               (loop $w4_quads
                 (br_if $w4_quads_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
-                (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ai))))
+                (local.set $arow (i32.add (local.get $ab) (i32.mul (local.get $i) (local.get $ai))))
                 (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2))))
                 (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c30 (v128.const i32x4 0 0 0 0))
                 (local.set $ap (local.get $arow))
@@ -169,7 +178,7 @@
             (block $w4_singles_done
               (loop $w4_singles
                 (br_if $w4_singles_done (i32.ge_u (local.get $i) (local.get $m)))
-                (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ai))))
+                (local.set $arow (i32.add (local.get $ab) (i32.mul (local.get $i) (local.get $ai))))
                 (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2))))
                 (local.set $c00 (v128.const i32x4 0 0 0 0))
                 (local.set $ap (local.get $arow))
@@ -198,7 +207,7 @@
               (loop $tail_rows
                 (br_if $tail_rows_done (i32.ge_u (local.get $i) (local.get $m)))
                 (local.set $c00 (v128.const i32x4 0 0 0 0))
-                (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ai))))
+                (local.set $ap (i32.add (local.get $ab) (i32.mul (local.get $i) (local.get $ai))))
                 (local.set $bp (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $bj))))
                 (local.set $p (local.get $k))
                 (block $tail_k_done
@@ -243,4 +252,69 @@
             (br $rows)))
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $cols))))
+
+  ;; $dst [m, k] = the transpose of $src [k, m]: blocks of 4 x 4 turned in SIMD
+  ;; registers, then the last rows and columns one by one.
+  (func $transpose (param $src i32) (param $dst i32) (param $k i32) (param $m i32)
+    (local $p i32) (local $i i32) (local $mb i32) (local $kb i32) (local $s i32) (local $d i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $mb (i32.shl (local.get $m) (i32.const 2)))
+    (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $p (i32.const 0))
+    (block $p4_done
+      (loop $p4
+        (br_if $p4_done (i32.gt_u (i32.add (local.get $p) (i32.const 4)) (local.get $k)))
+        (local.set $i (i32.const 0))
+        (block $i4_done
+          (loop $i4
+            (br_if $i4_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
+            (local.set $s (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $m)) (local.get $i)) (i32.const 2))))
+            (local.set $r0 (v128.load align=4 (local.get $s)))
+            (local.set $r1 (v128.load align=4 (i32.add (local.get $s) (local.get $mb))))
+            (local.set $r2 (v128.load align=4 (i32.add (local.get $s) (i32.shl (local.get $mb) (i32.const 1)))))
+            (local.set $r3 (v128.load align=4 (i32.add (local.get $s) (i32.mul (local.get $mb) (i32.const 3)))))
+            (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+            (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+            (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+            (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+            (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $p)) (i32.const 2))))
+            (v128.store align=4 (local.get $d) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+            (v128.store align=4 (i32.add (local.get $d) (local.get $kb)) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+            (v128.store align=4 (i32.add (local.get $d) (i32.shl (local.get $kb) (i32.const 1))) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+            (v128.store align=4 (i32.add (local.get $d) (i32.mul (local.get $kb) (i32.const 3))) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $i4)))
+        ;; the last columns of these 4 rows
+        (block $i1_done
+          (loop $i1
+            (br_if $i1_done (i32.ge_u (local.get $i) (local.get $m)))
+            (call $copyColumn (local.get $src) (local.get $dst) (local.get $k) (local.get $m) (local.get $i) (local.get $p) (i32.const 4))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $i1)))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br $p4)))
+    ;; the last rows, every column
+    (if (i32.lt_u (local.get $p) (local.get $k))
+      (then
+        (local.set $i (i32.const 0))
+        (block $tail_done
+          (loop $tail
+            (br_if $tail_done (i32.ge_u (local.get $i) (local.get $m)))
+            (call $copyColumn (local.get $src) (local.get $dst) (local.get $k) (local.get $m) (local.get $i) (local.get $p) (i32.sub (local.get $k) (local.get $p)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $tail))))))
+
+  ;; dst[i, p .. p+count-1] = src[p .. p+count-1, i] for $src [k, m], $dst [m, k]
+  (func $copyColumn (param $src i32) (param $dst i32) (param $k i32) (param $m i32) (param $i i32) (param $p i32) (param $count i32)
+    (local $s i32) (local $d i32)
+    (local.set $s (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $m)) (local.get $i)) (i32.const 2))))
+    (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $p)) (i32.const 2))))
+    (block $done
+      (loop $each
+        (br_if $done (i32.eqz (local.get $count)))
+        (f32.store (local.get $d) (f32.load (local.get $s)))
+        (local.set $s (i32.add (local.get $s) (i32.shl (local.get $m) (i32.const 2))))
+        (local.set $d (i32.add (local.get $d) (i32.const 4)))
+        (local.set $count (i32.sub (local.get $count) (i32.const 1)))
+        (br $each))))
 )

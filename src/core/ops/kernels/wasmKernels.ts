@@ -20,6 +20,13 @@ interface WasmBackendLike {
 let installed: 'relaxed' | 'plain' | null = null;
 
 /**
+ * Kernels that can be turned off while installed, for A/B benchmarks in one
+ * process (`npm run bench-ab`): off, tfjs's kernel runs (and products take
+ * explicit transposes, as before the kernel read them).
+ */
+export const kernelOptions = { transposedProducts: true, broadcastSum: true };
+
+/**
  * Whether the wasm backend's products and leading-axis sums run on this
  * module's kernels, and which product: 'relaxed' (fused multiply-adds, relaxed
  * SIMD), 'plain' (engines without it), null (tfjs's own kernels).
@@ -92,10 +99,11 @@ export function useWasmKernels(): void {
     return checked(wasm, out, bad, indices, `${zeroRow ? ROW_MOVE : 'GatherV2'}: the index value`, x.shape[0] + (zeroRow ? 1 : 0));
   };
 
-  overrideWhere(matMul, ({ a, b }, attrs) => batchedShape(a, b, attrs.transposeA as boolean, attrs.transposeB as boolean), (wasm, { a, b }, shape) => {
+  overrideWhere(matMul, ({ a, b }, attrs) => ((attrs.transposeA || attrs.transposeB) && !kernelOptions.transposedProducts ? null : batchedShape(a, b, attrs.transposeA as boolean, attrs.transposeB as boolean)), (wasm, { a, b }, shape) => {
     const out = wasm.makeOutput(shape.out, 'float32');
-    // A transposed B is read a panel of 8 columns at a time, copied to scratch memory as rows.
-    const scratch = shape.tb ? wasm.makeOutput([shape.k * 8], 'float32') : null;
+    // Scratch memory: a transposed A turned (one batch at a time), then a transposed B's panel of 8 columns as rows.
+    const floats = (shape.ta ? shape.m * shape.k : 0) + (shape.tb ? shape.k * 8 : 0);
+    const scratch = floats ? wasm.makeOutput([floats], 'float32') : null;
     k.matMul(...at(wasm, a, b, out), shape.batch, shape.m, shape.k, shape.n, shape.ta ? 1 : 0, shape.tb ? 1 : 0, scratch ? at(wasm, scratch)[0] : 0);
     if (scratch) wasm.disposeData(scratch.dataId);
     return out;
@@ -105,7 +113,7 @@ export function useWasmKernels(): void {
     k.colsum(...at(wasm, x, out), shape.rows, shape.cols);
     return out;
   });
-  overrideWhere(add, ({ a, b }) => addRowsShape(a, b), (wasm, { a, b }, shape) => {
+  overrideWhere(add, ({ a, b }) => (kernelOptions.broadcastSum ? addRowsShape(a, b) : null), (wasm, { a, b }, shape) => {
     const [x, y] = shape.rowsOf === 'a' ? [a, b] : [b, a];
     const out = wasm.makeOutput(shape.out, 'float32');
     k.addRows(...at(wasm, x, y, out), shape.rows, shape.n);
