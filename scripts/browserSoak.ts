@@ -45,7 +45,7 @@ export async function soak(browser: Browser, origin: string, backend: string, mi
   await page.getByTestId('train').click();
   const start = Date.now();
   const marks: { minute: number; iteration: number }[] = [];
-  const rows: Omit<SoakRow, 'iterationMs'>[] = [];
+  const rows: Omit<SoakRow, 'iterationMs' | 'length'>[] = [];
   let last = 0;
   for (let minute = 1; minute <= minutes; minute++) {
     await new Promise((r) => setTimeout(r, Math.max(0, start + minute * 60_000 - Date.now())));
