@@ -123,15 +123,9 @@ export class BackendChoice {
 
 /** The experiment's policy as the choice keys it (its configuration) and its size, from its checkpoint's manifest. */
 async function manifestOf(experiment: Experiment): Promise<{ key: string; parameters: number } | null> {
-  let e: Experiment;
-  try {
-    e = validateExperiment(experiment);
-  } catch {
-    return null;
-  }
-  const task = getTask(e.task);
-  if (task.environment) return null;
-  const manifest = await fetchManifest(modelId(task, e.arch));
+  const model = policyModel(experiment);
+  if (!model) return null;
+  const manifest = await fetchManifest(model.id);
   return { key: JSON.stringify(manifest.config), parameters: manifest.parameters };
 }
 
@@ -178,16 +172,11 @@ function webglRenderer(): { usable: boolean; detail: string } {
  * does not validate (the dense step stands in).
  */
 export function trainingStepOf(experiment: Experiment): (() => Promise<number>) | undefined {
-  let e: Experiment;
-  try {
-    e = validateExperiment(experiment);
-  } catch {
-    return undefined;
-  }
-  const task = getTask(e.task);
-  if (task.environment) return undefined;
+  const model = policyModel(experiment);
+  if (!model) return undefined;
+  const { e } = model;
   return async () => {
-    const policy = createPolicy((await fetchManifest(modelId(task, e.arch))).config);
+    const policy = createPolicy((await fetchManifest(model.id)).config);
     try {
       const h = e.hyperparameters;
       return await timeTrainingStep(policy, Math.max(1, Math.floor(h.batchSize / h.minibatches)), h.maxLength);
@@ -195,4 +184,16 @@ export function trainingStepOf(experiment: Experiment): (() => Promise<number>) 
       policy.dispose();
     }
   };
+}
+
+/** The validated experiment and its policy's model id; null for a control task or an experiment that does not validate. */
+function policyModel(experiment: Experiment): { e: Experiment; id: string } | null {
+  let e: Experiment;
+  try {
+    e = validateExperiment(experiment);
+  } catch {
+    return null;
+  }
+  const task = getTask(e.task);
+  return task.environment ? null : { e, id: modelId(task, e.arch) };
 }
