@@ -1,6 +1,7 @@
 import * as tf from '../tf.ts';
 import type { Policy } from '../policy/policy.ts';
 import { rowMover } from '../ops/rows.ts';
+import { hostActionStats, hostMaths } from '../ops/hostMaths.ts';
 
 /**
  * The masked maths every algorithm here shares for a language policy:
@@ -97,24 +98,33 @@ function topKMasked(x: tf.Tensor, k: number): tf.Tensor {
  */
 function evaluateRealActions(policy: Policy, real: RealActions, width: number, start: number, N: number, temperature: number, topK: number, pad: Int32Array) {
   const B = real.lengths.length;
-  const n = real.lengths.reduce((a, b) => a + b, 0);
-  const positions = new Int32Array(n);
-  const actions = new Int32Array(n);
+  const { n, positions, actions } = realPositions(real, width, start);
   const realAt = new Int32Array(B * N).fill(n); // which action fills each slot (n: none, a 0)
-  let i = 0;
-  for (let b = 0; b < B; b++) {
-    for (let t = 0; t < real.lengths[b]; t++, i++) {
-      positions[i] = b * width + start - 1 + t;
-      actions[i] = real.tokens[b * width + start + t];
-      realAt[b * N + t] = i;
-    }
-  }
+  for (let b = 0, i = 0; b < B; b++) for (let t = 0; t < real.lengths[b]; t++, i++) realAt[b * N + t] = i;
   const { logits, values } = policy.forwardAt!(real.tokens, width, positions, pad); // [n, V], [n]
-  const { logprob, entropy, fullLogprob } = actionStats(tf.div(logits, temperature), tf.tensor1d(actions, 'int32'), topK);
+  const V = logits.shape[1];
+  const { logprob, entropy, fullLogprob } =
+    hostMaths() && (topK === 0 || topK >= V)
+      ? { ...hostActionStats(logits, actions, temperature), fullLogprob: null }
+      : actionStats(tf.div(logits, temperature), tf.tensor1d(actions, 'int32'), topK);
   const move = rowMover(realAt, n);
   const toRows = (x: tf.Tensor) => move(x).reshape([B, N]) as tf.Tensor2D;
   const logprobRows = toRows(logprob);
-  return { logprob: logprobRows, entropy: toRows(entropy), value: toRows(values), fullLogprob: fullLogprob === logprob ? logprobRows : toRows(fullLogprob) };
+  return { logprob: logprobRows, entropy: toRows(entropy), value: toRows(values), fullLogprob: fullLogprob === logprob || !fullLogprob ? logprobRows : toRows(fullLogprob) };
+}
+
+/** The real actions in order (row by row): how many, where each is predicted from (b * width + column), and the tokens taken. */
+export function realPositions(real: RealActions, width: number, start: number): { n: number; positions: Int32Array; actions: Int32Array } {
+  const n = real.lengths.reduce((a, b) => a + b, 0);
+  const positions = new Int32Array(n);
+  const actions = new Int32Array(n);
+  for (let b = 0, i = 0; b < real.lengths.length; b++) {
+    for (let t = 0; t < real.lengths[b]; t++, i++) {
+      positions[i] = b * width + start - 1 + t;
+      actions[i] = real.tokens[b * width + start + t];
+    }
+  }
+  return { n, positions, actions };
 }
 
 /** 1 on real actions, 0 on padding: [B * N]. */

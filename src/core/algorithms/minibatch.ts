@@ -4,6 +4,8 @@ import type { Policy } from '../policy/policy.ts';
 import type { Rng } from '../rng.ts';
 import type { RealActions, SampledBatch } from './masked.ts';
 import type { UpdateRecorder } from './lesson.ts';
+import { FusedAdam } from '../ops/adam.ts';
+import { hostMaths } from '../ops/hostMaths.ts';
 
 /**
  * The update every language algorithm here runs: E epochs of shuffled
@@ -19,7 +21,7 @@ export const VALUE_HEAD: readonly string[] = ['wv', 'bv'];
  * gradient tape; `logprob` ([mb, n], the taken actions under the policy before
  * this step) is read only when a lesson records the update.
  */
-export type MinibatchLoss<K extends string> = (rows: number[]) => { loss: tf.Scalar; diagnostics: Record<K, tf.Scalar>; logprob?: tf.Tensor2D };
+export type MinibatchLoss<K extends string> = (rows: number[]) => { loss: tf.Scalar; diagnostics: Record<K, tf.Scalar> | Record<K, number>; logprob?: tf.Tensor2D };
 
 /**
  * E epochs x M shuffled minibatches of `lossOf`, each followed by a global
@@ -50,12 +52,15 @@ export async function minibatchUpdate<K extends string>(
     for (let m = 0; m < h.minibatches; m++) {
       const mb_inds = b_inds.slice(m * mbSize, (m + 1) * mbSize);
       let recorded: tf.Tensor[] = [];
-      const stats = tf.tidy(() => {
-        let diagnostics!: tf.Tensor1D;
+      let numbers: number[] | null = null; // diagnostics a loss computed as numbers (ppoHost.ts), not tensors
+      let diagnostics: tf.Tensor1D | null = null;
+      tf.tidy(() => {
         let logprob: tf.Tensor2D | undefined;
         const { value: loss, grads } = tf.variableGrads(() => {
           const out = lossOf(mb_inds);
-          diagnostics = tf.keep(tf.stack(names.map((n) => out.diagnostics[n])) as tf.Tensor1D);
+          const ds = names.map((n) => out.diagnostics[n]);
+          if (ds.every((d) => typeof d === 'number')) numbers = ds;
+          else diagnostics = tf.keep(tf.stack(ds as tf.Scalar[]) as tf.Tensor1D);
           if (opts.record && out.logprob) logprob = tf.keep(out.logprob);
           return out.loss;
         }, vars);
@@ -64,10 +69,9 @@ export async function minibatchUpdate<K extends string>(
         const norm = clippedStep(optimizer, vars, grads, h.maxGradNorm);
         if (opts.record) recorded = [tf.keep(stepNumbers(loss, norm)), ...(logprob ? [logprob] : [])];
         loss.dispose();
-        return diagnostics;
       });
-      const d = await stats.data();
-      stats.dispose();
+      const d: ArrayLike<number> = numbers ?? (await diagnostics!.data());
+      tf.dispose(diagnostics ?? []);
       if (opts.record) await recordStep(opts.record, recorded, epoch, m, mb_inds, Object.fromEntries(names.map((n, i) => [n, d[i]])));
       names.forEach((_, i) => (sums[i] += d[i]));
       if (stopOn >= 0) epochKl += d[stopOn] / h.minibatches;
@@ -85,12 +89,34 @@ export async function minibatchUpdate<K extends string>(
  * before the clip and the scale applied (tensors, for a lesson to read).
  */
 export function clippedStep(optimizer: tf.Optimizer, vars: readonly tf.Variable[], grads: tf.NamedTensorMap, maxNorm: number): { globalNorm: tf.Scalar; scale: tf.Scalar } {
+  if (hostMaths()) return hostClippedStep(optimizer, vars, grads, maxNorm); // the same step, its norm summed in JS
   const globalNorm = tf.sqrt(tf.addN(vars.map((v) => tf.sum(tf.square(grads[v.name]))))) as tf.Scalar;
   const scale = tf.minimum(1, tf.div(maxNorm, tf.add(globalNorm, 1e-6))) as tf.Scalar;
   const clipped: tf.NamedTensorMap = {};
   for (const v of vars) clipped[v.name] = tf.mul(grads[v.name], scale);
   optimizer.applyGradients(clipped);
   return { globalNorm, scale };
+}
+
+/**
+ * clippedStep where the gradients' numbers are in this process (ops/hostMaths.ts):
+ * the norm summed in float64 from a copy of each gradient, and the scale taken
+ * by Adam's kernel where it can (no product per weight): three kernels per
+ * weight fewer than the tensor path, which rounds the norm in float32.
+ */
+function hostClippedStep(optimizer: tf.Optimizer, vars: readonly tf.Variable[], grads: tf.NamedTensorMap, maxNorm: number): { globalNorm: tf.Scalar; scale: tf.Scalar } {
+  let squares = 0;
+  for (const v of vars) for (const g of grads[v.name].dataSync()) squares += g * g;
+  const norm = Math.sqrt(squares);
+  const scale = Math.fround(Math.min(1, maxNorm / (norm + 1e-6)));
+  const ordered: tf.NamedTensorMap = {};
+  for (const v of vars) ordered[v.name] = grads[v.name];
+  if (optimizer instanceof FusedAdam && FusedAdam.scalesGradients()) optimizer.applyGradients(ordered as Parameters<FusedAdam['applyGradients']>[0], scale);
+  else {
+    if (scale !== 1) for (const v of vars) ordered[v.name] = tf.mul(ordered[v.name], scale);
+    optimizer.applyGradients(ordered);
+  }
+  return { globalNorm: tf.scalar(norm), scale: tf.scalar(scale) };
 }
 
 /** A step's loss and its gradient's norm before and after the clip, as one tensor: what a lesson records of it. */

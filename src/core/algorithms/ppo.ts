@@ -6,6 +6,8 @@ import type { Rollout } from './algorithm.ts';
 import type { Algorithm, AlgorithmInput, AlgorithmStats } from './algorithm.ts';
 import { actionMask, evaluateActions, maskedMean, maskedOut, whiten, whitenStats } from './masked.ts';
 import { minibatchTensors, minibatchUpdate, VALUE_HEAD } from './minibatch.ts';
+import { ppoHostLoss, type PpoTargets } from './ppoHost.ts';
+import { hostMaths } from '../ops/hostMaths.ts';
 
 /**
  * PPO for a language policy, in the names of Schulman et al. 2017 and cleanrl's
@@ -169,6 +171,22 @@ export async function warmUpValueHead(policy: Policy, rollout: Rollout, scores: 
   return out;
 }
 
+/**
+ * One minibatch's loss (clipped surrogate + clipped value loss in units of the
+ * returns' variance - entropy bonus) and its diagnostics, with tfjs's ops.
+ */
+export function ppoLoss(policy: Policy, rollout: Rollout, rows: number[], targets: PpoTargets & { mask: Float32Array }, h: Hyperparameters, scale: number) {
+  const mb = minibatchTensors(rollout, rows, targets);
+  const { logprob: newlogprob, entropy, value: newvalue } = evaluateActions(policy, mb.tokens, rollout.start, mb.N, h.temperature, h.topK, mb.pad, mb.real);
+  const { pg_loss, approx_kl, clipfrac } = clippedSurrogate(newlogprob, mb.logprobs, mb.advantages, mb.mask, h.clipRange);
+  const v_loss = clippedValueLoss(newvalue, mb.values, mb.returns, mb.mask, h.valueClipRange).div(scale) as tf.Scalar; // in units of the returns' variance
+  const entropy_loss = maskedMean(entropy, mb.mask);
+  const loss = pg_loss.sub(entropy_loss.mul(h.entropyCoef)).add(v_loss.mul(h.valueCoef)) as tf.Scalar;
+  // The share of value predictions that moved past the clip (0 when clipping is off).
+  const v_clipfrac = h.valueClipRange === 0 ? tf.scalar(0) : maskedMean(tf.cast(tf.greater(tf.abs(tf.sub(newvalue, mb.values)), h.valueClipRange), 'float32'), mb.mask);
+  return { loss, diagnostics: { pg_loss, v_loss, approx_kl, clipfrac, v_clipfrac }, logprob: newlogprob };
+}
+
 export const ppo: Algorithm = {
   id: 'ppo',
   async step({ policy, optimizer, rollout: sampled, scores, h, rng, beta, first, record }: AlgorithmInput): Promise<AlgorithmStats> {
@@ -187,6 +205,7 @@ export const ppo: Algorithm = {
     }
 
     // 4. Update: E epochs x M minibatches of clipped surrogate + clipped value loss - entropy bonus.
+    const host = hostMaths() && policy.forwardAt !== undefined && (h.topK === 0 || h.topK >= policy.config.vocabSize);
     const stats = await minibatchUpdate(
       policy,
       optimizer,
@@ -195,15 +214,9 @@ export const ppo: Algorithm = {
       rng,
       { withValueHead: true, names: ['pg_loss', 'v_loss', 'approx_kl', 'clipfrac', 'v_clipfrac'], record: record?.update },
       (rows) => {
-        const mb = minibatchTensors(rollout, rows, { logprobs: rollout.logprobs, values: rollout.values, advantages: b_advantages_all, returns, mask });
-        const { logprob: newlogprob, entropy, value: newvalue } = evaluateActions(policy, mb.tokens, rollout.start, mb.N, h.temperature, h.topK, mb.pad, mb.real);
-        const { pg_loss, approx_kl, clipfrac } = clippedSurrogate(newlogprob, mb.logprobs, mb.advantages, mb.mask, h.clipRange);
-        const v_loss = clippedValueLoss(newvalue, mb.values, mb.returns, mb.mask, h.valueClipRange).div(scale) as tf.Scalar; // in units of the returns' variance
-        const entropy_loss = maskedMean(entropy, mb.mask);
-        const loss = pg_loss.sub(entropy_loss.mul(h.entropyCoef)).add(v_loss.mul(h.valueCoef)) as tf.Scalar;
-        // The share of value predictions that moved past the clip (0 when clipping is off).
-        const v_clipfrac = h.valueClipRange === 0 ? tf.scalar(0) : maskedMean(tf.cast(tf.greater(tf.abs(tf.sub(newvalue, mb.values)), h.valueClipRange), 'float32'), mb.mask);
-        return { loss, diagnostics: { pg_loss, v_loss, approx_kl, clipfrac, v_clipfrac }, logprob: newlogprob };
+        const targets = { logprobs: rollout.logprobs, values: rollout.values, advantages: b_advantages_all, returns };
+        // On backends whose numbers this process holds, the same loss in JS (ppoHost.ts), in a few kernels.
+        return host ? ppoHostLoss(policy, rollout, rows, targets, h, scale, !!record) : ppoLoss(policy, rollout, rows, { ...targets, mask }, h, scale);
       },
     );
 

@@ -8,8 +8,15 @@ import { ADAM } from './kernels/wasmKernels.ts';
  * restoring (getWeights, setWeights) are tfjs's own; elsewhere it is tfjs's Adam.
  */
 export class FusedAdam extends tf.AdamOptimizer {
-  override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
-    if (!(tf.getBackend() === 'wasm' && tf.getKernel(ADAM, 'wasm')) || Array.isArray(variableGradients)) {
+  /** Whether a step can take its gradients' factor itself (`applyGradients`'s `scale`), with no product per weight first. */
+  static scalesGradients(): boolean {
+    return tf.getBackend() === 'wasm' && !!tf.getKernel(ADAM, 'wasm');
+  }
+
+  /** tfjs's step, on gradients times `scale` (where `scalesGradients`; elsewhere scale them first). */
+  override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0], scale = 1): void {
+    if (!FusedAdam.scalesGradients() || Array.isArray(variableGradients)) {
+      if (scale !== 1) throw new Error('FusedAdam: a gradient scale needs the wasm kernel; scale the gradients first');
       super.applyGradients(variableGradients);
       return;
     }
@@ -32,7 +39,7 @@ export class FusedAdam extends tf.AdamOptimizer {
         if (gradient == null) return;
         const m = self.accumulatedFirstMoment[i].variable;
         const v = self.accumulatedSecondMoment[i].variable;
-        const [w1, m1, v1] = tf.engine().runKernel(ADAM, { w: value, m, v, g: gradient, c1, c2 }, { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, learningRate: this.learningRate }) as tf.Tensor[];
+        const [w1, m1, v1] = tf.engine().runKernel(ADAM, { w: value, m, v, g: gradient, c1, c2 }, { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, learningRate: this.learningRate, scale }) as tf.Tensor[];
         m.assign(m1);
         v.assign(v1);
         value.assign(w1);

@@ -22,9 +22,10 @@ let installed: 'relaxed' | 'plain' | null = null;
 /**
  * Kernels that can be turned off while installed, for A/B benchmarks in one
  * process (`npm run bench-ab`): off, tfjs's kernel runs (and products take
- * explicit transposes, as before the kernel read them).
+ * explicit transposes, as before the kernel read them). `hostLosses` is not a
+ * kernel: the losses and action statistics computed in JS (ops/hostMaths.ts).
  */
-export const kernelOptions = { transposedProducts: true, broadcastSum: true };
+export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true };
 
 /**
  * Whether the wasm backend's products and leading-axis sums run on this
@@ -174,12 +175,12 @@ export function useWasmKernels(): void {
     return outs;
   });
   ours(ADAM, (wasm, { w, m, v, g, c1, c2 }, attrs) => {
-    const { beta1, beta2, epsilon, learningRate } = attrs as Record<'beta1' | 'beta2' | 'epsilon' | 'learningRate', number>;
+    const { beta1, beta2, epsilon, learningRate, scale = 1 } = attrs as Record<'beta1' | 'beta2' | 'epsilon' | 'learningRate' | 'scale', number>;
     const n = size(w.shape);
     if ([w, m, v, g, c1, c2].some((t) => t.dtype !== 'float32') || [m, v, g].some((t) => size(t.shape) !== n)) throw new Error(`${ADAM}: needs float32 weight, moments and gradient of one size`);
     const outs = [0, 1, 2].map(() => wasm.makeOutput(w.shape, 'float32')); // w, m, v
     // The scalars as tfjs makes them: float32 of the JS numbers (1 - beta1 computed in double first).
-    if (n > 0) k.adam(...at(wasm, w, m, v, g, c1, c2, ...outs), n, beta1, beta2, 1 - beta1, 1 - beta2, epsilon, -learningRate);
+    if (n > 0) k.adam(...at(wasm, w, m, v, g, c1, c2, ...outs), n, beta1, beta2, 1 - beta1, 1 - beta2, epsilon, -learningRate, scale);
     return outs;
   });
 }
@@ -207,7 +208,8 @@ export const LAYER_NORM_GRAD = 'RlcfLayerNormGrad';
 /**
  * One Adam step (see adam.ts): weight w, moments m and v, gradient g, and the
  * bias corrections c1 = 1 - beta1^t, c2 = 1 - beta2^t (scalars); attributes
- * beta1, beta2, epsilon, learningRate -> the new w, m, v.
+ * beta1, beta2, epsilon, learningRate, and scale (the gradient's factor, 1
+ * when left out) -> the new w, m, v.
  */
 export const ADAM = 'RlcfAdam';
 
