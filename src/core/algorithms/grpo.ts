@@ -3,6 +3,10 @@ import type { Hyperparameters } from '../hyperparameters.ts';
 import type { Algorithm, AlgorithmInput, AlgorithmStats } from './algorithm.ts';
 import { actionMask, evaluateActions, maskedMean, maskedOut } from './masked.ts';
 import { minibatchTensors, minibatchUpdate } from './minibatch.ts';
+import { grpoHostLoss } from './hostLosses.ts';
+import { hostLossApplies } from './hostLoss.ts';
+import type { Policy } from '../policy/policy.ts';
+import type { Rollout } from './algorithm.ts';
 
 /**
  * GRPO (Shao et al. 2024, DeepSeekMath), as TRL's GRPOTrainer computes it: G
@@ -92,6 +96,23 @@ export function grpoLoss(
   return { loss, clipfrac, approx_kl };
 }
 
+/** One minibatch's GRPO loss (grpoLoss minus the entropy bonus) and its diagnostics, with tfjs's ops. */
+export function grpoMinibatchLoss(policy: Policy, rollout: Rollout, rows: number[], advantages: Float32Array, mask: Float32Array, h: Hyperparameters, tokensPerStep: number) {
+  const mb = minibatchTensors(rollout, rows, { logprobs: rollout.logprobs, refLogprobs: rollout.refLogprobs, mask });
+  const mbAdvantages = tf.tensor1d(rows.map((r) => advantages[r]));
+  const { logprob, entropy, fullLogprob } = evaluateActions(policy, mb.tokens, rollout.start, mb.N, h.temperature, h.topK, mb.pad, mb.real);
+  const out = grpoLoss(logprob, mb.logprobs, mb.refLogprobs, mbAdvantages, mb.mask, {
+    beta: h.grpoBeta,
+    epsilon: h.clipRange,
+    lossType: h.grpoLossType,
+    maxLength: h.maxLength,
+    tokensPerStep,
+    fullLogprob,
+  });
+  const loss = out.loss.sub(maskedMean(entropy, mb.mask).mul(h.entropyCoef)) as tf.Scalar;
+  return { loss, diagnostics: { loss: out.loss, approx_kl: out.approx_kl, clipfrac: out.clipfrac }, logprob };
+}
+
 export const grpo: Algorithm = {
   id: 'grpo',
   async step({ policy, optimizer, rollout, scores, h, rng, record }: AlgorithmInput): Promise<AlgorithmStats> {
@@ -108,6 +129,7 @@ export const grpo: Algorithm = {
     const tokens = lengths.reduce((a, b) => a + b, 0);
 
     // 4. Update: the clipped per-token surrogate plus beta * k3 KL to the reference; the value head rests.
+    const host = hostLossApplies(policy, h);
     const stats = await minibatchUpdate(
       policy,
       optimizer,
@@ -115,21 +137,8 @@ export const grpo: Algorithm = {
       h,
       rng,
       { withValueHead: false, names: ['loss', 'approx_kl', 'clipfrac'], record: record?.update },
-      (rows) => {
-        const mb = minibatchTensors(rollout, rows, { logprobs: rollout.logprobs, refLogprobs: rollout.refLogprobs, mask });
-        const mbAdvantages = tf.tensor1d(rows.map((r) => advantages[r]));
-        const { logprob, entropy, fullLogprob } = evaluateActions(policy, mb.tokens, rollout.start, mb.N, h.temperature, h.topK, mb.pad, mb.real);
-        const out = grpoLoss(logprob, mb.logprobs, mb.refLogprobs, mbAdvantages, mb.mask, {
-          beta: h.grpoBeta,
-          epsilon: h.clipRange,
-          lossType: h.grpoLossType,
-          maxLength: h.maxLength,
-          tokensPerStep: tokens / h.minibatches,
-          fullLogprob,
-        });
-        const loss = out.loss.sub(maskedMean(entropy, mb.mask).mul(h.entropyCoef)) as tf.Scalar;
-        return { loss, diagnostics: { loss: out.loss, approx_kl: out.approx_kl, clipfrac: out.clipfrac }, logprob };
-      },
+      // On backends whose numbers this process holds, the same loss in JS (hostLosses.ts), in a few kernels.
+      (rows) => (host ? grpoHostLoss(policy, rollout, rows, advantages, h, tokens / h.minibatches, !!record) : grpoMinibatchLoss(policy, rollout, rows, advantages, mask, h, tokens / h.minibatches)),
     );
 
     // 5. Report.

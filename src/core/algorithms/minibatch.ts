@@ -52,7 +52,7 @@ export async function minibatchUpdate<K extends string>(
     for (let m = 0; m < h.minibatches; m++) {
       const mb_inds = b_inds.slice(m * mbSize, (m + 1) * mbSize);
       let recorded: tf.Tensor[] = [];
-      let numbers: number[] | null = null; // diagnostics a loss computed as numbers (ppoHost.ts), not tensors
+      let numbers: number[] | null = null; // diagnostics a loss computed as numbers (hostLosses.ts), not tensors
       let diagnostics: tf.Tensor1D | null = null;
       tf.tidy(() => {
         let logprob: tf.Tensor2D | undefined;

@@ -6,8 +6,8 @@ import type { Rollout } from './algorithm.ts';
 import type { Algorithm, AlgorithmInput, AlgorithmStats } from './algorithm.ts';
 import { actionMask, evaluateActions, maskedMean, maskedOut, whiten, whitenStats } from './masked.ts';
 import { minibatchTensors, minibatchUpdate, VALUE_HEAD } from './minibatch.ts';
-import { ppoHostLoss, type PpoTargets } from './ppoHost.ts';
-import { hostMaths } from '../ops/hostMaths.ts';
+import { ppoHostLoss, type PpoTargets } from './hostLosses.ts';
+import { hostLossApplies } from './hostLoss.ts';
 
 /**
  * PPO for a language policy, in the names of Schulman et al. 2017 and cleanrl's
@@ -205,7 +205,7 @@ export const ppo: Algorithm = {
     }
 
     // 4. Update: E epochs x M minibatches of clipped surrogate + clipped value loss - entropy bonus.
-    const host = hostMaths() && policy.forwardAt !== undefined && (h.topK === 0 || h.topK >= policy.config.vocabSize);
+    const host = hostLossApplies(policy, h);
     const stats = await minibatchUpdate(
       policy,
       optimizer,
@@ -215,7 +215,7 @@ export const ppo: Algorithm = {
       { withValueHead: true, names: ['pg_loss', 'v_loss', 'approx_kl', 'clipfrac', 'v_clipfrac'], record: record?.update },
       (rows) => {
         const targets = { logprobs: rollout.logprobs, values: rollout.values, advantages: b_advantages_all, returns };
-        // On backends whose numbers this process holds, the same loss in JS (ppoHost.ts), in a few kernels.
+        // On backends whose numbers this process holds, the same loss in JS (hostLosses.ts), in a few kernels.
         return host ? ppoHostLoss(policy, rollout, rows, targets, h, scale, !!record) : ppoLoss(policy, rollout, rows, { ...targets, mask }, h, scale);
       },
     );

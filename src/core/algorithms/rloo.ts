@@ -2,6 +2,11 @@ import * as tf from '../tf.ts';
 import type { Algorithm, AlgorithmInput, AlgorithmStats } from './algorithm.ts';
 import { actionMask, evaluateActions, maskedMean, maskedRowSum } from './masked.ts';
 import { minibatchTensors, minibatchUpdate } from './minibatch.ts';
+import { rlooHostLoss } from './hostLosses.ts';
+import { hostLossApplies } from './hostLoss.ts';
+import type { Hyperparameters } from '../hyperparameters.ts';
+import type { Policy } from '../policy/policy.ts';
+import type { Rollout } from './algorithm.ts';
 
 /**
  * RLOO (Ahmadian et al. 2024, "Back to Basics"), as TRL's RLOOTrainer computes
@@ -61,6 +66,16 @@ export function rlooLoss(logprob: tf.Tensor2D, oldLogprob: tf.Tensor2D, advantag
   return { loss, clipfrac, approx_kl };
 }
 
+/** One minibatch's RLOO loss (rlooLoss minus the entropy bonus) and its diagnostics, with tfjs's ops. */
+export function rlooMinibatchLoss(policy: Policy, rollout: Rollout, rows: number[], advantages: Float32Array, mask: Float32Array, h: Hyperparameters) {
+  const mb = minibatchTensors(rollout, rows, { logprobs: rollout.logprobs, mask });
+  const mbAdvantages = tf.tensor1d(rows.map((r) => advantages[r]));
+  const { logprob, entropy } = evaluateActions(policy, mb.tokens, rollout.start, mb.N, h.temperature, h.topK, mb.pad, mb.real);
+  const out = rlooLoss(logprob, mb.logprobs, mbAdvantages, mb.mask, h.clipRange);
+  const loss = out.loss.sub(maskedMean(entropy, mb.mask).mul(h.entropyCoef)) as tf.Scalar;
+  return { loss, diagnostics: { loss: out.loss, approx_kl: out.approx_kl, clipfrac: out.clipfrac }, logprob };
+}
+
 export const rloo: Algorithm = {
   id: 'rloo',
   async step({ policy, optimizer, rollout, scores, h, rng, kl, record }: AlgorithmInput): Promise<AlgorithmStats> {
@@ -75,6 +90,7 @@ export const rloo: Algorithm = {
     const mask = actionMask(lengths, N);
 
     // 4. Update: the clipped surrogate on whole-sequence ratios; the value head rests.
+    const host = hostLossApplies(policy, h);
     const stats = await minibatchUpdate(
       policy,
       optimizer,
@@ -82,14 +98,8 @@ export const rloo: Algorithm = {
       h,
       rng,
       { withValueHead: false, names: ['loss', 'approx_kl', 'clipfrac'], record: record?.update },
-      (rows) => {
-        const mb = minibatchTensors(rollout, rows, { logprobs: rollout.logprobs, mask });
-        const mbAdvantages = tf.tensor1d(rows.map((r) => advantages[r]));
-        const { logprob, entropy } = evaluateActions(policy, mb.tokens, rollout.start, mb.N, h.temperature, h.topK, mb.pad, mb.real);
-        const out = rlooLoss(logprob, mb.logprobs, mbAdvantages, mb.mask, h.clipRange);
-        const loss = out.loss.sub(maskedMean(entropy, mb.mask).mul(h.entropyCoef)) as tf.Scalar;
-        return { loss, diagnostics: { loss: out.loss, approx_kl: out.approx_kl, clipfrac: out.clipfrac }, logprob };
-      },
+      // On backends whose numbers this process holds, the same loss in JS (hostLosses.ts), in a few kernels.
+      (rows) => (host ? rlooHostLoss(policy, rollout, rows, advantages, h, !!record) : rlooMinibatchLoss(policy, rollout, rows, advantages, mask, h)),
     );
 
     // 5. Report.

@@ -5,7 +5,7 @@ import { kernelOptions } from './kernels/wasmKernels.ts';
  * Small maths on numbers the process already holds. On the wasm and cpu
  * backends a tensor's numbers are in this process's memory, so a read costs a
  * copy, not a wait for a device. There, a chain of small elementwise ops (the
- * action statistics below; PPO's loss, algorithms/ppoHost.ts) is one step in JS,
+ * action statistics below; PPO's loss, algorithms/hostLosses.ts) is one step in JS,
  * forwards and backwards, where tfjs runs and tapes a kernel for every op:
  * about 30 kernels for a softmax's log-probability and entropy with their
  * gradients, each with its bookkeeping (a few microseconds) on a few hundred
