@@ -91,14 +91,17 @@ export class TransformerPolicy implements Policy {
   decoder(batch: number, pad?: Int32Array): Decoder {
     const rows = padded(pad);
     let caches: KvCache[] | null = null;
+    let qkv: Qkv[] | null = null; // the weights hold still while a decoder samples: their thirds are cut once
     let pos = 0;
     return {
       step: (tokens: Int32Array) => {
         if (pos >= this.config.contextLength) {
           throw new Error(`TransformerPolicy: decoding past the context length ${this.config.contextLength}`);
         }
+        qkv ??= tf.tidy(() => this.#layers.map((blk) => this.#qkv(blk)));
+        const cut = qkv;
         const out = tf.tidy(() => {
-          const r = this.#run(tf.tensor2d(tokens, [batch, 1], 'int32'), pos, caches, rows);
+          const r = this.#run(tf.tensor2d(tokens, [batch, 1], 'int32'), pos, caches, rows, cut);
           return { logits: r.logits.reshape([batch, -1]) as tf.Tensor2D, caches: r.caches };
         });
         if (caches) for (const c of caches) tf.dispose([c.k, c.v]);
@@ -109,8 +112,16 @@ export class TransformerPolicy implements Policy {
       dispose: () => {
         if (caches) for (const c of caches) tf.dispose([c.k, c.v]);
         caches = null;
+        if (qkv) tf.dispose(qkv.flatMap((q) => [...q.w, ...q.b]));
+        qkv = null;
       },
     };
+  }
+
+  /** A layer's query, key and value weights and biases: the thirds of wqkv and bqkv. */
+  #qkv(blk: Block): Qkv {
+    const C = this.config.width;
+    return { w: [0, 1, 2].map((j) => blk.wqkv.slice([0, j * C], [C, C]) as tf.Tensor2D), b: [0, 1, 2].map((j) => blk.bqkv.slice([j * C], [C]) as tf.Tensor1D) };
   }
 
   /** Refuses more tokens than the context holds. */
@@ -180,7 +191,7 @@ export class TransformerPolicy implements Policy {
    * A row left-padded by p extra start tokens reads position t - p at column t,
    * and no column attends to its padding.
    */
-  #run(tokens: tf.Tensor2D, past: number, caches: KvCache[] | null, pad: Int32Array | null) {
+  #run(tokens: tf.Tensor2D, past: number, caches: KvCache[] | null, pad: Int32Array | null, qkv?: Qkv[]) {
     const [B, T] = tokens.shape;
     const { heads: H, width: C } = this.config;
     const tok = embed(this.#wte, tokens); // [B, T, C]
@@ -200,7 +211,7 @@ export class TransformerPolicy implements Policy {
             toHeads: (t) => t.reshape([B, T, H, C / H]).transpose([0, 2, 1, 3]) as tf.Tensor4D,
             fromHeads: (y) => y.transpose([0, 2, 1, 3]).reshape([B * T, C]) as tf.Tensor2D,
           };
-    const out = this.#blocks(x, layout, this.#attentionMask(B, T, past, pad), caches);
+    const out = this.#blocks(x, layout, this.#attentionMask(B, T, past, pad), caches, qkv);
     const hf = layerNorm(out.x, this.#lnfg, this.#lnfb); // [B*T, C]
     const logits = tf.matMul(hf, this.#head).reshape([B, T, -1]) as tf.Tensor3D; // [B, T, V]
     const values = tf.add(tf.matMul(hf, this.#wv), this.#bv).reshape([B, T]) as tf.Tensor2D; // [B, T]
@@ -223,16 +234,16 @@ export class TransformerPolicy implements Policy {
   }
 
   /** The residual stream x [R, C] (R positions, in `layout`) through every block, with or without a KV cache. */
-  #blocks(x: tf.Tensor2D, layout: Layout, mask: tf.Tensor | null, caches: KvCache[] | null): { x: tf.Tensor2D; caches: KvCache[] } {
+  #blocks(x: tf.Tensor2D, layout: Layout, mask: tf.Tensor | null, caches: KvCache[] | null, qkv?: Qkv[]): { x: tf.Tensor2D; caches: KvCache[] } {
     const hd = this.config.width / this.config.heads;
-    const C = this.config.width;
     const newCaches: KvCache[] = [];
     this.#layers.forEach((blk, i) => {
       const h = layerNorm(x, blk.ln1g, blk.ln1b);
       // Three products with the weight's thirds, not one product split three ways: slicing the [C, 3C]
       // weight is cheap, splitting (and, backwards, concatenating) [R, 3C] activations is not. (Nor a
       // rank-5 [B, T, 3, H, hd] view: WebGL cannot hold it.)
-      const [q, k0, v0] = [0, 1, 2].map((j) => layout.toHeads(tf.add(tf.matMul(h, blk.wqkv.slice([0, j * C], [C, C])), blk.bqkv.slice([j * C], [C])) as tf.Tensor2D)); // [B, H, T, hd]
+      const cut = qkv?.[i] ?? this.#qkv(blk);
+      const [q, k0, v0] = [0, 1, 2].map((j) => layout.toHeads(tf.add(tf.matMul(h, cut.w[j]), cut.b[j]) as tf.Tensor2D)); // [B, H, T, hd]
       const k = caches ? (tf.concat([caches[i].k, k0], 2) as tf.Tensor4D) : k0; // [B, H, past+T, hd]
       const v = caches ? (tf.concat([caches[i].v, v0], 2) as tf.Tensor4D) : v0;
       newCaches.push({ k, v });
@@ -259,6 +270,12 @@ export class TransformerPolicy implements Policy {
 /** The padding, or null when no row has any (the plain path). */
 function padded(pad: Int32Array | undefined): Int32Array | null {
   return pad && pad.some((p) => p > 0) ? pad : null;
+}
+
+/** A layer's query, key and value weights [C, C] and biases [C], in that order. */
+interface Qkv extends tf.TensorContainerObject {
+  w: tf.Tensor2D[];
+  b: tf.Tensor1D[];
 }
 
 /** How the residual stream's rows [R, C] map to attention's [B, H, T, hd] and back. */
