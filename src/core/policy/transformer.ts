@@ -4,6 +4,7 @@ import type { Rng } from '../rng.ts';
 import { matMulT } from '../ops/matmul.ts';
 import { rowMover } from '../ops/rows.ts';
 import { layerNorm } from '../ops/layerNorm.ts';
+import { kernelOptions } from '../ops/kernels/wasmKernels.ts';
 
 interface Block {
   ln1g: tf.Variable; ln1b: tf.Variable;
@@ -170,14 +171,36 @@ export class TransformerPolicy implements Policy {
     });
     return tf.tidy(() => {
       const x = tf.add(embed(this.#wte, tf.tensor1d(ids, 'int32')), embed(this.#wpe, tf.tensor1d(pos, 'int32'))) as tf.Tensor2D; // [n, C]
-      const toGrid = rowMover(packedAt, n); // [n, C] -> [B * T, C]
-      const fromGrid = rowMover(cell, B * T); // [B * T, C] -> [n, C]
       const C = this.config.width;
       const H = this.config.heads;
-      const layout: Layout = {
-        toHeads: (t) => toGrid(t).reshape([B, T, H, C / H]).transpose([0, 2, 1, 3]) as tf.Tensor4D,
-        fromHeads: (y) => fromGrid(y.transpose([0, 2, 1, 3]).reshape([B * T, C])) as tf.Tensor2D,
-      };
+      const hd = C / H;
+      // Attention's layout reached by moving rows of hd numbers, one step each way (transposes included):
+      // the heads of q, k and v from a packed row's [q | k | v] to their [B, H, T, hd] places (zeros where
+      // a column is left out), and each head's output back to its packed row.
+      const toHeads = [0, 1, 2].map((j) => {
+        const index = new Int32Array(B * H * T);
+        for (let b = 0, o = 0; b < B; b++) for (let h = 0; h < H; h++) for (let t = 0; t < T; t++, o++) {
+          const i = packedAt[b * T + t];
+          index[o] = i === n ? n * 3 * H : (i * 3 + j) * H + h;
+        }
+        return rowMover(index, n * 3 * H);
+      });
+      const fromHeads = new Int32Array(n * H);
+      for (let i = 0, o = 0; i < n; i++) for (let h = 0; h < H; h++, o++) fromHeads[o] = (Math.floor(cell[i] / T) * H + h) * T + (cell[i] % T);
+      const outMove = rowMover(fromHeads, B * H * T);
+      const [toGrid, fromGrid] = [rowMover(packedAt, n), rowMover(cell, B * T)]; // [n, C] <-> [B * T, C]
+      const layout: Layout = kernelOptions.headMoves
+        ? {
+            qkv: (x) => {
+              const rowsOfHd = x.reshape([n * 3 * H, hd]);
+              return toHeads.map((move) => move(rowsOfHd).reshape([B, H, T, hd]) as tf.Tensor4D);
+            },
+            fromHeads: (y) => outMove(y.reshape([B * H * T, hd])).reshape([n, C]) as tf.Tensor2D,
+          }
+        : {
+            toHeads: (t) => toGrid(t).reshape([B, T, H, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D,
+            fromHeads: (y) => fromGrid(y.transpose([0, 2, 1, 3]).reshape([B * T, C])) as tf.Tensor2D,
+          };
       const hidden = this.#blocks(x, layout, this.#attentionMask(B, T, 0, rows), null).x;
       const hf = layerNorm(rowMover(asked, n)(hidden) as tf.Tensor2D, this.#lnfg, this.#lnfb); // [P, C]
       const logits = tf.matMul(hf, this.#head) as tf.Tensor2D;
@@ -242,8 +265,9 @@ export class TransformerPolicy implements Policy {
       // Three products with the weight's thirds, not one product split three ways: slicing the [C, 3C]
       // weight is cheap, splitting (and, backwards, concatenating) [R, 3C] activations is not. (Nor a
       // rank-5 [B, T, 3, H, hd] view: WebGL cannot hold it.)
-      const cut = qkv?.[i] ?? this.#qkv(blk);
-      const [q, k0, v0] = [0, 1, 2].map((j) => layout.toHeads(tf.add(tf.matMul(h, cut.w[j]), cut.b[j]) as tf.Tensor2D)); // [B, H, T, hd]
+      // A layout that can (forwardAt's) takes one product's [R, 3C] and moves its heads in one step.
+      const cut = layout.qkv ? null : (qkv?.[i] ?? this.#qkv(blk));
+      const [q, k0, v0] = cut ? [0, 1, 2].map((j) => layout.toHeads!(tf.add(tf.matMul(h, cut.w[j]), cut.b[j]) as tf.Tensor2D)) : layout.qkv!(tf.add(tf.matMul(h, blk.wqkv), blk.bqkv) as tf.Tensor2D); // [B, H, T, hd]
       const k = caches ? (tf.concat([caches[i].k, k0], 2) as tf.Tensor4D) : k0; // [B, H, past+T, hd]
       const v = caches ? (tf.concat([caches[i].v, v0], 2) as tf.Tensor4D) : v0;
       newCaches.push({ k, v });
@@ -278,8 +302,9 @@ interface Qkv extends tf.TensorContainerObject {
   b: tf.Tensor1D[];
 }
 
-/** How the residual stream's rows [R, C] map to attention's [B, H, T, hd] and back. */
-interface Layout {
-  toHeads(t: tf.Tensor2D): tf.Tensor4D;
-  fromHeads(y: tf.Tensor4D): tf.Tensor2D;
-}
+/**
+ * How the residual stream's rows [R, C] map to attention's [B, H, T, hd] and
+ * back: each of q, k and v on its own (`toHeads`), or all three from one
+ * product's [R, 3C] (`qkv`).
+ */
+type Layout = { fromHeads(y: tf.Tensor4D): tf.Tensor2D } & ({ toHeads(t: tf.Tensor2D): tf.Tensor4D; qkv?: undefined } | { qkv(x: tf.Tensor2D): tf.Tensor4D[]; toHeads?: undefined });

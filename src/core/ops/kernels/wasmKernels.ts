@@ -22,10 +22,12 @@ let installed: 'relaxed' | 'plain' | null = null;
 /**
  * Kernels that can be turned off while installed, for A/B benchmarks in one
  * process (`npm run bench-ab`): off, tfjs's kernel runs (and products take
- * explicit transposes, as before the kernel read them). `hostLosses` is not a
- * kernel: the losses and action statistics computed in JS (ops/hostMaths.ts).
+ * explicit transposes, as before the kernel read them). Two are not kernels:
+ * `hostLosses`, the losses and action statistics computed in JS
+ * (ops/hostMaths.ts); `headMoves`, attention's heads reached by one row move
+ * from one product (policy/transformer.ts, forwardAt).
  */
-export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true };
+export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true };
 
 /**
  * Whether the wasm backend's products and leading-axis sums run on this
