@@ -98,5 +98,7 @@ export function hostMinibatchLoss<K extends string>(
 
 /** The batch's per-action numbers ([B * N]) at the minibatch's real actions, as float64. */
 export function pick(a: HostActions, perAction: ArrayLike<number>): Float64Array {
-  return Float64Array.from(a.at, (j) => perAction[j]);
+  const out = new Float64Array(a.n);
+  for (let i = 0; i < a.n; i++) out[i] = perAction[a.at[i]];
+  return out;
 }

@@ -106,7 +106,10 @@ export function clippedStep(optimizer: tf.Optimizer, vars: readonly tf.Variable[
  */
 function hostClippedStep(optimizer: tf.Optimizer, vars: readonly tf.Variable[], grads: tf.NamedTensorMap, maxNorm: number): { globalNorm: tf.Scalar; scale: tf.Scalar } {
   let squares = 0;
-  for (const v of vars) for (const g of grads[v.name].dataSync()) squares += g * g;
+  for (const v of vars) {
+    const g = grads[v.name].dataSync();
+    for (let i = 0; i < g.length; i++) squares += g[i] * g[i];
+  }
   const norm = Math.sqrt(squares);
   const scale = Math.fround(Math.min(1, maxNorm / (norm + 1e-6)));
   const ordered: tf.NamedTensorMap = {};

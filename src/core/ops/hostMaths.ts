@@ -18,28 +18,32 @@ export function hostMaths(): boolean {
   return kernelOptions.hostLosses && (backend === 'wasm' || backend === 'cpu');
 }
 
-/** Each row's log-probabilities (logits [n, V] / temperature, log-softmaxed), its action's, its entropy, as plain numbers. */
+/** Each row's log-probabilities (logits [n, V] / temperature, log-softmaxed) and probabilities, its action's log-probability, its entropy, as plain numbers. */
 export function softmaxStats(logits: Float32Array, V: number, actions: Int32Array, temperature: number) {
   const n = actions.length;
   const logprob = new Float64Array(n);
   const entropy = new Float64Array(n);
   const logp = new Float64Array(n * V);
+  const p = new Float64Array(n * V);
   for (let i = 0, base = 0; i < n; i++, base += V) {
     let max = -Infinity;
-    for (let k = 0; k < V; k++) max = Math.max(max, logits[base + k] / temperature);
+    for (let k = base; k < base + V; k++) {
+      logp[k] = logits[k] / temperature; // the scaled logit, for now
+      if (logp[k] > max) max = logp[k];
+    }
     let sum = 0;
-    for (let k = 0; k < V; k++) sum += Math.exp(logits[base + k] / temperature - max);
+    for (let k = base; k < base + V; k++) sum += p[k] = Math.exp(logp[k] - max);
     const lse = max + Math.log(sum);
     let h = 0;
-    for (let k = 0; k < V; k++) {
-      const lp = logits[base + k] / temperature - lse;
-      logp[base + k] = lp;
-      h -= Math.exp(lp) * lp;
+    for (let k = base; k < base + V; k++) {
+      logp[k] -= lse;
+      p[k] /= sum;
+      h -= p[k] * logp[k];
     }
     logprob[i] = logp[base + actions[i]];
     entropy[i] = h;
   }
-  return { logprob, entropy, logp };
+  return { logprob, entropy, logp, p };
 }
 
 /**
@@ -66,9 +70,8 @@ export function hostActionStats(logits: tf.Tensor2D, actions: Int32Array, temper
           const e = d[n + i] / temperature;
           const h = stats.entropy[i];
           for (let k = 0; k < V; k++) {
-            const lp = stats.logp[base + k];
-            const p = Math.exp(lp);
-            grad[base + k] = g * ((k === actions[i] ? 1 : 0) - p) - e * p * (lp + h);
+            const p = stats.p[base + k];
+            grad[base + k] = g * ((k === actions[i] ? 1 : 0) - p) - e * p * (stats.logp[base + k] + h);
           }
         }
         return tf.tensor2d(grad, [n, V]);
