@@ -79,6 +79,7 @@ describe('the matrix product kernel (wasm)', () => {
     [[], 270, 128, 256],
     [[], 67, 256, 28],
     [[], 9, 64, 1],
+    [[2], 9, 600, 21],
     [[1], 6, 5, 3],
   ] as [number[], number, number, number][]) {
     it(`[${[...lead, m, k]}] x [${[...lead, k, n]}] equals the product in float64`, () => {
@@ -117,9 +118,10 @@ describe('the matrix product kernel (wasm)', () => {
     });
   }
 
-  it('rounds every entry alike wherever it falls (panels, edges, last columns): a product and its transpose agree bit for bit', () => {
+  it('rounds every entry alike wherever it falls (panels, edges, last columns, k in blocks of 256 or whole): a product and its transpose agree bit for bit', () => {
     const rng = new Rng(21);
-    for (const [m, k, n] of [[11, 16, 13], [7, 65, 3], [65, 16, 65], [5, 9, 2]]) {
+    // k over 256: the panels' quads sum k in blocks, the single rows and last columns in one go.
+    for (const [m, k, n] of [[11, 16, 13], [7, 65, 3], [65, 16, 65], [5, 9, 2], [9, 600, 13], [13, 513, 9], [6, 256, 11]]) {
       const a = random([m, k], rng);
       const b = random([k, n], rng);
       const c = tf.matMul(a, b); // [m, n]: n's last columns one by one

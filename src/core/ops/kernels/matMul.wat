@@ -28,7 +28,7 @@
     (local $kb i32) (local $nb i32) (local $nc2 i32) (local $nc3 i32)
     (local $sa i32) (local $sb i32) (local $sc i32)
     (local $ai i32) (local $ai2 i32) (local $ai3 i32) (local $pa i32) (local $bs i32) (local $bj i32) (local $bpp i32)
-    (local $ab i32) (local $packed i32)
+    (local $ab i32) (local $packed i32) (local $k0 i32) (local $klen i32)
     (local $av v128) (local $x0 v128) (local $x1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     ;; in bytes: a row of A, B and C, 2 and 3 rows further, one batch of A, B and C
@@ -66,17 +66,34 @@
               (then (call $pack (local.get $b) (local.get $packed) (local.get $j) (local.get $k) (i32.const 8))
                 (local.set $bcol (local.get $packed)) (local.set $bs (i32.const 32)))
               (else (local.set $bcol (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2)))) (local.set $bs (local.get $nb))))
+            ;; four rows at a time, k in blocks of 256 (the panel's block, 8 KB, stays in L1 while
+            ;; every quad passes; each block goes on from the sums stored by the last, so every entry
+            ;; still sums p = 0 .. k-1 in order), then one by one
+            (local.set $k0 (i32.const 0))
+            (loop $k_blocks
+              (local.set $klen (i32.sub (local.get $k) (local.get $k0)))
+              (if (i32.gt_u (local.get $klen) (i32.const 256)) (then (local.set $klen (i32.const 256))))
             (local.set $i (i32.const 0))
-            ;; four rows at a time, then one by one
             (block $w8_quads_done
               (loop $w8_quads
                 (br_if $w8_quads_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
                 (local.set $arow (i32.add (local.get $ab) (i32.mul (local.get $i) (local.get $ai))))
                 (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2))))
-                (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0)) (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0)) (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0)) (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))
-                (local.set $ap (local.get $arow))
-                (local.set $bp (local.get $bcol))
-                (local.set $p (local.get $k))
+                (if (local.get $k0)
+                  (then
+                    (local.set $c00 (v128.load offset=0 align=4 (local.get $cp)))
+                    (local.set $c01 (v128.load offset=16 align=4 (local.get $cp)))
+                    (local.set $c10 (v128.load offset=0 align=4 (i32.add (local.get $cp) (local.get $nb))))
+                    (local.set $c11 (v128.load offset=16 align=4 (i32.add (local.get $cp) (local.get $nb))))
+                    (local.set $c20 (v128.load offset=0 align=4 (i32.add (local.get $cp) (local.get $nc2))))
+                    (local.set $c21 (v128.load offset=16 align=4 (i32.add (local.get $cp) (local.get $nc2))))
+                    (local.set $c30 (v128.load offset=0 align=4 (i32.add (local.get $cp) (local.get $nc3))))
+                    (local.set $c31 (v128.load offset=16 align=4 (i32.add (local.get $cp) (local.get $nc3)))))
+                  (else
+                    (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0)) (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0)) (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0)) (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))))
+                (local.set $ap (i32.add (local.get $arow) (i32.mul (local.get $k0) (local.get $pa))))
+                (local.set $bp (i32.add (local.get $bcol) (i32.mul (local.get $k0) (local.get $bs))))
+                (local.set $p (local.get $klen))
                 (block $k4x8_done
                   (loop $k4x8
                     (br_if $k4x8_done (i32.eqz (local.get $p)))
@@ -108,6 +125,8 @@
                 (v128.store offset=16 align=4 (i32.add (local.get $cp) (local.get $nc3)) (local.get $c31))
                 (local.set $i (i32.add (local.get $i) (i32.const 4)))
                 (br $w8_quads)))
+              (local.set $k0 (i32.add (local.get $k0) (i32.const 256)))
+              (br_if $k_blocks (i32.lt_u (local.get $k0) (local.get $k))))
             (block $w8_singles_done
               (loop $w8_singles
                 (br_if $w8_singles_done (i32.ge_u (local.get $i) (local.get $m)))
