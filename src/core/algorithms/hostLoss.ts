@@ -1,7 +1,7 @@
 import * as tf from '../tf.ts';
 import type { Hyperparameters } from '../hyperparameters.ts';
 import type { Policy } from '../policy/policy.ts';
-import { hostActionStats, hostMaths } from '../ops/hostMaths.ts';
+import { hostMaths, softmaxStats, softmaxStatsGrad } from '../ops/hostMaths.ts';
 import { realPositions, type SampledBatch } from './masked.ts';
 
 /**
@@ -40,9 +40,9 @@ export interface HostLoss<K extends string> {
 
 /**
  * A minibatch loss computed in JS (ops/hostMaths.ts) on the real actions of
- * `rows` only: the policy's forward pass at those positions and the action
- * statistics are the only tensors, and `compute` turns their numbers into the
- * loss and its gradient, one op on the tape. The masked means of the tensor
+ * `rows` only: the policy's forward pass at those positions is the only
+ * tensor work; the action statistics and `compute`, which turns their numbers
+ * into the loss and its gradient, are one op on the tape. The masked means of the tensor
  * path are means over the real actions, which is what the mask selects.
  * Returns the loss (a scalar on the tape), the diagnostics, and, when asked
  * (`withLogprob`), the actions' log-probabilities before the step as [rows, n]
@@ -67,21 +67,24 @@ export function hostMinibatchLoss<K extends string>(
     for (let t = 0; t < lengths[i]; t++) at[o + t] = rows[i] * N + t;
   }
   const { logits, values } = policy.forwardAt!(tokens, width, positions, Int32Array.from(rows, (r) => batch.pad[r]));
-  const { logprob, entropy } = hostActionStats(logits, actions, opts.temperature);
+  const V = logits.shape[1];
   let diagnostics!: Record<K, number>;
   let taken!: Float32Array;
-  const inputs = opts.withValue ? [logprob, entropy, values] : [logprob, entropy];
+  // One op from the logits (and values) to the loss: the action statistics and the loss in one step.
+  const inputs = opts.withValue ? [logits, values] : [logits];
   const op = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [lp, ent, value] = (args.slice(0, inputs.length) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array);
-    taken = lp;
-    const out = compute({ n, rows: rows.length, offsets, lengths, at, logprob: lp, entropy: ent, value: value ?? null });
+    const [z, value] = (args.slice(0, inputs.length) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array);
+    const stats = softmaxStats(z, V, actions, opts.temperature);
+    // As float32, the numbers the tensor path's losses see.
+    taken = Float32Array.from(stats.logprob);
+    const out = compute({ n, rows: rows.length, offsets, lengths, at, logprob: taken, entropy: Float32Array.from(stats.entropy), value: value ?? null });
     diagnostics = out.diagnostics;
     return {
       value: tf.scalar(out.loss),
       gradFunc: (dy: tf.Tensor) => {
         const s = dy.dataSync()[0];
-        const scaled = (d: Float64Array) => tf.tensor1d(Float32Array.from(d, (x) => x * s));
-        return [scaled(out.dLogprob), scaled(out.dEntropy), ...(opts.withValue ? [scaled(out.dValue!)] : [])];
+        const dLogits = tf.tensor2d(softmaxStatsGrad(stats, V, actions, opts.temperature, out.dLogprob, out.dEntropy, s), [n, V]);
+        return opts.withValue ? [dLogits, tf.tensor1d(Float32Array.from(out.dValue!, (x) => x * s))] : [dLogits];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);

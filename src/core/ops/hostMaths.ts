@@ -47,6 +47,26 @@ export function softmaxStats(logits: Float32Array, V: number, actions: Int32Arra
 }
 
 /**
+ * The gradient to the logits [n, V] (softmaxStats' input) of a loss whose
+ * gradients to each row's action log-probability and entropy are `dLogprob` and
+ * `dEntropy`, times `scale`: (dLogprob (onehot - p) - dEntropy p (logp + H)) / T.
+ */
+export function softmaxStatsGrad(stats: ReturnType<typeof softmaxStats>, V: number, actions: Int32Array, temperature: number, dLogprob: ArrayLike<number>, dEntropy: ArrayLike<number>, scale: number): Float32Array {
+  const n = actions.length;
+  const grad = new Float32Array(n * V);
+  for (let i = 0, base = 0; i < n; i++, base += V) {
+    const g = (dLogprob[i] * scale) / temperature;
+    const e = (dEntropy[i] * scale) / temperature;
+    const h = stats.entropy[i];
+    for (let k = 0; k < V; k++) {
+      const p = stats.p[base + k];
+      grad[base + k] = g * ((k === actions[i] ? 1 : 0) - p) - e * p * (stats.logp[base + k] + h);
+    }
+  }
+  return grad;
+}
+
+/**
  * The log-probability of each row's action and the entropy of its
  * distribution, from logits [n, V] at a temperature: [n] each, as
  * `-sum(softmax * logSoftmax)` and `logSoftmax[action]` with tfjs's ops. Its
@@ -64,17 +84,7 @@ export function hostActionStats(logits: tf.Tensor2D, actions: Int32Array, temper
       value: tf.tensor2d(out, [2, n]),
       gradFunc: (dy: tf.Tensor) => {
         const d = dy.dataSync();
-        const grad = new Float32Array(n * V);
-        for (let i = 0, base = 0; i < n; i++, base += V) {
-          const g = d[i] / temperature;
-          const e = d[n + i] / temperature;
-          const h = stats.entropy[i];
-          for (let k = 0; k < V; k++) {
-            const p = stats.p[base + k];
-            grad[base + k] = g * ((k === actions[i] ? 1 : 0) - p) - e * p * (stats.logp[base + k] + h);
-          }
-        }
-        return tf.tensor2d(grad, [n, V]);
+        return tf.tensor2d(softmaxStatsGrad(stats, V, actions, temperature, d.subarray(0, n), d.subarray(n), 1), [n, V]);
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
