@@ -2,15 +2,20 @@ import type { Page } from '@playwright/test';
 import { CSP_PROBE, expect, test } from './fixtures.ts';
 import { applyReward, iteration, openPlayground } from './helpers.ts';
 
-/** A checksum of every variable in the trainer worker (policy weights and Adam's moments), read there. */
+/**
+ * A checksum of every variable in the trainer worker (policy weights and Adam's
+ * moments), read there: each number's float32 bits, weighted by position, summed
+ * modulo 2^32. Exact, and blind to the order the variables were made in (a
+ * restored optimiser makes its moments in another order than training did).
+ */
 async function trainerChecksum(page: Page): Promise<number> {
   const worker = page.workers().filter((w) => w.url().includes('trainer')).at(-1)!;
   return worker.evaluate(() => {
     const vars = (globalThis as unknown as { _tfengine: { state: { registeredVariables: Record<string, { dataSync(): Float32Array }> } } })._tfengine.state.registeredVariables;
     let sum = 0;
     for (const v of Object.values(vars)) {
-      const d = v.dataSync();
-      for (let i = 0; i < d.length; i++) sum += d[i] * ((i % 7) + 1);
+      const bits = new Uint32Array(Float32Array.from(v.dataSync()).buffer);
+      for (let i = 0; i < bits.length; i++) sum = (sum + Math.imul(bits[i], (i % 7) + 1)) >>> 0;
     }
     return sum;
   });

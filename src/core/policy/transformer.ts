@@ -174,33 +174,7 @@ export class TransformerPolicy implements Policy {
       const C = this.config.width;
       const H = this.config.heads;
       const hd = C / H;
-      // Attention's layout reached by moving rows of hd numbers, one step each way (transposes included):
-      // the heads of q, k and v from a packed row's [q | k | v] to their [B, H, T, hd] places (zeros where
-      // a column is left out), and each head's output back to its packed row.
-      const toHeads = [0, 1, 2].map((j) => {
-        const index = new Int32Array(B * H * T);
-        for (let b = 0, o = 0; b < B; b++) for (let h = 0; h < H; h++) for (let t = 0; t < T; t++, o++) {
-          const i = packedAt[b * T + t];
-          index[o] = i === n ? n * 3 * H : (i * 3 + j) * H + h;
-        }
-        return rowMover(index, n * 3 * H);
-      });
-      const fromHeads = new Int32Array(n * H);
-      for (let i = 0, o = 0; i < n; i++) for (let h = 0; h < H; h++, o++) fromHeads[o] = (Math.floor(cell[i] / T) * H + h) * T + (cell[i] % T);
-      const outMove = rowMover(fromHeads, B * H * T);
-      const [toGrid, fromGrid] = [rowMover(packedAt, n), rowMover(cell, B * T)]; // [n, C] <-> [B * T, C]
-      const layout: Layout = kernelOptions.headMoves
-        ? {
-            qkv: (x) => {
-              const rowsOfHd = x.reshape([n * 3 * H, hd]);
-              return toHeads.map((move) => move(rowsOfHd).reshape([B, H, T, hd]) as tf.Tensor4D);
-            },
-            fromHeads: (y) => outMove(y.reshape([B * H * T, hd])).reshape([n, C]) as tf.Tensor2D,
-          }
-        : {
-            toHeads: (t) => toGrid(t).reshape([B, T, H, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D,
-            fromHeads: (y) => fromGrid(y.transpose([0, 2, 1, 3]).reshape([B * T, C])) as tf.Tensor2D,
-          };
+      const layout: Layout = kernelOptions.headMoves ? headMoves(packedAt, cell, B, T, H, hd) : gridMoves(packedAt, cell, B, T, H, hd);
       const hidden = this.#blocks(x, layout, this.#attentionMask(B, T, 0, rows), null).x;
       const hf = layerNorm(rowMover(asked, n)(hidden) as tf.Tensor2D, this.#lnfg, this.#lnfb); // [P, C]
       const logits = tf.matMul(hf, this.#head) as tf.Tensor2D;
@@ -262,12 +236,15 @@ export class TransformerPolicy implements Policy {
     const newCaches: KvCache[] = [];
     this.#layers.forEach((blk, i) => {
       const h = layerNorm(x, blk.ln1g, blk.ln1b);
-      // Three products with the weight's thirds, not one product split three ways: slicing the [C, 3C]
-      // weight is cheap, splitting (and, backwards, concatenating) [R, 3C] activations is not. (Nor a
-      // rank-5 [B, T, 3, H, hd] view: WebGL cannot hold it.)
-      // A layout that can (forwardAt's) takes one product's [R, 3C] and moves its heads in one step.
-      const cut = layout.qkv ? null : (qkv?.[i] ?? this.#qkv(blk));
-      const [q, k0, v0] = cut ? [0, 1, 2].map((j) => layout.toHeads!(tf.add(tf.matMul(h, cut.w[j]), cut.b[j]) as tf.Tensor2D)) : layout.qkv!(tf.add(tf.matMul(h, blk.wqkv), blk.bqkv) as tf.Tensor2D); // [B, H, T, hd]
+      // forwardAt's layout takes one product with the whole [C, 3C] weight and moves its heads by rows.
+      // Elsewhere, three products with the weight's thirds: splitting (and, backwards, concatenating)
+      // [R, 3C] activations costs more than slicing the weight, and WebGL cannot hold a rank-5 view.
+      let q: tf.Tensor4D, k0: tf.Tensor4D, v0: tf.Tensor4D; // [B, H, T, hd]
+      if (layout.qkv) [q, k0, v0] = layout.qkv(tf.add(tf.matMul(h, blk.wqkv), blk.bqkv) as tf.Tensor2D);
+      else {
+        const cut = qkv?.[i] ?? this.#qkv(blk);
+        [q, k0, v0] = [0, 1, 2].map((j) => layout.toHeads(tf.add(tf.matMul(h, cut.w[j]), cut.b[j]) as tf.Tensor2D));
+      }
       const k = caches ? (tf.concat([caches[i].k, k0], 2) as tf.Tensor4D) : k0; // [B, H, past+T, hd]
       const v = caches ? (tf.concat([caches[i].v, v0], 2) as tf.Tensor4D) : v0;
       newCaches.push({ k, v });
@@ -294,6 +271,44 @@ export class TransformerPolicy implements Policy {
 /** The padding, or null when no row has any (the plain path). */
 function padded(pad: Int32Array | undefined): Int32Array | null {
   return pad && pad.some((p) => p > 0) ? pad : null;
+}
+
+/**
+ * forwardAt's layout, packed rows [n, C] <-> [B, H, T, hd], by rows of hd
+ * numbers, one move each way (the transposes included): the heads of q, k and v
+ * from a packed row's [q | k | v] (one product's [n, 3C]) to their places, zeros
+ * where a column is left out (`packedAt` n), and each head's output back to its
+ * packed row (`cell`: packed row -> b * T + column).
+ */
+function headMoves(packedAt: Int32Array, cell: Int32Array, B: number, T: number, H: number, hd: number): Layout {
+  const n = cell.length;
+  const toHeads = [0, 1, 2].map((j) => {
+    const index = new Int32Array(B * H * T);
+    for (let b = 0, o = 0; b < B; b++) for (let h = 0; h < H; h++) for (let t = 0; t < T; t++, o++) {
+      const i = packedAt[b * T + t];
+      index[o] = i === n ? n * 3 * H : (i * 3 + j) * H + h;
+    }
+    return rowMover(index, n * 3 * H);
+  });
+  const fromHeads = new Int32Array(n * H);
+  for (let i = 0, o = 0; i < n; i++) for (let h = 0; h < H; h++, o++) fromHeads[o] = (Math.floor(cell[i] / T) * H + h) * T + (cell[i] % T);
+  const back = rowMover(fromHeads, B * H * T);
+  return {
+    qkv: (x) => {
+      const rowsOfHd = x.reshape([n * 3 * H, hd]);
+      return toHeads.map((move) => move(rowsOfHd).reshape([B, H, T, hd]) as tf.Tensor4D);
+    },
+    fromHeads: (y) => back(y.reshape([B * H * T, hd])).reshape([n, H * hd]) as tf.Tensor2D,
+  };
+}
+
+/** forwardAt's layout as before the head moves (kernelOptions.headMoves off): rows to the grid, then a transpose, for each of q, k and v. */
+function gridMoves(packedAt: Int32Array, cell: Int32Array, B: number, T: number, H: number, hd: number): Layout {
+  const [toGrid, fromGrid] = [rowMover(packedAt, cell.length), rowMover(cell, B * T)]; // [n, C] <-> [B * T, C]
+  return {
+    toHeads: (t) => toGrid(t).reshape([B, T, H, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D,
+    fromHeads: (y) => fromGrid(y.transpose([0, 2, 1, 3]).reshape([B * T, H * hd])) as tf.Tensor2D,
+  };
 }
 
 /** A layer's query, key and value weights [C, C] and biases [C], in that order. */

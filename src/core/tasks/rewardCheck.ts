@@ -46,11 +46,14 @@ export async function checkReward(o: { task: Task; weights: Record<string, numbe
     edges = cases.map((c) => ({ label: c.label, sample: sample(c, 0) }));
   }
   const on = `${reference.length} ${task.environment ? 'transitions of random play' : 'reference samples'} and ${edges.length} edge cases`;
-  const started = performance.now();
+  let started = performance.now();
   const once = await o.score(reference);
-  const ms = performance.now() - started;
+  let ms = performance.now() - started;
   if (!once.ok) return { on, warnings: [{ kind: 'nonfinite', message: `On the ${task.environment ? 'transitions' : 'reference samples'}: ${once.message}` }] };
+  started = performance.now();
   const again = await o.score(reference);
+  // The faster of the two: the first call may pay for compiling the code, or share the cores with the page's start.
+  ms = Math.min(ms, performance.now() - started);
   const scored = [];
   for (const e of edges) {
     const r = await o.score([e.sample]);
