@@ -3,6 +3,7 @@ import type { Hyperparameters } from '../hyperparameters.ts';
 import type { Policy } from '../policy/policy.ts';
 import { hostMaths, softmaxStats, softmaxStatsGrad } from '../ops/hostMaths.ts';
 import { realPositions, type SampledBatch } from './masked.ts';
+import { pickColumns } from './minibatch.ts';
 
 /**
  * Whether an algorithm's minibatch loss runs in JS: on the wasm and cpu backends
@@ -24,16 +25,14 @@ export interface HostActions {
   /** Each action's slot in the batch's per-action arrays ([B * N]): `pick` reads them. */
   at: Int32Array;
   logprob: Float32Array;
-  entropy: Float32Array;
   /** The value head's prediction, where the loss asked for it. */
   value: Float32Array | null;
 }
 
-/** A loss worked out on numbers: its value, its gradient to each action's log-probability, entropy and value, and diagnostics. */
+/** A loss worked out on numbers (the entropy bonus aside): its value, its gradient to each action's log-probability and value, and diagnostics. */
 export interface HostLoss<K extends string> {
   loss: number;
   dLogprob: Float64Array;
-  dEntropy: Float64Array;
   dValue?: Float64Array;
   diagnostics: Record<K, number>;
 }
@@ -41,8 +40,8 @@ export interface HostLoss<K extends string> {
 /**
  * A minibatch loss computed in JS (ops/hostMaths.ts) on the real actions of
  * `rows` only: the policy's forward pass at those positions is the only
- * tensor work; the action statistics and `compute`, which turns their numbers
- * into the loss and its gradient, are one op on the tape. The masked means of the tensor
+ * tensor work; the action statistics, `compute`, which turns their numbers
+ * into the loss and its gradient, and the entropy bonus are one op on the tape. The masked means of the tensor
  * path are means over the real actions, which is what the mask selects.
  * Returns the loss (a scalar on the tape), the diagnostics, and, when asked
  * (`withLogprob`), the actions' log-probabilities before the step as [rows, n]
@@ -52,12 +51,11 @@ export function hostMinibatchLoss<K extends string>(
   policy: Policy,
   batch: SampledBatch,
   rows: readonly number[],
-  opts: { temperature: number; withValue: boolean; withLogprob: boolean },
+  opts: { temperature: number; entropyCoef: number; withValue: boolean; withLogprob: boolean },
   compute: (a: HostActions) => HostLoss<K>,
 ): { loss: tf.Scalar; diagnostics: Record<K, number>; logprob?: tf.Tensor2D } {
   const { width, start, N } = batch;
-  const tokens = new Int32Array(rows.length * width);
-  rows.forEach((r, i) => tokens.set(batch.tokens.subarray(r * width, (r + 1) * width), i * width));
+  const tokens = pickColumns(batch.tokens, width, rows, width);
   const lengths = Int32Array.from(rows, (r) => batch.lengths[r]);
   const { n, positions, actions } = realPositions({ tokens, lengths }, width, start);
   const offsets = new Int32Array(rows.length);
@@ -77,13 +75,18 @@ export function hostMinibatchLoss<K extends string>(
     const stats = softmaxStats(z, V, actions, opts.temperature);
     // As float32, the numbers the tensor path's losses see.
     taken = Float32Array.from(stats.logprob);
-    const out = compute({ n, rows: rows.length, offsets, lengths, at, logprob: taken, entropy: Float32Array.from(stats.entropy), value: value ?? null });
+    const out = compute({ n, rows: rows.length, offsets, lengths, at, logprob: taken, value: value ?? null });
     diagnostics = out.diagnostics;
+    // The entropy bonus every algorithm subtracts: entropyCoef x the mean entropy over the real actions.
+    const count = Math.max(n, 1);
+    let entropy = 0;
+    for (let i = 0; i < n; i++) entropy += Math.fround(stats.entropy[i]);
+    const dEntropy = new Float64Array(n).fill(-opts.entropyCoef / count);
     return {
-      value: tf.scalar(out.loss),
+      value: tf.scalar(out.loss - opts.entropyCoef * (entropy / count)),
       gradFunc: (dy: tf.Tensor) => {
         const s = dy.dataSync()[0];
-        const dLogits = tf.tensor2d(softmaxStatsGrad(stats, V, actions, opts.temperature, out.dLogprob, out.dEntropy, s), [n, V]);
+        const dLogits = tf.tensor2d(softmaxStatsGrad(stats, V, actions, opts.temperature, out.dLogprob, dEntropy, s), [n, V]);
         return opts.withValue ? [dLogits, tf.tensor1d(Float32Array.from(out.dValue!, (x) => x * s))] : [dLogits];
       },
     };

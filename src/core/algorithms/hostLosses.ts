@@ -5,7 +5,8 @@ import { hostMinibatchLoss, pick, type HostActions } from './hostLoss.ts';
 
 /**
  * The minibatch losses of ppo.ts, grpo.ts and rloo.ts worked out in JS, with
- * their gradients (hostLoss.ts says where and why). Each is its tensor twin's
+ * their gradients (hostLoss.ts says where and why, and adds the entropy bonus
+ * they share). Each is its tensor twin's
  * loss to float32 rounding (tests/unit/hostMaths.test.ts compares values,
  * diagnostics and gradients). Branches are taken as tfjs's gradients take
  * them: max(a, b) passes to a where a >= b, min(a, b) to a where a <= b, a clip
@@ -29,15 +30,15 @@ function surrogate(advantage: number, ratio: number, clip: number): { loss: numb
 
 /** PPO (ppo.ts, ppoLoss): the clipped surrogate, the clipped value loss over `scale`, the entropy bonus. */
 export function ppoHostLoss(policy: Policy, batch: SampledBatch, rows: readonly number[], targets: PpoTargets, h: Hyperparameters, scale: number, withLogprob: boolean) {
-  return hostMinibatchLoss(policy, batch, rows, { temperature: h.temperature, withValue: true, withLogprob }, (x: HostActions) => {
+  return hostMinibatchLoss(policy, batch, rows, { temperature: h.temperature, entropyCoef: h.entropyCoef, withValue: true, withLogprob }, (x: HostActions) => {
     const [old, adv, ret, oldValue] = [targets.logprobs, targets.advantages, targets.returns, targets.values].map((t) => pick(x, t));
-    const { n, logprob: lp, entropy: ent, value } = x;
+    const { n, logprob: lp, value } = x;
     const count = Math.max(n, 1);
     const clip = h.clipRange;
     const vclip = h.valueClipRange;
     const dLogprob = new Float64Array(n);
     const dValue = new Float64Array(n);
-    let pg = 0, kl = 0, clipped = 0, vl = 0, vClipped = 0, entSum = 0;
+    let pg = 0, kl = 0, clipped = 0, vl = 0, vClipped = 0;
     for (let i = 0; i < n; i++) {
       const logratio = lp[i] - old[i];
       const ratio = Math.exp(logratio);
@@ -59,13 +60,11 @@ export function ppoHostLoss(policy: Policy, batch: SampledBatch, rows: readonly 
         if (Math.abs(move) > vclip) vClipped++;
       } else vl += vu;
       dValue[i] = (dv * h.valueCoef * 0.5) / scale / count;
-      entSum += ent[i];
     }
     const diagnostics = { pg_loss: pg / count, v_loss: (0.5 * vl) / count / scale, approx_kl: kl / count, clipfrac: clipped / count, v_clipfrac: vclip === 0 ? 0 : vClipped / count };
     return {
-      loss: diagnostics.pg_loss - h.entropyCoef * (entSum / count) + h.valueCoef * diagnostics.v_loss,
+      loss: diagnostics.pg_loss + h.valueCoef * diagnostics.v_loss,
       dLogprob,
-      dEntropy: new Float64Array(n).fill(-h.entropyCoef / count),
       dValue,
       diagnostics,
     };
@@ -74,14 +73,14 @@ export function ppoHostLoss(policy: Policy, batch: SampledBatch, rows: readonly 
 
 /** GRPO (grpo.ts, grpoLoss): the clipped per-token surrogate plus beta x k3 to the reference, averaged as the loss type says, minus the entropy bonus. */
 export function grpoHostLoss(policy: Policy, batch: SampledBatch & { refLogprobs: Float32Array }, rows: readonly number[], advantages: Float32Array, h: Hyperparameters, tokensPerStep: number, withLogprob: boolean) {
-  return hostMinibatchLoss(policy, batch, rows, { temperature: h.temperature, withValue: false, withLogprob }, (x: HostActions) => {
+  return hostMinibatchLoss(policy, batch, rows, { temperature: h.temperature, entropyCoef: h.entropyCoef, withValue: false, withLogprob }, (x: HostActions) => {
     const [old, ref] = [batch.logprobs, batch.refLogprobs].map((t) => pick(x, t));
-    const { n, logprob: lp, entropy: ent } = x;
+    const { n, logprob: lp } = x;
     const count = Math.max(n, 1);
     const eps = h.clipRange;
     const perToken = new Float64Array(n);
     const dPerToken = new Float64Array(n);
-    let kl = 0, clipped = 0, entSum = 0;
+    let kl = 0, clipped = 0;
     for (let r = 0; r < x.rows; r++) {
       const A = advantages[rows[r]];
       for (let i = x.offsets[r]; i < x.offsets[r] + x.lengths[r]; i++) {
@@ -100,7 +99,6 @@ export function grpoHostLoss(policy: Policy, batch: SampledBatch & { refLogprobs
         }
         kl += c1 - 1 - logratio;
         if ((c1 < 1 - eps && A < 0) || (c1 > 1 + eps && A > 0)) clipped++;
-        entSum += ent[i];
       }
     }
     // How the per-token losses are averaged (grpoLoss): each token's weight in the loss.
@@ -120,9 +118,8 @@ export function grpoHostLoss(policy: Policy, batch: SampledBatch & { refLogprobs
       dLogprob[i] = weight[i] * dPerToken[i];
     }
     return {
-      loss: loss - h.entropyCoef * (entSum / count),
+      loss,
       dLogprob,
-      dEntropy: new Float64Array(n).fill(-h.entropyCoef / count),
       diagnostics: { loss, approx_kl: kl / count, clipfrac: clipped / count },
     };
   });
@@ -130,18 +127,14 @@ export function grpoHostLoss(policy: Policy, batch: SampledBatch & { refLogprobs
 
 /** RLOO (rloo.ts, rlooLoss): the clipped surrogate on whole-sequence ratios, minus the entropy bonus. */
 export function rlooHostLoss(policy: Policy, batch: SampledBatch, rows: readonly number[], advantages: Float32Array, h: Hyperparameters, withLogprob: boolean) {
-  return hostMinibatchLoss(policy, batch, rows, { temperature: h.temperature, withValue: false, withLogprob }, (x: HostActions) => {
+  return hostMinibatchLoss(policy, batch, rows, { temperature: h.temperature, entropyCoef: h.entropyCoef, withValue: false, withLogprob }, (x: HostActions) => {
     const old = pick(x, batch.logprobs);
-    const { n, logprob: lp, entropy: ent } = x;
-    const count = Math.max(n, 1);
+    const { n, logprob: lp } = x;
     const dLogprob = new Float64Array(n);
-    let loss = 0, kl = 0, clipped = 0, entSum = 0;
+    let loss = 0, kl = 0, clipped = 0;
     for (let r = 0; r < x.rows; r++) {
       let logratio = 0;
-      for (let i = x.offsets[r]; i < x.offsets[r] + x.lengths[r]; i++) {
-        logratio += lp[i] - old[i];
-        entSum += ent[i];
-      }
+      for (let i = x.offsets[r]; i < x.offsets[r] + x.lengths[r]; i++) logratio += lp[i] - old[i];
       const A = advantages[rows[r]];
       const ratio = Math.exp(logratio);
       const s = surrogate(A, ratio, h.clipRange);
@@ -151,9 +144,8 @@ export function rlooHostLoss(policy: Policy, batch: SampledBatch, rows: readonly
       dLogprob.fill(s.grad / x.rows, x.offsets[r], x.offsets[r] + x.lengths[r]);
     }
     return {
-      loss: loss - h.entropyCoef * (entSum / count),
+      loss,
       dLogprob,
-      dEntropy: new Float64Array(n).fill(-h.entropyCoef / count),
       diagnostics: { loss, approx_kl: kl, clipfrac: clipped / x.rows },
     };
   });

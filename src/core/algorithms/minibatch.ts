@@ -159,7 +159,7 @@ export function minibatchTensors<K extends string>(batch: SampledBatch, rows: re
 }
 
 /** The first `keep` columns of the given rows of a row-major [*, width] array. */
-function pickColumns<A extends Float32Array | Int32Array>(a: A, width: number, rows: readonly number[], keep: number): A {
+export function pickColumns<A extends Float32Array | Int32Array>(a: A, width: number, rows: readonly number[], keep: number): A {
   const out = new (a.constructor as new (n: number) => A)(rows.length * keep);
   rows.forEach((r, i) => out.set(a.subarray(r * width, r * width + keep), i * keep));
   return out;
