@@ -29,18 +29,32 @@ export async function compileKernels(): Promise<Map<string, string>> {
       const fallback = assemble(wabt, file, plain);
       lines.push(`/** The same with a separate multiply and add, for engines without relaxed SIMD (${fallback.length} bytes). */`, `export const ${constant}_PLAIN_WASM = '${fallback.toString('base64')}';`);
     }
+    {
+      // The same code on a shared memory: tfjs's heap where a second thread works in it (sharedHeap.ts).
+      const shared = (text: string) => {
+        const out = text.replace(MEMORY_IMPORT, '(import "env" "memory" (memory 0 65536 shared))');
+        if (out === text) throw new Error(`${file}: no memory import to share`);
+        return assemble(wabt, file, out);
+      };
+      lines.push(`/** On a shared memory. */`, `export const ${constant}_SHARED_WASM = '${shared(source).toString('base64')}';`);
+      if (plain !== source) lines.push(`/** On a shared memory, a separate multiply and add. */`, `export const ${constant}_PLAIN_SHARED_WASM = '${shared(plain).toString('base64')}';`);
+    }
     out.set(`${name}Wasm.ts`, lines.join('\n') + '\n');
   }
   return out;
 }
 
+const MEMORY_IMPORT = '(import "env" "memory" (memory 0))';
+
 /** `(f32x4.relaxed_madd a b c)` with three local.get operands: a * b + c. */
 const RELAXED_MADD = /\(f32x4\.relaxed_madd (\(local\.get \$\w+\)) (\(local\.get \$\w+\)) (\(local\.get \$\w+\))\)/g;
 
 function assemble(wabt: Awaited<ReturnType<typeof wabtInit>>, file: string, source: string): Buffer {
-  const mod = wabt.parseWat(file, source, { simd: true, relaxed_simd: true, bulk_memory: true });
+  const features = { simd: true, relaxed_simd: true, bulk_memory: true, threads: true };
+  const mod = wabt.parseWat(file, source, features);
   try {
-    mod.validate();
+    // validate() takes the features too (its typings leave them out); without them a shared memory fails.
+    (mod as unknown as { validate(features: object): void }).validate(features);
     return Buffer.from(mod.toBinary({}).buffer);
   } finally {
     mod.destroy();

@@ -3,10 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { compileKernels, KERNEL_DIR } from '../../scripts/buildKernels.ts';
-import { addRowsShape, batchedShape, columnSumShape, gatherRowsShape, hasRelaxedSimd, LAYER_NORM, ROW_MOVE, SUMMED_ROWS, wasmKernelsInstalled } from '../../src/core/ops/kernels/wasmKernels.ts';
+import { addRowsShape, batchedShape, columnSumShape, gatherRowsShape, hasRelaxedSimd, kernelOptions, LAYER_NORM, ROW_MOVE, SUMMED_ROWS, wasmKernelsInstalled } from '../../src/core/ops/kernels/wasmKernels.ts';
 import { summedRows } from '../../src/core/ops/rows.ts';
 import { layerNorm } from '../../src/core/ops/layerNorm.ts';
 import { FusedAdam } from '../../src/core/ops/adam.ts';
+import { gelu } from '../../src/core/ops/activations.ts';
 import { MAT_MUL_PLAIN_WASM, MAT_MUL_WASM } from '../../src/core/ops/kernels/matMulWasm.ts';
 import { Rng } from '../../src/core/rng.ts';
 
@@ -68,8 +69,9 @@ describe('the matrix product kernel (wasm)', () => {
     reference(a, b, batch, m, k, n).forEach((w, i) => expect(Math.abs(got[i] - w)).toBeLessThan(1e-5 * (1 + Math.abs(w))));
   });
 
-  // Row counts through its 4-row blocks and single rows, columns through its 8-wide and 4-wide
-  // panels and one-by-one columns; ranks 2 to 4, one batch and many.
+  // Row counts through its 4-row blocks (in blocks of 64) and single rows, columns through its
+  // 8-wide panels (read in place, or packed from 16 rows up) and 4-wide ones and one-by-one
+  // columns; ranks 2 to 4, one batch and many.
   for (const [lead, m, k, n] of [
     [[32, 4], 20, 20, 16],
     [[32, 4], 13, 16, 13],
@@ -81,6 +83,8 @@ describe('the matrix product kernel (wasm)', () => {
     [[], 9, 64, 1],
     [[2], 9, 600, 21],
     [[1], 6, 5, 3],
+    [[], 150, 300, 37], // rows in blocks of 64 (64, 64, 20, then 2 one by one), k in two blocks
+    [[2], 131, 520, 70],
   ] as [number[], number, number, number][]) {
     it(`[${[...lead, m, k]}] x [${[...lead, k, n]}] equals the product in float64`, () => {
       const rng = new Rng(m * 100 + n);
@@ -121,7 +125,7 @@ describe('the matrix product kernel (wasm)', () => {
   it('rounds every entry alike wherever it falls (panels, edges, last columns, k in blocks of 256 or whole): a product and its transpose agree bit for bit', () => {
     const rng = new Rng(21);
     // k over 256: the panels' quads sum k in blocks, the single rows and last columns in one go.
-    for (const [m, k, n] of [[11, 16, 13], [7, 65, 3], [65, 16, 65], [5, 9, 2], [9, 600, 13], [13, 513, 9], [6, 256, 11]]) {
+    for (const [m, k, n] of [[11, 16, 13], [7, 65, 3], [65, 16, 65], [5, 9, 2], [9, 600, 13], [13, 513, 9], [6, 256, 11], [150, 300, 37], [70, 513, 19]]) {
       const a = random([m, k], rng);
       const b = random([k, n], rng);
       const c = tf.matMul(a, b); // [m, n]: n's last columns one by one
@@ -342,6 +346,33 @@ describe('layer norm (wasm kernels)', () => {
     const x = tf.zeros([2, 8]);
     expect(() => tf.engine().runKernel(LAYER_NORM, { x, g: tf.ones([4]), b: tf.zeros([4]) }, { eps: 1e-5 })).toThrow(/needs float32 rows whose length/);
     x.dispose();
+  });
+});
+
+describe('GELU (wasm kernels)', () => {
+  it("matches tfjs's ops, x * sigmoid(1.702 x), forwards and backwards, over the whole float range it meets, with no tensor left", () => {
+    // Near zero, large of both signs (sigmoid's exp at its clamps), and a tail of n mod 4.
+    const values = Float32Array.from({ length: 40003 }, (_, i) => (i % 5 === 0 ? (i / 40003 - 0.5) * 400 : (i / 40003 - 0.5) * 16));
+    const x = tf.tensor(values, [40003]);
+    const dy = tf.tensor(Float32Array.from({ length: 40003 }, (_, i) => Math.sin(i)), [40003]);
+    const before = tf.memory().numTensors;
+    const run = (on: boolean) => {
+      kernelOptions.gelu = on;
+      const y = tf.tidy(() => gelu(x));
+      const dx = tf.grad((t: tf.Tensor) => gelu(t).mul(dy).sum())(x);
+      return [y.dataSync(), dx.dataSync(), tf.dispose([y, dx])] as const;
+    };
+    const [y0, g0] = run(false);
+    const [y1, g1] = run(true);
+    kernelOptions.gelu = true;
+    expect(tf.memory().numTensors).toBe(before);
+    for (let i = 0; i < values.length; i++) {
+      expect(Math.abs(y1[i] - y0[i]), `y at ${values[i]}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(y0[i])));
+      // The gradient's terms cancel near its zero (x about -1.5): compare against the scale of its terms.
+      expect(Math.abs(g1[i] - g0[i]), `dx at ${values[i]}`).toBeLessThanOrEqual(3e-6 * Math.max(1, Math.abs(values[i])));
+    }
+    expect(y1.some((v, i) => v !== y0[i])).toBe(true); // the kernel ran (its exp rounds otherwise than tfjs's sigmoid)
+    tf.dispose([x, dy]);
   });
 });
 

@@ -1,4 +1,5 @@
 import * as tf from '../tf.ts';
+import { GELU, GELU_GRAD, kernelOptions } from './kernels/wasmKernels.ts';
 
 /**
  * tanh as 2·σ(2x) − 1 on wasm, with tanh's own gradient dy·(1 − y²). The wasm
@@ -15,4 +16,20 @@ const viaSigmoid = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
 
 export function tanh<T extends tf.Tensor>(x: T): T {
   return (tf.getBackend() === 'wasm' ? viaSigmoid(x) : tf.tanh(x)) as T;
+}
+
+let geluGradient = false;
+
+/**
+ * GELU as GPT-2's sigmoid approximation, x * sigmoid(1.702 x). On wasm one
+ * kernel of ours forward and one backward (their sigmoid by our own exp, within
+ * 2e-7 of tfjs's), where tfjs's ops make 3 and 6; elsewhere those ops.
+ */
+export function gelu<T extends tf.Tensor>(x: T): T {
+  if (!(kernelOptions.gelu && tf.getBackend() === 'wasm' && tf.getKernel(GELU, 'wasm') && x.dtype === 'float32')) return x.mul(tf.sigmoid(x.mul(1.702))) as T;
+  if (!geluGradient) {
+    tf.registerGradient({ kernelName: GELU, inputsToSave: ['x'], gradFunc: (dy, saved) => ({ x: () => tf.engine().runKernel(GELU_GRAD, { dy: dy as tf.Tensor, x: saved[0] }) as tf.Tensor }) });
+    geluGradient = true;
+  }
+  return tf.engine().runKernel(GELU, { x }) as T;
 }

@@ -4,6 +4,7 @@ import type { Rng } from '../rng.ts';
 import { matMulT } from '../ops/matmul.ts';
 import { rowMover } from '../ops/rows.ts';
 import { layerNorm } from '../ops/layerNorm.ts';
+import { gelu } from '../ops/activations.ts';
 import { kernelOptions } from '../ops/kernels/wasmKernels.ts';
 
 interface Block {
@@ -256,7 +257,7 @@ export class TransformerPolicy implements Policy {
       x = x.add(tf.add(tf.matMul(y, blk.wo), blk.bo));
       const h2 = layerNorm(x, blk.ln2g, blk.ln2b);
       const m = tf.add(tf.matMul(h2, blk.w1), blk.b1); // [R, 4C]
-      const g = m.mul(tf.sigmoid(m.mul(1.702))); // GELU, sigmoid approximation: 3 ops instead of 8
+      const g = gelu(m); // GELU, sigmoid approximation
       x = x.add(tf.add(tf.matMul(g, blk.w2), blk.b2));
     });
     return { x, caches: newCaches };

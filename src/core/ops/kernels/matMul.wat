@@ -12,9 +12,11 @@
 ;; [batch, n, k]), as backpropagation asks, with no transposed tensor made: a
 ;; transposed A is turned, batch by batch, into $scratch (m x k floats, in
 ;; blocks of 4 x 4 in SIMD registers; read by strides instead, A's rows would
-;; share cache lines the panels reread); each panel of columns of a transposed
-;; B is copied after it (k x 8 floats) as the rows it needs. The caller gives
-;; $scratch. The same sums in the same order as on transposed copies.
+;; share cache lines the panels reread). B's panels of 8 columns are packed
+;; after it, each as k rows of 8 (k x 8 x floor(n / 8) floats, at least k x 4),
+;; when B is transposed or A has 16 rows or more. The caller gives $scratch
+;; (wasmKernels.ts's productScratchFloats). The same sums in the same order as
+;; on transposed copies.
 ;;
 ;; Multiply-adds are f32x4.relaxed_madd: fused (one rounding) on every x86-64
 ;; CPU with FMA3 and on ARM64. scripts/buildKernels.ts also builds a variant
@@ -28,7 +30,7 @@
     (local $kb i32) (local $nb i32) (local $nc2 i32) (local $nc3 i32)
     (local $sa i32) (local $sb i32) (local $sc i32)
     (local $ai i32) (local $ai2 i32) (local $ai3 i32) (local $pa i32) (local $bs i32) (local $bj i32) (local $bpp i32)
-    (local $ab i32) (local $packed i32) (local $k0 i32) (local $klen i32)
+    (local $ab i32) (local $packed i32) (local $k0 i32) (local $klen i32) (local $pk i32) (local $i0 i32) (local $iend i32) (local $mq i32)
     (local $av v128) (local $x0 v128) (local $x1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     ;; in bytes: a row of A, B and C, 2 and 3 rows further, one batch of A, B and C
@@ -56,77 +58,111 @@
         ;; the A the panels read: this batch's, or its transposed copy
         (local.set $ab (local.get $a))
         (if (local.get $ta)
-          (then (call $transpose (local.get $a) (local.get $scratch) (local.get $k) (local.get $m)) (local.set $ab (local.get $scratch))))
-        ;; panels of 8 columns: a panel of B (k x 8) stays in cache while every row of A passes
+          (then (call $transpose (local.get $a) (local.get $scratch) (local.get $k) (local.get $m) (local.get $m)) (local.set $ab (local.get $scratch))))
+        ;; B's panels of 8 columns, each packed as k rows of 8 (when B is transposed, or A has 16 rows
+        ;; or more): a panel's rows then share cache lines, where B's own rows, a power of two apart,
+        ;; would fall in the same few cache sets
+        (local.set $pk (i32.or (local.get $tb) (i32.ge_u (local.get $m) (i32.const 16))))
+        (if (local.get $pk)
+          (then
+            (local.set $j (i32.const 0))
+            (block $pack_done
+              (loop $pack_panels
+                (br_if $pack_done (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $n)))
+                (if (local.get $tb)
+                  (then (call $pack (local.get $b) (i32.add (local.get $packed) (i32.mul (local.get $j) (local.get $kb))) (local.get $j) (local.get $k) (i32.const 8)))
+                  (else (call $packRows (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))) (i32.add (local.get $packed) (i32.mul (local.get $j) (local.get $kb))) (local.get $k) (local.get $nb))))
+                (local.set $j (i32.add (local.get $j) (i32.const 8)))
+                (br $pack_panels)))))
+        ;; four rows at a time: k in blocks of 256, then the rows in blocks of 64, then the panels (a
+        ;; panel's block, 8 KB, stays in L1 and the rows' block, up to 64 KB, in L2 while they meet;
+        ;; each k block goes on from the sums stored by the last, so every entry still sums
+        ;; p = 0 .. k-1 in order)
+        (local.set $mq (i32.and (local.get $m) (i32.const -4)))
+        (local.set $k0 (i32.const 0))
+        (loop $k_blocks
+          (local.set $klen (i32.sub (local.get $k) (local.get $k0)))
+          (if (i32.gt_u (local.get $klen) (i32.const 256)) (then (local.set $klen (i32.const 256))))
+          (local.set $i0 (i32.const 0))
+          (block $row_blocks_done
+            (loop $row_blocks
+              (br_if $row_blocks_done (i32.ge_u (local.get $i0) (local.get $mq)))
+              (local.set $iend (i32.add (local.get $i0) (i32.const 64)))
+              (if (i32.gt_u (local.get $iend) (local.get $mq)) (then (local.set $iend (local.get $mq))))
+              (local.set $j (i32.const 0))
+              (block $panels_done
+                (loop $panels
+                  (br_if $panels_done (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $n)))
+                  (if (local.get $pk)
+                    (then (local.set $bcol (i32.add (local.get $packed) (i32.mul (local.get $j) (local.get $kb)))) (local.set $bs (i32.const 32)))
+                    (else (local.set $bcol (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2)))) (local.set $bs (local.get $nb))))
+                  (local.set $i (local.get $i0))
+                  (block $w8_quads_done
+                    (loop $w8_quads
+                      (br_if $w8_quads_done (i32.ge_u (local.get $i) (local.get $iend)))
+                      (local.set $arow (i32.add (local.get $ab) (i32.mul (local.get $i) (local.get $ai))))
+                      (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2))))
+                      (if (local.get $k0)
+                        (then
+                          (local.set $c00 (v128.load offset=0 align=4 (local.get $cp)))
+                          (local.set $c01 (v128.load offset=16 align=4 (local.get $cp)))
+                          (local.set $c10 (v128.load offset=0 align=4 (i32.add (local.get $cp) (local.get $nb))))
+                          (local.set $c11 (v128.load offset=16 align=4 (i32.add (local.get $cp) (local.get $nb))))
+                          (local.set $c20 (v128.load offset=0 align=4 (i32.add (local.get $cp) (local.get $nc2))))
+                          (local.set $c21 (v128.load offset=16 align=4 (i32.add (local.get $cp) (local.get $nc2))))
+                          (local.set $c30 (v128.load offset=0 align=4 (i32.add (local.get $cp) (local.get $nc3))))
+                          (local.set $c31 (v128.load offset=16 align=4 (i32.add (local.get $cp) (local.get $nc3)))))
+                        (else
+                          (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0)) (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0)) (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0)) (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))))
+                      (local.set $ap (i32.add (local.get $arow) (i32.mul (local.get $k0) (local.get $pa))))
+                      (local.set $bp (i32.add (local.get $bcol) (i32.mul (local.get $k0) (local.get $bs))))
+                      (local.set $p (local.get $klen))
+                      (block $k4x8_done
+                        (loop $k4x8
+                          (br_if $k4x8_done (i32.eqz (local.get $p)))
+                          (local.set $x0 (v128.load offset=0 align=4 (local.get $bp)))
+                          (local.set $x1 (v128.load offset=16 align=4 (local.get $bp)))
+                          (local.set $av (v128.load32_splat align=4 (local.get $ap)))
+                          (local.set $c00 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c00)))
+                          (local.set $c01 (f32x4.relaxed_madd (local.get $av) (local.get $x1) (local.get $c01)))
+                          (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $ai))))
+                          (local.set $c10 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c10)))
+                          (local.set $c11 (f32x4.relaxed_madd (local.get $av) (local.get $x1) (local.get $c11)))
+                          (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $ai2))))
+                          (local.set $c20 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c20)))
+                          (local.set $c21 (f32x4.relaxed_madd (local.get $av) (local.get $x1) (local.get $c21)))
+                          (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $ai3))))
+                          (local.set $c30 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c30)))
+                          (local.set $c31 (f32x4.relaxed_madd (local.get $av) (local.get $x1) (local.get $c31)))
+                          (local.set $ap (i32.add (local.get $ap) (local.get $pa)))
+                          (local.set $bp (i32.add (local.get $bp) (local.get $bs)))
+                          (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+                          (br $k4x8)))
+                      (v128.store offset=0 align=4 (local.get $cp) (local.get $c00))
+                      (v128.store offset=16 align=4 (local.get $cp) (local.get $c01))
+                      (v128.store offset=0 align=4 (i32.add (local.get $cp) (local.get $nb)) (local.get $c10))
+                      (v128.store offset=16 align=4 (i32.add (local.get $cp) (local.get $nb)) (local.get $c11))
+                      (v128.store offset=0 align=4 (i32.add (local.get $cp) (local.get $nc2)) (local.get $c20))
+                      (v128.store offset=16 align=4 (i32.add (local.get $cp) (local.get $nc2)) (local.get $c21))
+                      (v128.store offset=0 align=4 (i32.add (local.get $cp) (local.get $nc3)) (local.get $c30))
+                      (v128.store offset=16 align=4 (i32.add (local.get $cp) (local.get $nc3)) (local.get $c31))
+                      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+                      (br $w8_quads)))
+                  (local.set $j (i32.add (local.get $j) (i32.const 8)))
+                  (br $panels)))
+              (local.set $i0 (local.get $iend))
+              (br $row_blocks)))
+          (local.set $k0 (i32.add (local.get $k0) (i32.const 256)))
+          (br_if $k_blocks (i32.lt_u (local.get $k0) (local.get $k))))
+        ;; the last rows one by one, panel by panel
         (local.set $j (i32.const 0))
-        (block $panels_done
-          (loop $panels
-            (br_if $panels_done (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $n)))
-            (if (local.get $tb)
-              (then (call $pack (local.get $b) (local.get $packed) (local.get $j) (local.get $k) (i32.const 8))
-                (local.set $bcol (local.get $packed)) (local.set $bs (i32.const 32)))
+        (block $single_panels_done
+          (loop $single_panels
+            (br_if $single_panels_done (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $n)))
+            (if (local.get $pk)
+              (then (local.set $bcol (i32.add (local.get $packed) (i32.mul (local.get $j) (local.get $kb)))) (local.set $bs (i32.const 32)))
               (else (local.set $bcol (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2)))) (local.set $bs (local.get $nb))))
-            ;; four rows at a time, k in blocks of 256 (the panel's block, 8 KB, stays in L1 while
-            ;; every quad passes; each block goes on from the sums stored by the last, so every entry
-            ;; still sums p = 0 .. k-1 in order), then one by one
-            (local.set $k0 (i32.const 0))
-            (loop $k_blocks
-              (local.set $klen (i32.sub (local.get $k) (local.get $k0)))
-              (if (i32.gt_u (local.get $klen) (i32.const 256)) (then (local.set $klen (i32.const 256))))
-            (local.set $i (i32.const 0))
-            (block $w8_quads_done
-              (loop $w8_quads
-                (br_if $w8_quads_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
-                (local.set $arow (i32.add (local.get $ab) (i32.mul (local.get $i) (local.get $ai))))
-                (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2))))
-                (if (local.get $k0)
-                  (then
-                    (local.set $c00 (v128.load offset=0 align=4 (local.get $cp)))
-                    (local.set $c01 (v128.load offset=16 align=4 (local.get $cp)))
-                    (local.set $c10 (v128.load offset=0 align=4 (i32.add (local.get $cp) (local.get $nb))))
-                    (local.set $c11 (v128.load offset=16 align=4 (i32.add (local.get $cp) (local.get $nb))))
-                    (local.set $c20 (v128.load offset=0 align=4 (i32.add (local.get $cp) (local.get $nc2))))
-                    (local.set $c21 (v128.load offset=16 align=4 (i32.add (local.get $cp) (local.get $nc2))))
-                    (local.set $c30 (v128.load offset=0 align=4 (i32.add (local.get $cp) (local.get $nc3))))
-                    (local.set $c31 (v128.load offset=16 align=4 (i32.add (local.get $cp) (local.get $nc3)))))
-                  (else
-                    (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0)) (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0)) (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0)) (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))))
-                (local.set $ap (i32.add (local.get $arow) (i32.mul (local.get $k0) (local.get $pa))))
-                (local.set $bp (i32.add (local.get $bcol) (i32.mul (local.get $k0) (local.get $bs))))
-                (local.set $p (local.get $klen))
-                (block $k4x8_done
-                  (loop $k4x8
-                    (br_if $k4x8_done (i32.eqz (local.get $p)))
-                    (local.set $x0 (v128.load offset=0 align=4 (local.get $bp)))
-                    (local.set $x1 (v128.load offset=16 align=4 (local.get $bp)))
-                    (local.set $av (v128.load32_splat align=4 (local.get $ap)))
-                    (local.set $c00 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c00)))
-                    (local.set $c01 (f32x4.relaxed_madd (local.get $av) (local.get $x1) (local.get $c01)))
-                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $ai))))
-                    (local.set $c10 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c10)))
-                    (local.set $c11 (f32x4.relaxed_madd (local.get $av) (local.get $x1) (local.get $c11)))
-                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $ai2))))
-                    (local.set $c20 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c20)))
-                    (local.set $c21 (f32x4.relaxed_madd (local.get $av) (local.get $x1) (local.get $c21)))
-                    (local.set $av (v128.load32_splat align=4 (i32.add (local.get $ap) (local.get $ai3))))
-                    (local.set $c30 (f32x4.relaxed_madd (local.get $av) (local.get $x0) (local.get $c30)))
-                    (local.set $c31 (f32x4.relaxed_madd (local.get $av) (local.get $x1) (local.get $c31)))
-                    (local.set $ap (i32.add (local.get $ap) (local.get $pa)))
-                    (local.set $bp (i32.add (local.get $bp) (local.get $bs)))
-                    (local.set $p (i32.sub (local.get $p) (i32.const 1)))
-                    (br $k4x8)))
-                (v128.store offset=0 align=4 (local.get $cp) (local.get $c00))
-                (v128.store offset=16 align=4 (local.get $cp) (local.get $c01))
-                (v128.store offset=0 align=4 (i32.add (local.get $cp) (local.get $nb)) (local.get $c10))
-                (v128.store offset=16 align=4 (i32.add (local.get $cp) (local.get $nb)) (local.get $c11))
-                (v128.store offset=0 align=4 (i32.add (local.get $cp) (local.get $nc2)) (local.get $c20))
-                (v128.store offset=16 align=4 (i32.add (local.get $cp) (local.get $nc2)) (local.get $c21))
-                (v128.store offset=0 align=4 (i32.add (local.get $cp) (local.get $nc3)) (local.get $c30))
-                (v128.store offset=16 align=4 (i32.add (local.get $cp) (local.get $nc3)) (local.get $c31))
-                (local.set $i (i32.add (local.get $i) (i32.const 4)))
-                (br $w8_quads)))
-              (local.set $k0 (i32.add (local.get $k0) (i32.const 256)))
-              (br_if $k_blocks (i32.lt_u (local.get $k0) (local.get $k))))
+            (local.set $i (local.get $mq))
             (block $w8_singles_done
               (loop $w8_singles
                 (br_if $w8_singles_done (i32.ge_u (local.get $i) (local.get $m)))
@@ -153,7 +189,7 @@
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br $w8_singles)))
             (local.set $j (i32.add (local.get $j) (i32.const 8)))
-            (br $panels)))
+            (br $single_panels)))
         ;; then a panel of 4 columns
         (if (i32.le_u (i32.add (local.get $j) (i32.const 4)) (local.get $n))
           (then
@@ -250,6 +286,17 @@
         (local.set $c (i32.add (local.get $c) (local.get $sc)))
         (local.set $batch (i32.sub (local.get $batch) (i32.const 1)))
         (br $batches))))
+  ;; A panel of 8 columns of a row-major B (k rows, $nb bytes apart, from $src) as k rows of 8 at $dst.
+  (func $packRows (param $src i32) (param $dst i32) (param $k i32) (param $nb i32)
+    (block $done
+      (loop $rows
+        (br_if $done (i32.eqz (local.get $k)))
+        (v128.store offset=0 align=4 (local.get $dst) (v128.load offset=0 align=4 (local.get $src)))
+        (v128.store offset=16 align=4 (local.get $dst) (v128.load offset=16 align=4 (local.get $src)))
+        (local.set $src (i32.add (local.get $src) (local.get $nb)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+        (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+        (br $rows))))
   ;; Columns j .. j+w-1 of a transposed B ([n, k] in memory) as a [k, w] block at
   ;; $dst: B's row j+c becomes column c.
   (func $pack (param $b i32) (param $dst i32) (param $j i32) (param $k i32) (param $w i32)
@@ -272,12 +319,13 @@
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $cols))))
 
-  ;; $dst [m, k] = the transpose of $src [k, m]: blocks of 4 x 4 turned in SIMD
-  ;; registers, then the last rows and columns one by one.
-  (func $transpose (param $src i32) (param $dst i32) (param $k i32) (param $m i32)
+  ;; $dst [m, k] = the transpose of $src [k, m], whose rows are $ld floats apart
+  ;; (m, or more for m columns of a wider matrix): blocks of 4 x 4 turned in
+  ;; SIMD registers, then the last rows and columns one by one.
+  (func $transpose (export "transpose") (param $src i32) (param $dst i32) (param $k i32) (param $m i32) (param $ld i32)
     (local $p i32) (local $i i32) (local $mb i32) (local $kb i32) (local $s i32) (local $d i32)
     (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
-    (local.set $mb (i32.shl (local.get $m) (i32.const 2)))
+    (local.set $mb (i32.shl (local.get $ld) (i32.const 2)))
     (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
     (local.set $p (i32.const 0))
     (block $p4_done
@@ -287,7 +335,7 @@
         (block $i4_done
           (loop $i4
             (br_if $i4_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
-            (local.set $s (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $m)) (local.get $i)) (i32.const 2))))
+            (local.set $s (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $ld)) (local.get $i)) (i32.const 2))))
             (local.set $r0 (v128.load align=4 (local.get $s)))
             (local.set $r1 (v128.load align=4 (i32.add (local.get $s) (local.get $mb))))
             (local.set $r2 (v128.load align=4 (i32.add (local.get $s) (i32.shl (local.get $mb) (i32.const 1)))))
@@ -307,7 +355,7 @@
         (block $i1_done
           (loop $i1
             (br_if $i1_done (i32.ge_u (local.get $i) (local.get $m)))
-            (call $copyColumn (local.get $src) (local.get $dst) (local.get $k) (local.get $m) (local.get $i) (local.get $p) (i32.const 4))
+            (call $copyColumn (local.get $src) (local.get $dst) (local.get $k) (local.get $ld) (local.get $i) (local.get $p) (i32.const 4))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
             (br $i1)))
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
@@ -319,11 +367,11 @@
         (block $tail_done
           (loop $tail
             (br_if $tail_done (i32.ge_u (local.get $i) (local.get $m)))
-            (call $copyColumn (local.get $src) (local.get $dst) (local.get $k) (local.get $m) (local.get $i) (local.get $p) (i32.sub (local.get $k) (local.get $p)))
+            (call $copyColumn (local.get $src) (local.get $dst) (local.get $k) (local.get $ld) (local.get $i) (local.get $p) (i32.sub (local.get $k) (local.get $p)))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
             (br $tail))))))
 
-  ;; dst[i, p .. p+count-1] = src[p .. p+count-1, i] for $src [k, m], $dst [m, k]
+  ;; dst[i, p .. p+count-1] = src[p .. p+count-1, i] for $src [k, m] ($m floats a row), $dst [m, k]
   (func $copyColumn (param $src i32) (param $dst i32) (param $k i32) (param $m i32) (param $i i32) (param $p i32) (param $count i32)
     (local $s i32) (local $d i32)
     (local.set $s (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $m)) (local.get $i)) (i32.const 2))))

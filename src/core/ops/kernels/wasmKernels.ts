@@ -1,12 +1,18 @@
 import * as tf from '../../tf.ts';
-import { MAT_MUL_PLAIN_WASM, MAT_MUL_WASM } from './matMulWasm.ts';
-import { ADD_ROWS_WASM } from './addRowsWasm.ts';
-import { COLUMN_SUM_WASM } from './columnSumWasm.ts';
-import { GATHER_ROWS_WASM } from './gatherRowsWasm.ts';
-import { SEGMENT_SUM_WASM } from './segmentSumWasm.ts';
-import { SUMMED_ROWS_WASM } from './summedRowsWasm.ts';
-import { LAYER_NORM_WASM } from './layerNormWasm.ts';
-import { ADAM_WASM } from './adamWasm.ts';
+import { MAT_MUL_PLAIN_SHARED_WASM, MAT_MUL_PLAIN_WASM, MAT_MUL_SHARED_WASM, MAT_MUL_WASM } from './matMulWasm.ts';
+import { sharedProduct, sharedScratchFloats, sharesProduct, type ProductKernel } from './productThread.ts';
+import { HeapThread, type StartHeapHelper } from './heapThread.ts';
+import { addRowsShape, batchedShape, columnSumShape, gatherRowsShape, productScratchFloats } from './shapes.ts';
+import { ADD_ROWS_SHARED_WASM, ADD_ROWS_WASM } from './addRowsWasm.ts';
+import { COLUMN_SUM_SHARED_WASM, COLUMN_SUM_WASM } from './columnSumWasm.ts';
+import { GATHER_ROWS_SHARED_WASM, GATHER_ROWS_WASM } from './gatherRowsWasm.ts';
+import { SEGMENT_SUM_SHARED_WASM, SEGMENT_SUM_WASM } from './segmentSumWasm.ts';
+import { SUMMED_ROWS_SHARED_WASM, SUMMED_ROWS_WASM } from './summedRowsWasm.ts';
+import { LAYER_NORM_SHARED_WASM, LAYER_NORM_WASM } from './layerNormWasm.ts';
+import { ADAM_SHARED_WASM, ADAM_WASM } from './adamWasm.ts';
+import { GELU_SHARED_WASM, GELU_WASM } from './geluWasm.ts';
+
+export { addRowsShape, batchedShape, columnSumShape, gatherRowsShape, productScratchFloats, type ProductShape } from './shapes.ts';
 
 /** What these kernels need of tfjs's wasm backend: its memory, and where each tensor lives in it. */
 interface WasmBackendLike {
@@ -18,6 +24,14 @@ interface WasmBackendLike {
 }
 
 let installed: 'relaxed' | 'plain' | null = null;
+/** The second thread, where one was started (useHeapThread). */
+let heapThread: HeapThread | null = null;
+/** The wasm backend's memory once the kernels are installed; the kernels' compiled modules and functions. */
+let heap: WebAssembly.Memory | null = null;
+let kernelModules: WebAssembly.Module[] = [];
+let kernelFunctions: Record<string, (...args: number[]) => number | void> = {};
+/** Rows (or elements) below which a kernel stays on one thread: asking and waiting costs microseconds. */
+const THREADED_MIN_FLOATS = 1 << 16;
 
 /**
  * Kernels that can be turned off while installed, for A/B benchmarks in one
@@ -25,9 +39,11 @@ let installed: 'relaxed' | 'plain' | null = null;
  * explicit transposes, as before the kernel read them). Two are not kernels:
  * `hostLosses`, the losses and action statistics computed in JS
  * (ops/hostMaths.ts); `headMoves`, attention's heads reached by one row move
- * from one product (policy/transformer.ts, forwardAt).
+ * from one product (policy/transformer.ts, forwardAt). `threads` applies
+ * where a second thread was started (useHeapThread). `gelu`: the GELU kernels
+ * (ops/activations.ts).
  */
-export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true };
+export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true, threads: true, gelu: true };
 
 /**
  * Whether the wasm backend's products and leading-axis sums run on this
@@ -74,18 +90,19 @@ export function useWasmKernels(): void {
   if (!backend || !(memory instanceof WebAssembly.Memory) || tfjs.some((k) => !k)) return;
   const [matMul, sum, gather, identity, cast, add] = tfjs as tf.KernelConfig[];
   const relaxed = hasRelaxedSimd();
-  const k = {
-    ...instantiate(relaxed ? MAT_MUL_WASM : MAT_MUL_PLAIN_WASM, memory),
-    ...instantiate(COLUMN_SUM_WASM, memory),
-    ...instantiate(ADD_ROWS_WASM, memory),
-    ...instantiate(GATHER_ROWS_WASM, memory),
-    ...instantiate(SEGMENT_SUM_WASM, memory),
-    ...instantiate(SUMMED_ROWS_WASM, memory),
-    ...instantiate(LAYER_NORM_WASM, memory),
-    ...instantiate(ADAM_WASM, memory),
-  } as unknown as Record<'matMul' | 'colsum' | 'addRows' | 'layerNorm' | 'layerNormGrad' | 'adam', (...args: number[]) => void> &
+  // The same kernels on a shared heap (sharedHeap.ts), where a second thread may work in it.
+  const sharedHeap = isShared(memory);
+  // The modules are kept: a second thread runs the same compiled code (optimised once, for both).
+  kernelModules = (
+    sharedHeap
+      ? [relaxed ? MAT_MUL_SHARED_WASM : MAT_MUL_PLAIN_SHARED_WASM, COLUMN_SUM_SHARED_WASM, ADD_ROWS_SHARED_WASM, GATHER_ROWS_SHARED_WASM, SEGMENT_SUM_SHARED_WASM, SUMMED_ROWS_SHARED_WASM, LAYER_NORM_SHARED_WASM, ADAM_SHARED_WASM, GELU_SHARED_WASM]
+      : [relaxed ? MAT_MUL_WASM : MAT_MUL_PLAIN_WASM, COLUMN_SUM_WASM, ADD_ROWS_WASM, GATHER_ROWS_WASM, SEGMENT_SUM_WASM, SUMMED_ROWS_WASM, LAYER_NORM_WASM, ADAM_WASM, GELU_WASM]
+  ).map((base64) => new WebAssembly.Module(decode(base64)));
+  kernelFunctions = Object.assign({}, ...kernelModules.map((module) => new WebAssembly.Instance(module, { env: { memory } }).exports));
+  const k = kernelFunctions as unknown as ProductKernel & Record<'matMul' | 'colsum' | 'addRows' | 'layerNorm' | 'layerNormGrad' | 'adam' | 'gelu' | 'geluGrad', (...args: number[]) => void> &
     Record<'gatherRows' | 'segmentSum' | 'summedRows', (...args: number[]) => number>;
   installed = relaxed ? 'relaxed' : 'plain';
+  heap = memory;
   const at = (wasm: WasmBackendLike, ...ts: tf.TensorInfo[]) => ts.map((t) => wasm.dataIdMap.get(t.dataId)!.memoryOffset);
   /** `out`, or (freeing it) an error naming the index at `bad` when a kernel found one out of [0, limit). */
   const checked = (wasm: WasmBackendLike, out: tf.TensorInfo, bad: number, ids: tf.TensorInfo, what: string, limit: number): tf.TensorInfo => {
@@ -98,17 +115,22 @@ export function useWasmKernels(): void {
   const rows = (wasm: WasmBackendLike, x: tf.TensorInfo, indices: tf.TensorInfo, shape: { count: number; rowBytes: number; out: number[] }, zeroRow: boolean) => {
     const out = wasm.makeOutput(shape.out, x.dtype);
     if (shape.count === 0 || shape.rowBytes === 0) return out;
-    const bad = k.gatherRows(...at(wasm, x, indices, out), shape.count, x.shape[0], shape.rowBytes, zeroRow ? 1 : 0);
-    return checked(wasm, out, bad, indices, `${zeroRow ? ROW_MOVE : 'GatherV2'}: the index value`, x.shape[0] + (zeroRow ? 1 : 0));
+    const [px, pi, po] = at(wasm, x, indices, out);
+    const shares = splitRows('gatherRows', shape.count, (shape.count * shape.rowBytes) / 4, (r0, r1) => [px, pi + 4 * r0, po + r0 * shape.rowBytes, r1 - r0, x.shape[0], shape.rowBytes, zeroRow ? 1 : 0]);
+    const [first, bad] = shares.find(([, b]) => b >= 0) ?? [0, -1];
+    return checked(wasm, out, bad < 0 ? bad : first + bad, indices, `${zeroRow ? ROW_MOVE : 'GatherV2'}: the index value`, x.shape[0] + (zeroRow ? 1 : 0));
   };
 
   overrideWhere(matMul, ({ a, b }, attrs) => ((attrs.transposeA || attrs.transposeB) && !kernelOptions.transposedProducts ? null : batchedShape(a, b, attrs.transposeA as boolean, attrs.transposeB as boolean)), (wasm, { a, b }, shape) => {
     const out = wasm.makeOutput(shape.out, 'float32');
-    // Scratch memory: a transposed A turned (one batch at a time), then a transposed B's panel of 8 columns as rows.
-    const floats = (shape.ta ? shape.m * shape.k : 0) + (shape.tb ? shape.k * 8 : 0);
+    const thread = threads() && sharesProduct(shape) ? heapThread : null;
+    const floats = thread ? sharedScratchFloats(shape) : productScratchFloats(shape);
     const scratch = floats ? wasm.makeOutput([floats], 'float32') : null;
-    k.matMul(...at(wasm, a, b, out), shape.batch, shape.m, shape.k, shape.n, shape.ta ? 1 : 0, shape.tb ? 1 : 0, scratch ? at(wasm, scratch)[0] : 0);
-    if (scratch) wasm.disposeData(scratch.dataId);
+    const [pa, pb, pc] = at(wasm, a, b, out);
+    const ps = scratch ? at(wasm, scratch)[0] : 0;
+    const answered = thread ? sharedProduct(thread, k, shape, pa, pb, pc, ps) : (k.matMul(pa, pb, pc, shape.batch, shape.m, shape.k, shape.n, shape.ta ? 1 : 0, shape.tb ? 1 : 0, ps), true);
+    // A helper that did not answer may still write its scratch: that memory is left to it.
+    if (scratch && answered) wasm.disposeData(scratch.dataId);
     return out;
   });
   overrideWhere(sum, ({ x }, attrs) => columnSumShape(x, attrs.axis as number | number[], attrs.keepDims as boolean), (wasm, { x }, shape) => {
@@ -119,7 +141,8 @@ export function useWasmKernels(): void {
   overrideWhere(add, ({ a, b }) => (kernelOptions.broadcastSum ? addRowsShape(a, b) : null), (wasm, { a, b }, shape) => {
     const [x, y] = shape.rowsOf === 'a' ? [a, b] : [b, a];
     const out = wasm.makeOutput(shape.out, 'float32');
-    k.addRows(...at(wasm, x, y, out), shape.rows, shape.n);
+    const [px, py, po] = at(wasm, x, y, out);
+    splitRows('addRows', shape.rows, shape.rows * shape.n, (r0, r1) => [px + 4 * r0 * shape.n, py, po + 4 * r0 * shape.n, r1 - r0, shape.n]);
     return out;
   });
   overrideWhere(gather, ({ x, indices }, attrs) => gatherRowsShape(x, indices, attrs.axis as number, attrs.batchDims as number), (wasm, { x, indices }, shape) => rows(wasm, x, indices, shape, false));
@@ -167,7 +190,8 @@ export function useWasmKernels(): void {
   ours(LAYER_NORM, (wasm, { x, g, b }, { eps }) => {
     const { rows: n, cols } = normShape(x, g);
     const outs = [wasm.makeOutput(x.shape, 'float32'), wasm.makeOutput([n], 'float32'), wasm.makeOutput([n], 'float32')]; // y, mean, rstd
-    if (n > 0) k.layerNorm(...at(wasm, x, g, b, ...outs), n, cols, eps as number);
+    const [px, pg, pb, py, pm, pr] = at(wasm, x, g, b, ...outs);
+    if (n > 0) splitRows('layerNorm', n, n * cols, (r0, r1) => [px + 4 * r0 * cols, pg, pb, py + 4 * r0 * cols, pm + 4 * r0, pr + 4 * r0, r1 - r0, cols, eps as number]);
     return outs;
   });
   ours(LAYER_NORM_GRAD, (wasm, { dy, x, g, mean, rstd }) => {
@@ -176,15 +200,90 @@ export function useWasmKernels(): void {
     k.layerNormGrad(...at(wasm, dy, x, g, mean, rstd, ...outs), n, cols);
     return outs;
   });
+  const floats = (name: string, ...ts: tf.TensorInfo[]) => {
+    if (ts.some((t) => t.dtype !== 'float32' || size(t.shape) !== size(ts[0].shape))) throw new Error(`${name}: needs float32 tensors of one size; got ${ts.map((t) => `${t.dtype} [${t.shape}]`).join(', ')}`);
+    return size(ts[0].shape);
+  };
+  ours(GELU, (wasm, { x }) => {
+    const n = floats(GELU, x);
+    const y = wasm.makeOutput(x.shape, 'float32');
+    const [px, py] = at(wasm, x, y);
+    splitRows('gelu', n >> 2, n, (r0, r1) => [px + 16 * r0, py + 16 * r0, r1 === n >> 2 ? n - 4 * r0 : 4 * (r1 - r0)]); // in fours
+    return y;
+  });
+  ours(GELU_GRAD, (wasm, { dy, x }) => {
+    const n = floats(GELU_GRAD, dy, x);
+    const dx = wasm.makeOutput(x.shape, 'float32');
+    const [pd, px, po] = at(wasm, dy, x, dx);
+    splitRows('geluGrad', n >> 2, n, (r0, r1) => [pd + 16 * r0, px + 16 * r0, po + 16 * r0, r1 === n >> 2 ? n - 4 * r0 : 4 * (r1 - r0)]);
+    return dx;
+  });
   ours(ADAM, (wasm, { w, m, v, g, c1, c2 }, attrs) => {
     const { beta1, beta2, epsilon, learningRate, scale = 1 } = attrs as Record<'beta1' | 'beta2' | 'epsilon' | 'learningRate' | 'scale', number>;
     const n = size(w.shape);
     if ([w, m, v, g, c1, c2].some((t) => t.dtype !== 'float32') || [m, v, g].some((t) => size(t.shape) !== n)) throw new Error(`${ADAM}: needs float32 weight, moments and gradient of one size`);
     const outs = [0, 1, 2].map(() => wasm.makeOutput(w.shape, 'float32')); // w, m, v
     // The scalars as tfjs makes them: float32 of the JS numbers (1 - beta1 computed in double first).
-    if (n > 0) k.adam(...at(wasm, w, m, v, g, c1, c2, ...outs), n, beta1, beta2, 1 - beta1, 1 - beta2, epsilon, -learningRate, scale);
+    const [pw, pm, pv, pg, p1, p2, ow, om, ov] = at(wasm, w, m, v, g, c1, c2, ...outs);
+    const fours = n >> 2;
+    if (n > 0) splitRows('adam', fours, 4 * n, (r0, r1) => [pw + 16 * r0, pm + 16 * r0, pv + 16 * r0, pg + 16 * r0, p1, p2, ow + 16 * r0, om + 16 * r0, ov + 16 * r0, r1 === fours ? n - 4 * r0 : 4 * (r1 - r0), beta1, beta2, 1 - beta1, 1 - beta2, epsilon, -learningRate, scale]); // in fours
     return outs;
   });
+}
+
+/**
+ * Starts the second thread (heapThread.ts) with `start`, which runs
+ * heapHelper.ts's `serveHeap` on another thread of this environment: large
+ * products, GELU, layer norm's forward pass, row moves, broadcast sums and
+ * Adam's steps then share their rows with it. Only after the wasm backend's
+ * kernels are ours, on a shared heap (useBackend's sharedHeap); once. Whether a
+ * thread now helps.
+ */
+export function useHeapThread(start: StartHeapHelper): boolean {
+  if (heapThread) return true;
+  if (!installed || !heap || !isShared(heap)) return false;
+  heapThread = new HeapThread(start, heap, kernelModules, kernelFunctions);
+  return true;
+}
+
+/** How many requests the second thread has been sent (null where none runs). */
+export function heapThreadServed(): number | null {
+  return heapThread?.served ?? null;
+}
+
+/** Stops the second thread, if one runs. */
+export function stopHeapThread(): void {
+  heapThread?.dispose();
+  heapThread = null;
+}
+
+/** Whether the second thread helps now. */
+function threads(): boolean {
+  return heapThread !== null && kernelOptions.threads && heapThread.stopped === null;
+}
+
+/**
+ * Runs a kernel `name` over `count` rows: the second thread takes the second
+ * half where it helps and `work` (floats touched) is worth it. `args(r0, r1)`
+ * are the kernel's arguments for rows r0 .. r1-1; each share's result (a
+ * kernel's bad index, relative to its rows) is returned with its first row.
+ */
+function splitRows(name: string, count: number, work: number, args: (r0: number, r1: number) => number[]): [number, number][] {
+  const f = kernelFunctions[name];
+  if (!threads() || count < 2 || work < THREADED_MIN_FLOATS) return [[0, Number(f(...args(0, count)) ?? 0)]];
+  const half = count >> 1;
+  let mine = 0;
+  const { results } = heapThread!.together([[name, args(half, count)]], () => (mine = Number(f(...args(0, half)) ?? 0)));
+  return [[0, mine], [half, results[0]]];
+}
+
+/** Whether the wasm backend's memory is shared (sharedHeap.ts): a second thread can work in it. */
+export function wasmHeapShared(): boolean {
+  return heap !== null && isShared(heap);
+}
+
+function isShared(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 }
 
 /**
@@ -214,6 +313,9 @@ export const LAYER_NORM_GRAD = 'RlcfLayerNormGrad';
  * when left out) -> the new w, m, v.
  */
 export const ADAM = 'RlcfAdam';
+/** GELU as x * sigmoid(1.702 x) (see activations.ts): x -> y; its gradient: dy, x -> dx. */
+export const GELU = 'RlcfGelu';
+export const GELU_GRAD = 'RlcfGeluGrad';
 
 type Inputs = Record<string, tf.TensorInfo>;
 type Run<P> = (wasm: WasmBackendLike, inputs: Inputs, plan: P, attrs: tf.NamedAttrMap) => tf.TensorInfo | tf.TensorInfo[];
@@ -256,72 +358,3 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
 }
 
-function instantiate(base64: string, memory: WebAssembly.Memory): WebAssembly.Exports {
-  return new WebAssembly.Instance(new WebAssembly.Module(decode(base64)), { env: { memory } }).exports;
-}
-
-/**
- * The sizes when the product kernel applies: float32, either operand
- * transposed or not, both of the same rank (2 or more) and the same batch.
- * Null otherwise (tfjs's kernel then runs, broadcasting and all).
- */
-export function batchedShape(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): { batch: number; m: number; k: number; n: number; ta: boolean; tb: boolean; out: number[] } | null {
-  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
-  const r = a.shape.length;
-  if (r < 2 || b.shape.length !== r) return null;
-  const lead = a.shape.slice(0, -2);
-  if (lead.some((d, i) => d !== b.shape[i])) return null;
-  const batch = lead.reduce((x, y) => x * y, 1);
-  const [a0, a1] = a.shape.slice(-2);
-  const [b0, b1] = b.shape.slice(-2);
-  const [m, k] = transposeA ? [a1, a0] : [a0, a1];
-  const [k2, n] = transposeB ? [b1, b0] : [b0, b1];
-  if (k !== k2 || m === 0 || n === 0 || k === 0) return null;
-  return { batch, m, k, n, ta: transposeA, tb: transposeB, out: [...lead, m, n] };
-}
-
-/**
- * The sizes when the broadcast-sum kernel applies: float32, one operand (of 4
- * or more elements) the other's trailing dimensions, leading 1s aside (a bias
- * [C] or [1, C] for [..., C]; a mask [T, T] for [B, H, T, T]). Null otherwise,
- * same shapes included (tfjs's own sum is as quick there).
- */
-export function addRowsShape(a: tf.TensorInfo, b: tf.TensorInfo): { rows: number; n: number; rowsOf: 'a' | 'b'; out: number[] } | null {
-  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
-  const [big, small, rowsOf] = size(a.shape) >= size(b.shape) ? [a, b, 'a' as const] : [b, a, 'b' as const];
-  let lead = 0;
-  while (lead < small.shape.length && small.shape[lead] === 1) lead++;
-  const tail = small.shape.slice(lead);
-  const n = size(tail);
-  if (n < 4 || tail.length >= big.shape.length || small.shape.length > big.shape.length) return null;
-  if (tail.some((d, i) => d !== big.shape[big.shape.length - tail.length + i])) return null;
-  return { rows: size(big.shape) / n, n, rowsOf, out: [...big.shape] };
-}
-
-/**
- * The sizes when the column-sum kernel applies: float32, a sum over every axis
- * but the last (of a tensor of rank 2 or more). Null otherwise.
- */
-export function columnSumShape(x: tf.TensorInfo, axis: number | number[], keepDims: boolean): { rows: number; cols: number; out: number[] } | null {
-  const r = x.shape.length;
-  if (x.dtype !== 'float32' || r < 2) return null;
-  const axes = [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + r : a)))].sort((a, b) => a - b);
-  if (axes.length !== r - 1 || axes.some((a, i) => a !== i)) return null;
-  const cols = x.shape[r - 1];
-  const rows = x.shape.slice(0, -1).reduce((p, d) => p * d, 1);
-  if (rows === 0 || cols === 0) return null;
-  return { rows, cols, out: keepDims ? [...Array<number>(r - 1).fill(1), cols] : [cols] };
-}
-
-/**
- * The sizes when the row-gather kernel applies: the first axis, no batch
- * dimensions, 4-byte elements (float32 or int32), int32 indices. Null otherwise.
- */
-export function gatherRowsShape(x: tf.TensorInfo, indices: tf.TensorInfo, axis: number, batchDims: number): { count: number; rowBytes: number; out: number[] } | null {
-  const r = x.shape.length;
-  if (r < 1 || (axis < 0 ? axis + r : axis) !== 0 || batchDims !== 0) return null;
-  if ((x.dtype !== 'float32' && x.dtype !== 'int32') || indices.dtype !== 'int32') return null;
-  const count = indices.shape.reduce((p, d) => p * d, 1);
-  const rowBytes = 4 * x.shape.slice(1).reduce((p, d) => p * d, 1);
-  return { count, rowBytes, out: [...indices.shape, ...x.shape.slice(1)] };
-}

@@ -1,0 +1,41 @@
+/**
+ * The second thread (see heapThread.ts): it runs our kernels in the wasm
+ * backend's shared memory whenever the first thread asks, and never returns
+ * until told to stop. Self-contained on purpose (no imports, no inner
+ * functions): Node starts it from its source text (`serveHeap.toString()`),
+ * the browser as a module worker.
+ *
+ * The handshake is `control`: int32 [0] the number of the request, [1] the
+ * number of the last request done, [2] what to do (1 run, 0 stop); then, as
+ * float64 from byte 16, [0] how many calls, and for each its function's index
+ * in `names`, its number of arguments and the arguments; each call's result at
+ * [RESULTS + its index].
+ */
+export function serveHeap(init: { memory: WebAssembly.Memory; modules: WebAssembly.Module[]; names: string[]; control: SharedArrayBuffer; spin: number }): void {
+  const exports: Record<string, unknown> = {};
+  for (const module of init.modules) Object.assign(exports, new WebAssembly.Instance(module, { env: { memory: init.memory } }).exports);
+  const fns: ((...args: number[]) => number | undefined)[] = [];
+  for (const name of init.names) fns.push(exports[name] as (...args: number[]) => number | undefined);
+  const sync = new Int32Array(init.control, 0, 4);
+  const args = new Float64Array(init.control, 16);
+  const results = args.length - 16; // RESULTS in heapThread.ts
+  // Requests count from 0: one made before this thread started is served at once.
+  let seen = 0;
+  for (;;) {
+    // A short spin first: the next request usually follows within microseconds, and waking from a wait costs more.
+    let spins = 0;
+    while (Atomics.load(sync, 0) === seen) {
+      if (++spins > init.spin) Atomics.wait(sync, 0, seen, 1000);
+    }
+    seen = Atomics.load(sync, 0);
+    if (Atomics.load(sync, 2) !== 1) return;
+    for (let c = 0, at = 1; c < args[0]; c++) {
+      const argc = args[at + 1];
+      const result = fns[args[at]](...Array.prototype.slice.call(args, at + 2, at + 2 + argc));
+      args[results + c] = typeof result === 'number' ? result : 0;
+      at += 2 + argc;
+    }
+    Atomics.store(sync, 1, seen);
+    Atomics.notify(sync, 1);
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * A second thread for our wasm kernels. tfjs's wasm backend runs on one
+ * thread; where its memory is shared (sharedHeap.ts), a helper (heapHelper.ts)
+ * runs the same compiled kernels in that memory: this thread asks it to run a
+ * share (other rows of the same output), runs its own share meanwhile, and
+ * waits. Nothing is copied, and each output element is worked out by the same
+ * code in the same order as on one thread: the same numbers, bit for bit.
+ *
+ * The helper is started by the environment (wasmKernels.ts's useHeapThread):
+ * Node's entry points with worker_threads, the browser's trainer worker where
+ * the page is cross-origin isolated (shared memory needs it).
+ */
+
+/** What the helper is given to start: the heap, the kernels' modules, their functions' names, the handshake's memory. */
+export interface HeapHelperInit {
+  memory: WebAssembly.Memory;
+  modules: WebAssembly.Module[];
+  names: string[];
+  control: SharedArrayBuffer;
+  spin: number;
+}
+
+/** Starts the helper thread running `serveHeap(init)`; the handle stops it. */
+export type StartHeapHelper = (init: HeapHelperInit) => { terminate(): void };
+
+/** A kernel function by name and its arguments. */
+export type Call = [name: string, args: number[]];
+
+/** Spins before a wait, on both sides (about a fifth of a millisecond). */
+const SPIN = 20000;
+/** How long the helper may take before it is given up on. */
+const TIMEOUT_MS = 60000;
+/** Float64 slots for calls (their indices, counts and arguments), then RESULTS for their results. */
+const SLOTS = 128;
+const RESULTS = 16;
+
+export class HeapThread {
+  private readonly control = new SharedArrayBuffer(16 + 8 * SLOTS);
+  private readonly sync = new Int32Array(this.control, 0, 4);
+  private readonly args = new Float64Array(this.control, 16);
+  private readonly index: Map<string, number>;
+  private readonly helper: { terminate(): void };
+  private request = 0;
+  private broken: Error | null = null;
+
+  /**
+   * `modules`: the kernels' modules built for a shared memory (the helper
+   * instantiates them on `heap`); `here`: the same kernels' functions on this
+   * thread, by name (to finish a share the helper did not).
+   */
+  constructor(start: StartHeapHelper, heap: WebAssembly.Memory, modules: WebAssembly.Module[], private readonly here: Record<string, (...args: number[]) => number | void>, private readonly timeoutMs = TIMEOUT_MS) {
+    const names = Object.keys(here);
+    this.index = new Map(names.map((n, i) => [n, i]));
+    this.helper = start({ memory: heap, modules, names, control: this.control, spin: SPIN });
+  }
+
+  /** How many requests the helper has been sent. */
+  get served(): number {
+    return this.request;
+  }
+
+  /** Why kernels run on one thread again (the helper stopped, or did not answer), or null. */
+  get stopped(): string | null {
+    return this.broken?.message ?? null;
+  }
+
+  /**
+   * Runs `calls` on the helper while `mine` runs here; then their results.
+   * `answered` false: the helper took longer than the timeout, so its calls
+   * were run here after all (and every later request runs here); it may still
+   * write the memory it was given, which the caller must not free.
+   */
+  together(calls: Call[], mine: () => void): { results: number[]; answered: boolean } {
+    if (this.broken) {
+      mine();
+      return { results: calls.map(([name, args]) => Number(this.here[name](...args) ?? 0)), answered: true };
+    }
+    let at = 1;
+    for (const [name, args] of calls) {
+      this.args[at] = this.index.get(name)!;
+      this.args[at + 1] = args.length;
+      this.args.set(args, at + 2);
+      at += 2 + args.length;
+    }
+    if (at > SLOTS - RESULTS) throw new Error(`HeapThread: ${calls.length} calls take more than ${SLOTS - RESULTS} slots`);
+    this.args[0] = calls.length;
+    Atomics.store(this.sync, 2, 1);
+    this.request = Atomics.add(this.sync, 0, 1) + 1;
+    Atomics.notify(this.sync, 0);
+    mine();
+    if (this.answered()) return { results: calls.map((_, i) => this.args[SLOTS - RESULTS + i]), answered: true };
+    return { results: calls.map(([name, args]) => Number(this.here[name](...args) ?? 0)), answered: false };
+  }
+
+  /** Stops the helper. */
+  dispose(): void {
+    if (!this.broken) {
+      Atomics.store(this.sync, 2, 0);
+      Atomics.add(this.sync, 0, 1);
+      Atomics.notify(this.sync, 0);
+    }
+    this.broken ??= new Error('the second thread was stopped');
+    this.helper.terminate();
+  }
+
+  private answered(): boolean {
+    let spins = 0;
+    const started = Date.now();
+    for (;;) {
+      const done = Atomics.load(this.sync, 1);
+      if (done === this.request) return true;
+      if (++spins > SPIN) {
+        Atomics.wait(this.sync, 1, done, 100);
+        if (Date.now() - started > this.timeoutMs) {
+          this.broken = new Error(`the second thread did not answer in ${this.timeoutMs / 1000} s; kernels run on one thread from now on`);
+          this.helper.terminate();
+          return false;
+        }
+      }
+    }
+  }
+}

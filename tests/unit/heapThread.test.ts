@@ -1,0 +1,225 @@
+import * as tf from '../../src/core/tf.ts';
+import { describe, expect, it } from 'vitest';
+import os from 'node:os';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { startNodeHelper } from '../../scripts/nodeBackend.ts';
+import { hasRelaxedSimd, heapThreadServed, kernelOptions, ROW_MOVE, stopHeapThread, useHeapThread, wasmHeapShared } from '../../src/core/ops/kernels/wasmKernels.ts';
+import { MAT_MUL_PLAIN_SHARED_WASM, MAT_MUL_SHARED_WASM, MAT_MUL_WASM } from '../../src/core/ops/kernels/matMulWasm.ts';
+import { importSharedMemory } from '../../src/core/ops/kernels/sharedHeap.ts';
+import { sharedProduct, sharedScratchFloats, sharesProduct, type ProductKernel } from '../../src/core/ops/kernels/productThread.ts';
+import { HeapThread } from '../../src/core/ops/kernels/heapThread.ts';
+import { gelu } from '../../src/core/ops/activations.ts';
+import { layerNorm } from '../../src/core/ops/layerNorm.ts';
+import { FusedAdam } from '../../src/core/ops/adam.ts';
+import { Rng } from '../../src/core/rng.ts';
+import { FunctionReward } from '../../src/core/reward/reward.ts';
+import { createPolicy } from '../../src/core/policy/create.ts';
+import { getTask, taskTokenizer } from '../../src/core/tasks/index.ts';
+import { Trainer } from '../../src/core/training/trainer.ts';
+
+const require = createRequire(import.meta.url);
+const bytes = (base64: string) => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+const relaxed = hasRelaxedSimd();
+
+/** Every element the same float32, bit for bit (NaN and -0 included). */
+function sameBits(x: Float32Array, y: Float32Array): boolean {
+  const [a, b] = [new Uint32Array(x.buffer, x.byteOffset, x.length), new Uint32Array(y.buffer, y.byteOffset, y.length)];
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function random(shape: number[], rng: Rng): tf.Tensor {
+  return tf.tensor(Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => rng.normal()), shape);
+}
+
+// [a's shape, b's shape, transposeA, transposeB, whether the second thread takes a share]
+const CASES: [number[], number[], boolean, boolean, boolean][] = [
+  [[301, 256], [256, 131], false, false, true], // rows split, odd m, the last columns one by one
+  [[2080, 256], [2080, 97], true, false, true], // a weight's gradient: A turned, then its rows split
+  [[300, 256], [133, 256], false, true, true], // a transposed B: both threads pack panels
+  [[520, 200], [260, 520], true, true, true],
+  [[5, 130, 256], [5, 256, 190], false, false, true], // batched: whole batches each
+  [[3, 256, 130], [3, 190, 256], true, true, true],
+  [[128, 65, 16], [128, 65, 16], false, true, true], // attention's scores
+  [[64, 64], [64, 256], false, false, false], // too small to share: decoding's products
+  [[1, 4096], [4096, 4096], false, false, false], // one row: nothing to share
+];
+
+describe('kernels on two threads', () => {
+  it.skipIf(os.availableParallelism() < 2)('serves the wasm backend in Node with two or more cores, and gives the same numbers as one thread', () => {
+    expect(heapThreadServed()).not.toBeNull();
+    const rng = new Rng(3);
+    const before = tf.memory().numTensors;
+    for (const [sa, sb, ta, tb, shared] of CASES) {
+      const [a, b] = [random(sa, rng), random(sb, rng)];
+      kernelOptions.threads = false;
+      const one = tf.matMul(a, b, ta, tb);
+      kernelOptions.threads = true;
+      const served = heapThreadServed()!;
+      const two = tf.matMul(a, b, ta, tb);
+      expect(heapThreadServed()! - served, `[${sa}] x [${sb}] ${ta} ${tb}`).toBe(shared ? 1 : 0);
+      expect(two.shape).toEqual(one.shape);
+      expect(sameBits(one.dataSync() as Float32Array, two.dataSync() as Float32Array), `[${sa}] x [${sb}] ${ta} ${tb}`).toBe(true);
+      tf.dispose([a, b, one, two]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.skipIf(os.availableParallelism() < 2)('trains a policy to the same numbers as one thread, and leaves no tensor behind', async () => {
+    const task = getTask('names');
+    const vocabSize = taskTokenizer(task).vocabSize;
+    const make = () =>
+      new Trainer({
+        task,
+        reference: createPolicy({ arch: 'transformer', vocabSize, contextLength: 32, layers: 1, heads: 4, width: 128 }, new Rng(5)),
+        hyperparameters: { maxLength: 12, batchSize: 32, minibatches: 2 },
+        seed: 2,
+        reward: new FunctionReward([{ name: 'length', weight: 1, fn: (s: { text: string }) => s.text.length }]),
+      });
+    const [a, b] = [make(), make()];
+    const served = heapThreadServed()!;
+    const start = tf.memory().numTensors;
+    for (let i = 0; i < 2; i++) {
+      kernelOptions.threads = false;
+      const ma = (await a.step()).metrics;
+      kernelOptions.threads = true;
+      const mb = (await b.step()).metrics;
+      for (const key of Object.keys(ma) as (keyof typeof ma)[]) if (!/Ms$|PerSecond$/.test(key)) expect(mb[key], key).toEqual(ma[key]);
+      if (i === 0) expect(tf.memory().numTensors).toBeGreaterThan(start);
+    }
+    expect(heapThreadServed()! - served).toBeGreaterThan(0);
+    const weights = (t: Trainer) => [...t.policy.weights.values()].map((v) => v.dataSync() as Float32Array);
+    const [wa, wb] = [weights(a), weights(b)];
+    expect(wa.every((w, i) => sameBits(w, wb[i]))).toBe(true);
+    const live = tf.memory().numTensors;
+    await b.step();
+    expect(tf.memory().numTensors).toBe(live);
+    a.dispose();
+    b.dispose();
+  });
+
+  it.skipIf(os.availableParallelism() < 2)('shares the rows of GELU, layer norm, row moves, broadcast sums and Adam, with the same numbers as one thread', () => {
+    const rng = new Rng(6);
+    const start = tf.memory().numTensors;
+    const x = random([1041, 257], rng); // an odd count of fours, and a tail
+    const m = random([2081, 64], rng);
+    const [g, b] = [random([64], rng), random([64], rng)];
+    const index = tf.tensor1d(Int32Array.from({ length: 4099 }, (_, i) => (i * 37) % 2082), 'int32'); // 2081: a row of zeros
+    const bias = random([64], rng);
+    const run = () => {
+      const moved = tf.engine().runKernel(ROW_MOVE, { x: m, indices: index }) as tf.Tensor;
+      const grad = tf.grad((t: tf.Tensor) => gelu(t).mul(t).sum())(x);
+      return [gelu(x), grad, layerNorm(m, g, b), moved, m.add(bias)];
+    };
+    kernelOptions.threads = false;
+    const one = run();
+    kernelOptions.threads = true;
+    const served = heapThreadServed()!;
+    const two = run();
+    expect(heapThreadServed()! - served).toBeGreaterThanOrEqual(5);
+    one.forEach((t, i) => expect(sameBits(t.dataSync() as Float32Array, two[i].dataSync() as Float32Array), `output ${i}`).toBe(true));
+    tf.dispose([...one, ...two]);
+    // A bad index in the helper's half is named as on one thread.
+    const bad = tf.tensor1d(Int32Array.from({ length: 4099 }, (_, i) => (i === 3000 ? 5000 : i % 2081)), 'int32');
+    expect(() => tf.engine().runKernel(ROW_MOVE, { x: m, indices: bad })).toThrow(`${ROW_MOVE}: the index value 5000 is not in [0, 2081]`);
+    tf.dispose([x, m, g, b, index, bias, bad]);
+    expect(tf.memory().numTensors).toBe(start);
+    // Adam's step on 70,001 weights, with a clip's scale.
+    const adam = (threads: boolean) => {
+      kernelOptions.threads = threads;
+      const w = tf.variable(random([70001], new Rng(7)));
+      const opt = new FusedAdam(1e-3, 0.9, 0.999, 1e-8);
+      for (let i = 0; i < 2; i++) tf.tidy(() => opt.applyGradients({ [w.name]: random([70001], new Rng(8 + i)) } as unknown as Parameters<FusedAdam["applyGradients"]>[0], 0.5));
+      const out = w.dataSync().slice() as Float32Array;
+      w.dispose();
+      opt.dispose();
+      return out;
+    };
+    expect(sameBits(adam(false), adam(true))).toBe(true);
+    kernelOptions.threads = true;
+  });
+
+  it.skipIf(os.availableParallelism() < 2)('can be stopped and started again; stopped, products run on one thread', () => {
+    const rng = new Rng(4);
+    const [a, b] = [random([300, 256], rng), random([256, 200], rng)];
+    const with2 = tf.matMul(a, b);
+    stopHeapThread();
+    expect(heapThreadServed()).toBeNull();
+    const with1 = tf.matMul(a, b);
+    expect(useHeapThread(startNodeHelper)).toBe(true);
+    const again = tf.matMul(a, b);
+    expect(heapThreadServed()).toBe(1);
+    for (const t of [with1, again]) expect(sameBits(with2.dataSync() as Float32Array, t.dataSync() as Float32Array)).toBe(true);
+    tf.dispose([a, b, with1, with2, again]);
+  });
+});
+
+describe('the second thread on a memory of its own', () => {
+  /** The shared product kernel on a shared memory of its own, A, B, C and scratch laid out in it. */
+  function setUp(shape: { m: number; k: number; n: number; batch: number; ta: boolean; tb: boolean; out: number[] }) {
+    const { m, k, n } = shape;
+    const floats = m * k + k * n + m * n + sharedScratchFloats(shape);
+    const memory = new WebAssembly.Memory({ initial: Math.ceil((4 * floats) / 65536) + 1, maximum: 1024, shared: true });
+    const module = new WebAssembly.Module(bytes(relaxed ? MAT_MUL_SHARED_WASM : MAT_MUL_PLAIN_SHARED_WASM));
+    const here = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as ProductKernel & Record<string, (...args: number[]) => number | void>;
+    const rng = new Rng(9);
+    const [a, b, c, scratch] = [0, 4 * m * k, 4 * (m * k + k * n), 4 * (m * k + k * n + m * n)];
+    new Float32Array(memory.buffer, a, m * k + k * n).set(Float32Array.from({ length: m * k + k * n }, () => rng.normal()));
+    const result = () => new Float32Array(memory.buffer, c, m * n).slice();
+    const clear = () => new Float32Array(memory.buffer, c, m * n).fill(0);
+    return { memory, module, here, a, b, c, scratch, result, clear };
+  }
+  const shape = { batch: 1, m: 256, k: 192, n: 160, ta: true, tb: false, out: [256, 160] };
+
+  it.skipIf(os.availableParallelism() < 2)('shares a transposed A with a helper started in Node, each turning its own columns, bit for bit', () => {
+    const s = setUp(shape);
+    s.here.matMul(s.a, s.b, s.c, 1, shape.m, shape.k, shape.n, 1, 0, s.scratch);
+    const alone = s.result();
+    s.clear();
+    const thread = new HeapThread(startNodeHelper, s.memory, [s.module], { matMul: s.here.matMul, transpose: s.here.transpose });
+    expect(sharesProduct(shape)).toBe(true);
+    expect(sharedProduct(thread, s.here, shape, s.a, s.b, s.c, s.scratch)).toBe(true);
+    expect(thread.served).toBe(1);
+    expect(sameBits(alone, s.result())).toBe(true);
+    thread.dispose();
+    expect(thread.stopped).toMatch(/stopped/);
+  });
+
+  it('a helper that never answers: its share is finished on this thread, and later requests run there, with the reason kept', () => {
+    const s = setUp(shape);
+    s.here.matMul(s.a, s.b, s.c, 1, shape.m, shape.k, shape.n, 1, 0, s.scratch);
+    const alone = s.result();
+    s.clear();
+    let terminated = 0;
+    const thread = new HeapThread(() => ({ terminate: () => void terminated++ }), s.memory, [s.module], { matMul: s.here.matMul, transpose: s.here.transpose }, 200);
+    expect(sharedProduct(thread, s.here, shape, s.a, s.b, s.c, s.scratch)).toBe(false);
+    expect(sameBits(alone, s.result())).toBe(true);
+    expect(terminated).toBe(1);
+    expect(thread.stopped).toMatch(/did not answer in 0\.2 s; kernels run on one thread from now on/);
+    s.clear();
+    expect(sharedProduct(thread, s.here, shape, s.a, s.b, s.c, s.scratch)).toBe(true); // all of it here now
+    expect(thread.served).toBe(1);
+    expect(sameBits(alone, s.result())).toBe(true);
+  });
+});
+
+describe('the wasm backend on a shared memory', () => {
+  it("turns tfjs's own memory into an import of a shared one, and leaves other modules alone", () => {
+    const binary = new Uint8Array(readFileSync(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist', 'tfjs-backend-wasm-simd.wasm')));
+    const patched = importSharedMemory(binary)!;
+    expect(patched.initialPages).toBeGreaterThan(0);
+    const module = new WebAssembly.Module(patched.bytes);
+    expect(WebAssembly.Module.imports(module).filter((i) => i.kind === 'memory')).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+    expect(WebAssembly.Module.exports(module).map((e) => e.name)).toEqual(WebAssembly.Module.exports(new WebAssembly.Module(binary)).map((e) => e.name));
+    expect(importSharedMemory(bytes(MAT_MUL_WASM))).toBeNull(); // imports its memory already
+    expect(importSharedMemory(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]))).toBeNull();
+  });
+
+  it.skipIf(os.availableParallelism() < 2)('is where Node runs it, and tensors read and write through it as before', () => {
+    expect(wasmHeapShared()).toBe(true);
+    const x = tf.tensor([1.5, -2, 3], [3]);
+    expect(Array.from(x.mul(2).dataSync())).toEqual([3, -4, 6]);
+    x.dispose();
+  });
+});
