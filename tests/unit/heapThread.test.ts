@@ -99,7 +99,7 @@ describe('kernels on two threads', () => {
     b.dispose();
   });
 
-  it.skipIf(os.availableParallelism() < 2)('shares the rows of GELU, layer norm, row moves, broadcast sums and Adam, with the same numbers as one thread', () => {
+  it.skipIf(os.availableParallelism() < 2)('shares the rows of GELU, and leaves layer norm, row moves, broadcast sums and Adam the same numbers', () => {
     const rng = new Rng(6);
     const start = tf.memory().numTensors;
     const x = random([1041, 257], rng); // an odd count of fours, and a tail
@@ -117,7 +117,7 @@ describe('kernels on two threads', () => {
     kernelOptions.threads = true;
     const served = heapThreadServed()!;
     const two = run();
-    expect(heapThreadServed()! - served).toBeGreaterThanOrEqual(5);
+    expect(heapThreadServed()! - served).toBe(3); // GELU forwards (twice, once for its gradient) and backwards
     one.forEach((t, i) => expect(sameBits(t.dataSync() as Float32Array, two[i].dataSync() as Float32Array), `output ${i}`).toBe(true));
     tf.dispose([...one, ...two]);
     // A bad index in the helper's half is named as on one thread.

@@ -22,10 +22,11 @@ export function serveHeap(init: { memory: WebAssembly.Memory; modules: WebAssemb
   // Requests count from 0: one made before this thread started is served at once.
   let seen = 0;
   for (;;) {
-    // A short spin first: the next request usually follows within microseconds, and waking from a wait costs more.
+    // A spin first (init.spin ms): the next request usually follows within microseconds, and waking from a wait costs tens.
+    const spinning = performance.now();
     let spins = 0;
     while (Atomics.load(sync, 0) === seen) {
-      if (++spins > init.spin) Atomics.wait(sync, 0, seen, 1000);
+      if ((++spins & 255) === 0 && performance.now() - spinning > init.spin) Atomics.wait(sync, 0, seen, 1000);
     }
     seen = Atomics.load(sync, 0);
     if (Atomics.load(sync, 2) !== 1) return;

@@ -26,8 +26,8 @@ export type StartHeapHelper = (init: HeapHelperInit) => { terminate(): void };
 /** A kernel function by name and its arguments. */
 export type Call = [name: string, args: number[]];
 
-/** Spins before a wait, on both sides (about a fifth of a millisecond). */
-const SPIN = 20000;
+/** How long the helper spins for the next request before it waits (ms); this thread spins as long for an answer. */
+const SPIN_MS = 1;
 /** How long the helper may take before it is given up on. */
 const TIMEOUT_MS = 60000;
 /** Float64 slots for calls (their indices, counts and arguments), then RESULTS for their results. */
@@ -51,7 +51,7 @@ export class HeapThread {
   constructor(start: StartHeapHelper, heap: WebAssembly.Memory, modules: WebAssembly.Module[], private readonly here: Record<string, (...args: number[]) => number | void>, private readonly timeoutMs = TIMEOUT_MS) {
     const names = Object.keys(here);
     this.index = new Map(names.map((n, i) => [n, i]));
-    this.helper = start({ memory: heap, modules, names, control: this.control, spin: SPIN });
+    this.helper = start({ memory: heap, modules, names, control: this.control, spin: SPIN_MS });
   }
 
   /** How many requests the helper has been sent. */
@@ -105,13 +105,13 @@ export class HeapThread {
 
   private answered(): boolean {
     let spins = 0;
-    const started = Date.now();
+    const started = performance.now();
     for (;;) {
       const done = Atomics.load(this.sync, 1);
       if (done === this.request) return true;
-      if (++spins > SPIN) {
+      if ((++spins & 255) === 0 && performance.now() - started > SPIN_MS) {
         Atomics.wait(this.sync, 1, done, 100);
-        if (Date.now() - started > this.timeoutMs) {
+        if (performance.now() - started > this.timeoutMs) {
           this.broken = new Error(`the second thread did not answer in ${this.timeoutMs / 1000} s; kernels run on one thread from now on`);
           this.helper.terminate();
           return false;

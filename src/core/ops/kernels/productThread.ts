@@ -10,7 +10,7 @@ import type { HeapThread } from './heapThread.ts';
 import { productScratchFloats, type ProductShape } from './shapes.ts';
 
 /** Products below this many multiply-adds stay on one thread: asking and waiting costs microseconds. */
-export const THREADED_MIN_MADDS = 1 << 22;
+export const THREADED_MIN_MADDS = 1 << 23;
 
 /** The product kernel's exports (matMul.wat), in the heap. */
 export interface ProductKernel {

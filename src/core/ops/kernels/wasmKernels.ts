@@ -115,10 +115,8 @@ export function useWasmKernels(): void {
   const rows = (wasm: WasmBackendLike, x: tf.TensorInfo, indices: tf.TensorInfo, shape: { count: number; rowBytes: number; out: number[] }, zeroRow: boolean) => {
     const out = wasm.makeOutput(shape.out, x.dtype);
     if (shape.count === 0 || shape.rowBytes === 0) return out;
-    const [px, pi, po] = at(wasm, x, indices, out);
-    const shares = splitRows('gatherRows', shape.count, (shape.count * shape.rowBytes) / 4, (r0, r1) => [px, pi + 4 * r0, po + r0 * shape.rowBytes, r1 - r0, x.shape[0], shape.rowBytes, zeroRow ? 1 : 0]);
-    const [first, bad] = shares.find(([, b]) => b >= 0) ?? [0, -1];
-    return checked(wasm, out, bad < 0 ? bad : first + bad, indices, `${zeroRow ? ROW_MOVE : 'GatherV2'}: the index value`, x.shape[0] + (zeroRow ? 1 : 0));
+    const bad = k.gatherRows(...at(wasm, x, indices, out), shape.count, x.shape[0], shape.rowBytes, zeroRow ? 1 : 0);
+    return checked(wasm, out, bad, indices, `${zeroRow ? ROW_MOVE : 'GatherV2'}: the index value`, x.shape[0] + (zeroRow ? 1 : 0));
   };
 
   overrideWhere(matMul, ({ a, b }, attrs) => ((attrs.transposeA || attrs.transposeB) && !kernelOptions.transposedProducts ? null : batchedShape(a, b, attrs.transposeA as boolean, attrs.transposeB as boolean)), (wasm, { a, b }, shape) => {
@@ -141,8 +139,7 @@ export function useWasmKernels(): void {
   overrideWhere(add, ({ a, b }) => (kernelOptions.broadcastSum ? addRowsShape(a, b) : null), (wasm, { a, b }, shape) => {
     const [x, y] = shape.rowsOf === 'a' ? [a, b] : [b, a];
     const out = wasm.makeOutput(shape.out, 'float32');
-    const [px, py, po] = at(wasm, x, y, out);
-    splitRows('addRows', shape.rows, shape.rows * shape.n, (r0, r1) => [px + 4 * r0 * shape.n, py, po + 4 * r0 * shape.n, r1 - r0, shape.n]);
+    k.addRows(...at(wasm, x, y, out), shape.rows, shape.n);
     return out;
   });
   overrideWhere(gather, ({ x, indices }, attrs) => gatherRowsShape(x, indices, attrs.axis as number, attrs.batchDims as number), (wasm, { x, indices }, shape) => rows(wasm, x, indices, shape, false));
@@ -190,8 +187,7 @@ export function useWasmKernels(): void {
   ours(LAYER_NORM, (wasm, { x, g, b }, { eps }) => {
     const { rows: n, cols } = normShape(x, g);
     const outs = [wasm.makeOutput(x.shape, 'float32'), wasm.makeOutput([n], 'float32'), wasm.makeOutput([n], 'float32')]; // y, mean, rstd
-    const [px, pg, pb, py, pm, pr] = at(wasm, x, g, b, ...outs);
-    if (n > 0) splitRows('layerNorm', n, n * cols, (r0, r1) => [px + 4 * r0 * cols, pg, pb, py + 4 * r0 * cols, pm + 4 * r0, pr + 4 * r0, r1 - r0, cols, eps as number]);
+    if (n > 0) k.layerNorm(...at(wasm, x, g, b, ...outs), n, cols, eps as number);
     return outs;
   });
   ours(LAYER_NORM_GRAD, (wasm, { dy, x, g, mean, rstd }) => {
@@ -224,9 +220,7 @@ export function useWasmKernels(): void {
     if ([w, m, v, g, c1, c2].some((t) => t.dtype !== 'float32') || [m, v, g].some((t) => size(t.shape) !== n)) throw new Error(`${ADAM}: needs float32 weight, moments and gradient of one size`);
     const outs = [0, 1, 2].map(() => wasm.makeOutput(w.shape, 'float32')); // w, m, v
     // The scalars as tfjs makes them: float32 of the JS numbers (1 - beta1 computed in double first).
-    const [pw, pm, pv, pg, p1, p2, ow, om, ov] = at(wasm, w, m, v, g, c1, c2, ...outs);
-    const fours = n >> 2;
-    if (n > 0) splitRows('adam', fours, 4 * n, (r0, r1) => [pw + 16 * r0, pm + 16 * r0, pv + 16 * r0, pg + 16 * r0, p1, p2, ow + 16 * r0, om + 16 * r0, ov + 16 * r0, r1 === fours ? n - 4 * r0 : 4 * (r1 - r0), beta1, beta2, 1 - beta1, 1 - beta2, epsilon, -learningRate, scale]); // in fours
+    if (n > 0) k.adam(...at(wasm, w, m, v, g, c1, c2, ...outs), n, beta1, beta2, 1 - beta1, 1 - beta2, epsilon, -learningRate, scale);
     return outs;
   });
 }
@@ -234,8 +228,10 @@ export function useWasmKernels(): void {
 /**
  * Starts the second thread (heapThread.ts) with `start`, which runs
  * heapHelper.ts's `serveHeap` on another thread of this environment: large
- * products, GELU, layer norm's forward pass, row moves, broadcast sums and
- * Adam's steps then share their rows with it. Only after the wasm backend's
+ * products and GELU (work bound by arithmetic) then share their rows with it.
+ * Kernels bound by memory (layer norm, row moves, broadcast sums, Adam) stay
+ * here: on two cores the helper's share had to cross between the cores'
+ * caches first, and each took longer than on one thread. Only after the wasm backend's
  * kernels are ours, on a shared heap (useBackend's sharedHeap); once. Whether a
  * thread now helps.
  */
@@ -263,18 +259,18 @@ function threads(): boolean {
 }
 
 /**
- * Runs a kernel `name` over `count` rows: the second thread takes the second
- * half where it helps and `work` (floats touched) is worth it. `args(r0, r1)`
- * are the kernel's arguments for rows r0 .. r1-1; each share's result (a
- * kernel's bad index, relative to its rows) is returned with its first row.
+ * Runs kernel `name` over `count` rows, the second thread taking the second
+ * half where it helps and `work` (floats) is worth it; `args(r0, r1)` are the
+ * kernel's arguments for rows r0 .. r1-1.
  */
-function splitRows(name: string, count: number, work: number, args: (r0: number, r1: number) => number[]): [number, number][] {
+function splitRows(name: string, count: number, work: number, args: (r0: number, r1: number) => number[]): void {
   const f = kernelFunctions[name];
-  if (!threads() || count < 2 || work < THREADED_MIN_FLOATS) return [[0, Number(f(...args(0, count)) ?? 0)]];
+  if (!threads() || count < 2 || work < THREADED_MIN_FLOATS) {
+    f(...args(0, count));
+    return;
+  }
   const half = count >> 1;
-  let mine = 0;
-  const { results } = heapThread!.together([[name, args(half, count)]], () => (mine = Number(f(...args(0, half)) ?? 0)));
-  return [[0, mine], [half, results[0]]];
+  heapThread!.together([[name, args(half, count)]], () => f(...args(0, half)));
 }
 
 /** Whether the wasm backend's memory is shared (sharedHeap.ts): a second thread can work in it. */
