@@ -8,6 +8,7 @@ import { summedRows } from '../../src/core/ops/rows.ts';
 import { layerNorm } from '../../src/core/ops/layerNorm.ts';
 import { FusedAdam } from '../../src/core/ops/adam.ts';
 import { gelu } from '../../src/core/ops/activations.ts';
+import { attentionSoftmax } from '../../src/core/ops/softmax.ts';
 import { MAT_MUL_PLAIN_WASM, MAT_MUL_WASM } from '../../src/core/ops/kernels/matMulWasm.ts';
 import { Rng } from '../../src/core/rng.ts';
 
@@ -374,6 +375,37 @@ describe('GELU (wasm kernels)', () => {
     expect(y1.some((v, i) => v !== y0[i])).toBe(true); // the kernel ran (its exp rounds otherwise than tfjs's sigmoid)
     tf.dispose([x, dy]);
   });
+});
+
+describe("attention's softmax (wasm kernels)", () => {
+  // [B, H, T, n] scores against each mask attention makes: none, causal [T, n], padding [B, 1, 1, n], both [B, 1, T, n].
+  const [B, H, T, n] = [3, 4, 9, 13];
+  const causal = tf.tensor(Float32Array.from({ length: T * n }, (_, i) => (i % n > Math.floor(i / n) + n - T ? -1e9 : 0)), [T, n]);
+  const padding = tf.tensor(Float32Array.from({ length: B * n }, (_, i) => (i % n < Math.floor(i / n) * 2 ? -1e9 : 0)), [B, 1, 1, n]);
+  const both = causal.add(padding);
+  for (const [name, mask] of [['no mask', null], ['a causal mask', causal], ['a padding mask', padding], ['both', both]] as [string, tf.Tensor | null][]) {
+    it(`matches tfjs's softmax of the masked scores, forwards and backwards, with ${name}`, () => {
+      const rng = new Rng(31);
+      const x = random([B, H, T, n], rng).mul(4) as tf.Tensor4D;
+      const dy = random([B, H, T, n], rng);
+      const before = tf.memory().numTensors;
+      const run = (on: boolean) => {
+        kernelOptions.softmax = on;
+        const y = tf.tidy(() => attentionSoftmax(x, mask));
+        const dx = tf.grad((t: tf.Tensor) => attentionSoftmax(t as tf.Tensor4D, mask).mul(dy).sum())(x);
+        return [y.dataSync(), dx.dataSync(), tf.dispose([y, dx])] as const;
+      };
+      const [y0, g0] = run(false);
+      const [y1, g1] = run(true);
+      kernelOptions.softmax = true;
+      expect(tf.memory().numTensors).toBe(before);
+      y0.forEach((v, i) => expect(Math.abs(y1[i] - v), `y ${i}`).toBeLessThanOrEqual(1e-6));
+      g0.forEach((v, i) => expect(Math.abs(g1[i] - v), `dx ${i}`).toBeLessThanOrEqual(2e-6));
+      if (mask) expect(y1.filter((v, i) => y0[i] === 0).every((v) => v === 0)).toBe(true); // masked columns exactly 0
+      expect(y1.some((v, i) => v !== y0[i])).toBe(true); // the kernel ran
+      tf.dispose([x, dy]);
+    });
+  }
 });
 
 describe('FusedAdam (wasm kernel)', () => {

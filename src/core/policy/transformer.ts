@@ -5,6 +5,7 @@ import { matMulT } from '../ops/matmul.ts';
 import { rowMover } from '../ops/rows.ts';
 import { layerNorm } from '../ops/layerNorm.ts';
 import { gelu } from '../ops/activations.ts';
+import { attentionSoftmax } from '../ops/softmax.ts';
 import { kernelOptions } from '../ops/kernels/wasmKernels.ts';
 
 interface Block {
@@ -251,9 +252,8 @@ export class TransformerPolicy implements Policy {
       newCaches.push({ k, v });
       // The scale on q, not on the scores: a quarter of the elements (or fewer) to multiply, forwards
       // and backwards; where 1/sqrt(hd) is a power of two (hd 4, 16, 64, ...) the very same numbers.
-      let att = matMulT(q.mul(1 / Math.sqrt(hd)), k, false, true) as tf.Tensor4D; // [B, H, T, past+T]
-      if (mask) att = att.add(mask);
-      const y = layout.fromHeads(tf.matMul(tf.softmax(att), v) as tf.Tensor4D); // [R, C]
+      const att = matMulT(q.mul(1 / Math.sqrt(hd)), k, false, true) as tf.Tensor4D; // [B, H, T, past+T]
+      const y = layout.fromHeads(tf.matMul(attentionSoftmax(att, mask), v) as tf.Tensor4D); // [R, C]
       x = x.add(tf.add(tf.matMul(y, blk.wo), blk.bo));
       const h2 = layerNorm(x, blk.ln2g, blk.ln2b);
       const m = tf.add(tf.matMul(h2, blk.w1), blk.b1); // [R, 4C]

@@ -11,6 +11,7 @@ import { SUMMED_ROWS_SHARED_WASM, SUMMED_ROWS_WASM } from './summedRowsWasm.ts';
 import { LAYER_NORM_SHARED_WASM, LAYER_NORM_WASM } from './layerNormWasm.ts';
 import { ADAM_SHARED_WASM, ADAM_WASM } from './adamWasm.ts';
 import { GELU_SHARED_WASM, GELU_WASM } from './geluWasm.ts';
+import { SOFTMAX_SHARED_WASM, SOFTMAX_WASM } from './softmaxWasm.ts';
 
 export { addRowsShape, batchedShape, columnSumShape, gatherRowsShape, productScratchFloats, type ProductShape } from './shapes.ts';
 
@@ -40,10 +41,10 @@ const THREADED_MIN_FLOATS = 1 << 16;
  * `hostLosses`, the losses and action statistics computed in JS
  * (ops/hostMaths.ts); `headMoves`, attention's heads reached by one row move
  * from one product (policy/transformer.ts, forwardAt). `threads` applies
- * where a second thread was started (useHeapThread). `gelu`: the GELU kernels
- * (ops/activations.ts).
+ * where a second thread was started (useHeapThread). `gelu`, `softmax`: the
+ * GELU and attention softmax kernels (ops/activations.ts, ops/softmax.ts).
  */
-export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true, threads: true, gelu: true };
+export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true, threads: true, gelu: true, softmax: true };
 
 /**
  * Whether the wasm backend's products and leading-axis sums run on this
@@ -95,11 +96,11 @@ export function useWasmKernels(): void {
   // The modules are kept: a second thread runs the same compiled code (optimised once, for both).
   kernelModules = (
     sharedHeap
-      ? [relaxed ? MAT_MUL_SHARED_WASM : MAT_MUL_PLAIN_SHARED_WASM, COLUMN_SUM_SHARED_WASM, ADD_ROWS_SHARED_WASM, GATHER_ROWS_SHARED_WASM, SEGMENT_SUM_SHARED_WASM, SUMMED_ROWS_SHARED_WASM, LAYER_NORM_SHARED_WASM, ADAM_SHARED_WASM, GELU_SHARED_WASM]
-      : [relaxed ? MAT_MUL_WASM : MAT_MUL_PLAIN_WASM, COLUMN_SUM_WASM, ADD_ROWS_WASM, GATHER_ROWS_WASM, SEGMENT_SUM_WASM, SUMMED_ROWS_WASM, LAYER_NORM_WASM, ADAM_WASM, GELU_WASM]
+      ? [relaxed ? MAT_MUL_SHARED_WASM : MAT_MUL_PLAIN_SHARED_WASM, COLUMN_SUM_SHARED_WASM, ADD_ROWS_SHARED_WASM, GATHER_ROWS_SHARED_WASM, SEGMENT_SUM_SHARED_WASM, SUMMED_ROWS_SHARED_WASM, LAYER_NORM_SHARED_WASM, ADAM_SHARED_WASM, GELU_SHARED_WASM, SOFTMAX_SHARED_WASM]
+      : [relaxed ? MAT_MUL_WASM : MAT_MUL_PLAIN_WASM, COLUMN_SUM_WASM, ADD_ROWS_WASM, GATHER_ROWS_WASM, SEGMENT_SUM_WASM, SUMMED_ROWS_WASM, LAYER_NORM_WASM, ADAM_WASM, GELU_WASM, SOFTMAX_WASM]
   ).map((base64) => new WebAssembly.Module(decode(base64)));
   kernelFunctions = Object.assign({}, ...kernelModules.map((module) => new WebAssembly.Instance(module, { env: { memory } }).exports));
-  const k = kernelFunctions as unknown as ProductKernel & Record<'matMul' | 'colsum' | 'addRows' | 'layerNorm' | 'layerNormGrad' | 'adam' | 'gelu' | 'geluGrad', (...args: number[]) => void> &
+  const k = kernelFunctions as unknown as ProductKernel & Record<'matMul' | 'colsum' | 'addRows' | 'layerNorm' | 'layerNormGrad' | 'adam' | 'gelu' | 'geluGrad' | 'softmax' | 'softmaxGrad', (...args: number[]) => void> &
     Record<'gatherRows' | 'segmentSum' | 'summedRows', (...args: number[]) => number>;
   installed = relaxed ? 'relaxed' : 'plain';
   heap = memory;
@@ -214,6 +215,28 @@ export function useWasmKernels(): void {
     splitRows('geluGrad', n >> 2, n, (r0, r1) => [pd + 16 * r0, px + 16 * r0, po + 16 * r0, r1 === n >> 2 ? n - 4 * r0 : 4 * (r1 - r0)]);
     return dx;
   });
+  ours(SOFTMAX, (wasm, { x, mask }) => {
+    const [B, H, T, n] = x.shape;
+    const { mb, mt } = { mb: mask?.shape[0] ?? 1, mt: mask?.shape[2] ?? 1 };
+    if (x.dtype !== 'float32' || x.shape.length !== 4 || (mask && (mask.dtype !== 'float32' || mask.shape.length !== 4 || (mb !== 1 && mb !== B) || mask.shape[1] !== 1 || (mt !== 1 && mt !== T) || mask.shape[3] !== n))) {
+      throw new Error(`${SOFTMAX}: needs float32 scores [B, H, T, n] and a mask [B or 1, 1, T or 1, n]; got [${x.shape}]${mask ? ` and [${mask.shape}]` : ''}`);
+    }
+    const y = wasm.makeOutput(x.shape, 'float32');
+    const [px, py] = at(wasm, x, y);
+    const pm = mask ? at(wasm, mask)[0] : 0;
+    const rows = B * H * T;
+    const [bstride, ton] = [mb > 1 ? mt : 0, mt > 1 ? 1 : 0];
+    // Its rows by number (r0 .. r1-1), the tensors' addresses the same: row r's mask row depends on r.
+    splitRows('softmax', rows, rows * n * 4, (r0, r1) => [px, pm, py, r0, r1, n, H * T, T, bstride, ton]);
+    return y;
+  });
+  ours(SOFTMAX_GRAD, (wasm, { dy, y }) => {
+    const n = y.shape.at(-1) ?? 0;
+    const rows = n === 0 ? 0 : floats(SOFTMAX_GRAD, dy, y) / n;
+    const dx = wasm.makeOutput(y.shape, 'float32');
+    k.softmaxGrad(...at(wasm, dy, y, dx), rows, n);
+    return dx;
+  });
   ours(ADAM, (wasm, { w, m, v, g, c1, c2 }, attrs) => {
     const { beta1, beta2, epsilon, learningRate, scale = 1 } = attrs as Record<'beta1' | 'beta2' | 'epsilon' | 'learningRate' | 'scale', number>;
     const n = size(w.shape);
@@ -309,6 +332,13 @@ export const LAYER_NORM_GRAD = 'RlcfLayerNormGrad';
  * when left out) -> the new w, m, v.
  */
 export const ADAM = 'RlcfAdam';
+/**
+ * Attention's softmax over the last axis (see ops/softmax.ts): scores x [B, H,
+ * T, n] and an optional mask [B or 1, 1, T or 1, n] added first -> y; its
+ * gradient: dy, y -> dx.
+ */
+export const SOFTMAX = 'RlcfSoftmax';
+export const SOFTMAX_GRAD = 'RlcfSoftmaxGrad';
 /** GELU as x * sigmoid(1.702 x) (see activations.ts): x -> y; its gradient: dy, x -> dx. */
 export const GELU = 'RlcfGelu';
 export const GELU_GRAD = 'RlcfGeluGrad';
