@@ -24,6 +24,7 @@ import type { IterationMetrics } from '../src/core/training/metrics.ts';
 import { parseArgs, runMain } from './args.ts';
 import { findTorch, median, fmt } from './benchShared.ts';
 import { initNodeBackend } from './nodeBackend.ts';
+import { heapThreadServed, kernelOptions } from '../src/core/ops/kernels/wasmKernels.ts';
 import { loadPolicyFromDisk } from './nodeModels.ts';
 import { nodeQuickJs } from './nodeSandbox.ts';
 
@@ -35,6 +36,9 @@ runMain(async () => {
   const iterations = Number(args.iterations ?? 8);
   const out = String(args.out ?? 'bench-results/bench.json');
   await initNodeBackend(backend);
+  // Everything but the painter's second row runs on one thread, as the peer does (OMP_NUM_THREADS=1).
+  const twoThreads = heapThreadServed() !== null;
+  kernelOptions.threads = false;
   const task = getTask('names');
   const h = { ...defaultHyperparameters(), ...task.hyperparameters };
   const results: Record<string, unknown>[] = [];
@@ -167,14 +171,26 @@ runMain(async () => {
     const images = getTask('images');
     const hi = { ...defaultHyperparameters(), ...images.hyperparameters };
     const reward = await SandboxReward.create(nodeQuickJs, defaultRewards(images), sandboxLimits(hi));
-    const trainer = new Trainer({ task: images, reference: loadPolicyFromDisk(modelId(images, 'transformer')), hyperparameters: {}, seed: 1, reward });
-    gallery.push({ task: 'images', policy: 'transformer, context 128', ...(await timeSteps(() => trainer.step(), Math.min(iterations, 4))) });
-    trainer.dispose();
+    // One thread and (where a second thread runs) two: two trainers from the same seed taking turns, so
+    // both time the same completions at the same moments.
+    const threads = twoThreads ? [false, true] : [false];
+    const trainers = threads.map(() => new Trainer({ task: images, reference: loadPolicyFromDisk(modelId(images, 'transformer')), hyperparameters: {}, seed: 1, reward }));
+    let turn = 0;
+    const step = () => {
+      kernelOptions.threads = threads[turn];
+      const t = trainers[turn];
+      turn = (turn + 1) % threads.length;
+      return t.step();
+    };
+    const all = await timeSteps(step, threads.length * Math.min(iterations, 4), threads.length);
+    all.forEach((times, i) => gallery.push({ task: 'images', policy: `transformer, context 128, ${threads[i] ? 'two threads' : 'one thread'}`, ...times }));
+    kernelOptions.threads = false;
+    trainers.forEach((t) => t.dispose());
     reward.dispose();
     const cartpole = getTask('cartpole');
     const rc = await SandboxReward.create(nodeQuickJs, defaultRewards(cartpole), sandboxLimits(hi));
     const control = new ControlTrainer({ task: cartpole, hyperparameters: {}, seed: 1, reward: rc });
-    gallery.push({ task: 'cartpole', policy: 'actor-critic MLP 64-64, 512 steps', ...(await timeSteps(() => control.step(), iterations)) });
+    gallery.push({ task: 'cartpole', policy: 'actor-critic MLP 64-64, 512 steps', ...(await timeSteps(() => control.step(), iterations))[0] });
     control.dispose();
     rc.dispose();
   }
@@ -247,16 +263,17 @@ interface PeerResult {
 }
 
 
-/** Median phase times of `n` iterations after one warm-up. */
-async function timeSteps(step: () => Promise<{ metrics: { totalMs: number; rolloutMs: number; rewardMs: number; updateMs: number } }>, n: number) {
-  await step();
-  const ms = { total: [] as number[], rollout: [] as number[], reward: [] as number[], update: [] as number[] };
+/** Median phase times of `n` iterations after a warm-up each, `ways` steppers taking turns (one set of times each). */
+async function timeSteps(step: () => Promise<{ metrics: { totalMs: number; rolloutMs: number; rewardMs: number; updateMs: number } }>, n: number, ways = 1) {
+  for (let w = 0; w < ways; w++) await step();
+  const ms = Array.from({ length: ways }, () => ({ total: [] as number[], rollout: [] as number[], reward: [] as number[], update: [] as number[] }));
   for (let i = 0; i < n; i++) {
     const { metrics: m } = await step();
-    ms.total.push(m.totalMs);
-    ms.rollout.push(m.rolloutMs);
-    ms.reward.push(m.rewardMs);
-    ms.update.push(m.updateMs);
+    const into = ms[i % ways];
+    into.total.push(m.totalMs);
+    into.rollout.push(m.rolloutMs);
+    into.reward.push(m.rewardMs);
+    into.update.push(m.updateMs);
   }
-  return { iterationMs: median(ms.total), rolloutMs: median(ms.rollout), rewardMs: median(ms.reward), updateMs: median(ms.update) };
+  return ms.map((x) => ({ iterationMs: median(x.total), rolloutMs: median(x.rollout), rewardMs: median(x.reward), updateMs: median(x.update) }));
 }

@@ -130,7 +130,8 @@ async function runAll(cells: Cell[], jobs: number, backend: string): Promise<Run
   let done = 0;
   const worker = () =>
     new Promise<void>((resolve, reject) => {
-      const p = fork(process.argv[1], ['--child', backend], { execArgv: process.execArgv });
+      // Each process a core of its own: a second thread each would only take the other's.
+      const p = fork(process.argv[1], ['--child', backend, jobs > 1 ? 'one-thread' : 'threads'], { execArgv: process.execArgv });
       const next = () => {
         const item = queue.shift();
         if (!item) {
@@ -159,8 +160,9 @@ async function runAll(cells: Cell[], jobs: number, backend: string): Promise<Run
 
 /** A child process: runs the cells it is sent, one at a time, and answers each with its run. */
 function child(): void {
-  const backend = process.argv[process.argv.indexOf('--child') + 1] as BackendName;
-  const ready = initNodeBackend(backend);
+  const at = process.argv.indexOf('--child');
+  const backend = process.argv[at + 1] as BackendName;
+  const ready = initNodeBackend(backend, { threads: process.argv[at + 2] !== 'one-thread' });
   process.on('message', (cell: Cell) => {
     ready
       .then(() => run(cell))

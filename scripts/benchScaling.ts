@@ -10,7 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createPolicy } from '../src/core/policy/create.ts';
-import { parameterCount, type PolicyConfig } from '../src/core/policy/policy.ts';
+import { copyWeights, parameterCount, type PolicyConfig } from '../src/core/policy/policy.ts';
+import { heapThreadServed, kernelOptions } from '../src/core/ops/kernels/wasmKernels.ts';
 import { pretrain, splitLines } from '../src/core/policy/pretrain.ts';
 import { FunctionReward } from '../src/core/reward/reward.ts';
 import { Rng } from '../src/core/rng.ts';
@@ -36,6 +37,8 @@ interface Row {
   size: string;
   parameters: number;
   ours: { iterationMs: number; rolloutMs: number; updateMs: number; lengthLast: number };
+  /** Ours with a second thread (where one runs): the same completions, timed at the same moments. */
+  twoThreads: { iterationMs: number; rolloutMs: number; updateMs: number } | null;
   peer: { iterationMs: number; rolloutMs: number; updateMs: number; parameters: number; lengthLast: number } | null;
 }
 
@@ -44,6 +47,7 @@ runMain(async () => {
   const iterations = Math.max(3, Number(args.iterations ?? 6));
   const out = String(args.out ?? 'bench-results/scaling.json');
   await initNodeBackend('wasm');
+  const twoThreads = heapThreadServed() !== null;
   const task = getTask('names');
   const tokenizer = taskTokenizer(task);
   const V = tokenizer.vocabSize;
@@ -62,19 +66,35 @@ runMain(async () => {
     const split = splitLines(names, tokenizer, rng);
     const policy = createPolicy(size.config, rng);
     await pretrain(policy, split.train, { steps: 300, batchSize: 64, learningRate: 3e-3, width: 20, rng, logEvery: 300 });
-    const trainer = new Trainer({ task, reference: policy, hyperparameters: PEER_SETTINGS, seed: 1, reward: new FunctionReward([{ name: 'length', weight: 1, fn: (s) => s.text.length }]) });
-    const runs: IterationMetrics[] = [];
-    for (let i = 0; i < iterations; i++) runs.push((await trainer.step()).metrics);
-    const after = runs.slice(1);
-    const scoring = (m: IterationMetrics) => m.scoringMs ?? 0;
-    const ours = {
-      iterationMs: median(after.map((m) => m.totalMs)),
-      rolloutMs: median(after.map((m) => m.rolloutMs - scoring(m))),
-      updateMs: median(after.map((m) => m.updateMs + scoring(m))),
-      lengthLast: runs.at(-1)!.sampleLength - 1,
+    // One thread (as the peer), and where a second thread runs, a twin trainer with it: the two take
+    // turns from the same weights and seed, so they time the same completions at the same moments.
+    const make = (reference: typeof policy) => new Trainer({ task, reference, hyperparameters: PEER_SETTINGS, seed: 1, reward: new FunctionReward([{ name: 'length', weight: 1, fn: (s) => s.text.length }]) });
+    const trainer = make(policy);
+    const copy = (p: typeof policy) => {
+      const c = createPolicy(size.config);
+      copyWeights(p, c);
+      return c;
     };
+    const twin = twoThreads ? make(copy(policy)) : null;
+    const runs: IterationMetrics[] = [];
+    const twinRuns: IterationMetrics[] = [];
+    for (let i = 0; i < iterations; i++) {
+      kernelOptions.threads = false;
+      runs.push((await trainer.step()).metrics);
+      kernelOptions.threads = true;
+      if (twin) twinRuns.push((await twin.step()).metrics);
+    }
+    const scoring = (m: IterationMetrics) => m.scoringMs ?? 0;
+    const times = (ms: IterationMetrics[]) => ({
+      iterationMs: median(ms.slice(1).map((m) => m.totalMs)),
+      rolloutMs: median(ms.slice(1).map((m) => m.rolloutMs - scoring(m))),
+      updateMs: median(ms.slice(1).map((m) => m.updateMs + scoring(m))),
+    });
+    const ours = { ...times(runs), lengthLast: runs.at(-1)!.sampleLength - 1 };
+    const two = twin ? times(twinRuns) : null;
     const parameters = parameterCount(trainer.policy);
     trainer.dispose();
+    twin?.dispose();
     let peer: Row['peer'] = null;
     if (python) {
       const p = JSON.parse(
@@ -82,9 +102,9 @@ runMain(async () => {
       ) as { iter_s: number; rollout_s: number; update_s: number; params: number; reward_last: number };
       peer = { iterationMs: p.iter_s * 1000, rolloutMs: p.rollout_s * 1000, updateMs: p.update_s * 1000, parameters: p.params, lengthLast: p.reward_last };
     }
-    rows.push({ arch: size.config.arch, size: size.label, parameters, ours, peer });
+    rows.push({ arch: size.config.arch, size: size.label, parameters, ours, twoThreads: two, peer });
     const r = rows.at(-1)!;
-    console.log(`${r.arch} ${r.size}: ${r.parameters} parameters; ours ${fmt(ours.iterationMs)} ms (rollout ${fmt(ours.rolloutMs)}, update ${fmt(ours.updateMs)})${peer ? `; peer ${fmt(peer.iterationMs)} ms (rollout ${fmt(peer.rolloutMs)}, update ${fmt(peer.updateMs)}): ${(peer.iterationMs / ours.iterationMs).toFixed(2)}x` : ''}`);
+    console.log(`${r.arch} ${r.size}: ${r.parameters} parameters; ours ${fmt(ours.iterationMs)} ms (rollout ${fmt(ours.rolloutMs)}, update ${fmt(ours.updateMs)})${two ? `, two threads ${fmt(two.iterationMs)} ms (update ${fmt(two.updateMs)})` : ''}${peer ? `; peer ${fmt(peer.iterationMs)} ms (rollout ${fmt(peer.rolloutMs)}, update ${fmt(peer.updateMs)}): ${(peer.iterationMs / ours.iterationMs).toFixed(2)}x` : ''}`);
   }
 
   console.log(`PPO on names at the peer's settings, wasm (Node) against PyTorch (one thread), median of ${iterations - 1} iterations after the first; ratio = peer time / ours`);
@@ -96,6 +116,8 @@ runMain(async () => {
       'ours ms': fmt(r.ours.iterationMs),
       'rollout': fmt(r.ours.rolloutMs),
       'update': fmt(r.ours.updateMs),
+      'ours, two threads ms': r.twoThreads ? fmt(r.twoThreads.iterationMs) : '-',
+      'two threads update': r.twoThreads ? fmt(r.twoThreads.updateMs) : '-',
       'peer ms': r.peer ? fmt(r.peer.iterationMs) : '-',
       'peer rollout': r.peer ? fmt(r.peer.rolloutMs) : '-',
       'peer update': r.peer ? fmt(r.peer.updateMs) : '-',
@@ -120,6 +142,7 @@ runMain(async () => {
       'ours: iteration': fit((r) => r.ours.iterationMs),
       'ours: rollout': fit((r) => r.ours.rolloutMs),
       'ours: update': fit((r) => r.ours.updateMs),
+      'ours, two threads: iteration': fit((r) => r.twoThreads?.iterationMs ?? null),
       'peer: iteration': fit((r) => r.peer?.iterationMs ?? null),
       'peer: rollout': fit((r) => r.peer?.rolloutMs ?? null),
       'peer: update': fit((r) => r.peer?.updateMs ?? null),
