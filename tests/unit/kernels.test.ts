@@ -3,12 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { compileKernels, KERNEL_DIR } from '../../scripts/buildKernels.ts';
-import { addRowsShape, batchedShape, columnSumShape, gatherRowsShape, hasRelaxedSimd, kernelOptions, LAYER_NORM, ROW_MOVE, SUMMED_ROWS, wasmKernelsInstalled } from '../../src/core/ops/kernels/wasmKernels.ts';
+import { addRowsShape, batchedShape, columnSumShape, gatherRowsShape, hasRelaxedSimd, kernelOptions, LAYER_NORM, LINEAR, ROW_MOVE, SUMMED_ROWS, wasmKernelsInstalled } from '../../src/core/ops/kernels/wasmKernels.ts';
 import { summedRows } from '../../src/core/ops/rows.ts';
 import { layerNorm } from '../../src/core/ops/layerNorm.ts';
 import { FusedAdam } from '../../src/core/ops/adam.ts';
 import { gelu } from '../../src/core/ops/activations.ts';
 import { attentionSoftmax } from '../../src/core/ops/softmax.ts';
+import { linear } from '../../src/core/ops/matmul.ts';
 import { MAT_MUL_PLAIN_WASM, MAT_MUL_WASM } from '../../src/core/ops/kernels/matMulWasm.ts';
 import { Rng } from '../../src/core/rng.ts';
 
@@ -404,6 +405,33 @@ describe("attention's softmax (wasm kernels)", () => {
       if (mask) expect(y1.filter((v, i) => y0[i] === 0).every((v) => v === 0)).toBe(true); // masked columns exactly 0
       expect(y1.some((v, i) => v !== y0[i])).toBe(true); // the kernel ran
       tf.dispose([x, dy]);
+    });
+  }
+});
+
+describe('a product with its bias (wasm kernel)', () => {
+  // Rows through quads and singles, columns through 8-wide and 4-wide panels and the last ones; k over 256; and a product shared with the second thread.
+  for (const [N, K, n] of [[13, 20, 16], [70, 300, 45], [9, 7, 3], [300, 256, 192]]) {
+    it(`x [${N}, ${K}] w [${K}, ${n}] + b: the very numbers of tfjs's product and sum, forwards and backwards`, async () => {
+      const rng = new Rng(N + K + n);
+      const [x, w, b, dy] = [random([N, K], rng), random([K, n], rng), random([n], rng), random([N, n], rng)] as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D];
+      const before = tf.memory().numTensors;
+      const run = (on: boolean) => {
+        kernelOptions.linear = on;
+        const y = tf.tidy(() => linear(x, w, b));
+        const grads = tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => linear(p as tf.Tensor2D, q as tf.Tensor2D, r as tf.Tensor1D).mul(dy).sum())([x, w, b]);
+        const out = [y, ...grads].map((t) => Array.from(t.dataSync()));
+        tf.dispose([y, ...grads]);
+        return out;
+      };
+      const [plain, fused] = [run(false), run(true)];
+      kernelOptions.linear = true;
+      expect(tf.memory().numTensors).toBe(before);
+      ['y', 'dx', 'dw', 'db'].forEach((name, i) => expect(fused[i], name).toEqual(plain[i]));
+      const profile = await tf.profile(() => linear(x, w, b));
+      expect(profile.kernelNames).toEqual([LINEAR]); // one kernel, ours
+      profile.result && tf.dispose(profile.result as tf.Tensor);
+      tf.dispose([x, w, b, dy]);
     });
   }
 });

@@ -1,5 +1,5 @@
 import * as tf from '../tf.ts';
-import { batchedShape, kernelOptions, wasmKernelsInstalled } from './kernels/wasmKernels.ts';
+import { batchedShape, kernelOptions, LINEAR, wasmKernelsInstalled } from './kernels/wasmKernels.ts';
 
 /**
  * tfjs's own wasm BatchMatMul is about 10x slower when asked to transpose an
@@ -52,3 +52,29 @@ export const TRANSPOSE_FREE_MATMUL_GRADIENT: tf.GradConfig = {
     return { a: () => matMulT(b, g, true, true), b: () => matMulT(g, a, true, true) };
   },
 };
+
+let linearGradient = false;
+
+/**
+ * x [N, K] w [K, n] + b [n]. On wasm one kernel of ours: the bias is added to
+ * each output row as the product stores it (the same last rounding as a
+ * separate sum), where tfjs runs a product and then a broadcast sum, a second
+ * pass over the output. Its gradient is the same products and column sum as
+ * the two ops' gradients. Elsewhere the two ops.
+ */
+export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  if (!(kernelOptions.linear && tf.getBackend() === 'wasm' && tf.getKernel(LINEAR, 'wasm') && b.dtype === 'float32' && batchedShape(x, w, false, false))) return tf.add(tf.matMul(x, w), b);
+  if (!linearGradient) {
+    tf.registerGradient({
+      kernelName: LINEAR,
+      inputsToSave: ['x', 'w'],
+      gradFunc: (dy, saved) => {
+        const g = dy as tf.Tensor;
+        const [sx, sw] = saved;
+        return { x: () => matMulT(g, sw, false, true), w: () => matMulT(sx, g, true, false), b: () => tf.sum(g, 0) };
+      },
+    });
+    linearGradient = true;
+  }
+  return tf.engine().runKernel(LINEAR, { x, w, b }) as tf.Tensor2D;
+}

@@ -1,7 +1,7 @@
 import * as tf from '../tf.ts';
 import { addWeight, embed, normalInit, type Decoder, type Policy, type TransformerConfig } from './policy.ts';
 import type { Rng } from '../rng.ts';
-import { matMulT } from '../ops/matmul.ts';
+import { linear, matMulT } from '../ops/matmul.ts';
 import { rowMover } from '../ops/rows.ts';
 import { layerNorm } from '../ops/layerNorm.ts';
 import { gelu } from '../ops/activations.ts';
@@ -180,7 +180,7 @@ export class TransformerPolicy implements Policy {
       const hidden = this.#blocks(x, layout, this.#attentionMask(B, T, 0, rows), null).x;
       const hf = layerNorm(rowMover(asked, n)(hidden) as tf.Tensor2D, this.#lnfg, this.#lnfb); // [P, C]
       const logits = tf.matMul(hf, this.#head) as tf.Tensor2D;
-      const values = tf.add(tf.matMul(hf, this.#wv), this.#bv).reshape([positions.length]) as tf.Tensor1D;
+      const values = linear(hf, this.#wv as tf.Tensor2D, this.#bv as tf.Tensor1D).reshape([positions.length]) as tf.Tensor1D;
       return { logits, values };
     });
   }
@@ -213,7 +213,7 @@ export class TransformerPolicy implements Policy {
     const out = this.#blocks(x, layout, this.#attentionMask(B, T, past, pad), caches, qkv);
     const hf = layerNorm(out.x, this.#lnfg, this.#lnfb); // [B*T, C]
     const logits = tf.matMul(hf, this.#head).reshape([B, T, -1]) as tf.Tensor3D; // [B, T, V]
-    const values = tf.add(tf.matMul(hf, this.#wv), this.#bv).reshape([B, T]) as tf.Tensor2D; // [B, T]
+    const values = linear(hf, this.#wv as tf.Tensor2D, this.#bv as tf.Tensor1D).reshape([B, T]) as tf.Tensor2D; // [B, T]
     return { logits, values, features: hf.reshape([B, T, C]) as tf.Tensor3D, caches: out.caches };
   }
 
@@ -242,10 +242,10 @@ export class TransformerPolicy implements Policy {
       // Elsewhere, three products with the weight's thirds: splitting (and, backwards, concatenating)
       // [R, 3C] activations costs more than slicing the weight, and WebGL cannot hold a rank-5 view.
       let q: tf.Tensor4D, k0: tf.Tensor4D, v0: tf.Tensor4D; // [B, H, T, hd]
-      if (layout.qkv) [q, k0, v0] = layout.qkv(tf.add(tf.matMul(h, blk.wqkv), blk.bqkv) as tf.Tensor2D);
+      if (layout.qkv) [q, k0, v0] = layout.qkv(linear(h, blk.wqkv as tf.Tensor2D, blk.bqkv as tf.Tensor1D));
       else {
         const cut = qkv?.[i] ?? this.#qkv(blk);
-        [q, k0, v0] = [0, 1, 2].map((j) => layout.toHeads(tf.add(tf.matMul(h, cut.w[j]), cut.b[j]) as tf.Tensor2D));
+        [q, k0, v0] = [0, 1, 2].map((j) => layout.toHeads(linear(h, cut.w[j] as tf.Tensor2D, cut.b[j] as tf.Tensor1D)));
       }
       const k = caches ? (tf.concat([caches[i].k, k0], 2) as tf.Tensor4D) : k0; // [B, H, past+T, hd]
       const v = caches ? (tf.concat([caches[i].v, v0], 2) as tf.Tensor4D) : v0;
@@ -254,11 +254,11 @@ export class TransformerPolicy implements Policy {
       // and backwards; where 1/sqrt(hd) is a power of two (hd 4, 16, 64, ...) the very same numbers.
       const att = matMulT(q.mul(1 / Math.sqrt(hd)), k, false, true) as tf.Tensor4D; // [B, H, T, past+T]
       const y = layout.fromHeads(tf.matMul(attentionSoftmax(att, mask), v) as tf.Tensor4D); // [R, C]
-      x = x.add(tf.add(tf.matMul(y, blk.wo), blk.bo));
+      x = x.add(linear(y, blk.wo as tf.Tensor2D, blk.bo as tf.Tensor1D));
       const h2 = layerNorm(x, blk.ln2g, blk.ln2b);
-      const m = tf.add(tf.matMul(h2, blk.w1), blk.b1); // [R, 4C]
+      const m = linear(h2, blk.w1 as tf.Tensor2D, blk.b1 as tf.Tensor1D); // [R, 4C]
       const g = gelu(m); // GELU, sigmoid approximation
-      x = x.add(tf.add(tf.matMul(g, blk.w2), blk.b2));
+      x = x.add(linear(g, blk.w2 as tf.Tensor2D, blk.b2 as tf.Tensor1D));
     });
     return { x, caches: newCaches };
   }

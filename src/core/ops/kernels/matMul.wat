@@ -21,16 +21,18 @@
 ;; Multiply-adds are f32x4.relaxed_madd: fused (one rounding) on every x86-64
 ;; CPU with FMA3 and on ARM64. scripts/buildKernels.ts also builds a variant
 ;; with a separate multiply and add, for engines without relaxed SIMD.
+;; $bias (0 for none): n floats added to every row of C as it is stored, the
+;; last rounding, as a separate sum after the product would add them.
 ;; Built into matMulWasm.ts by scripts/buildKernels.ts (npm run kernels).
 (module
   (import "env" "memory" (memory 0))
-  (func (export "matMul") (param $a i32) (param $b i32) (param $c i32) (param $batch i32) (param $m i32) (param $k i32) (param $n i32) (param $ta i32) (param $tb i32) (param $scratch i32)
+  (func (export "matMul") (param $a i32) (param $b i32) (param $c i32) (param $batch i32) (param $m i32) (param $k i32) (param $n i32) (param $ta i32) (param $tb i32) (param $scratch i32) (param $bias i32)
     (local $i i32) (local $j i32) (local $p i32)
     (local $arow i32) (local $ap i32) (local $bcol i32) (local $bp i32) (local $cp i32)
     (local $kb i32) (local $nb i32) (local $nc2 i32) (local $nc3 i32)
     (local $sa i32) (local $sb i32) (local $sc i32)
     (local $ai i32) (local $ai2 i32) (local $ai3 i32) (local $pa i32) (local $bs i32) (local $bj i32) (local $bpp i32)
-    (local $ab i32) (local $packed i32) (local $k0 i32) (local $klen i32) (local $pk i32) (local $i0 i32) (local $iend i32) (local $mq i32)
+    (local $ab i32) (local $packed i32) (local $k0 i32) (local $klen i32) (local $pk i32) (local $i0 i32) (local $iend i32) (local $mq i32) (local $b0 v128) (local $b1 v128)
     (local $av v128) (local $x0 v128) (local $x1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     ;; in bytes: a row of A, B and C, 2 and 3 rows further, one batch of A, B and C
@@ -96,6 +98,10 @@
                   (if (local.get $pk)
                     (then (local.set $bcol (i32.add (local.get $packed) (i32.mul (local.get $j) (local.get $kb)))) (local.set $bs (i32.const 32)))
                     (else (local.set $bcol (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2)))) (local.set $bs (local.get $nb))))
+                  ;; the bias's 8 columns, added to the last k block's sums as they are stored
+                  (if (local.get $bias) (then
+                    (local.set $b0 (v128.load offset=0 align=4 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
+                    (local.set $b1 (v128.load offset=16 align=4 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))))
                   (local.set $i (local.get $i0))
                   (block $w8_quads_done
                     (loop $w8_quads
@@ -138,6 +144,12 @@
                           (local.set $bp (i32.add (local.get $bp) (local.get $bs)))
                           (local.set $p (i32.sub (local.get $p) (i32.const 1)))
                           (br $k4x8)))
+                      (if (i32.and (i32.ne (local.get $bias) (i32.const 0)) (i32.ge_u (i32.add (local.get $k0) (i32.const 256)) (local.get $k)))
+                        (then
+                          (local.set $c00 (f32x4.add (local.get $c00) (local.get $b0))) (local.set $c01 (f32x4.add (local.get $c01) (local.get $b1)))
+                          (local.set $c10 (f32x4.add (local.get $c10) (local.get $b0))) (local.set $c11 (f32x4.add (local.get $c11) (local.get $b1)))
+                          (local.set $c20 (f32x4.add (local.get $c20) (local.get $b0))) (local.set $c21 (f32x4.add (local.get $c21) (local.get $b1)))
+                          (local.set $c30 (f32x4.add (local.get $c30) (local.get $b0))) (local.set $c31 (f32x4.add (local.get $c31) (local.get $b1)))))
                       (v128.store offset=0 align=4 (local.get $cp) (local.get $c00))
                       (v128.store offset=16 align=4 (local.get $cp) (local.get $c01))
                       (v128.store offset=0 align=4 (i32.add (local.get $cp) (local.get $nb)) (local.get $c10))
@@ -162,6 +174,9 @@
             (if (local.get $pk)
               (then (local.set $bcol (i32.add (local.get $packed) (i32.mul (local.get $j) (local.get $kb)))) (local.set $bs (i32.const 32)))
               (else (local.set $bcol (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2)))) (local.set $bs (local.get $nb))))
+            (if (local.get $bias) (then
+              (local.set $b0 (v128.load offset=0 align=4 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
+              (local.set $b1 (v128.load offset=16 align=4 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))))
             (local.set $i (local.get $mq))
             (block $w8_singles_done
               (loop $w8_singles
@@ -184,6 +199,7 @@
                     (local.set $bp (i32.add (local.get $bp) (local.get $bs)))
                     (local.set $p (i32.sub (local.get $p) (i32.const 1)))
                     (br $k1x8)))
+                (if (local.get $bias) (then (local.set $c00 (f32x4.add (local.get $c00) (local.get $b0))) (local.set $c01 (f32x4.add (local.get $c01) (local.get $b1)))))
                 (v128.store offset=0 align=4 (local.get $cp) (local.get $c00))
                 (v128.store offset=16 align=4 (local.get $cp) (local.get $c01))
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
@@ -197,6 +213,7 @@
               (then (call $pack (local.get $b) (local.get $packed) (local.get $j) (local.get $k) (i32.const 4))
                 (local.set $bcol (local.get $packed)) (local.set $bs (i32.const 16)))
               (else (local.set $bcol (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2)))) (local.set $bs (local.get $nb))))
+            (if (local.get $bias) (then (local.set $b0 (v128.load align=4 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))))
             (local.set $i (i32.const 0))
             ;; four rows at a time, then one by one
             (block $w4_quads_done
@@ -224,6 +241,9 @@
                     (local.set $bp (i32.add (local.get $bp) (local.get $bs)))
                     (local.set $p (i32.sub (local.get $p) (i32.const 1)))
                     (br $k4x4)))
+                (if (local.get $bias) (then
+                  (local.set $c00 (f32x4.add (local.get $c00) (local.get $b0))) (local.set $c10 (f32x4.add (local.get $c10) (local.get $b0)))
+                  (local.set $c20 (f32x4.add (local.get $c20) (local.get $b0))) (local.set $c30 (f32x4.add (local.get $c30) (local.get $b0)))))
                 (v128.store offset=0 align=4 (local.get $cp) (local.get $c00))
                 (v128.store offset=0 align=4 (i32.add (local.get $cp) (local.get $nb)) (local.get $c10))
                 (v128.store offset=0 align=4 (i32.add (local.get $cp) (local.get $nc2)) (local.get $c20))
@@ -249,6 +269,7 @@
                     (local.set $bp (i32.add (local.get $bp) (local.get $bs)))
                     (local.set $p (i32.sub (local.get $p) (i32.const 1)))
                     (br $k1x4)))
+                (if (local.get $bias) (then (local.set $c00 (f32x4.add (local.get $c00) (local.get $b0)))))
                 (v128.store offset=0 align=4 (local.get $cp) (local.get $c00))
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br $w4_singles)))
@@ -276,6 +297,7 @@
                     (local.set $bp (i32.add (local.get $bp) (local.get $bpp)))
                     (local.set $p (i32.sub (local.get $p) (i32.const 1)))
                     (br $tail_k)))
+                (if (local.get $bias) (then (local.set $c00 (f32x4.add (local.get $c00) (v128.load32_splat align=4 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))))
                 (f32.store (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2))) (f32x4.extract_lane 0 (local.get $c00)))
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br $tail_rows)))

@@ -2,7 +2,7 @@ import * as tf from '../../tf.ts';
 import { MAT_MUL_PLAIN_SHARED_WASM, MAT_MUL_PLAIN_WASM, MAT_MUL_SHARED_WASM, MAT_MUL_WASM } from './matMulWasm.ts';
 import { sharedProduct, sharedScratchFloats, sharesProduct, type ProductKernel } from './productThread.ts';
 import { HeapThread, type StartHeapHelper } from './heapThread.ts';
-import { addRowsShape, batchedShape, columnSumShape, gatherRowsShape, productScratchFloats } from './shapes.ts';
+import { addRowsShape, batchedShape, columnSumShape, gatherRowsShape, productScratchFloats, type ProductShape } from './shapes.ts';
 import { ADD_ROWS_SHARED_WASM, ADD_ROWS_WASM } from './addRowsWasm.ts';
 import { COLUMN_SUM_SHARED_WASM, COLUMN_SUM_WASM } from './columnSumWasm.ts';
 import { GATHER_ROWS_SHARED_WASM, GATHER_ROWS_WASM } from './gatherRowsWasm.ts';
@@ -41,10 +41,11 @@ const THREADED_MIN_FLOATS = 1 << 16;
  * `hostLosses`, the losses and action statistics computed in JS
  * (ops/hostMaths.ts); `headMoves`, attention's heads reached by one row move
  * from one product (policy/transformer.ts, forwardAt). `threads` applies
- * where a second thread was started (useHeapThread). `gelu`, `softmax`: the
- * GELU and attention softmax kernels (ops/activations.ts, ops/softmax.ts).
+ * where a second thread was started (useHeapThread). `gelu`, `softmax`,
+ * `linear`: the GELU, attention softmax and biased product kernels
+ * (ops/activations.ts, ops/softmax.ts, ops/matmul.ts).
  */
-export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true, threads: true, gelu: true, softmax: true };
+export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true, threads: true, gelu: true, softmax: true, linear: true };
 
 /**
  * Whether the wasm backend's products and leading-axis sums run on this
@@ -120,17 +121,27 @@ export function useWasmKernels(): void {
     return checked(wasm, out, bad, indices, `${zeroRow ? ROW_MOVE : 'GatherV2'}: the index value`, x.shape[0] + (zeroRow ? 1 : 0));
   };
 
-  overrideWhere(matMul, ({ a, b }, attrs) => ((attrs.transposeA || attrs.transposeB) && !kernelOptions.transposedProducts ? null : batchedShape(a, b, attrs.transposeA as boolean, attrs.transposeB as boolean)), (wasm, { a, b }, shape) => {
+  /** A x B (+ bias, a row added to every row of the output) on our kernel, shared with the second thread where that pays. */
+  const product = (wasm: WasmBackendLike, a: tf.TensorInfo, b: tf.TensorInfo, shape: ProductShape, bias?: tf.TensorInfo) => {
     const out = wasm.makeOutput(shape.out, 'float32');
     const thread = threads() && sharesProduct(shape) ? heapThread : null;
     const floats = thread ? sharedScratchFloats(shape) : productScratchFloats(shape);
     const scratch = floats ? wasm.makeOutput([floats], 'float32') : null;
     const [pa, pb, pc] = at(wasm, a, b, out);
     const ps = scratch ? at(wasm, scratch)[0] : 0;
-    const answered = thread ? sharedProduct(thread, k, shape, pa, pb, pc, ps) : (k.matMul(pa, pb, pc, shape.batch, shape.m, shape.k, shape.n, shape.ta ? 1 : 0, shape.tb ? 1 : 0, ps), true);
+    const pbias = bias ? at(wasm, bias)[0] : 0;
+    const answered = thread ? sharedProduct(thread, k, shape, pa, pb, pc, ps, pbias) : (k.matMul(pa, pb, pc, shape.batch, shape.m, shape.k, shape.n, shape.ta ? 1 : 0, shape.tb ? 1 : 0, ps, pbias), true);
     // A helper that did not answer may still write its scratch: that memory is left to it.
     if (scratch && answered) wasm.disposeData(scratch.dataId);
     return out;
+  };
+  overrideWhere(matMul, ({ a, b }, attrs) => ((attrs.transposeA || attrs.transposeB) && !kernelOptions.transposedProducts ? null : batchedShape(a, b, attrs.transposeA as boolean, attrs.transposeB as boolean)), (wasm, { a, b }, shape) => product(wasm, a, b, shape));
+  ours(LINEAR, (wasm, { x, w, b }) => {
+    const shape = batchedShape(x, w, false, false);
+    if (!shape || x.shape.length !== 2 || b.dtype !== 'float32' || b.shape.length !== 1 || b.shape[0] !== shape.n) {
+      throw new Error(`${LINEAR}: needs float32 x [N, K], w [K, n] and b [n]; got [${x.shape}], [${w.shape}] and [${b.shape}]`);
+    }
+    return product(wasm, x, w, shape, b);
   });
   overrideWhere(sum, ({ x }, attrs) => columnSumShape(x, attrs.axis as number | number[], attrs.keepDims as boolean), (wasm, { x }, shape) => {
     const out = wasm.makeOutput(shape.out, 'float32');
@@ -332,6 +343,8 @@ export const LAYER_NORM_GRAD = 'RlcfLayerNormGrad';
  * when left out) -> the new w, m, v.
  */
 export const ADAM = 'RlcfAdam';
+/** x [N, K] times w [K, n], plus b [n] on every row, b added last (see ops/matmul.ts's linear). */
+export const LINEAR = 'RlcfLinear';
 /**
  * Attention's softmax over the last axis (see ops/softmax.ts): scores x [B, H,
  * T, n] and an optional mask [B or 1, 1, T or 1, n] added first -> y; its
