@@ -411,15 +411,16 @@ describe("attention's softmax (wasm kernels)", () => {
 
 describe('a product with its bias (wasm kernel)', () => {
   // Rows through quads and singles, columns through 8-wide and 4-wide panels and the last ones; k over 256; and a product shared with the second thread.
-  for (const [N, K, n] of [[13, 20, 16], [70, 300, 45], [9, 7, 3], [300, 256, 192]]) {
-    it(`x [${N}, ${K}] w [${K}, ${n}] + b: the very numbers of tfjs's product and sum, forwards and backwards`, async () => {
+  for (const [N, K, n, residual] of [[13, 20, 16, false], [70, 300, 45, true], [9, 7, 3, true], [300, 256, 192, false], [300, 256, 192, true], [6, 4, 40, true]] as [number, number, number, boolean][]) {
+    it(`x [${N}, ${K}] w [${K}, ${n}] + b${residual ? ', then + a residual' : ''}: the very numbers of tfjs's product and sums, forwards and backwards`, async () => {
       const rng = new Rng(N + K + n);
-      const [x, w, b, dy] = [random([N, K], rng), random([K, n], rng), random([n], rng), random([N, n], rng)] as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D];
+      const [x, w, b, r, dy] = [random([N, K], rng), random([K, n], rng), random([n], rng), random([N, n], rng), random([N, n], rng)] as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor2D];
+      const f = (p: tf.Tensor, q: tf.Tensor, c: tf.Tensor, s: tf.Tensor) => linear(p as tf.Tensor2D, q as tf.Tensor2D, c as tf.Tensor1D, residual ? (s as tf.Tensor2D) : undefined);
       const before = tf.memory().numTensors;
       const run = (on: boolean) => {
         kernelOptions.linear = on;
-        const y = tf.tidy(() => linear(x, w, b));
-        const grads = tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => linear(p as tf.Tensor2D, q as tf.Tensor2D, r as tf.Tensor1D).mul(dy).sum())([x, w, b]);
+        const y = tf.tidy(() => f(x, w, b, r));
+        const grads = tf.grads((p: tf.Tensor, q: tf.Tensor, c: tf.Tensor, s: tf.Tensor) => f(p, q, c, s).mul(dy).sum().add(s.sum().mul(0)))([x, w, b, r]);
         const out = [y, ...grads].map((t) => Array.from(t.dataSync()));
         tf.dispose([y, ...grads]);
         return out;
@@ -427,11 +428,10 @@ describe('a product with its bias (wasm kernel)', () => {
       const [plain, fused] = [run(false), run(true)];
       kernelOptions.linear = true;
       expect(tf.memory().numTensors).toBe(before);
-      ['y', 'dx', 'dw', 'db'].forEach((name, i) => expect(fused[i], name).toEqual(plain[i]));
-      const profile = await tf.profile(() => linear(x, w, b));
+      ['y', 'dx', 'dw', 'db', 'dr'].forEach((name, i) => expect(fused[i], name).toEqual(plain[i]));
+      const profile = await tf.profile(() => f(x, w, b, r));
       expect(profile.kernelNames).toEqual([LINEAR]); // one kernel, ours
-      profile.result && tf.dispose(profile.result as tf.Tensor);
-      tf.dispose([x, w, b, dy]);
+      tf.dispose([profile.result as tf.Tensor, x, w, b, r, dy]);
     });
   }
 });

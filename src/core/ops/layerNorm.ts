@@ -15,6 +15,12 @@ export function layerNorm<T extends tf.Tensor>(x: T, g: tf.Tensor, b: tf.Tensor)
     const { mean, variance } = tf.moments(x, -1, true);
     return x.sub(mean).mul(tf.rsqrt(variance.add(EPS))).mul(g).add(b) as T;
   }
+  // Nothing recording gradients (sampling, scoring): the kernel alone, without customGrad's scope.
+  if (!(tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn()) {
+    const [y, mean, rstd] = tf.engine().runKernel(LAYER_NORM, { x, g, b }, { eps: EPS }) as tf.Tensor[];
+    tf.dispose([mean, rstd]);
+    return y as T;
+  }
   const op = tf.customGrad(((xs: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, save: tf.GradSaveFunc) => {
     const [y, mean, rstd] = tf.engine().runKernel(LAYER_NORM, { x: xs, g: gain, b: bias }, { eps: EPS }) as tf.Tensor[];
     save([xs, gain, mean, rstd]);

@@ -56,14 +56,18 @@ export const TRANSPOSE_FREE_MATMUL_GRADIENT: tf.GradConfig = {
 let linearGradient = false;
 
 /**
- * x [N, K] w [K, n] + b [n]. On wasm one kernel of ours: the bias is added to
- * each output row as the product stores it (the same last rounding as a
- * separate sum), where tfjs runs a product and then a broadcast sum, a second
- * pass over the output. Its gradient is the same products and column sum as
- * the two ops' gradients. Elsewhere the two ops.
+ * x [N, K] w [K, n] + b [n], and then + `residual` [N, n] where given (the
+ * residual stream's x + layer(x)). On wasm one kernel of ours: the bias and the
+ * residual are added to each output row as the product stores it (each the
+ * same rounding as a separate sum), where tfjs runs a product and one or two
+ * sums, each a pass over the output. Its gradient is the same products and
+ * column sum as the ops' gradients. Elsewhere the ops.
  */
-export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
-  if (!(kernelOptions.linear && tf.getBackend() === 'wasm' && tf.getKernel(LINEAR, 'wasm') && b.dtype === 'float32' && batchedShape(x, w, false, false))) return tf.add(tf.matMul(x, w), b);
+export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, residual?: tf.Tensor2D): tf.Tensor2D {
+  if (!(kernelOptions.linear && tf.getBackend() === 'wasm' && tf.getKernel(LINEAR, 'wasm') && b.dtype === 'float32' && batchedShape(x, w, false, false))) {
+    const y = tf.add(tf.matMul(x, w), b) as tf.Tensor2D;
+    return residual ? residual.add(y) : y;
+  }
   if (!linearGradient) {
     tf.registerGradient({
       kernelName: LINEAR,
@@ -71,10 +75,10 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tenso
       gradFunc: (dy, saved) => {
         const g = dy as tf.Tensor;
         const [sx, sw] = saved;
-        return { x: () => matMulT(g, sw, false, true), w: () => matMulT(sx, g, true, false), b: () => tf.sum(g, 0) };
+        return { x: () => matMulT(g, sw, false, true), w: () => matMulT(sx, g, true, false), b: () => tf.sum(g, 0), r: () => tf.clone(g) };
       },
     });
     linearGradient = true;
   }
-  return tf.engine().runKernel(LINEAR, { x, w, b }) as tf.Tensor2D;
+  return tf.engine().runKernel(LINEAR, residual ? { x, w, b, r: residual } : { x, w, b }) as tf.Tensor2D;
 }

@@ -254,11 +254,11 @@ export class TransformerPolicy implements Policy {
       // and backwards; where 1/sqrt(hd) is a power of two (hd 4, 16, 64, ...) the very same numbers.
       const att = matMulT(q.mul(1 / Math.sqrt(hd)), k, false, true) as tf.Tensor4D; // [B, H, T, past+T]
       const y = layout.fromHeads(tf.matMul(attentionSoftmax(att, mask), v) as tf.Tensor4D); // [R, C]
-      x = x.add(linear(y, blk.wo as tf.Tensor2D, blk.bo as tf.Tensor1D));
+      x = linear(y, blk.wo as tf.Tensor2D, blk.bo as tf.Tensor1D, x);
       const h2 = layerNorm(x, blk.ln2g, blk.ln2b);
       const m = linear(h2, blk.w1 as tf.Tensor2D, blk.b1 as tf.Tensor1D); // [R, 4C]
       const g = gelu(m); // GELU, sigmoid approximation
-      x = x.add(linear(g, blk.w2 as tf.Tensor2D, blk.b2 as tf.Tensor1D));
+      x = linear(g, blk.w2 as tf.Tensor2D, blk.b2 as tf.Tensor1D, x);
     });
     return { x, caches: newCaches };
   }

@@ -22,17 +22,19 @@
 ;; CPU with FMA3 and on ARM64. scripts/buildKernels.ts also builds a variant
 ;; with a separate multiply and add, for engines without relaxed SIMD.
 ;; $bias (0 for none): n floats added to every row of C as it is stored, the
-;; last rounding, as a separate sum after the product would add them.
+;; last rounding, as a separate sum after the product would add them; then
+;; $res (0 for none), a residual of C's shape added the same way (x + the
+;; layer's output, with one rounding more).
 ;; Built into matMulWasm.ts by scripts/buildKernels.ts (npm run kernels).
 (module
   (import "env" "memory" (memory 0))
-  (func (export "matMul") (param $a i32) (param $b i32) (param $c i32) (param $batch i32) (param $m i32) (param $k i32) (param $n i32) (param $ta i32) (param $tb i32) (param $scratch i32) (param $bias i32)
+  (func (export "matMul") (param $a i32) (param $b i32) (param $c i32) (param $batch i32) (param $m i32) (param $k i32) (param $n i32) (param $ta i32) (param $tb i32) (param $scratch i32) (param $bias i32) (param $res i32)
     (local $i i32) (local $j i32) (local $p i32)
     (local $arow i32) (local $ap i32) (local $bcol i32) (local $bp i32) (local $cp i32)
     (local $kb i32) (local $nb i32) (local $nc2 i32) (local $nc3 i32)
     (local $sa i32) (local $sb i32) (local $sc i32)
     (local $ai i32) (local $ai2 i32) (local $ai3 i32) (local $pa i32) (local $bs i32) (local $bj i32) (local $bpp i32)
-    (local $ab i32) (local $packed i32) (local $k0 i32) (local $klen i32) (local $pk i32) (local $i0 i32) (local $iend i32) (local $mq i32) (local $b0 v128) (local $b1 v128)
+    (local $ab i32) (local $packed i32) (local $k0 i32) (local $klen i32) (local $pk i32) (local $i0 i32) (local $iend i32) (local $mq i32) (local $b0 v128) (local $b1 v128) (local $rd i32)
     (local $av v128) (local $x0 v128) (local $x1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     ;; in bytes: a row of A, B and C, 2 and 3 rows further, one batch of A, B and C
@@ -59,6 +61,8 @@
         (br_if $batches_done (i32.eqz (local.get $batch)))
         ;; the A the panels read: this batch's, or its transposed copy
         (local.set $ab (local.get $a))
+        ;; the residual's entry for C's at address p is at p + $rd
+        (local.set $rd (i32.sub (local.get $res) (local.get $c)))
         (if (local.get $ta)
           (then (call $transpose (local.get $a) (local.get $scratch) (local.get $k) (local.get $m) (local.get $m)) (local.set $ab (local.get $scratch))))
         ;; B's panels of 8 columns, each packed as k rows of 8 (when B is transposed, or A has 16 rows
@@ -150,6 +154,16 @@
                           (local.set $c10 (f32x4.add (local.get $c10) (local.get $b0))) (local.set $c11 (f32x4.add (local.get $c11) (local.get $b1)))
                           (local.set $c20 (f32x4.add (local.get $c20) (local.get $b0))) (local.set $c21 (f32x4.add (local.get $c21) (local.get $b1)))
                           (local.set $c30 (f32x4.add (local.get $c30) (local.get $b0))) (local.set $c31 (f32x4.add (local.get $c31) (local.get $b1)))))
+                      (if (i32.and (i32.ne (local.get $res) (i32.const 0)) (i32.ge_u (i32.add (local.get $k0) (i32.const 256)) (local.get $k)))
+                        (then
+                          (local.set $c00 (f32x4.add (local.get $c00) (v128.load offset=0 align=4 (i32.add (local.get $cp) (local.get $rd)))))
+                          (local.set $c01 (f32x4.add (local.get $c01) (v128.load offset=16 align=4 (i32.add (local.get $cp) (local.get $rd)))))
+                          (local.set $c10 (f32x4.add (local.get $c10) (v128.load offset=0 align=4 (i32.add (i32.add (local.get $cp) (local.get $nb)) (local.get $rd)))))
+                          (local.set $c11 (f32x4.add (local.get $c11) (v128.load offset=16 align=4 (i32.add (i32.add (local.get $cp) (local.get $nb)) (local.get $rd)))))
+                          (local.set $c20 (f32x4.add (local.get $c20) (v128.load offset=0 align=4 (i32.add (i32.add (local.get $cp) (local.get $nc2)) (local.get $rd)))))
+                          (local.set $c21 (f32x4.add (local.get $c21) (v128.load offset=16 align=4 (i32.add (i32.add (local.get $cp) (local.get $nc2)) (local.get $rd)))))
+                          (local.set $c30 (f32x4.add (local.get $c30) (v128.load offset=0 align=4 (i32.add (i32.add (local.get $cp) (local.get $nc3)) (local.get $rd)))))
+                          (local.set $c31 (f32x4.add (local.get $c31) (v128.load offset=16 align=4 (i32.add (i32.add (local.get $cp) (local.get $nc3)) (local.get $rd)))))))
                       (v128.store offset=0 align=4 (local.get $cp) (local.get $c00))
                       (v128.store offset=16 align=4 (local.get $cp) (local.get $c01))
                       (v128.store offset=0 align=4 (i32.add (local.get $cp) (local.get $nb)) (local.get $c10))
@@ -200,6 +214,9 @@
                     (local.set $p (i32.sub (local.get $p) (i32.const 1)))
                     (br $k1x8)))
                 (if (local.get $bias) (then (local.set $c00 (f32x4.add (local.get $c00) (local.get $b0))) (local.set $c01 (f32x4.add (local.get $c01) (local.get $b1)))))
+                (if (local.get $res) (then
+                  (local.set $c00 (f32x4.add (local.get $c00) (v128.load offset=0 align=4 (i32.add (local.get $cp) (local.get $rd)))))
+                  (local.set $c01 (f32x4.add (local.get $c01) (v128.load offset=16 align=4 (i32.add (local.get $cp) (local.get $rd)))))))
                 (v128.store offset=0 align=4 (local.get $cp) (local.get $c00))
                 (v128.store offset=16 align=4 (local.get $cp) (local.get $c01))
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
@@ -244,6 +261,11 @@
                 (if (local.get $bias) (then
                   (local.set $c00 (f32x4.add (local.get $c00) (local.get $b0))) (local.set $c10 (f32x4.add (local.get $c10) (local.get $b0)))
                   (local.set $c20 (f32x4.add (local.get $c20) (local.get $b0))) (local.set $c30 (f32x4.add (local.get $c30) (local.get $b0)))))
+                (if (local.get $res) (then
+                  (local.set $c00 (f32x4.add (local.get $c00) (v128.load align=4 (i32.add (local.get $cp) (local.get $rd)))))
+                  (local.set $c10 (f32x4.add (local.get $c10) (v128.load align=4 (i32.add (i32.add (local.get $cp) (local.get $nb)) (local.get $rd)))))
+                  (local.set $c20 (f32x4.add (local.get $c20) (v128.load align=4 (i32.add (i32.add (local.get $cp) (local.get $nc2)) (local.get $rd)))))
+                  (local.set $c30 (f32x4.add (local.get $c30) (v128.load align=4 (i32.add (i32.add (local.get $cp) (local.get $nc3)) (local.get $rd)))))))
                 (v128.store offset=0 align=4 (local.get $cp) (local.get $c00))
                 (v128.store offset=0 align=4 (i32.add (local.get $cp) (local.get $nb)) (local.get $c10))
                 (v128.store offset=0 align=4 (i32.add (local.get $cp) (local.get $nc2)) (local.get $c20))
@@ -270,6 +292,7 @@
                     (local.set $p (i32.sub (local.get $p) (i32.const 1)))
                     (br $k1x4)))
                 (if (local.get $bias) (then (local.set $c00 (f32x4.add (local.get $c00) (local.get $b0)))))
+                (if (local.get $res) (then (local.set $c00 (f32x4.add (local.get $c00) (v128.load align=4 (i32.add (local.get $cp) (local.get $rd)))))))
                 (v128.store offset=0 align=4 (local.get $cp) (local.get $c00))
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br $w4_singles)))
@@ -298,6 +321,7 @@
                     (local.set $p (i32.sub (local.get $p) (i32.const 1)))
                     (br $tail_k)))
                 (if (local.get $bias) (then (local.set $c00 (f32x4.add (local.get $c00) (v128.load32_splat align=4 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))))
+                (if (local.get $res) (then (local.set $c00 (f32x4.add (local.get $c00) (v128.load32_splat align=4 (i32.add (local.get $rd) (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2)))))))))
                 (f32.store (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2))) (f32x4.extract_lane 0 (local.get $c00)))
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br $tail_rows)))
@@ -306,6 +330,7 @@
         (local.set $a (i32.add (local.get $a) (local.get $sa)))
         (local.set $b (i32.add (local.get $b) (local.get $sb)))
         (local.set $c (i32.add (local.get $c) (local.get $sc)))
+        (if (local.get $res) (then (local.set $res (i32.add (local.get $res) (local.get $sc)))))
         (local.set $batch (i32.sub (local.get $batch) (i32.const 1)))
         (br $batches))))
   ;; A panel of 8 columns of a row-major B (k rows, $nb bytes apart, from $src) as k rows of 8 at $dst.

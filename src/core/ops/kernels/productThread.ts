@@ -29,12 +29,12 @@ export function sharedScratchFloats(s: ProductShape): number {
 }
 
 /**
- * C = A x B (+ bias, a pointer or 0; pointers into the heap; `scratch` of sharedScratchFloats), as the
+ * C = A x B (+ bias, + res: pointers or 0; pointers into the heap; `scratch` of sharedScratchFloats), as the
  * kernel computes it on one thread, the helper taking about half. False if the
  * helper did not answer in time (its share was then worked out here too; it
  * may still write its scratch, which the caller must not free).
  */
-export function sharedProduct(thread: HeapThread, kernel: ProductKernel, s: ProductShape, a: number, b: number, c: number, scratch: number, bias = 0): boolean {
+export function sharedProduct(thread: HeapThread, kernel: ProductKernel, s: ProductShape, a: number, b: number, c: number, scratch: number, bias = 0, res = 0): boolean {
   const { batch, m, k, n, ta, tb } = s;
   const [fa, fb] = [ta ? 1 : 0, tb ? 1 : 0];
   const panels = 4 * panelFloats(k, n);
@@ -43,17 +43,17 @@ export function sharedProduct(thread: HeapThread, kernel: ProductKernel, s: Prod
     const mine = batch >> 1;
     const theirs = batch - mine;
     const theirScratch = scratch + (ta ? 4 * m * k : 0) + panels;
-    const call: [string, number[]] = ['matMul', [a + 4 * mine * m * k, b + 4 * mine * k * n, c + 4 * mine * m * n, theirs, m, k, n, fa, fb, theirScratch, bias]];
-    return thread.together([call], () => kernel.matMul(a, b, c, mine, m, k, n, fa, fb, scratch, bias)).answered;
+    const call: [string, number[]] = ['matMul', [a + 4 * mine * m * k, b + 4 * mine * k * n, c + 4 * mine * m * n, theirs, m, k, n, fa, fb, theirScratch, bias, res && res + 4 * mine * m * n]];
+    return thread.together([call], () => kernel.matMul(a, b, c, mine, m, k, n, fa, fb, scratch, bias, res)).answered;
   }
   const mine = Math.max(4, Math.round(m / 8) * 4);
   const theirs = m - mine;
   const [rows, packs] = ta ? [scratch, scratch + 4 * m * k] : [a, scratch];
   const calls: [string, number[]][] = ta ? [['transpose', [a + 4 * mine, rows + 4 * mine * k, k, theirs, m]]] : [];
-  calls.push(['matMul', [rows + 4 * mine * k, b, c + 4 * mine * n, 1, theirs, k, n, 0, fb, packs + panels, bias]]);
+  calls.push(['matMul', [rows + 4 * mine * k, b, c + 4 * mine * n, 1, theirs, k, n, 0, fb, packs + panels, bias, res && res + 4 * mine * n]]);
   return thread.together(calls, () => {
     if (ta) kernel.transpose(a, rows, k, mine, m);
-    kernel.matMul(rows, b, c, 1, mine, k, n, 0, fb, packs, bias);
+    kernel.matMul(rows, b, c, 1, mine, k, n, 0, fb, packs, bias, res);
   }).answered;
 }
 

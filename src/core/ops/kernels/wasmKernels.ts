@@ -121,27 +121,27 @@ export function useWasmKernels(): void {
     return checked(wasm, out, bad, indices, `${zeroRow ? ROW_MOVE : 'GatherV2'}: the index value`, x.shape[0] + (zeroRow ? 1 : 0));
   };
 
-  /** A x B (+ bias, a row added to every row of the output) on our kernel, shared with the second thread where that pays. */
-  const product = (wasm: WasmBackendLike, a: tf.TensorInfo, b: tf.TensorInfo, shape: ProductShape, bias?: tf.TensorInfo) => {
+  /** A x B (+ bias, a row added to every row of the output; + res, of the output's shape) on our kernel, shared with the second thread where that pays. */
+  const product = (wasm: WasmBackendLike, a: tf.TensorInfo, b: tf.TensorInfo, shape: ProductShape, bias?: tf.TensorInfo, res?: tf.TensorInfo) => {
     const out = wasm.makeOutput(shape.out, 'float32');
     const thread = threads() && sharesProduct(shape) ? heapThread : null;
     const floats = thread ? sharedScratchFloats(shape) : productScratchFloats(shape);
     const scratch = floats ? wasm.makeOutput([floats], 'float32') : null;
     const [pa, pb, pc] = at(wasm, a, b, out);
     const ps = scratch ? at(wasm, scratch)[0] : 0;
-    const pbias = bias ? at(wasm, bias)[0] : 0;
-    const answered = thread ? sharedProduct(thread, k, shape, pa, pb, pc, ps, pbias) : (k.matMul(pa, pb, pc, shape.batch, shape.m, shape.k, shape.n, shape.ta ? 1 : 0, shape.tb ? 1 : 0, ps, pbias), true);
+    const [pbias, pres] = [bias ? at(wasm, bias)[0] : 0, res ? at(wasm, res)[0] : 0];
+    const answered = thread ? sharedProduct(thread, k, shape, pa, pb, pc, ps, pbias, pres) : (k.matMul(pa, pb, pc, shape.batch, shape.m, shape.k, shape.n, shape.ta ? 1 : 0, shape.tb ? 1 : 0, ps, pbias, pres), true);
     // A helper that did not answer may still write its scratch: that memory is left to it.
     if (scratch && answered) wasm.disposeData(scratch.dataId);
     return out;
   };
   overrideWhere(matMul, ({ a, b }, attrs) => ((attrs.transposeA || attrs.transposeB) && !kernelOptions.transposedProducts ? null : batchedShape(a, b, attrs.transposeA as boolean, attrs.transposeB as boolean)), (wasm, { a, b }, shape) => product(wasm, a, b, shape));
-  ours(LINEAR, (wasm, { x, w, b }) => {
+  ours(LINEAR, (wasm, { x, w, b, r }) => {
     const shape = batchedShape(x, w, false, false);
-    if (!shape || x.shape.length !== 2 || b.dtype !== 'float32' || b.shape.length !== 1 || b.shape[0] !== shape.n) {
-      throw new Error(`${LINEAR}: needs float32 x [N, K], w [K, n] and b [n]; got [${x.shape}], [${w.shape}] and [${b.shape}]`);
+    if (!shape || x.shape.length !== 2 || b.dtype !== 'float32' || b.shape.length !== 1 || b.shape[0] !== shape.n || (r && (r.dtype !== 'float32' || r.shape.length !== 2 || r.shape[0] !== shape.m || r.shape[1] !== shape.n))) {
+      throw new Error(`${LINEAR}: needs float32 x [N, K], w [K, n], b [n] and a residual r [N, n] or none; got [${x.shape}], [${w.shape}], [${b.shape}]${r ? ` and [${r.shape}]` : ''}`);
     }
-    return product(wasm, x, w, shape, b);
+    return product(wasm, x, w, shape, b, r);
   });
   overrideWhere(sum, ({ x }, attrs) => columnSumShape(x, attrs.axis as number | number[], attrs.keepDims as boolean), (wasm, { x }, shape) => {
     const out = wasm.makeOutput(shape.out, 'float32');
@@ -343,7 +343,7 @@ export const LAYER_NORM_GRAD = 'RlcfLayerNormGrad';
  * when left out) -> the new w, m, v.
  */
 export const ADAM = 'RlcfAdam';
-/** x [N, K] times w [K, n], plus b [n] on every row, b added last (see ops/matmul.ts's linear). */
+/** x [N, K] times w [K, n], plus b [n] on every row, then (an input r [N, n]) plus r, each added last (see ops/matmul.ts's linear). */
 export const LINEAR = 'RlcfLinear';
 /**
  * Attention's softmax over the last axis (see ops/softmax.ts): scores x [B, H,
