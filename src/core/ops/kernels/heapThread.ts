@@ -30,6 +30,9 @@ export type Call = [name: string, args: number[]];
 const SPIN_MS = 1;
 /** How long the helper may take before it is given up on. */
 const TIMEOUT_MS = 60000;
+/** A request's state, sync[3]: waiting to be taken, taken by the helper, taken back by this thread. */
+const PENDING = 1; // 2: taken by the helper
+const TAKEN_HERE = 3;
 /** Float64 slots for calls (their indices, counts and arguments), then RESULTS for their results. */
 const SLOTS = 128;
 const RESULTS = 16;
@@ -41,6 +44,7 @@ export class HeapThread {
   private readonly index: Map<string, number>;
   private readonly helper: { terminate(): void };
   private request = 0;
+  private kept = 0;
   private broken: Error | null = null;
 
   /**
@@ -57,6 +61,11 @@ export class HeapThread {
   /** How many requests the helper has been sent. */
   get served(): number {
     return this.request;
+  }
+
+  /** How many of them this thread took back, the helper not having started them when its own share was done. */
+  get takenBack(): number {
+    return this.kept;
   }
 
   /** Why kernels run on one thread again (the helper stopped, or did not answer), or null. */
@@ -85,9 +94,15 @@ export class HeapThread {
     if (at > SLOTS - RESULTS) throw new Error(`HeapThread: ${calls.length} calls take more than ${SLOTS - RESULTS} slots`);
     this.args[0] = calls.length;
     Atomics.store(this.sync, 2, 1);
+    Atomics.store(this.sync, 3, PENDING);
     this.request = Atomics.add(this.sync, 0, 1) + 1;
     Atomics.notify(this.sync, 0);
     mine();
+    // Not yet taken (the helper was asleep, or the cores are busy with other work): done here instead of waited for.
+    if (Atomics.compareExchange(this.sync, 3, PENDING, TAKEN_HERE) === PENDING) {
+      this.kept++;
+      return { results: calls.map(([name, args]) => Number(this.here[name](...args) ?? 0)), answered: true };
+    }
     if (this.answered()) return { results: calls.map((_, i) => this.args[SLOTS - RESULTS + i]), answered: true };
     return { results: calls.map(([name, args]) => Number(this.here[name](...args) ?? 0)), answered: false };
   }
