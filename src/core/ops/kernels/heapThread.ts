@@ -84,6 +84,8 @@ export class HeapThread {
       mine();
       return { results: calls.map(([name, args]) => Number(this.here[name](...args) ?? 0)), answered: true };
     }
+    const slots = calls.reduce((n, [, args]) => n + 2 + args.length, 1);
+    if (slots > SLOTS - RESULTS || calls.length > RESULTS) throw new Error(`HeapThread: ${calls.length} calls take ${slots} slots, more than the ${SLOTS - RESULTS} there are`);
     let at = 1;
     for (const [name, args] of calls) {
       this.args[at] = this.index.get(name)!;
@@ -91,7 +93,6 @@ export class HeapThread {
       this.args.set(args, at + 2);
       at += 2 + args.length;
     }
-    if (at > SLOTS - RESULTS) throw new Error(`HeapThread: ${calls.length} calls take more than ${SLOTS - RESULTS} slots`);
     this.args[0] = calls.length;
     Atomics.store(this.sync, 2, 1);
     Atomics.store(this.sync, 3, PENDING);

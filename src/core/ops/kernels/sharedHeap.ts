@@ -1,6 +1,6 @@
 /**
  * tfjs's wasm backend on a shared memory, so a second thread can read and
- * write its tensors where they lie (productThread.ts): no copies in or out.
+ * write its tensors where they lie (heapThread.ts): no copies in or out.
  *
  * The backend's module defines its own memory. `importSharedMemory` rewrites
  * the module's bytes so that memory is an import instead (the same index, the
