@@ -82,9 +82,10 @@ export async function importFile(s: OpenTarget, file: Blob, fileName: string, ma
   }
   s.openProblem = null;
   s.show(read.experiment);
-  s.origin = `Imported from ${fileName}${read.iterations ? ` (its ${read.iterations} iterations are in Saved runs, for comparison)` : ''}. Nothing trains until you press Train.`;
   await s.load();
   if (read.iterations) await s.runs.addImported(read.name ?? fileName, read.experiment, read);
+  // Said once it is true: the file's iterations are in Saved runs (stored) before the page says so.
+  s.origin = `Imported from ${fileName}${read.iterations ? ` (its ${read.iterations} iterations are in Saved runs, for comparison)` : ''}. Nothing trains until you press Train.`;
   return true;
 }
 
