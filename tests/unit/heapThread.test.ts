@@ -208,7 +208,7 @@ describe('the second thread on a memory of its own', () => {
     s.clear();
     // Takes every request as it comes, and answers none (spinning: it takes each within microseconds).
     const stuck = (init: { control: SharedArrayBuffer }) => {
-      const source = `const { workerData } = require('node:worker_threads'); const s = new Int32Array(workerData, 0, 4); let seen = 0; for (;;) { if (Atomics.load(s, 0) !== seen) { seen = Atomics.load(s, 0); Atomics.compareExchange(s, 3, 1, 2); } }`;
+      const source = `const { workerData } = require('node:worker_threads'); const s = new Int32Array(workerData, 0, 4); let seen = 0; for (;;) { if (Atomics.load(s, 0) !== seen) { seen = Atomics.load(s, 0); Atomics.compareExchange(s, 3, seen, -seen); } }`;
       const worker = new Worker(source, { eval: true, workerData: init.control });
       worker.unref();
       return { terminate: () => void worker.terminate() };

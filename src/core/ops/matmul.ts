@@ -64,7 +64,9 @@ let linearGradient = false;
  * column sum as the ops' gradients. Elsewhere the ops.
  */
 export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, residual?: tf.Tensor2D): tf.Tensor2D {
-  if (!(kernelOptions.linear && tf.getBackend() === 'wasm' && tf.getKernel(LINEAR, 'wasm') && b.dtype === 'float32' && batchedShape(x, w, false, false))) {
+  const shape = x.rank === 2 ? batchedShape(x, w, false, false) : null;
+  const fits = shape && b.dtype === 'float32' && b.rank === 1 && b.shape[0] === shape.n && (!residual || (residual.dtype === 'float32' && residual.shape[0] === shape.m && residual.shape[1] === shape.n));
+  if (!(kernelOptions.linear && tf.getBackend() === 'wasm' && tf.getKernel(LINEAR, 'wasm') && fits)) {
     const y = tf.add(tf.matMul(x, w), b) as tf.Tensor2D;
     return residual ? residual.add(y) : y;
   }

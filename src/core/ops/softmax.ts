@@ -10,13 +10,15 @@ let gradient = false;
  * rounding of tfjs's), where tfjs's ops make 2 and 4; elsewhere those ops.
  */
 export function attentionSoftmax(scores: tf.Tensor4D, mask: tf.Tensor | null): tf.Tensor4D {
-  const m = mask && mask.rank === 2 ? mask.reshape([1, 1, ...mask.shape]) : mask;
-  if (!(kernelOptions.softmax && tf.getBackend() === 'wasm' && tf.getKernel(SOFTMAX, 'wasm') && scores.dtype === 'float32' && (!m || m.rank === 4))) {
+  if (!(kernelOptions.softmax && tf.getBackend() === 'wasm' && tf.getKernel(SOFTMAX, 'wasm') && scores.dtype === 'float32' && (!mask || mask.rank === 2 || mask.rank === 4))) {
     return tf.softmax(mask ? scores.add(mask) : scores) as tf.Tensor4D;
   }
+  const m = mask && mask.rank === 2 ? mask.reshape([1, 1, ...mask.shape]) : mask;
   if (!gradient) {
     tf.registerGradient({ kernelName: SOFTMAX, outputsToSave: [true], gradFunc: (dy, saved) => ({ x: () => tf.engine().runKernel(SOFTMAX_GRAD, { dy: dy as tf.Tensor, y: saved[0] }) as tf.Tensor }) });
     gradient = true;
   }
-  return tf.engine().runKernel(SOFTMAX, m ? { x: scores, mask: m } : { x: scores }) as tf.Tensor4D;
+  const y = tf.engine().runKernel(SOFTMAX, m ? { x: scores, mask: m } : { x: scores }) as tf.Tensor4D;
+  if (m && m !== mask) m.dispose(); // its gradient keeps only y
+  return y;
 }

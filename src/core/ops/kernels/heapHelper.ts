@@ -6,8 +6,9 @@
  * the browser as a module worker.
  *
  * The handshake is `control`: int32 [0] the number of the request, [1] the
- * number of the last request done, [2] what to do (1 run, 0 stop), [3] who
- * runs the request (1 not yet taken, 2 this thread, 3 the first thread); then, as
+ * number of the last request done, [2] what to do (1 run, 0 stop), [3] the
+ * request's number while it waits to be taken (minus it once this thread took
+ * it, 0 once the first thread took it back); then, as
  * float64 from byte 16, [0] how many calls, and for each its function's index
  * in `names`, its number of arguments and the arguments; each call's result at
  * [RESULTS + its index].
@@ -31,8 +32,9 @@ export function serveHeap(init: { memory: WebAssembly.Memory; modules: WebAssemb
     }
     seen = Atomics.load(sync, 0);
     if (Atomics.load(sync, 2) !== 1) return;
-    // Taken, unless the first thread took it back first (it does when its own share is done before this one starts).
-    if (Atomics.compareExchange(sync, 3, 1, 2) !== 1) continue; // PENDING, TAKEN_BY_HELPER in heapThread.ts
+    // Taken (its number, negated), unless the first thread took it back first (it does when its own share is done
+    // before this one starts) or has asked for a newer one since this thread read the number.
+    if (Atomics.compareExchange(sync, 3, seen, -seen) !== seen) continue;
     for (let c = 0, at = 1; c < args[0]; c++) {
       const argc = args[at + 1];
       const result = fns[args[at]](...Array.prototype.slice.call(args, at + 2, at + 2 + argc));

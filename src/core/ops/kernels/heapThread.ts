@@ -30,9 +30,6 @@ export type Call = [name: string, args: number[]];
 const SPIN_MS = 1;
 /** How long the helper may take before it is given up on. */
 const TIMEOUT_MS = 60000;
-/** A request's state, sync[3]: waiting to be taken, taken by the helper, taken back by this thread. */
-const PENDING = 1; // 2: taken by the helper
-const TAKEN_HERE = 3;
 /** Float64 slots for calls (their indices, counts and arguments), then RESULTS for their results. */
 const SLOTS = 128;
 const RESULTS = 16;
@@ -95,12 +92,15 @@ export class HeapThread {
     }
     this.args[0] = calls.length;
     Atomics.store(this.sync, 2, 1);
-    Atomics.store(this.sync, 3, PENDING);
-    this.request = Atomics.add(this.sync, 0, 1) + 1;
+    // sync[3] holds the request's own number while no one has taken it: a claim on any other (one the helper read
+    // before this thread took it back) fails.
+    this.request++;
+    Atomics.store(this.sync, 3, this.request);
+    Atomics.store(this.sync, 0, this.request);
     Atomics.notify(this.sync, 0);
     mine();
     // Not yet taken (the helper was asleep, or the cores are busy with other work): done here instead of waited for.
-    if (Atomics.compareExchange(this.sync, 3, PENDING, TAKEN_HERE) === PENDING) {
+    if (Atomics.compareExchange(this.sync, 3, this.request, 0) === this.request) {
       this.kept++;
       return { results: calls.map(([name, args]) => Number(this.here[name](...args) ?? 0)), answered: true };
     }
@@ -112,7 +112,7 @@ export class HeapThread {
   dispose(): void {
     if (!this.broken) {
       Atomics.store(this.sync, 2, 0);
-      Atomics.add(this.sync, 0, 1);
+      Atomics.store(this.sync, 0, this.request + 1);
       Atomics.notify(this.sync, 0);
     }
     this.broken ??= new Error('the second thread was stopped');

@@ -238,7 +238,7 @@ export function useWasmKernels(): void {
     const rows = B * H * T;
     const [bstride, ton] = [mb > 1 ? mt : 0, mt > 1 ? 1 : 0];
     // Its rows by number (r0 .. r1-1), the tensors' addresses the same: row r's mask row depends on r.
-    splitRows('softmax', rows, rows * n * 4, (r0, r1) => [px, pm, py, r0, r1, n, H * T, T, bstride, ton]);
+    splitRows('softmax', rows, rows * n, (r0, r1) => [px, pm, py, r0, r1, n, H * T, T, bstride, ton]);
     return y;
   });
   ours(SOFTMAX_GRAD, (wasm, { dy, y }) => {
@@ -262,7 +262,8 @@ export function useWasmKernels(): void {
 /**
  * Starts the second thread (heapThread.ts) with `start`, which runs
  * heapHelper.ts's `serveHeap` on another thread of this environment: large
- * products and GELU (work bound by arithmetic) then share their rows with it.
+ * products, GELU and attention's softmax (work bound by arithmetic) then share
+ * their rows with it.
  * Kernels bound by memory (layer norm, row moves, broadcast sums, Adam) stay
  * here: on two cores the helper's share had to cross between the cores'
  * caches first, and each took longer than on one thread. Only after the wasm backend's
