@@ -261,14 +261,11 @@ export function useWasmKernels(): void {
 
 /**
  * Starts the second thread (heapThread.ts) with `start`, which runs
- * heapHelper.ts's `serveHeap` on another thread of this environment: large
- * products, GELU and attention's softmax (work bound by arithmetic) then share
- * their rows with it.
- * Kernels bound by memory (layer norm, row moves, broadcast sums, Adam) stay
- * here: on two cores the helper's share had to cross between the cores'
- * caches first, and each took longer than on one thread. Only after the wasm backend's
- * kernels are ours, on a shared heap (useBackend's sharedHeap); once. Whether a
- * thread now helps.
+ * heapHelper.ts's `serveHeap` on another thread: large products, GELU and
+ * attention's softmax (bound by arithmetic) then share their rows with it.
+ * Kernels bound by memory stay here (shared, each took longer: the helper's
+ * half had to cross between the cores' caches first). Only once our kernels
+ * run on a shared heap (useBackend's sharedHeap); once. Whether a thread helps.
  */
 export function useHeapThread(start: StartHeapHelper): boolean {
   if (heapThread) return true;
