@@ -11,16 +11,16 @@
  * it, 0 once the first thread took it back); then, as
  * float64 from byte 16, [0] how many calls, and for each its function's index
  * in `names`, its number of arguments and the arguments; each call's result at
- * [RESULTS + its index].
+ * [the slots less `results`, + its index].
  */
-export function serveHeap(init: { memory: WebAssembly.Memory; modules: WebAssembly.Module[]; names: string[]; control: SharedArrayBuffer; spin: number }): void {
+export function serveHeap(init: { memory: WebAssembly.Memory; modules: WebAssembly.Module[]; names: string[]; control: SharedArrayBuffer; spin: number; results: number }): void {
   const exports: Record<string, unknown> = {};
   for (const module of init.modules) Object.assign(exports, new WebAssembly.Instance(module, { env: { memory: init.memory } }).exports);
   const fns: ((...args: number[]) => number | undefined)[] = [];
   for (const name of init.names) fns.push(exports[name] as (...args: number[]) => number | undefined);
   const sync = new Int32Array(init.control, 0, 4);
   const args = new Float64Array(init.control, 16);
-  const results = args.length - 16; // RESULTS in heapThread.ts
+  const results = args.length - init.results;
   // Requests count from 0: one made before this thread started is served at once.
   let seen = 0;
   for (;;) {

@@ -18,6 +18,8 @@ export interface HeapHelperInit {
   names: string[];
   control: SharedArrayBuffer;
   spin: number;
+  /** How many of the float64 slots after byte 16 hold results (the last ones). */
+  results: number;
 }
 
 /** Starts the helper thread running `serveHeap(init)`; the handle stops it. */
@@ -30,9 +32,9 @@ export type Call = [name: string, args: number[]];
 const SPIN_MS = 1;
 /** How long the helper may take before it is given up on. */
 const TIMEOUT_MS = 60000;
-/** Float64 slots for calls (their indices, counts and arguments), then RESULTS for their results. */
-const SLOTS = 128;
-const RESULTS = 16;
+/** Float64 slots for calls (their indices, counts and arguments), then RESULTS for their results (a whole decoding step's calls fit). */
+const SLOTS = 4096;
+const RESULTS = 256;
 
 export class HeapThread {
   private readonly control = new SharedArrayBuffer(16 + 8 * SLOTS);
@@ -52,7 +54,7 @@ export class HeapThread {
   constructor(start: StartHeapHelper, heap: WebAssembly.Memory, modules: WebAssembly.Module[], private readonly here: Record<string, (...args: number[]) => number | void>, private readonly timeoutMs = TIMEOUT_MS) {
     const names = Object.keys(here);
     this.index = new Map(names.map((n, i) => [n, i]));
-    this.helper = start({ memory: heap, modules, names, control: this.control, spin: SPIN_MS });
+    this.helper = start({ memory: heap, modules, names, control: this.control, spin: SPIN_MS, results: RESULTS });
   }
 
   /** How many requests the helper has been sent. */

@@ -33,7 +33,7 @@
     (v128.and (i32x4.add (local.get $k) (local.get $p)) (f32x4.ge (local.get $t) (v128.const f32x4 -87 -87 -87 -87))))
 
   ;; Rows $first .. $end-1 of x (x and y the whole tensors' addresses).
-  (func (export "softmax") (param $x i32) (param $mask i32) (param $y i32) (param $first i32) (param $end i32) (param $n i32)
+  (func $softmax (export "softmax") (param $x i32) (param $mask i32) (param $y i32) (param $first i32) (param $end i32) (param $n i32)
     (param $ht i32) (param $t i32) (param $bstride i32) (param $ton i32)
     (local $r i32) (local $j i32) (local $nb i32) (local $n4 i32) (local $xr i32) (local $mr i32) (local $yr i32)
     (local $v v128) (local $mx v128) (local $acc v128) (local $m f32) (local $s f32) (local $e f32)
@@ -170,6 +170,151 @@
           (br $d1)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $each_row))))
+
+;; y's outputs d .. d+3 from v, those below hd (the last one to three of an hd not a multiple of 4 alone).
+  (func $store4 (param $yo i32) (param $d i32) (param $hd i32) (param $v v128)
+    (local $p i32)
+    (local.set $p (i32.add (local.get $yo) (i32.shl (local.get $d) (i32.const 2))))
+    (if (i32.le_u (i32.add (local.get $d) (i32.const 4)) (local.get $hd)) (then (v128.store align=4 (local.get $p) (local.get $v)) (return)))
+    (if (i32.ge_u (local.get $d) (local.get $hd)) (then (return)))
+    (f32.store (local.get $p) (f32x4.extract_lane 0 (local.get $v)))
+    (if (i32.lt_u (i32.add (local.get $d) (i32.const 1)) (local.get $hd)) (then (f32.store offset=4 (local.get $p) (f32x4.extract_lane 1 (local.get $v)))))
+    (if (i32.lt_u (i32.add (local.get $d) (i32.const 2)) (local.get $hd)) (then (f32.store offset=8 (local.get $p) (f32x4.extract_lane 2 (local.get $v))))))
+
+  ;; One decoding step of attention for every row b and head h at column $pos,
+  ;; the keys and values cached in place. qkv [B, 3C] (C = H hd) holds the new
+  ;; token's query, key and value; the key goes into kc [B, H, hd, $l] (stored
+  ;; transposed: four columns' scores in one vector) at column $pos, the value
+  ;; into vc [B, H, $l, $hd4] at row $pos ($l a multiple of 16, $hd4 of 4). Then
+  ;; y[b, h hd ..] = softmax(q $scale . K^T + mask) V over columns 0 .. $pos,
+  ;; columns below $pad[b] masked (-1e9 added; $pad 0: none). The same roundings
+  ;; as the products (matMul.wat: each score and each output a chain of
+  ;; multiply-adds from 0 in column order) and the softmax above give: the
+  ;; numbers of the step done by those kernels on a cache grown by concatenation.
+  ;; $s: scratch of $l + $hd4 floats.
+  (func (export "attendStep") (param $qkv i32) (param $kc i32) (param $vc i32) (param $y i32) (param $pad i32)
+    (param $rows i32) (param $heads i32) (param $hd i32) (param $l i32) (param $hd4 i32) (param $pos i32) (param $scale f32) (param $s i32)
+    (local $b i32) (local $h i32) (local $d i32) (local $j i32) (local $n i32) (local $q i32) (local $kt i32) (local $vr i32) (local $yo i32)
+    (local $cb i32) (local $qs i32) (local $p i32) (local $masked i32)
+    (local $kp i32) (local $lb i32) (local $vb i32)
+    (local $acc v128) (local $acc1 v128) (local $acc2 v128) (local $acc3 v128) (local $a v128) (local $x v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
+    (local.set $n (i32.add (local.get $pos) (i32.const 1)))
+    (local.set $lb (i32.shl (local.get $l) (i32.const 2))) ;; a key row, a value row, in bytes
+    (local.set $vb (i32.shl (local.get $hd4) (i32.const 2)))
+    (local.set $cb (i32.shl (i32.mul (local.get $heads) (local.get $hd)) (i32.const 2))) ;; C, in bytes
+    (local.set $qs (i32.add (local.get $s) (i32.shl (local.get $l) (i32.const 2)))) ;; the scaled query, after the scores
+    (local.set $b (i32.const 0))
+    (block $rows_done (loop $each_b
+      (br_if $rows_done (i32.ge_u (local.get $b) (local.get $rows)))
+      (local.set $masked (i32.const 0))
+      (if (local.get $pad) (then (local.set $masked (i32.load (i32.add (local.get $pad) (i32.shl (local.get $b) (i32.const 2)))))))
+      (if (i32.gt_s (local.get $masked) (local.get $n)) (then (local.set $masked (local.get $n))))
+      (local.set $h (i32.const 0))
+      (block $heads_done (loop $each_h
+        (br_if $heads_done (i32.ge_u (local.get $h) (local.get $heads)))
+        (local.set $q (i32.add (local.get $qkv) (i32.add (i32.mul (local.get $b) (i32.mul (local.get $cb) (i32.const 3))) (i32.shl (i32.mul (local.get $h) (local.get $hd)) (i32.const 2)))))
+        (local.set $p (i32.add (i32.mul (local.get $b) (local.get $heads)) (local.get $h)))
+        (local.set $kt (i32.add (local.get $kc) (i32.shl (i32.mul (local.get $p) (i32.mul (local.get $hd) (local.get $l))) (i32.const 2))))
+        (local.set $vr (i32.add (local.get $vc) (i32.shl (i32.mul (local.get $p) (i32.mul (local.get $l) (local.get $hd4))) (i32.const 2))))
+        ;; the new key and value into the cache; the query scaled, as q.mul(scale) rounds it
+        (local.set $d (i32.const 0))
+        (block $new_done (loop $new
+          (br_if $new_done (i32.ge_u (local.get $d) (local.get $hd)))
+          (f32.store (i32.add (local.get $kt) (i32.shl (i32.add (i32.mul (local.get $d) (local.get $l)) (local.get $pos)) (i32.const 2)))
+            (f32.load (i32.add (i32.add (local.get $q) (local.get $cb)) (i32.shl (local.get $d) (i32.const 2)))))
+          (f32.store (i32.add (local.get $vr) (i32.shl (i32.add (i32.mul (local.get $pos) (local.get $hd4)) (local.get $d)) (i32.const 2)))
+            (f32.load (i32.add (i32.add (local.get $q) (i32.shl (local.get $cb) (i32.const 1))) (i32.shl (local.get $d) (i32.const 2)))))
+          (f32.store (i32.add (local.get $qs) (i32.shl (local.get $d) (i32.const 2)))
+            (f32.mul (f32.load (i32.add (local.get $q) (i32.shl (local.get $d) (i32.const 2)))) (local.get $scale)))
+          (local.set $d (i32.add (local.get $d) (i32.const 1)))
+          (br $new)))
+;; scores, sixteen columns at a time (four chains side by side, so no step waits on the last): each a chain over d from 0
+        (local.set $j (i32.const 0))
+        (block $scores_done (loop $scores
+          (br_if $scores_done (i32.ge_u (local.get $j) (local.get $n)))
+          (local.set $acc (v128.const i32x4 0 0 0 0)) (local.set $acc1 (v128.const i32x4 0 0 0 0)) (local.set $acc2 (v128.const i32x4 0 0 0 0)) (local.set $acc3 (v128.const i32x4 0 0 0 0))
+          (local.set $kp (i32.add (local.get $kt) (i32.shl (local.get $j) (i32.const 2))))
+          (local.set $d (i32.const 0))
+          (block $dots_done (loop $dots
+            (br_if $dots_done (i32.ge_u (local.get $d) (local.get $hd)))
+            (local.set $a (v128.load32_splat align=4 (i32.add (local.get $qs) (i32.shl (local.get $d) (i32.const 2)))))
+            (local.set $x (v128.load offset=0 align=4 (local.get $kp)))
+            (local.set $x1 (v128.load offset=16 align=4 (local.get $kp)))
+            (local.set $x2 (v128.load offset=32 align=4 (local.get $kp)))
+            (local.set $x3 (v128.load offset=48 align=4 (local.get $kp)))
+            (local.set $acc (f32x4.relaxed_madd (local.get $a) (local.get $x) (local.get $acc)))
+            (local.set $acc1 (f32x4.relaxed_madd (local.get $a) (local.get $x1) (local.get $acc1)))
+            (local.set $acc2 (f32x4.relaxed_madd (local.get $a) (local.get $x2) (local.get $acc2)))
+            (local.set $acc3 (f32x4.relaxed_madd (local.get $a) (local.get $x3) (local.get $acc3)))
+            (local.set $kp (i32.add (local.get $kp) (local.get $lb)))
+            (local.set $d (i32.add (local.get $d) (i32.const 1)))
+            (br $dots)))
+          (local.set $kp (i32.add (local.get $s) (i32.shl (local.get $j) (i32.const 2))))
+          (v128.store offset=0 align=4 (local.get $kp) (local.get $acc))
+          (v128.store offset=16 align=4 (local.get $kp) (local.get $acc1))
+          (v128.store offset=32 align=4 (local.get $kp) (local.get $acc2))
+          (v128.store offset=48 align=4 (local.get $kp) (local.get $acc3))
+          (local.set $j (i32.add (local.get $j) (i32.const 16)))
+          (br $scores)))
+        ;; the padding's columns masked as the mask's sum masks them
+        (local.set $j (i32.const 0))
+        (block $mask_done (loop $mask
+          (br_if $mask_done (i32.ge_s (local.get $j) (local.get $masked)))
+          (f32.store (i32.add (local.get $s) (i32.shl (local.get $j) (i32.const 2)))
+            (f32.add (f32.load (i32.add (local.get $s) (i32.shl (local.get $j) (i32.const 2)))) (f32.const -1e9)))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $mask)))
+        (call $softmax (local.get $s) (i32.const 0) (local.get $s) (i32.const 0) (i32.const 1) (local.get $n) (i32.const 1) (i32.const 1) (i32.const 0) (i32.const 0))
+        ;; the weighted values, four of hd at a time: each a chain over the columns from 0
+        (local.set $yo (i32.add (local.get $y) (i32.add (i32.mul (local.get $b) (local.get $cb)) (i32.shl (i32.mul (local.get $h) (local.get $hd)) (i32.const 2)))))
+;; sixteen at a time while hd4 has them (four chains side by side), then four
+        (local.set $d (i32.const 0))
+        (block $outs16_done (loop $outs16
+          (br_if $outs16_done (i32.gt_u (i32.add (local.get $d) (i32.const 16)) (local.get $hd4)))
+          (local.set $acc (v128.const i32x4 0 0 0 0)) (local.set $acc1 (v128.const i32x4 0 0 0 0)) (local.set $acc2 (v128.const i32x4 0 0 0 0)) (local.set $acc3 (v128.const i32x4 0 0 0 0))
+          (local.set $kp (i32.add (local.get $vr) (i32.shl (local.get $d) (i32.const 2))))
+          (local.set $j (i32.const 0))
+          (block $sum16_done (loop $sum16
+            (br_if $sum16_done (i32.ge_u (local.get $j) (local.get $n)))
+            (local.set $a (v128.load32_splat align=4 (i32.add (local.get $s) (i32.shl (local.get $j) (i32.const 2)))))
+            (local.set $x (v128.load offset=0 align=4 (local.get $kp)))
+            (local.set $x1 (v128.load offset=16 align=4 (local.get $kp)))
+            (local.set $x2 (v128.load offset=32 align=4 (local.get $kp)))
+            (local.set $x3 (v128.load offset=48 align=4 (local.get $kp)))
+            (local.set $acc (f32x4.relaxed_madd (local.get $a) (local.get $x) (local.get $acc)))
+            (local.set $acc1 (f32x4.relaxed_madd (local.get $a) (local.get $x1) (local.get $acc1)))
+            (local.set $acc2 (f32x4.relaxed_madd (local.get $a) (local.get $x2) (local.get $acc2)))
+            (local.set $acc3 (f32x4.relaxed_madd (local.get $a) (local.get $x3) (local.get $acc3)))
+            (local.set $kp (i32.add (local.get $kp) (local.get $vb)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $sum16)))
+          (call $store4 (local.get $yo) (local.get $d) (local.get $hd) (local.get $acc))
+          (call $store4 (local.get $yo) (i32.add (local.get $d) (i32.const 4)) (local.get $hd) (local.get $acc1))
+          (call $store4 (local.get $yo) (i32.add (local.get $d) (i32.const 8)) (local.get $hd) (local.get $acc2))
+          (call $store4 (local.get $yo) (i32.add (local.get $d) (i32.const 12)) (local.get $hd) (local.get $acc3))
+          (local.set $d (i32.add (local.get $d) (i32.const 16)))
+          (br $outs16)))
+        (block $outs_done (loop $outs
+          (br_if $outs_done (i32.ge_u (local.get $d) (local.get $hd)))
+          (local.set $acc (v128.const i32x4 0 0 0 0))
+          (local.set $kp (i32.add (local.get $vr) (i32.shl (local.get $d) (i32.const 2))))
+          (local.set $j (i32.const 0))
+          (block $sum_done (loop $sum
+            (br_if $sum_done (i32.ge_u (local.get $j) (local.get $n)))
+            (local.set $a (v128.load32_splat align=4 (i32.add (local.get $s) (i32.shl (local.get $j) (i32.const 2)))))
+            (local.set $x (v128.load align=4 (local.get $kp)))
+            (local.set $acc (f32x4.relaxed_madd (local.get $a) (local.get $x) (local.get $acc)))
+            (local.set $kp (i32.add (local.get $kp) (local.get $vb)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $sum)))
+          (call $store4 (local.get $yo) (local.get $d) (local.get $hd) (local.get $acc))
+          (local.set $d (i32.add (local.get $d) (i32.const 4)))
+          (br $outs)))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br $each_h)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $each_b)))
+  )
 
   ;; dx = y (dy - sum(dy y)), row by row.
   (func (export "softmaxGrad") (param $dy i32) (param $y i32) (param $dx i32) (param $rows i32) (param $n i32)

@@ -11,18 +11,12 @@ import { SUMMED_ROWS_SHARED_WASM, SUMMED_ROWS_WASM } from './summedRowsWasm.ts';
 import { LAYER_NORM_SHARED_WASM, LAYER_NORM_WASM } from './layerNormWasm.ts';
 import { ADAM_SHARED_WASM, ADAM_WASM } from './adamWasm.ts';
 import { GELU_SHARED_WASM, GELU_WASM } from './geluWasm.ts';
-import { SOFTMAX_SHARED_WASM, SOFTMAX_WASM } from './softmaxWasm.ts';
+import { SOFTMAX_PLAIN_SHARED_WASM, SOFTMAX_PLAIN_WASM, SOFTMAX_SHARED_WASM, SOFTMAX_WASM } from './softmaxWasm.ts';
+
+import { runDecodeStep } from './decodeStep.ts';
+import { decode, ours, overrideWhere, shared, size, type WasmBackendLike } from './registry.ts';
 
 export { addRowsShape, batchedShape, columnSumShape, gatherRowsShape, productScratchFloats, type ProductShape } from './shapes.ts';
-
-/** What these kernels need of tfjs's wasm backend: its memory, and where each tensor lives in it. */
-interface WasmBackendLike {
-  wasm: { asm?: { memory?: WebAssembly.Memory } };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  incRef(dataId: object): void;
-  disposeData(dataId: object): void;
-}
 
 let installed: 'relaxed' | 'plain' | null = null;
 /** The second thread, where one was started (useHeapThread). */
@@ -33,6 +27,8 @@ let kernelModules: WebAssembly.Module[] = [];
 let kernelFunctions: Record<string, (...args: number[]) => number | void> = {};
 /** Rows (or elements) below which a kernel stays on one thread: asking and waiting costs microseconds. */
 const THREADED_MIN_FLOATS = 1 << 16;
+/** A decoding step's multiply-adds from which the second thread takes half its rows. */
+const DECODE_THREADED_MIN_MADDS = 1 << 20;
 
 /**
  * Kernels that can be turned off while installed, for A/B benchmarks in one
@@ -43,9 +39,10 @@ const THREADED_MIN_FLOATS = 1 << 16;
  * from one product (policy/transformer.ts, forwardAt). `threads` applies
  * where a second thread was started (useHeapThread). `gelu`, `softmax`,
  * `linear`: the GELU, attention softmax and biased product kernels
- * (ops/activations.ts, ops/softmax.ts, ops/matmul.ts).
+ * (ops/activations.ts, ops/softmax.ts, ops/matmul.ts); `decodeStep`: a
+ * transformer's decoding step as one kernel (ops/decodeStep.ts).
  */
-export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true, threads: true, gelu: true, softmax: true, linear: true };
+export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true, threads: true, gelu: true, softmax: true, linear: true, decodeStep: true };
 
 /**
  * Whether the wasm backend's products and leading-axis sums run on this
@@ -97,11 +94,11 @@ export function useWasmKernels(): void {
   // The modules are kept: a second thread runs the same compiled code (optimised once, for both).
   kernelModules = (
     sharedHeap
-      ? [relaxed ? MAT_MUL_SHARED_WASM : MAT_MUL_PLAIN_SHARED_WASM, COLUMN_SUM_SHARED_WASM, ADD_ROWS_SHARED_WASM, GATHER_ROWS_SHARED_WASM, SEGMENT_SUM_SHARED_WASM, SUMMED_ROWS_SHARED_WASM, LAYER_NORM_SHARED_WASM, ADAM_SHARED_WASM, GELU_SHARED_WASM, SOFTMAX_SHARED_WASM]
-      : [relaxed ? MAT_MUL_WASM : MAT_MUL_PLAIN_WASM, COLUMN_SUM_WASM, ADD_ROWS_WASM, GATHER_ROWS_WASM, SEGMENT_SUM_WASM, SUMMED_ROWS_WASM, LAYER_NORM_WASM, ADAM_WASM, GELU_WASM, SOFTMAX_WASM]
+      ? [relaxed ? MAT_MUL_SHARED_WASM : MAT_MUL_PLAIN_SHARED_WASM, COLUMN_SUM_SHARED_WASM, ADD_ROWS_SHARED_WASM, GATHER_ROWS_SHARED_WASM, SEGMENT_SUM_SHARED_WASM, SUMMED_ROWS_SHARED_WASM, LAYER_NORM_SHARED_WASM, ADAM_SHARED_WASM, GELU_SHARED_WASM, relaxed ? SOFTMAX_SHARED_WASM : SOFTMAX_PLAIN_SHARED_WASM]
+      : [relaxed ? MAT_MUL_WASM : MAT_MUL_PLAIN_WASM, COLUMN_SUM_WASM, ADD_ROWS_WASM, GATHER_ROWS_WASM, SEGMENT_SUM_WASM, SUMMED_ROWS_WASM, LAYER_NORM_WASM, ADAM_WASM, GELU_WASM, relaxed ? SOFTMAX_WASM : SOFTMAX_PLAIN_WASM]
   ).map((base64) => new WebAssembly.Module(decode(base64)));
   kernelFunctions = Object.assign({}, ...kernelModules.map((module) => new WebAssembly.Instance(module, { env: { memory } }).exports));
-  const k = kernelFunctions as unknown as ProductKernel & Record<'matMul' | 'colsum' | 'addRows' | 'layerNorm' | 'layerNormGrad' | 'adam' | 'gelu' | 'geluGrad' | 'softmax' | 'softmaxGrad', (...args: number[]) => void> &
+  const k = kernelFunctions as unknown as ProductKernel & Record<'matMul' | 'colsum' | 'addRows' | 'layerNorm' | 'layerNormGrad' | 'adam' | 'gelu' | 'geluGrad' | 'softmax' | 'softmaxGrad' | 'attendStep', (...args: number[]) => void> &
     Record<'gatherRows' | 'segmentSum' | 'summedRows', (...args: number[]) => number>;
   installed = relaxed ? 'relaxed' : 'plain';
   heap = memory;
@@ -248,6 +245,11 @@ export function useWasmKernels(): void {
     k.softmaxGrad(...at(wasm, dy, y, dx), rows, n);
     return dx;
   });
+  ours(DECODE_STEP, (wasm, inputs, attrs) => {
+    const { layers, heads } = attrs as Record<'layers' | 'heads', number>;
+    const work = inputs.tokens.shape[0] * layers * 12 * inputs.wte.shape[1] ** 2; // a step's multiply-adds, about
+    return runDecodeStep(wasm, memory, k, threads() && work >= DECODE_THREADED_MIN_MADDS ? (calls, mine) => heapThread!.together(calls, mine).answered : null, inputs, attrs);
+  });
   ours(ADAM, (wasm, { w, m, v, g, c1, c2 }, attrs) => {
     const { beta1, beta2, epsilon, learningRate, scale = 1 } = attrs as Record<'beta1' | 'beta2' | 'epsilon' | 'learningRate' | 'scale', number>;
     const n = size(w.shape);
@@ -350,48 +352,11 @@ export const LINEAR = 'RlcfLinear';
  */
 export const SOFTMAX = 'RlcfSoftmax';
 export const SOFTMAX_GRAD = 'RlcfSoftmaxGrad';
+/**
+ * One step of a transformer's decoding, embedding to logits, caches written in
+ * place (see kernels/decodeStep.ts and ops/decodeStep.ts).
+ */
+export const DECODE_STEP = 'RlcfDecodeStep';
 /** GELU as x * sigmoid(1.702 x) (see activations.ts): x -> y; its gradient: dy, x -> dx. */
 export const GELU = 'RlcfGelu';
 export const GELU_GRAD = 'RlcfGeluGrad';
-
-type Inputs = Record<string, tf.TensorInfo>;
-type Run<P> = (wasm: WasmBackendLike, inputs: Inputs, plan: P, attrs: tf.NamedAttrMap) => tf.TensorInfo | tf.TensorInfo[];
-
-/**
- * Puts `run` in front of a wasm kernel of tfjs's (the backend is set up
- * already) for the inputs `plan` accepts (anything but null); tfjs's kernel
- * takes the rest.
- */
-function overrideWhere<P>(config: tf.KernelConfig, plan: (inputs: Inputs, attrs: tf.NamedAttrMap) => P | null, run: Run<P>): void {
-  const original = config.kernelFunc;
-  tf.unregisterKernel(config.kernelName, 'wasm');
-  tf.registerKernel({
-    ...config,
-    setupFunc: undefined,
-    kernelFunc: (args) => {
-      const inputs = args.inputs as Inputs;
-      const p = plan(inputs, args.attrs ?? {});
-      return p === null ? original(args) : run(args.backend as unknown as WasmBackendLike, inputs, p, args.attrs ?? {});
-    },
-  });
-}
-
-/** Registers a wasm kernel tfjs does not have. */
-function ours(kernelName: string, run: (wasm: WasmBackendLike, inputs: Inputs, attrs: tf.NamedAttrMap) => tf.TensorInfo | tf.TensorInfo[]): void {
-  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: (args) => run(args.backend as unknown as WasmBackendLike, args.inputs as Inputs, args.attrs ?? {}) });
-}
-
-/** The input x itself under a new tensor: its data, one more reference to it. */
-const shared: Run<true> = (wasm, { x }) => {
-  wasm.incRef(x.dataId);
-  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-};
-
-function size(shape: readonly number[]): number {
-  return shape.reduce((p, d) => p * d, 1);
-}
-
-function decode(base64: string): Uint8Array<ArrayBuffer> {
-  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-}
-

@@ -1,0 +1,122 @@
+/**
+ * One step of a transformer's decoding, whole, as one kernel (wasmKernels.ts's
+ * DECODE_STEP): the embedding, every block and the head for one new token a
+ * row, by direct calls to our kernels' functions on the heap, with no tfjs op
+ * between them. The keys and values are cached in place (softmax.wat's
+ * attendStep). Rows never meet in a step, so where a second thread helps, it
+ * runs the whole step for the second half of the rows while this thread runs
+ * the first: one handshake a step, and each thread's rows of the cache stay in
+ * its own core's cache from step to step. Every kernel is the one tfjs's ops
+ * run on the same path (products, layer norms, GELU, the softmax), and a
+ * row's numbers do not depend on which rows share its call: the same logits,
+ * bit for bit, on one thread or two, as op by op.
+ */
+import type { Call } from './heapThread.ts';
+import type { Inputs, WasmBackendLike } from './registry.ts';
+import { productScratchFloats } from './shapes.ts';
+import type * as tf from '../../tf.ts';
+
+/** A block's weights as DECODE_STEP takes them: input `h{i}.{name}` for layer i. */
+export const BLOCK_WEIGHTS = ['ln1g', 'ln1b', 'wqkv', 'bqkv', 'wo', 'bo', 'ln2g', 'ln2b', 'w1', 'b1', 'w2', 'b2'] as const;
+
+/** Layer norm's epsilon (ops/layerNorm.ts). */
+const EPS = 1e-5;
+
+/** The kernels' functions a step calls. */
+export type StepKernels = Record<'matMul' | 'layerNorm' | 'gelu' | 'attendStep' | 'gatherRows' | 'addRows', (...args: number[]) => number | void>;
+
+/**
+ * Runs `calls` for the second half of the rows beside `mine`; false where the
+ * helper did not answer (its memory must then be left to it). Null: one thread.
+ */
+export type Together = ((calls: Call[], mine: () => void) => boolean) | null;
+
+/**
+ * Inputs: tokens int32 [B]; wte [V, C]; wpe [P, C]; for each layer i the
+ * block's weights `h{i}.ln1g` ... (BLOCK_WEIGHTS) and its caches `k{i}` [B, H,
+ * hd, L] and `v{i}` [B, H, L, hd4] (ops/decodeStep.ts's inPlaceCache); lnfg,
+ * lnfb [C]; head [C, V]; an optional int32 pad [B]. Attributes: pos (the
+ * column), layers, heads. Output: the next token's logits [B, V].
+ */
+export function runDecodeStep(wasm: WasmBackendLike, heap: WebAssembly.Memory, k: StepKernels, together: Together, inputs: Inputs, attrs: tf.NamedAttrMap): tf.TensorInfo {
+  const { pos, layers, heads: H } = attrs as Record<'pos' | 'layers' | 'heads', number>;
+  const { tokens, wte, wpe, lnfg, lnfb, head, pad } = inputs;
+  const B = tokens.shape[0];
+  const [V, C] = wte.shape;
+  const hd = C / H;
+  const F = inputs['h0.w1']?.shape[1] ?? 0;
+  const [L, hd4] = [inputs.k0?.shape[3] ?? 0, inputs.v0?.shape[3] ?? 0];
+  const fail = (what: string) => {
+    throw new Error(`RlcfDecodeStep: ${what}`);
+  };
+  if (tokens.dtype !== 'int32' || tokens.shape.length !== 1 || (pad && (pad.dtype !== 'int32' || pad.shape.length !== 1 || pad.shape[0] !== B))) fail(`needs int32 tokens [B] and pad [B] or none; got ${tokens.dtype} [${tokens.shape}]${pad ? `, ${pad.dtype} [${pad.shape}]` : ''}`);
+  if (!Number.isInteger(hd) || C % 4 !== 0 || wpe.shape[1] !== C || head.shape[0] !== C || head.shape[1] !== V) fail(`needs wte [V, C], wpe [P, C] and head [C, V] with C a multiple of 4 and of heads ${H}; got [${wte.shape}], [${wpe.shape}], [${head.shape}]`);
+  for (let i = 0; i < layers; i++) {
+    const [kc, vc] = [inputs[`k${i}`], inputs[`v${i}`]];
+    if (BLOCK_WEIGHTS.some((w) => inputs[`h${i}.${w}`]?.dtype !== 'float32')) fail(`layer ${i}'s weights are missing`);
+    if (!kc || !vc || kc.shape.join() !== [B, H, hd, L].join() || vc.shape.join() !== [B, H, L, hd4].join() || L % 16 !== 0 || hd4 % 4 !== 0 || hd4 < hd) fail(`layer ${i}'s caches must be [${B}, ${H}, ${hd}, L] and [${B}, ${H}, L, hd4] (L a multiple of 16, hd4 of 4); got [${kc?.shape}] and [${vc?.shape}]`);
+  }
+  if (!(pos >= 0 && pos < L && pos < wpe.shape[0])) fail(`column ${pos} is past the context (${Math.min(L, wpe.shape[0])})`);
+
+  const at = (t: tf.TensorInfo) => wasm.dataIdMap.get(t.dataId)!.memoryOffset;
+  // Each row's token, checked before anything is made.
+  const ids = new Int32Array(heap.buffer, at(tokens), B);
+  for (let b = 0; b < B; b++) if (!(ids[b] >= 0 && ids[b] < V)) fail(`the token ${ids[b]} of row ${b} is not in [0, ${V - 1}]`);
+  const made: tf.TensorInfo[] = [];
+  const make = (shape: number[], dtype: tf.DataType = 'float32') => {
+    const t = wasm.makeOutput(shape, dtype);
+    made.push(t);
+    return at(t);
+  };
+  const logits = wasm.makeOutput([B, V], 'float32');
+  const [x0, x1, h, y] = [make([B, C]), make([B, C]), make([B, C]), make([B, C])];
+  const [qkv, m, g] = [make([B, 3 * C]), make([B, F]), make([B, F])];
+  const [mean, rstd, where] = [make([B]), make([B]), make([B], 'int32')];
+  // Each thread's scratch: the products' packed panels at its rows, or attention's scores.
+  const half = together && B >= 2 ? Math.ceil(B / 2) : B;
+  const scratchFloats = Math.max(L + hd4, ...[[C, 3 * C], [C, C], [C, F], [F, C], [C, V]].map(([kk, n]) => productScratchFloats({ m: half, k: kk, n, ta: false, tb: false })));
+  const scratch = [make([scratchFloats]), make([scratchFloats])];
+
+  // Each row's position: its column less its padding (views made after the last allocation, which may grow the heap).
+  const padding = pad ? new Int32Array(heap.buffer, at(pad), B) : null;
+  const positions = new Int32Array(heap.buffer, where, B);
+  for (let b = 0; b < B; b++) positions[b] = Math.max(0, pos - (padding ? padding[b] : 0));
+  const p = (name: string) => at(inputs[name]);
+  const scale = Math.fround(1 / Math.sqrt(hd));
+  /** The step's calls for rows r0 .. r1-1, with scratch s. */
+  const calls = (r0: number, r1: number, s: number): Call[] => {
+    const n = r1 - r0;
+    const row = (ptr: number, width: number) => ptr + 4 * r0 * width;
+    const product = (a: number, w: string, out: number, kk: number, nn: number, bias: string | null, res: number): Call => ['matMul', [a, p(w), out, 1, n, kk, nn, 0, 0, s, bias ? p(bias) : 0, res]];
+    const list: Call[] = [
+      ['gatherRows', [at(wte), row(at(tokens), 1), row(x0, C), n, V, 4 * C, 0]],
+      ['gatherRows', [at(wpe), row(where, 1), row(h, C), n, wpe.shape[0], 4 * C, 0]],
+      ['addRows', [row(x0, C), row(h, C), row(x0, C), 1, n * C]],
+    ];
+    for (let i = 0; i < layers; i++) {
+      const w = (name: string) => `h${i}.${name}`;
+      const cache = (t: tf.TensorInfo) => at(t) + 4 * r0 * (t.shape[1] * t.shape[2] * t.shape[3]);
+      list.push(
+        ['layerNorm', [row(x0, C), p(w('ln1g')), p(w('ln1b')), row(h, C), row(mean, 1), row(rstd, 1), n, C, EPS]],
+        product(row(h, C), w('wqkv'), row(qkv, 3 * C), C, 3 * C, w('bqkv'), 0),
+        ['attendStep', [row(qkv, 3 * C), cache(inputs[`k${i}`]), cache(inputs[`v${i}`]), row(y, C), pad ? row(at(pad), 1) : 0, n, H, hd, L, hd4, pos, scale, s]],
+        product(row(y, C), w('wo'), row(x1, C), C, C, w('bo'), row(x0, C)),
+        ['layerNorm', [row(x1, C), p(w('ln2g')), p(w('ln2b')), row(h, C), row(mean, 1), row(rstd, 1), n, C, EPS]],
+        product(row(h, C), w('w1'), row(m, F), C, F, w('b1'), 0),
+        ['gelu', [row(m, F), row(g, F), n * F]],
+        product(row(g, F), w('w2'), row(x0, C), F, C, w('b2'), row(x1, C)),
+      );
+    }
+    list.push(['layerNorm', [row(x0, C), at(lnfg), at(lnfb), row(h, C), row(mean, 1), row(rstd, 1), n, C, EPS]], ['matMul', [row(h, C), at(head), row(at(logits), V), 1, n, C, V, 0, 0, s, 0, 0]]);
+    return list;
+  };
+  const run = (list: Call[]) => {
+    for (const [name, args] of list) k[name as keyof StepKernels](...args);
+  };
+  let answered = true;
+  if (half < B) answered = together!(calls(half, B, scratch[1]), () => run(calls(0, half, scratch[0])));
+  else run(calls(0, B, scratch[0]));
+  // A helper that did not answer may still write what it was given: that memory is left to it.
+  if (answered) for (const t of made) wasm.disposeData(t.dataId);
+  return logits;
+}
