@@ -1,5 +1,5 @@
 import * as tf from '../tf.ts';
-import { batchedShape, kernelOptions, LINEAR, wasmKernelsInstalled } from './kernels/wasmKernels.ts';
+import { batchedShape, CAUSAL, kernelOptions, LINEAR, wasmKernelsInstalled } from './kernels/wasmKernels.ts';
 
 /**
  * tfjs's own wasm BatchMatMul is about 10x slower when asked to transpose an
@@ -11,10 +11,20 @@ import { batchedShape, kernelOptions, LINEAR, wasmKernelsInstalled } from './ker
  * matMul uses transposes, so this module offers a BatchMatMul gradient that
  * goes through here (`useTransposeFreeMatMulGradient`, registered when a
  * backend is set up: backend/backend.ts) and `matMulT` for forward passes.
+ *
+ * `causal` (wasmKernels.ts's CAUSAL, for attention's [.., T, T] grids): what
+ * the causal mask makes zero, or leaves unread, which our kernel then leaves
+ * out; its gradient passes the modes on (the scores' gradient is zero above
+ * the diagonal, the weights' gradient is read on and below it). Elsewhere the
+ * whole product, the same numbers where they are read.
  */
-export function matMulT(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
+export function matMulT(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false, causal = 0): tf.Tensor {
+  const ours = tf.getBackend() === 'wasm' && wasmKernelsInstalled() && batchedShape(a, b, transposeA, transposeB);
+  if (causal && ours && kernelOptions.causal && (kernelOptions.transposedProducts || (!transposeA && !transposeB))) {
+    return tf.engine().runKernel(tf.BatchMatMul, { a, b }, { transposeA, transposeB, causal }) as tf.Tensor;
+  }
   if (tf.getBackend() !== 'wasm' || (!transposeA && !transposeB)) return tf.matMul(a, b, transposeA, transposeB);
-  if (wasmKernelsInstalled() && kernelOptions.transposedProducts && batchedShape(a, b, transposeA, transposeB)) return tf.matMul(a, b, transposeA, transposeB);
+  if (ours && kernelOptions.transposedProducts) return tf.matMul(a, b, transposeA, transposeB);
   return tf.matMul(transposeA ? swapLast(a) : a, transposeB ? swapLast(b) : b);
 }
 
@@ -45,7 +55,11 @@ export const TRANSPOSE_FREE_MATMUL_GRADIENT: tf.GradConfig = {
   gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
     const g = dy as tf.Tensor;
     const [a, b] = saved;
-    const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    const { transposeA, transposeB, causal } = attrs as unknown as { transposeA: boolean; transposeB: boolean; causal?: number };
+    // Attention's causal products: weights zero above the diagonal times values; scores of which only the lower half is read.
+    const [weights, scores] = [causal === CAUSAL.zeroAboveA && !transposeA && !transposeB, causal === CAUSAL.lowerOut && !transposeA && transposeB];
+    if (weights) return { a: () => matMulT(g, b, false, true, CAUSAL.lowerOut), b: () => matMulT(a, g, true, false, CAUSAL.zeroBelowA) };
+    if (scores) return { a: () => matMulT(g, b, false, false, CAUSAL.zeroAboveA), b: () => matMulT(g, a, true, false, CAUSAL.zeroBelowA) };
     if (!transposeA && !transposeB) return { a: () => matMulT(g, b, false, true), b: () => matMulT(a, g, true, false) };
     if (!transposeA && transposeB) return { a: () => matMulT(g, b, false, false), b: () => matMulT(g, a, true, false) };
     if (transposeA && !transposeB) return { a: () => matMulT(b, g, false, true), b: () => matMulT(a, g, false, false) };

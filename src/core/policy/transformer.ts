@@ -5,8 +5,8 @@ import { linear, matMulT } from '../ops/matmul.ts';
 import { rowMover } from '../ops/rows.ts';
 import { layerNorm } from '../ops/layerNorm.ts';
 import { gelu } from '../ops/activations.ts';
-import { attentionSoftmax } from '../ops/softmax.ts';
-import { kernelOptions } from '../ops/kernels/wasmKernels.ts';
+import { attentionSoftmax, causalSoftmax } from '../ops/softmax.ts';
+import { CAUSAL, kernelOptions } from '../ops/kernels/wasmKernels.ts';
 import { decodeStep, decodesInOneKernel, inPlaceCache, type InPlaceCache, type StepWeights } from '../ops/decodeStep.ts';
 
 interface Block {
@@ -207,7 +207,8 @@ export class TransformerPolicy implements Policy {
       const H = this.config.heads;
       const hd = C / H;
       const layout: Layout = kernelOptions.headMoves ? headMoves(packedAt, cell, B, T, H, hd) : gridMoves(packedAt, cell, B, T, H, hd);
-      const hidden = this.#blocks(x, layout, this.#attentionMask(B, T, 0, rows), null).x;
+      const causal = causalSoftmax();
+      const hidden = this.#blocks(x, layout, this.#attentionMask(B, T, 0, rows, causal), null, undefined, causal).x;
       const hf = layerNorm(rowMover(asked, n)(hidden) as tf.Tensor2D, this.#lnfg, this.#lnfb); // [P, C]
       const logits = tf.matMul(hf, this.#head) as tf.Tensor2D;
       const values = linear(hf, this.#wv as tf.Tensor2D, this.#bv as tf.Tensor1D).reshape([positions.length]) as tf.Tensor1D;
@@ -232,7 +233,8 @@ export class TransformerPolicy implements Policy {
             toHeads: (t) => t.reshape([B, T, H, C / H]).transpose([0, 2, 1, 3]) as tf.Tensor4D,
             fromHeads: (y) => y.transpose([0, 2, 1, 3]).reshape([B * T, C]) as tf.Tensor2D,
           };
-    const out = this.#blocks(x, layout, this.#attentionMask(B, T, past, pad), caches, qkv);
+    const causal = !caches && T > 1 && causalSoftmax();
+    const out = this.#blocks(x, layout, this.#attentionMask(B, T, past, pad, causal), caches, qkv, causal);
     const hf = layerNorm(out.x, this.#lnfg, this.#lnfb); // [B*T, C]
     const logits = tf.matMul(hf, this.#head).reshape([B, T, -1]) as tf.Tensor3D; // [B, T, V]
     const values = linear(hf, this.#wv as tf.Tensor2D, this.#bv as tf.Tensor1D).reshape([B, T]) as tf.Tensor2D; // [B, T]
@@ -262,9 +264,10 @@ export class TransformerPolicy implements Policy {
    * ones: causal, and blind to each row's padding columns, [B, 1, T, past+T]
    * (a padding column's own output is never used); [T, past+T] without padding;
    * none for a single new token without padding (it may read every column).
+   * `causal`: the softmax applies the causal part itself; only the padding's.
    */
-  #attentionMask(B: number, T: number, past: number, pad: Int32Array | null): tf.Tensor | null {
-    const causal = T === 1 ? null : this.#mask.slice([past, 0], [T, past + T]);
+  #attentionMask(B: number, T: number, past: number, pad: Int32Array | null, causalSoftmax = false): tf.Tensor | null {
+    const causal = T === 1 || causalSoftmax ? null : this.#mask.slice([past, 0], [T, past + T]);
     if (!pad) return causal;
     const hidden = new Float32Array(B * (past + T));
     for (let b = 0; b < B; b++) hidden.fill(-1e9, b * (past + T), b * (past + T) + Math.min(pad[b], past + T));
@@ -272,8 +275,13 @@ export class TransformerPolicy implements Policy {
     return causal ? tf.add(causal, padMask) : padMask;
   }
 
-  /** The residual stream x [R, C] (R positions, in `layout`) through every block, with or without a KV cache. */
-  #blocks(x: tf.Tensor2D, layout: Layout, mask: tf.Tensor | null, caches: KvCache[] | null, qkv?: Qkv[]): { x: tf.Tensor2D; caches: KvCache[] } {
+  /**
+   * The residual stream x [R, C] (R positions, in `layout`) through every block,
+   * with or without a KV cache. `causal`: attention's softmax applies the causal
+   * mask itself (`mask` is the padding's only), and its products leave out what
+   * that mask zeroes (ops/matmul.ts's matMulT): the same numbers, half the work.
+   */
+  #blocks(x: tf.Tensor2D, layout: Layout, mask: tf.Tensor | null, caches: KvCache[] | null, qkv?: Qkv[], causal = false): { x: tf.Tensor2D; caches: KvCache[] } {
     const hd = this.config.width / this.config.heads;
     const newCaches: KvCache[] = [];
     this.#layers.forEach((blk, i) => {
@@ -292,8 +300,8 @@ export class TransformerPolicy implements Policy {
       newCaches.push({ k, v });
       // The scale on q, not on the scores: a quarter of the elements (or fewer) to multiply, forwards
       // and backwards; where 1/sqrt(hd) is a power of two (hd 4, 16, 64, ...) the very same numbers.
-      const att = matMulT(q.mul(1 / Math.sqrt(hd)), k, false, true) as tf.Tensor4D; // [B, H, T, past+T]
-      const y = layout.fromHeads(tf.matMul(attentionSoftmax(att, mask), v) as tf.Tensor4D); // [R, C]
+      const att = matMulT(q.mul(1 / Math.sqrt(hd)), k, false, true, causal ? CAUSAL.lowerOut : 0) as tf.Tensor4D; // [B, H, T, past+T]
+      const y = layout.fromHeads(matMulT(attentionSoftmax(att, mask, causal), v, false, false, causal ? CAUSAL.zeroAboveA : 0) as tf.Tensor4D); // [R, C]
       x = this.#afterAttention(blk, y, x);
     });
     return { x, caches: newCaches };

@@ -25,10 +25,19 @@
 ;; last rounding, as a separate sum after the product would add them; then
 ;; $res (0 for none), a residual of C's shape added the same way (x + the
 ;; layer's output, with one rounding more).
+;; $causal, for attention's products (each batch a [T, T] grid; 0: none):
+;; 1, A is zero above its diagonal (a row's weights over the columns it may
+;; read): a block of 4 rows sums p only to its last row's diagonal; 2, A is zero
+;; below it (such weights transposed): a block sums p from its first row on;
+;; 3, only C's entries on and below its diagonal are needed: the blocks of 4 x
+;; 8 wholly above it are stored as zeros. The terms left out are exact zeros
+;; (a multiply-add of 0 leaves a sum as it is), so 1 and 2 give the numbers of
+;; the whole product; edges (single rows, the last columns) are summed whole.
 ;; Built into matMulWasm.ts by scripts/buildKernels.ts (npm run kernels).
 (module
   (import "env" "memory" (memory 0))
-  (func (export "matMul") (param $a i32) (param $b i32) (param $c i32) (param $batch i32) (param $m i32) (param $k i32) (param $n i32) (param $ta i32) (param $tb i32) (param $scratch i32) (param $bias i32) (param $res i32)
+  (func (export "matMul") (param $a i32) (param $b i32) (param $c i32) (param $batch i32) (param $m i32) (param $k i32) (param $n i32) (param $ta i32) (param $tb i32) (param $scratch i32) (param $bias i32) (param $res i32) (param $causal i32)
+    (local $skip i32)
     (local $i i32) (local $j i32) (local $p i32)
     (local $arow i32) (local $ap i32) (local $bcol i32) (local $bp i32) (local $cp i32)
     (local $kb i32) (local $nb i32) (local $nc2 i32) (local $nc3 i32)
@@ -124,9 +133,23 @@
                           (local.set $c31 (v128.load offset=16 align=4 (i32.add (local.get $cp) (local.get $nc3)))))
                         (else
                           (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0)) (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0)) (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0)) (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))))
-                      (local.set $ap (i32.add (local.get $arow) (i32.mul (local.get $k0) (local.get $pa))))
-                      (local.set $bp (i32.add (local.get $bcol) (i32.mul (local.get $k0) (local.get $bs))))
+                      ;; attention's causal shapes (see above): the terms known to be zero left out, or the block not needed
+                      (local.set $skip (i32.const 0))
                       (local.set $p (local.get $klen))
+                      (if (i32.eq (local.get $causal) (i32.const 1))
+                        (then (if (i32.lt_s (i32.sub (i32.add (local.get $i) (i32.const 4)) (local.get $k0)) (local.get $p))
+                          (then (local.set $p (select (i32.sub (i32.add (local.get $i) (i32.const 4)) (local.get $k0)) (i32.const 0) (i32.gt_s (i32.sub (i32.add (local.get $i) (i32.const 4)) (local.get $k0)) (i32.const 0))))))))
+                      (if (i32.eq (local.get $causal) (i32.const 2))
+                        (then (if (i32.gt_u (local.get $i) (local.get $k0))
+                          (then (local.set $skip (i32.sub (local.get $i) (local.get $k0)))
+                            (if (i32.gt_u (local.get $skip) (local.get $p)) (then (local.set $skip (local.get $p))))
+                            (local.set $p (i32.sub (local.get $p) (local.get $skip)))))))
+                      (if (i32.and (i32.eq (local.get $causal) (i32.const 3)) (i32.gt_u (local.get $j) (i32.add (local.get $i) (i32.const 3))))
+                        (then
+                          (local.set $p (i32.const 0))
+                          (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0)) (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0)) (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0)) (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))))
+                      (local.set $ap (i32.add (local.get $arow) (i32.mul (i32.add (local.get $k0) (local.get $skip)) (local.get $pa))))
+                      (local.set $bp (i32.add (local.get $bcol) (i32.mul (i32.add (local.get $k0) (local.get $skip)) (local.get $bs))))
                       (block $k4x8_done
                         (loop $k4x8
                           (br_if $k4x8_done (i32.eqz (local.get $p)))

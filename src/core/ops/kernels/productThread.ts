@@ -34,7 +34,7 @@ export function sharedScratchFloats(s: ProductShape): number {
  * helper did not answer in time (its share was then worked out here too; it
  * may still write its scratch, which the caller must not free).
  */
-export function sharedProduct(thread: HeapThread, kernel: ProductKernel, s: ProductShape, a: number, b: number, c: number, scratch: number, bias = 0, res = 0): boolean {
+export function sharedProduct(thread: HeapThread, kernel: ProductKernel, s: ProductShape, a: number, b: number, c: number, scratch: number, bias = 0, res = 0, causal = 0): boolean {
   const { batch, m, k, n, ta, tb } = s;
   const [fa, fb] = [ta ? 1 : 0, tb ? 1 : 0];
   const panels = 4 * panelFloats(k, n);
@@ -43,9 +43,10 @@ export function sharedProduct(thread: HeapThread, kernel: ProductKernel, s: Prod
     const mine = batch >> 1;
     const theirs = batch - mine;
     const theirScratch = scratch + (ta ? 4 * m * k : 0) + panels;
-    const call: [string, number[]] = ['matMul', [a + 4 * mine * m * k, b + 4 * mine * k * n, c + 4 * mine * m * n, theirs, m, k, n, fa, fb, theirScratch, bias, res && res + 4 * mine * m * n]];
-    return thread.together([call], () => kernel.matMul(a, b, c, mine, m, k, n, fa, fb, scratch, bias, res)).answered;
+    const call: [string, number[]] = ['matMul', [a + 4 * mine * m * k, b + 4 * mine * k * n, c + 4 * mine * m * n, theirs, m, k, n, fa, fb, theirScratch, bias, res && res + 4 * mine * m * n, causal]];
+    return thread.together([call], () => kernel.matMul(a, b, c, mine, m, k, n, fa, fb, scratch, bias, res, causal)).answered;
   }
+  // Rows split (a causal mode is left out: it counts rows from 0, and is only ever an economy).
   const mine = Math.max(4, Math.round(m / 8) * 4);
   const theirs = m - mine;
   const [rows, packs] = ta ? [scratch, scratch + 4 * m * k] : [a, scratch];

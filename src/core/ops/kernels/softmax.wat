@@ -10,6 +10,9 @@
 ;; is 0. exp as in gelu.wat (2^k exp(r), Cephes's polynomial), and exactly 0
 ;; below -87, where float32's exp underflows: masked columns get 0, as tfjs
 ;; gives them.
+;; $causal: row r reads its columns up to its own only, r % $t after the
+;; n - $t earlier ones (the causal mask, as if added: those columns get 0, and
+;; each sum sees the same terms in the same order, the zeros left out).
 ;; Built into softmaxWasm.ts by scripts/buildKernels.ts (npm run kernels).
 (module
   (import "env" "memory" (memory 0))
@@ -34,7 +37,8 @@
 
   ;; Rows $first .. $end-1 of x (x and y the whole tensors' addresses).
   (func $softmax (export "softmax") (param $x i32) (param $mask i32) (param $y i32) (param $first i32) (param $end i32) (param $n i32)
-    (param $ht i32) (param $t i32) (param $bstride i32) (param $ton i32)
+    (param $ht i32) (param $t i32) (param $bstride i32) (param $ton i32) (param $causal i32)
+    (local $lim i32) (local $zend i32) (local $eend i32)
     (local $r i32) (local $j i32) (local $nb i32) (local $n4 i32) (local $xr i32) (local $mr i32) (local $yr i32)
     (local $v v128) (local $mx v128) (local $acc v128) (local $m f32) (local $s f32) (local $e f32)
     (local $c v128) (local $k v128) (local $q v128) (local $p v128)
@@ -68,11 +72,20 @@
         (if (local.get $mask)
           (then (local.set $mr (i32.add (local.get $mask) (i32.mul (local.get $nb)
             (i32.add (i32.mul (i32.div_u (local.get $r) (local.get $ht)) (local.get $bstride)) (i32.mul (i32.rem_u (local.get $r) (local.get $t)) (local.get $ton))))))))
+        ;; causal: only the row's columns up to its own (r % t, after n - t earlier ones); the rest get 0
+        (local.set $lim (local.get $nb))
+        (if (local.get $causal) (then (local.set $lim (i32.shl (i32.add (i32.rem_u (local.get $r) (local.get $t)) (i32.add (i32.sub (local.get $n) (local.get $t)) (i32.const 1))) (i32.const 2)))
+          (if (i32.gt_u (local.get $lim) (local.get $nb)) (then (local.set $lim (local.get $nb))))))
+        ;; vectors wholly inside (zend), and the vectors reaching past the last column read (eend)
+        (local.set $zend (i32.and (local.get $lim) (i32.const -16)))
+        (if (i32.gt_u (local.get $zend) (local.get $n4)) (then (local.set $zend (local.get $n4))))
+        (local.set $eend (i32.and (i32.add (local.get $lim) (i32.const 12)) (i32.const -16)))
+        (if (i32.gt_u (local.get $eend) (local.get $n4)) (then (local.set $eend (local.get $n4))))
         ;; z = x + mask into y, and its maximum
         (local.set $mx (v128.const f32x4 -inf -inf -inf -inf))
         (local.set $j (i32.const 0))
         (block $z4_done (loop $z4
-          (br_if $z4_done (i32.ge_u (local.get $j) (local.get $n4)))
+          (br_if $z4_done (i32.ge_u (local.get $j) (local.get $zend)))
           (local.set $v (v128.load align=4 (i32.add (local.get $xr) (local.get $j))))
           (if (local.get $mr) (then (local.set $v (f32x4.add (local.get $v) (v128.load align=4 (i32.add (local.get $mr) (local.get $j)))))))
           (v128.store align=4 (i32.add (local.get $yr) (local.get $j)) (local.get $v))
@@ -81,20 +94,26 @@
           (br $z4)))
         (local.set $m (f32.max (f32.max (f32x4.extract_lane 0 (local.get $mx)) (f32x4.extract_lane 1 (local.get $mx))) (f32.max (f32x4.extract_lane 2 (local.get $mx)) (f32x4.extract_lane 3 (local.get $mx)))))
         (block $z1_done (loop $z1
-          (br_if $z1_done (i32.ge_u (local.get $j) (local.get $nb)))
+          (br_if $z1_done (i32.ge_u (local.get $j) (local.get $lim)))
           (local.set $e (f32.load (i32.add (local.get $xr) (local.get $j))))
           (if (local.get $mr) (then (local.set $e (f32.add (local.get $e) (f32.load (i32.add (local.get $mr) (local.get $j)))))))
           (f32.store (i32.add (local.get $yr) (local.get $j)) (local.get $e))
           (local.set $m (f32.max (local.get $m) (local.get $e)))
           (local.set $j (i32.add (local.get $j) (i32.const 4)))
           (br $z1)))
+        ;; a last vector's columns past the row's last: nothing (exp gives them 0)
+        (block $inf_done (loop $inf
+          (br_if $inf_done (i32.ge_u (local.get $j) (local.get $eend)))
+          (f32.store (i32.add (local.get $yr) (local.get $j)) (f32.const -inf))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $inf)))
         ;; exp(z - max) and its sum
         (local.set $mx (f32x4.splat (local.get $m)))
         (local.set $acc (v128.const f32x4 0 0 0 0))
         (local.set $j (i32.const 0))
         ;; eight at a time, two exps interleaved (independent: the engine overlaps them), then four
         (block $e8_done (loop $e8
-          (br_if $e8_done (i32.gt_u (i32.add (local.get $j) (i32.const 32)) (local.get $n4)))
+          (br_if $e8_done (i32.gt_u (i32.add (local.get $j) (i32.const 32)) (local.get $eend)))
           (local.set $qa (f32x4.sub (v128.load align=4 (i32.add (local.get $yr) (local.get $j))) (local.get $mx)))
           (local.set $qb (f32x4.sub (v128.load offset=16 align=4 (i32.add (local.get $yr) (local.get $j))) (local.get $mx)))
           (local.set $ca (f32x4.pmax (local.get $qa) (local.get $lo)))
@@ -128,7 +147,7 @@
           (local.set $j (i32.add (local.get $j) (i32.const 32)))
           (br $e8)))
         (block $e4_done (loop $e4
-          (br_if $e4_done (i32.ge_u (local.get $j) (local.get $n4)))
+          (br_if $e4_done (i32.ge_u (local.get $j) (local.get $eend)))
           ;; $exp, written out here with the constants above (the same operations)
           (local.set $q (f32x4.sub (v128.load align=4 (i32.add (local.get $yr) (local.get $j))) (local.get $mx)))
           (local.set $c (f32x4.pmax (local.get $q) (local.get $lo)))
@@ -148,8 +167,10 @@
           (local.set $j (i32.add (local.get $j) (i32.const 16)))
           (br $e4)))
         (local.set $s (f32.add (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc))) (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+        ;; the last columns one by one (the vectors between eend and n4 are all 0)
+        (local.set $j (local.get $n4))
         (block $e1_done (loop $e1
-          (br_if $e1_done (i32.ge_u (local.get $j) (local.get $nb)))
+          (br_if $e1_done (i32.ge_u (local.get $j) (local.get $lim)))
           (local.set $e (f32x4.extract_lane 0 (call $exp (f32x4.sub (v128.load32_splat align=4 (i32.add (local.get $yr) (local.get $j))) (local.get $mx)))))
           (f32.store (i32.add (local.get $yr) (local.get $j)) (local.get $e))
           (local.set $s (f32.add (local.get $s) (local.get $e)))
@@ -159,13 +180,20 @@
         (local.set $acc (f32x4.splat (local.get $s)))
         (local.set $j (i32.const 0))
         (block $d4_done (loop $d4
-          (br_if $d4_done (i32.ge_u (local.get $j) (local.get $n4)))
+          (br_if $d4_done (i32.ge_u (local.get $j) (local.get $eend)))
           (v128.store align=4 (i32.add (local.get $yr) (local.get $j)) (f32x4.div (v128.load align=4 (i32.add (local.get $yr) (local.get $j))) (local.get $acc)))
           (local.set $j (i32.add (local.get $j) (i32.const 16)))
           (br $d4)))
+        (block $zeros_done (loop $zeros
+          (br_if $zeros_done (i32.ge_u (local.get $j) (local.get $n4)))
+          (v128.store align=4 (i32.add (local.get $yr) (local.get $j)) (v128.const i32x4 0 0 0 0))
+          (local.set $j (i32.add (local.get $j) (i32.const 16)))
+          (br $zeros)))
         (block $d1_done (loop $d1
           (br_if $d1_done (i32.ge_u (local.get $j) (local.get $nb)))
-          (f32.store (i32.add (local.get $yr) (local.get $j)) (f32.div (f32.load (i32.add (local.get $yr) (local.get $j))) (local.get $s)))
+          (if (i32.lt_u (local.get $j) (local.get $lim))
+            (then (f32.store (i32.add (local.get $yr) (local.get $j)) (f32.div (f32.load (i32.add (local.get $yr) (local.get $j))) (local.get $s))))
+            (else (f32.store (i32.add (local.get $yr) (local.get $j)) (f32.const 0))))
           (local.set $j (i32.add (local.get $j) (i32.const 4)))
           (br $d1)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
@@ -264,7 +292,7 @@
             (f32.add (f32.load (i32.add (local.get $s) (i32.shl (local.get $j) (i32.const 2)))) (f32.const -1e9)))
           (local.set $j (i32.add (local.get $j) (i32.const 1)))
           (br $mask)))
-        (call $softmax (local.get $s) (i32.const 0) (local.get $s) (i32.const 0) (i32.const 1) (local.get $n) (i32.const 1) (i32.const 1) (i32.const 0) (i32.const 0))
+        (call $softmax (local.get $s) (i32.const 0) (local.get $s) (i32.const 0) (i32.const 1) (local.get $n) (i32.const 1) (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 0))
         ;; the weighted values, four of hd at a time: each a chain over the columns from 0
         (local.set $yo (i32.add (local.get $y) (i32.add (i32.mul (local.get $b) (local.get $cb)) (i32.shl (i32.mul (local.get $h) (local.get $hd)) (i32.const 2)))))
 ;; sixteen at a time while hd4 has them (four chains side by side), then four
@@ -316,9 +344,11 @@
       (br $each_b)))
   )
 
-  ;; dx = y (dy - sum(dy y)), row by row.
-  (func (export "softmaxGrad") (param $dy i32) (param $y i32) (param $dx i32) (param $rows i32) (param $n i32)
-    (local $r i32) (local $j i32) (local $nb i32) (local $n4 i32) (local $o i32)
+;; dx = y (dy - sum(dy y)), row by row. $causal (with $t, as the softmax
+  ;; takes them): a row's columns past its own get 0, and neither y nor dy is
+  ;; read there (y is 0, so the sum is the same; dy may hold anything).
+  (func (export "softmaxGrad") (param $dy i32) (param $y i32) (param $dx i32) (param $rows i32) (param $n i32) (param $t i32) (param $causal i32)
+    (local $r i32) (local $j i32) (local $nb i32) (local $n4 i32) (local $o i32) (local $lim i32) (local $eend i32)
     (local $acc v128) (local $s f32)
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
     (local.set $n4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
@@ -326,33 +356,46 @@
       (loop $each_row
         (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
         (local.set $o (i32.mul (local.get $r) (local.get $nb)))
+        (local.set $lim (local.get $nb))
+        (if (local.get $causal) (then (local.set $lim (i32.shl (i32.add (i32.rem_u (local.get $r) (local.get $t)) (i32.add (i32.sub (local.get $n) (local.get $t)) (i32.const 1))) (i32.const 2)))
+          (if (i32.gt_u (local.get $lim) (local.get $nb)) (then (local.set $lim (local.get $nb))))))
+        (local.set $eend (i32.and (i32.add (local.get $lim) (i32.const 12)) (i32.const -16)))
+        (if (i32.gt_u (local.get $eend) (local.get $n4)) (then (local.set $eend (local.get $n4))))
         (local.set $acc (v128.const f32x4 0 0 0 0))
         (local.set $j (i32.const 0))
         (block $s4_done (loop $s4
-          (br_if $s4_done (i32.ge_u (local.get $j) (local.get $n4)))
+          (br_if $s4_done (i32.ge_u (local.get $j) (local.get $eend)))
           (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load align=4 (i32.add (local.get $dy) (i32.add (local.get $o) (local.get $j)))) (v128.load align=4 (i32.add (local.get $y) (i32.add (local.get $o) (local.get $j)))))))
           (local.set $j (i32.add (local.get $j) (i32.const 16)))
           (br $s4)))
         (local.set $s (f32.add (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc))) (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+        (local.set $j (local.get $n4))
         (block $s1_done (loop $s1
-          (br_if $s1_done (i32.ge_u (local.get $j) (local.get $nb)))
+          (br_if $s1_done (i32.ge_u (local.get $j) (local.get $lim)))
           (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (i32.add (local.get $dy) (i32.add (local.get $o) (local.get $j)))) (f32.load (i32.add (local.get $y) (i32.add (local.get $o) (local.get $j)))))))
           (local.set $j (i32.add (local.get $j) (i32.const 4)))
           (br $s1)))
         (local.set $acc (f32x4.splat (local.get $s)))
         (local.set $j (i32.const 0))
         (block $g4_done (loop $g4
-          (br_if $g4_done (i32.ge_u (local.get $j) (local.get $n4)))
+          (br_if $g4_done (i32.ge_u (local.get $j) (local.get $eend)))
           (v128.store align=4 (i32.add (local.get $dx) (i32.add (local.get $o) (local.get $j)))
             (f32x4.mul (v128.load align=4 (i32.add (local.get $y) (i32.add (local.get $o) (local.get $j))))
               (f32x4.sub (v128.load align=4 (i32.add (local.get $dy) (i32.add (local.get $o) (local.get $j)))) (local.get $acc))))
           (local.set $j (i32.add (local.get $j) (i32.const 16)))
           (br $g4)))
+        (block $z4_done (loop $z4
+          (br_if $z4_done (i32.ge_u (local.get $j) (local.get $n4)))
+          (v128.store align=4 (i32.add (local.get $dx) (i32.add (local.get $o) (local.get $j))) (v128.const i32x4 0 0 0 0))
+          (local.set $j (i32.add (local.get $j) (i32.const 16)))
+          (br $z4)))
         (block $g1_done (loop $g1
           (br_if $g1_done (i32.ge_u (local.get $j) (local.get $nb)))
-          (f32.store (i32.add (local.get $dx) (i32.add (local.get $o) (local.get $j)))
-            (f32.mul (f32.load (i32.add (local.get $y) (i32.add (local.get $o) (local.get $j))))
-              (f32.sub (f32.load (i32.add (local.get $dy) (i32.add (local.get $o) (local.get $j)))) (local.get $s))))
+          (if (i32.lt_u (local.get $j) (local.get $lim))
+            (then (f32.store (i32.add (local.get $dx) (i32.add (local.get $o) (local.get $j)))
+              (f32.mul (f32.load (i32.add (local.get $y) (i32.add (local.get $o) (local.get $j))))
+                (f32.sub (f32.load (i32.add (local.get $dy) (i32.add (local.get $o) (local.get $j)))) (local.get $s)))))
+            (else (f32.store (i32.add (local.get $dx) (i32.add (local.get $o) (local.get $j))) (f32.const 0))))
           (local.set $j (i32.add (local.get $j) (i32.const 4)))
           (br $g1)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))

@@ -40,9 +40,10 @@ const DECODE_THREADED_MIN_MADDS = 1 << 20;
  * where a second thread was started (useHeapThread). `gelu`, `softmax`,
  * `linear`: the GELU, attention softmax and biased product kernels
  * (ops/activations.ts, ops/softmax.ts, ops/matmul.ts); `decodeStep`: a
- * transformer's decoding step as one kernel (ops/decodeStep.ts).
+ * transformer's decoding step as one kernel (ops/decodeStep.ts); `causal`:
+ * attention's products and softmax leave out what the causal mask zeroes.
  */
-export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true, threads: true, gelu: true, softmax: true, linear: true, decodeStep: true };
+export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true, threads: true, gelu: true, softmax: true, linear: true, decodeStep: true, causal: true };
 
 /**
  * Whether the wasm backend's products and leading-axis sums run on this
@@ -119,7 +120,7 @@ export function useWasmKernels(): void {
   };
 
   /** A x B (+ bias, a row added to every row of the output; + res, of the output's shape) on our kernel, shared with the second thread where that pays. */
-  const product = (wasm: WasmBackendLike, a: tf.TensorInfo, b: tf.TensorInfo, shape: ProductShape, bias?: tf.TensorInfo, res?: tf.TensorInfo) => {
+  const product = (wasm: WasmBackendLike, a: tf.TensorInfo, b: tf.TensorInfo, shape: ProductShape, bias?: tf.TensorInfo, res?: tf.TensorInfo, causal = 0) => {
     const out = wasm.makeOutput(shape.out, 'float32');
     const thread = threads() && sharesProduct(shape) ? heapThread : null;
     const floats = thread ? sharedScratchFloats(shape) : productScratchFloats(shape);
@@ -127,12 +128,12 @@ export function useWasmKernels(): void {
     const [pa, pb, pc] = at(wasm, a, b, out);
     const ps = scratch ? at(wasm, scratch)[0] : 0;
     const [pbias, pres] = [bias ? at(wasm, bias)[0] : 0, res ? at(wasm, res)[0] : 0];
-    const answered = thread ? sharedProduct(thread, k, shape, pa, pb, pc, ps, pbias, pres) : (k.matMul(pa, pb, pc, shape.batch, shape.m, shape.k, shape.n, shape.ta ? 1 : 0, shape.tb ? 1 : 0, ps, pbias, pres), true);
+    const answered = thread ? sharedProduct(thread, k, shape, pa, pb, pc, ps, pbias, pres, causal) : (k.matMul(pa, pb, pc, shape.batch, shape.m, shape.k, shape.n, shape.ta ? 1 : 0, shape.tb ? 1 : 0, ps, pbias, pres, causal), true);
     // A helper that did not answer may still write its scratch: that memory is left to it.
     if (scratch && answered) wasm.disposeData(scratch.dataId);
     return out;
   };
-  overrideWhere(matMul, ({ a, b }, attrs) => ((attrs.transposeA || attrs.transposeB) && !kernelOptions.transposedProducts ? null : batchedShape(a, b, attrs.transposeA as boolean, attrs.transposeB as boolean)), (wasm, { a, b }, shape) => product(wasm, a, b, shape));
+  overrideWhere(matMul, ({ a, b }, attrs) => ((attrs.transposeA || attrs.transposeB) && !kernelOptions.transposedProducts ? null : batchedShape(a, b, attrs.transposeA as boolean, attrs.transposeB as boolean)), (wasm, { a, b }, shape, attrs) => product(wasm, a, b, shape, undefined, undefined, causalMode(shape, attrs)));
   ours(LINEAR, (wasm, { x, w, b, r }) => {
     const shape = batchedShape(x, w, false, false);
     if (!shape || x.shape.length !== 2 || b.dtype !== 'float32' || b.shape.length !== 1 || b.shape[0] !== shape.n || (r && (r.dtype !== 'float32' || r.shape.length !== 2 || r.shape[0] !== shape.m || r.shape[1] !== shape.n))) {
@@ -223,7 +224,7 @@ export function useWasmKernels(): void {
     splitRows('geluGrad', n >> 2, n, (r0, r1) => [pd + 16 * r0, px + 16 * r0, po + 16 * r0, r1 === n >> 2 ? n - 4 * r0 : 4 * (r1 - r0)]);
     return dx;
   });
-  ours(SOFTMAX, (wasm, { x, mask }) => {
+  ours(SOFTMAX, (wasm, { x, mask }, { causal }) => {
     const [B, H, T, n] = x.shape;
     const { mb, mt } = { mb: mask?.shape[0] ?? 1, mt: mask?.shape[2] ?? 1 };
     if (x.dtype !== 'float32' || x.shape.length !== 4 || (mask && (mask.dtype !== 'float32' || mask.shape.length !== 4 || (mb !== 1 && mb !== B) || mask.shape[1] !== 1 || (mt !== 1 && mt !== T) || mask.shape[3] !== n))) {
@@ -235,14 +236,14 @@ export function useWasmKernels(): void {
     const rows = B * H * T;
     const [bstride, ton] = [mb > 1 ? mt : 0, mt > 1 ? 1 : 0];
     // Its rows by number (r0 .. r1-1), the tensors' addresses the same: row r's mask row depends on r.
-    splitRows('softmax', rows, rows * n, (r0, r1) => [px, pm, py, r0, r1, n, H * T, T, bstride, ton]);
+    splitRows('softmax', rows, rows * n, (r0, r1) => [px, pm, py, r0, r1, n, H * T, T, bstride, ton, causal ? 1 : 0]);
     return y;
   });
-  ours(SOFTMAX_GRAD, (wasm, { dy, y }) => {
+  ours(SOFTMAX_GRAD, (wasm, { dy, y }, { causal }) => {
     const n = y.shape.at(-1) ?? 0;
     const rows = n === 0 ? 0 : floats(SOFTMAX_GRAD, dy, y) / n;
     const dx = wasm.makeOutput(y.shape, 'float32');
-    k.softmaxGrad(...at(wasm, dy, y, dx), rows, n);
+    k.softmaxGrad(...at(wasm, dy, y, dx), rows, n, y.shape.at(-2) ?? 1, causal ? 1 : 0);
     return dx;
   });
   ours(DECODE_STEP, (wasm, inputs, attrs) => {
@@ -285,6 +286,17 @@ export function heapThreadServed(): number | null {
 export function stopHeapThread(): void {
   heapThread?.dispose();
   heapThread = null;
+}
+
+/**
+ * A product's causal mode (matMul.wat's $causal) from BatchMatMul's attribute
+ * `causal` (CAUSAL), where its operands are [.., T, T] grids as the mode
+ * needs; 0 otherwise (the whole product: the same numbers where they matter).
+ */
+function causalMode(shape: ProductShape, attrs: tf.NamedAttrMap): number {
+  const mode = kernelOptions.causal ? Number(attrs.causal ?? 0) : 0;
+  if (mode === CAUSAL.zeroAboveA || mode === CAUSAL.zeroBelowA) return shape.m === shape.k ? mode : 0;
+  return mode === CAUSAL.lowerOut && shape.m === shape.n ? mode : 0;
 }
 
 /** Whether the second thread helps now. */
@@ -351,6 +363,13 @@ export const LINEAR = 'RlcfLinear';
  * gradient: dy, y -> dx.
  */
 export const SOFTMAX = 'RlcfSoftmax';
+/**
+ * BatchMatMul's attribute `causal` for attention's products on our kernel
+ * (ops/matmul.ts's matMulT; each batch a [T, T] grid): A is zero above its
+ * diagonal (the softmax's weights), or below it (them transposed), or only C on
+ * and below its diagonal is read (scores; the rest is stored as zeros).
+ */
+export const CAUSAL = { zeroAboveA: 1, zeroBelowA: 2, lowerOut: 3 } as const;
 export const SOFTMAX_GRAD = 'RlcfSoftmaxGrad';
 /**
  * One step of a transformer's decoding, embedding to logits, caches written in
