@@ -71,6 +71,37 @@ describe('decoding a step in one kernel (wasm)', () => {
     }
   });
 
+  it("gives forwardAt's logits and values at the same positions, bit for bit, padded rows included", () => {
+    for (const [config, batch, steps, padding] of CASES) {
+      const p = policy(config, batch + 1);
+      const pad = Int32Array.from(padding ?? Array(batch).fill(0));
+      const rng = new Rng(12);
+      const tokens = Int32Array.from({ length: batch * steps }, () => Math.floor(rng.next() * config.vocabSize));
+      const d = p.decoder(batch, pad);
+      const [logits, values] = [[] as Float32Array[], [] as Float32Array[]];
+      for (let c = 0; c < steps; c++) {
+        const l = d.step(Int32Array.from({ length: batch }, (_, b) => tokens[b * steps + c]));
+        logits.push(l.dataSync() as Float32Array);
+        values.push(d.stepValues!().slice());
+        l.dispose();
+      }
+      d.dispose();
+      const positions: number[] = [];
+      for (let b = 0; b < batch; b++) for (let c = Math.min(pad[b], steps); c < steps; c++) positions.push(b * steps + c);
+      if (positions.length === 0) continue;
+      const at = p.forwardAt(tokens, steps, Int32Array.from(positions), pad);
+      const [L, V] = [at.logits.dataSync() as Float32Array, at.values.dataSync() as Float32Array];
+      const K = config.vocabSize;
+      positions.forEach((q, i) => {
+        const [b, c] = [Math.floor(q / steps), q % steps];
+        expect(sameBits(L.subarray(i * K, (i + 1) * K), logits[c].subarray(b * K, (b + 1) * K)), `${JSON.stringify(config)}: row ${b}, column ${c}, logits`).toBe(true);
+        expect(sameBits(V.subarray(i, i + 1), values[c].subarray(b, b + 1)), `${JSON.stringify(config)}: row ${b}, column ${c}, value`).toBe(true);
+      });
+      tf.dispose([at.logits, at.values]);
+      p.dispose();
+    }
+  });
+
   it('names a bad token and a step past the context, and loses no tensor', () => {
     const p = policy({ vocabSize: 18, contextLength: 3, layers: 1, heads: 4, width: 16 }, 4);
     const before = tf.memory().numTensors;

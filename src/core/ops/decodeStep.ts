@@ -21,6 +21,8 @@ export interface StepWeights {
   lnfg: tf.Tensor1D;
   lnfb: tf.Tensor1D;
   head: tf.Tensor2D;
+  wv: tf.Tensor2D;
+  bv: tf.Tensor1D;
 }
 
 /**
@@ -42,19 +44,21 @@ export function inPlaceCache(batch: number, heads: number, hd: number, length: n
 
 /**
  * The next token's logits [B, V] after `tokens` (one a row) at column `pos`,
- * each row blind to its first pad[b] columns, the new keys and values written
- * into `caches`. One kernel (kernels/decodeStep.ts), where the step had taken
- * about 50 ops and a concatenation of every cache: the same logits, bit for
- * bit. Only where decodesInOneKernel().
+ * and the values there [B], each row blind to its first pad[b] columns, the
+ * new keys and values written into `caches`. One kernel (kernels/decodeStep.ts),
+ * where the step had taken about 50 ops and a concatenation of every cache:
+ * the same logits, bit for bit, and forwardAt's logits and values at the same
+ * positions. Only where decodesInOneKernel().
  */
-export function decodeStep(tokens: Int32Array, w: StepWeights, caches: InPlaceCache[], heads: number, pos: number, pad: tf.Tensor1D | null): tf.Tensor2D {
+export function decodeStep(tokens: Int32Array, w: StepWeights, caches: InPlaceCache[], heads: number, pos: number, pad: tf.Tensor1D | null): { logits: tf.Tensor2D; values: tf.Tensor1D } {
   return tf.tidy(() => {
-    const inputs: tf.NamedTensorMap = { tokens: tf.tensor1d(tokens, 'int32'), wte: w.wte, wpe: w.wpe, lnfg: w.lnfg, lnfb: w.lnfb, head: w.head };
+    const inputs: tf.NamedTensorMap = { tokens: tf.tensor1d(tokens, 'int32'), wte: w.wte, wpe: w.wpe, lnfg: w.lnfg, lnfb: w.lnfb, head: w.head, wv: w.wv, bv: w.bv };
     if (pad) inputs.pad = pad;
     w.blocks.forEach((block, i) => {
       for (const name of BLOCK_WEIGHTS) inputs[`h${i}.${name}`] = block[name];
       [inputs[`k${i}`], inputs[`v${i}`]] = [caches[i].k, caches[i].v];
     });
-    return tf.engine().runKernel(DECODE_STEP, inputs, { pos, layers: w.blocks.length, heads }) as tf.Tensor2D;
+    const [logits, values] = tf.engine().runKernel(DECODE_STEP, inputs, { pos, layers: w.blocks.length, heads }) as tf.Tensor[];
+    return { logits: logits as tf.Tensor2D, values: values as tf.Tensor1D };
   });
 }

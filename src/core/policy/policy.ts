@@ -36,6 +36,12 @@ void _configArchs;
 export interface Decoder {
   /** tokens: one new token per row ([B]); returns logits for the next token [B, V]. */
   step(tokens: Int32Array): tf.Tensor2D;
+  /**
+   * Where a decoder has it: the value head's [B] at the last step's positions,
+   * and a promise that step's logits and these values are forwardAt's at the
+   * same positions, bit for bit (so a rollout may score its actions from them).
+   */
+  stepValues?(): Float32Array;
   dispose(): void;
 }
 

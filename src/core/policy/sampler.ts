@@ -15,6 +15,8 @@ export interface SampleOptions {
   stopToken?: number;
   /** Decode incrementally (KV cache for the transformer); false reruns the whole prefix each step. */
   cache?: boolean;
+  /** Keep each step's logits and values where the decoder gives forwardAt's (Generation.scores). */
+  keepScores?: boolean;
 }
 
 /** A batch of generated sequences, laid out as [BOS-padding, prompt, completion, stop-padding]. */
@@ -30,6 +32,12 @@ export interface Generation {
   lengths: Int32Array;
   /** Extra start tokens left-padding each row's prompt to the longest: [B]. */
   pad: Int32Array;
+  /**
+   * With keepScores, where the decoder has stepValues: per completion step s,
+   * the logits [B, V] that drew column 1 + promptWidth + s and the values [B]
+   * at the column before, forwardAt's numbers bit for bit.
+   */
+  scores?: { logits: Float32Array[]; values: Float32Array[] };
 }
 
 /**
@@ -54,6 +62,7 @@ export async function sample(policy: Policy, opts: SampleOptions): Promise<Gener
   const useCache = opts.cache ?? true;
   const decoder = useCache ? policy.decoder(B, pad) : null;
   const column = new Int32Array(B);
+  const scores = opts.keepScores && decoder?.stepValues ? { logits: [] as Float32Array[], values: [] as Float32Array[] } : undefined;
   try {
     // Prefill: feed the start token and the prompt; the last step's logits pick the first completion token.
     let logits: tf.Tensor2D | null = null;
@@ -70,6 +79,10 @@ export async function sample(policy: Policy, opts: SampleOptions): Promise<Gener
       const data = (await logits!.data()) as Float32Array;
       logits!.dispose();
       logits = null;
+      if (scores) {
+        scores.logits.push(data);
+        scores.values.push(decoder!.stepValues!().slice());
+      }
       const V = data.length / B;
       let open = 0;
       for (let b = 0; b < B; b++) {
@@ -90,7 +103,7 @@ export async function sample(policy: Policy, opts: SampleOptions): Promise<Gener
   } finally {
     decoder?.dispose();
   }
-  return { tokens, batch: B, width: T, promptWidth: P, lengths, pad };
+  return { tokens, batch: B, width: T, promptWidth: P, lengths, pad, ...(scores && { scores }) };
 }
 
 /** Row b's completion tokens, the stop token left off. */

@@ -125,28 +125,36 @@ export class TransformerPolicy implements Policy {
 
   /**
    * decoder's path on the wasm backend: each step one kernel
-   * (ops/decodeStep.ts), the caches made once and written in place, no value
-   * head. The same logits, bit for bit, as the path above.
+   * (ops/decodeStep.ts), the caches made once and written in place. The same
+   * logits, bit for bit, as the path above, and forwardAt's logits and values
+   * at the same positions (stepValues).
    */
   #inPlaceDecoder(batch: number, rows: Int32Array | null): Decoder {
     const { heads: H, width: C, contextLength: L } = this.config;
-    const weights = { wte: this.#wte, wpe: this.#wpe, blocks: this.#layers, lnfg: this.#lnfg, lnfb: this.#lnfb, head: this.#head } as unknown as StepWeights;
+    const weights = { wte: this.#wte, wpe: this.#wpe, blocks: this.#layers, lnfg: this.#lnfg, lnfb: this.#lnfb, head: this.#head, wv: this.#wv, bv: this.#bv } as unknown as StepWeights;
     let caches: InPlaceCache[] | null = null;
     let pad: tf.Tensor1D | null = null;
+    let values: tf.Tensor1D | null = null;
     let pos = 0;
     return {
       step: (tokens: Int32Array) => {
         if (pos >= L) throw new Error(`TransformerPolicy: decoding past the context length ${L}`);
         caches ??= this.#layers.map(() => inPlaceCache(batch, H, C / H, L));
         if (rows) pad ??= tf.tensor1d(rows, 'int32');
-        const logits = decodeStep(tokens, weights, caches, H, pos, pad);
+        const out = decodeStep(tokens, weights, caches, H, pos, pad);
+        values?.dispose();
+        values = out.values;
         pos += 1;
-        return logits;
+        return out.logits;
+      },
+      stepValues: () => {
+        if (!values) throw new Error('TransformerPolicy: no step decoded yet');
+        return values.dataSync() as Float32Array;
       },
       dispose: () => {
         if (caches) tf.dispose(caches);
-        pad?.dispose();
-        [caches, pad] = [null, null];
+        tf.dispose([pad ?? [], values ?? []]);
+        [caches, pad, values] = [null, null, null];
       },
     };
   }

@@ -26,11 +26,11 @@ const COMMON: Record<'rollout' | 'score' | 'result', StageText> = {
   rollout: {
     title: 'Rollout: the policy writes',
     tex: String.raw`y_t \sim \pi_\theta(\,\cdot \mid x, y_{<t}), \qquad \log \pi_\theta(y \mid x) = \sum_{t} \log \pi_\theta(y_t \mid x, y_{<t})`,
-    says: 'The policy samples each completion one token at a time. Each token shows the probability the policy gave it when it was drawn; the same forward pass gives the frozen reference policy\'s log-probability, which the KL to the reference is made of.',
+    says: 'The policy samples each completion one token at a time. Each token shows the probability the policy gave it when it was drawn; a forward pass gives the frozen reference policy\'s log-probability, which the KL to the reference is made of.',
     ask: 'Which tokens was the policy sure of, and where did it hesitate?',
     source: [
       { file: 'rollout.ts', from: 'const gen = await sample(', to: 'const N = Math' },
-      { file: 'rollout.ts', from: 'const out = tf.tidy(', to: 'return [cur.logprob' },
+      { file: 'rollout.ts', from: 'const out = tf.tidy(', to: 'return cur ?' },
     ],
   },
   score: {

@@ -9,7 +9,9 @@
  * its own core's cache from step to step. Every kernel is the one tfjs's ops
  * run on the same path (products, layer norms, GELU, the softmax), and a
  * row's numbers do not depend on which rows share its call: the same logits,
- * bit for bit, on one thread or two, as op by op.
+ * bit for bit, on one thread or two, as op by op, and as forwardAt's at the
+ * same position (the softmax sums a row's columns in the lanes a longer,
+ * causal row puts them in).
  */
 import type { Call } from './heapThread.ts';
 import type { Inputs, WasmBackendLike } from './registry.ts';
@@ -35,12 +37,13 @@ export type Together = ((calls: Call[], mine: () => void) => boolean) | null;
  * Inputs: tokens int32 [B]; wte [V, C]; wpe [P, C]; for each layer i the
  * block's weights `h{i}.ln1g` ... (BLOCK_WEIGHTS) and its caches `k{i}` [B, H,
  * hd, L] and `v{i}` [B, H, L, hd4] (ops/decodeStep.ts's inPlaceCache); lnfg,
- * lnfb [C]; head [C, V]; an optional int32 pad [B]. Attributes: pos (the
- * column), layers, heads. Output: the next token's logits [B, V].
+ * lnfb [C]; head [C, V]; the value head wv [C, 1] and bv [1]; an optional
+ * int32 pad [B]. Attributes: pos (the column), layers, heads. Outputs: the
+ * next token's logits [B, V] and the values [B] at the step's column.
  */
-export function runDecodeStep(wasm: WasmBackendLike, heap: WebAssembly.Memory, k: StepKernels, together: Together, inputs: Inputs, attrs: tf.NamedAttrMap): tf.TensorInfo {
+export function runDecodeStep(wasm: WasmBackendLike, heap: WebAssembly.Memory, k: StepKernels, together: Together, inputs: Inputs, attrs: tf.NamedAttrMap): tf.TensorInfo[] {
   const { pos, layers, heads: H } = attrs as Record<'pos' | 'layers' | 'heads', number>;
-  const { tokens, wte, wpe, lnfg, lnfb, head, pad } = inputs;
+  const { tokens, wte, wpe, lnfg, lnfb, head, wv, bv, pad } = inputs;
   const B = tokens.shape[0];
   const [V, C] = wte.shape;
   const hd = C / H;
@@ -50,7 +53,9 @@ export function runDecodeStep(wasm: WasmBackendLike, heap: WebAssembly.Memory, k
     throw new Error(`RlcfDecodeStep: ${what}`);
   };
   if (tokens.dtype !== 'int32' || tokens.shape.length !== 1 || (pad && (pad.dtype !== 'int32' || pad.shape.length !== 1 || pad.shape[0] !== B))) fail(`needs int32 tokens [B] and pad [B] or none; got ${tokens.dtype} [${tokens.shape}]${pad ? `, ${pad.dtype} [${pad.shape}]` : ''}`);
-  if (!Number.isInteger(hd) || C % 4 !== 0 || wpe.shape[1] !== C || head.shape[0] !== C || head.shape[1] !== V) fail(`needs wte [V, C], wpe [P, C] and head [C, V] with C a multiple of 4 and of heads ${H}; got [${wte.shape}], [${wpe.shape}], [${head.shape}]`);
+  if (!Number.isInteger(hd) || C % 4 !== 0 || wpe.shape[1] !== C || head.shape[0] !== C || head.shape[1] !== V || wv?.shape.join() !== `${C},1` || bv?.shape.join() !== '1') {
+    fail(`needs wte [V, C], wpe [P, C], head [C, V], wv [C, 1] and bv [1] with C a multiple of 4 and of heads ${H}; got [${wte.shape}], [${wpe.shape}], [${head.shape}], [${wv?.shape}], [${bv?.shape}]`);
+  }
   for (let i = 0; i < layers; i++) {
     const [kc, vc] = [inputs[`k${i}`], inputs[`v${i}`]];
     if (BLOCK_WEIGHTS.some((w) => inputs[`h${i}.${w}`]?.dtype !== 'float32')) fail(`layer ${i}'s weights are missing`);
@@ -68,7 +73,7 @@ export function runDecodeStep(wasm: WasmBackendLike, heap: WebAssembly.Memory, k
     made.push(t);
     return at(t);
   };
-  const logits = wasm.makeOutput([B, V], 'float32');
+  const [logits, values] = [wasm.makeOutput([B, V], 'float32'), wasm.makeOutput([B], 'float32')];
   const [x0, x1, h, y] = [make([B, C]), make([B, C]), make([B, C]), make([B, C])];
   const [qkv, m, g] = [make([B, 3 * C]), make([B, F]), make([B, F])];
   const [mean, rstd, where] = [make([B]), make([B]), make([B], 'int32')];
@@ -107,7 +112,11 @@ export function runDecodeStep(wasm: WasmBackendLike, heap: WebAssembly.Memory, k
         product(row(g, F), w('w2'), row(x0, C), F, C, w('b2'), row(x1, C)),
       );
     }
-    list.push(['layerNorm', [row(x0, C), at(lnfg), at(lnfb), row(h, C), row(mean, 1), row(rstd, 1), n, C, EPS]], ['matMul', [row(h, C), at(head), row(at(logits), V), 1, n, C, V, 0, 0, s, 0, 0]]);
+    list.push(
+      ['layerNorm', [row(x0, C), at(lnfg), at(lnfb), row(h, C), row(mean, 1), row(rstd, 1), n, C, EPS]],
+      ['matMul', [row(h, C), at(head), row(at(logits), V), 1, n, C, V, 0, 0, s, 0, 0]],
+      ['matMul', [row(h, C), at(wv), row(at(values), 1), 1, n, C, 1, 0, 0, s, at(bv), 0]],
+    );
     return list;
   };
   const run = (list: Call[]) => {
@@ -118,5 +127,5 @@ export function runDecodeStep(wasm: WasmBackendLike, heap: WebAssembly.Memory, k
   else run(calls(0, B, scratch[0]));
   // A helper that did not answer may still write what it was given: that memory is left to it.
   if (answered) for (const t of made) wasm.disposeData(t.dataId);
-  return logits;
+  return [logits, values];
 }

@@ -30,7 +30,7 @@
 ;; read): a block of 4 rows sums p only to its last row's diagonal; 2, A is zero
 ;; below it (such weights transposed): a block sums p from its first row on;
 ;; 3, only C's entries on and below its diagonal are needed: the blocks of 4 x
-;; 8 wholly above it are stored as zeros. The terms left out are exact zeros
+;; 8 wholly above it, and the last columns' entries above it, are stored as zeros. The terms left out are exact zeros
 ;; (a multiply-add of 0 leaves a sum as it is), so 1 and 2 give the numbers of
 ;; the whole product; edges (single rows, the last columns) are summed whole.
 ;; Built into matMulWasm.ts by scripts/buildKernels.ts (npm run kernels).
@@ -332,6 +332,8 @@
                 (local.set $ap (i32.add (local.get $ab) (i32.mul (local.get $i) (local.get $ai))))
                 (local.set $bp (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $bj))))
                 (local.set $p (local.get $k))
+                ;; causal output: an entry above the diagonal is stored as 0
+                (if (i32.and (i32.eq (local.get $causal) (i32.const 3)) (i32.lt_u (local.get $i) (local.get $j))) (then (local.set $p (i32.const 0))))
                 (block $tail_k_done
                   (loop $tail_k
                     (br_if $tail_k_done (i32.eqz (local.get $p)))

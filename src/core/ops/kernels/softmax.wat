@@ -166,16 +166,22 @@
           (local.set $acc (f32x4.add (local.get $acc) (local.get $v)))
           (local.set $j (i32.add (local.get $j) (i32.const 16)))
           (br $e4)))
+        ;; the last one to three columns (the vectors between eend and n4 are all 0) as a vector of their own,
+        ;; in the lanes they would take: each column's exp goes to lane (column % 4) in column order, so a row
+        ;; cut short (a decoding step's, n = its column + 1) sums what the causal row (the same column of a
+        ;; longer grid) sums, in the same order
+        (if (i32.gt_u (local.get $lim) (local.get $n4))
+          (then
+            (local.set $j (i32.add (local.get $yr) (local.get $n4)))
+            (local.set $v (f32x4.replace_lane 0 (v128.const f32x4 -inf -inf -inf -inf) (f32.load (local.get $j))))
+            (if (i32.gt_u (local.get $lim) (i32.add (local.get $n4) (i32.const 4))) (then (local.set $v (f32x4.replace_lane 1 (local.get $v) (f32.load offset=4 (local.get $j))))))
+            (if (i32.gt_u (local.get $lim) (i32.add (local.get $n4) (i32.const 8))) (then (local.set $v (f32x4.replace_lane 2 (local.get $v) (f32.load offset=8 (local.get $j))))))
+            (local.set $v (call $exp (f32x4.sub (local.get $v) (local.get $mx))))
+            (f32.store (local.get $j) (f32x4.extract_lane 0 (local.get $v)))
+            (if (i32.gt_u (local.get $lim) (i32.add (local.get $n4) (i32.const 4))) (then (f32.store offset=4 (local.get $j) (f32x4.extract_lane 1 (local.get $v)))))
+            (if (i32.gt_u (local.get $lim) (i32.add (local.get $n4) (i32.const 8))) (then (f32.store offset=8 (local.get $j) (f32x4.extract_lane 2 (local.get $v)))))
+            (local.set $acc (f32x4.add (local.get $acc) (local.get $v)))))
         (local.set $s (f32.add (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc))) (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
-        ;; the last columns one by one (the vectors between eend and n4 are all 0)
-        (local.set $j (local.get $n4))
-        (block $e1_done (loop $e1
-          (br_if $e1_done (i32.ge_u (local.get $j) (local.get $lim)))
-          (local.set $e (f32x4.extract_lane 0 (call $exp (f32x4.sub (v128.load32_splat align=4 (i32.add (local.get $yr) (local.get $j))) (local.get $mx)))))
-          (f32.store (i32.add (local.get $yr) (local.get $j)) (local.get $e))
-          (local.set $s (f32.add (local.get $s) (local.get $e)))
-          (local.set $j (i32.add (local.get $j) (i32.const 4)))
-          (br $e1)))
         ;; divided by the sum
         (local.set $acc (f32x4.splat (local.get $s)))
         (local.set $j (i32.const 0))

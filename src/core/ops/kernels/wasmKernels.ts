@@ -41,9 +41,12 @@ const DECODE_THREADED_MIN_MADDS = 1 << 20;
  * `linear`: the GELU, attention softmax and biased product kernels
  * (ops/activations.ts, ops/softmax.ts, ops/matmul.ts); `decodeStep`: a
  * transformer's decoding step as one kernel (ops/decodeStep.ts); `causal`:
- * attention's products and softmax leave out what the causal mask zeroes.
+ * attention's products and softmax leave out what the causal mask zeroes;
+ * `scoresFromSampling` (not a kernel): a rollout takes the policy's old
+ * log-probabilities and values from sampling where they are forwardAt's
+ * (training/rollout.ts).
  */
-export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true, threads: true, gelu: true, softmax: true, linear: true, decodeStep: true, causal: true };
+export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true, threads: true, gelu: true, softmax: true, linear: true, decodeStep: true, causal: true, scoresFromSampling: true };
 
 /**
  * Whether the wasm backend's products and leading-axis sums run on this
