@@ -13,6 +13,7 @@ import { sharedProduct, sharedScratchFloats, sharesProduct, type ProductKernel }
 import { HeapThread } from '../../src/core/ops/kernels/heapThread.ts';
 import { gelu } from '../../src/core/ops/activations.ts';
 import { layerNorm } from '../../src/core/ops/layerNorm.ts';
+import { linear } from '../../src/core/ops/matmul.ts';
 import { FusedAdam } from '../../src/core/ops/adam.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { FunctionReward } from '../../src/core/reward/reward.ts';
@@ -139,6 +140,33 @@ describe('kernels on two threads', () => {
     };
     expect(sameBits(adam(false), adam(true))).toBe(true);
     kernelOptions.threads = true;
+  });
+
+  it.skipIf(os.availableParallelism() < 2)("runs a biased product's two gradient products one on each thread, bit for bit the products one by one", () => {
+    const rng = new Rng(11);
+    const start = tf.memory().numTensors;
+    for (const [N, K, n, shared] of [[2080, 64, 256, true], [2081, 256, 63, true], [33, 16, 8, false]] as [number, number, number, boolean][]) {
+      const [x, w, b] = [random([N, K], rng) as tf.Tensor2D, random([K, n], rng) as tf.Tensor2D, random([n], rng) as tf.Tensor1D];
+      const dy = random([N, n], rng);
+      const grads = (pair: boolean) => {
+        kernelOptions.linearGrad = pair;
+        try {
+          return tf.grads((a: tf.Tensor, c: tf.Tensor) => linear(a as tf.Tensor2D, c as tf.Tensor2D, b).mul(dy).sum())([x, w]);
+        } finally {
+          kernelOptions.linearGrad = true;
+        }
+      };
+      let served = heapThreadServed()!;
+      const one = grads(false);
+      // The forward product and each gradient product shared by rows, or the forward shared and one request for both gradients.
+      expect(heapThreadServed()! - served, `[${N}, ${K}] x [${K}, ${n}], one by one`).toBe(shared ? 3 : 0);
+      served = heapThreadServed()!;
+      const two = grads(true);
+      expect(heapThreadServed()! - served, `[${N}, ${K}] x [${K}, ${n}], together`).toBe(shared ? 2 : 0);
+      one.forEach((g, i) => expect(sameBits(g.dataSync() as Float32Array, two[i].dataSync() as Float32Array), `[${N}, ${K}] x [${K}, ${n}], gradient ${i}`).toBe(true));
+      tf.dispose([x, w, b, dy, ...one, ...two]);
+    }
+    expect(tf.memory().numTensors).toBe(start);
   });
 
   it.skipIf(os.availableParallelism() < 2)('can be stopped and started again; stopped, products run on one thread', () => {

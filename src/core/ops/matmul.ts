@@ -1,5 +1,5 @@
 import * as tf from '../tf.ts';
-import { batchedShape, CAUSAL, kernelOptions, LINEAR, wasmKernelsInstalled } from './kernels/wasmKernels.ts';
+import { batchedShape, CAUSAL, kernelOptions, LINEAR, LINEAR_GRAD, wasmKernelsInstalled } from './kernels/wasmKernels.ts';
 
 /**
  * tfjs's own wasm BatchMatMul is about 10x slower when asked to transpose an
@@ -91,7 +91,12 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, residual?
       gradFunc: (dy, saved) => {
         const g = dy as tf.Tensor;
         const [sx, sw] = saved;
-        return { x: () => matMulT(g, sw, false, true), w: () => matMulT(sx, g, true, false), b: () => tf.sum(g, 0), r: () => tf.clone(g) };
+        const [b, r] = [() => tf.sum(g, 0), () => tf.clone(g)];
+        if (!kernelOptions.linearGrad) return { x: () => matMulT(g, sw, false, true), w: () => matMulT(sx, g, true, false), b, r };
+        // Both products in one kernel (one each on two threads), made here: the tape calls each input's
+        // gradient in a scope of its own, which would free the other. The same numbers as one by one.
+        const [dx, dw] = tf.engine().runKernel(LINEAR_GRAD, { dy: g, x: sx, w: sw }) as tf.Tensor[];
+        return { x: () => dx, w: () => dw, b, r };
       },
     });
     linearGradient = true;

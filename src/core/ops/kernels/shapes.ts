@@ -83,3 +83,21 @@ export type ProductShape = NonNullable<ReturnType<typeof batchedShape>>;
 function size(shape: readonly number[]): number {
   return shape.reduce((p, d) => p * d, 1);
 }
+
+/**
+ * BatchMatMul's attribute `causal` for attention's products on our kernel
+ * (ops/matmul.ts's matMulT; each batch a [T, T] grid): A is zero above its
+ * diagonal (the softmax's weights), or below it (them transposed), or only C on
+ * and below its diagonal is read (scores; the rest is stored as zeros).
+ */
+export const CAUSAL = { zeroAboveA: 1, zeroBelowA: 2, lowerOut: 3 } as const;
+
+/**
+ * A product's causal mode (matMul.wat's $causal) from BatchMatMul's attribute
+ * `causal` (CAUSAL; 0 where kernelOptions has it off), where its operands are
+ * [.., T, T] grids as the mode needs; 0 otherwise (the whole product: the same numbers where they matter).
+ */
+export function causalMode(shape: ProductShape, mode: number): number {
+  if (mode === CAUSAL.zeroAboveA || mode === CAUSAL.zeroBelowA) return shape.m === shape.k ? mode : 0;
+  return mode === CAUSAL.lowerOut && shape.m === shape.n ? mode : 0;
+}

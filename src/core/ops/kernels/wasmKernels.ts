@@ -1,8 +1,8 @@
 import * as tf from '../../tf.ts';
 import { MAT_MUL_PLAIN_SHARED_WASM, MAT_MUL_PLAIN_WASM, MAT_MUL_SHARED_WASM, MAT_MUL_WASM } from './matMulWasm.ts';
-import { sharedProduct, sharedScratchFloats, sharesProduct, type ProductKernel } from './productThread.ts';
+import { sharedProduct, sharedScratchFloats, sharesProduct, THREADED_MIN_MADDS, type ProductKernel } from './productThread.ts';
 import { HeapThread, type StartHeapHelper } from './heapThread.ts';
-import { addRowsShape, batchedShape, columnSumShape, gatherRowsShape, productScratchFloats, type ProductShape } from './shapes.ts';
+import { addRowsShape, batchedShape, causalMode, columnSumShape, gatherRowsShape, productScratchFloats, type ProductShape } from './shapes.ts';
 import { ADD_ROWS_SHARED_WASM, ADD_ROWS_WASM } from './addRowsWasm.ts';
 import { COLUMN_SUM_SHARED_WASM, COLUMN_SUM_WASM } from './columnSumWasm.ts';
 import { GATHER_ROWS_SHARED_WASM, GATHER_ROWS_WASM } from './gatherRowsWasm.ts';
@@ -16,7 +16,7 @@ import { SOFTMAX_PLAIN_SHARED_WASM, SOFTMAX_PLAIN_WASM, SOFTMAX_SHARED_WASM, SOF
 import { runDecodeStep } from './decodeStep.ts';
 import { decode, ours, overrideWhere, shared, size, type WasmBackendLike } from './registry.ts';
 
-export { addRowsShape, batchedShape, columnSumShape, gatherRowsShape, productScratchFloats, type ProductShape } from './shapes.ts';
+export { addRowsShape, batchedShape, CAUSAL, columnSumShape, gatherRowsShape, productScratchFloats, type ProductShape } from './shapes.ts';
 
 let installed: 'relaxed' | 'plain' | null = null;
 /** The second thread, where one was started (useHeapThread). */
@@ -39,14 +39,15 @@ const DECODE_THREADED_MIN_MADDS = 1 << 20;
  * from one product (policy/transformer.ts, forwardAt). `threads` applies
  * where a second thread was started (useHeapThread). `gelu`, `softmax`,
  * `linear`: the GELU, attention softmax and biased product kernels
- * (ops/activations.ts, ops/softmax.ts, ops/matmul.ts); `decodeStep`: a
+ * (ops/activations.ts, ops/softmax.ts, ops/matmul.ts); `linearGrad`: the
+ * biased product's two gradient products in one kernel; `decodeStep`: a
  * transformer's decoding step as one kernel (ops/decodeStep.ts); `causal`:
  * attention's products and softmax leave out what the causal mask zeroes;
  * `scoresFromSampling` (not a kernel): a rollout takes the policy's old
  * log-probabilities and values from sampling where they are forwardAt's
  * (training/rollout.ts).
  */
-export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true, threads: true, gelu: true, softmax: true, linear: true, decodeStep: true, causal: true, scoresFromSampling: true };
+export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true, threads: true, gelu: true, softmax: true, linear: true, linearGrad: true, decodeStep: true, causal: true, scoresFromSampling: true };
 
 /**
  * Whether the wasm backend's products and leading-axis sums run on this
@@ -136,7 +137,20 @@ export function useWasmKernels(): void {
     if (scratch && answered) wasm.disposeData(scratch.dataId);
     return out;
   };
-  overrideWhere(matMul, ({ a, b }, attrs) => ((attrs.transposeA || attrs.transposeB) && !kernelOptions.transposedProducts ? null : batchedShape(a, b, attrs.transposeA as boolean, attrs.transposeB as boolean)), (wasm, { a, b }, shape, attrs) => product(wasm, a, b, shape, undefined, undefined, causalMode(shape, attrs)));
+  overrideWhere(matMul, ({ a, b }, attrs) => ((attrs.transposeA || attrs.transposeB) && !kernelOptions.transposedProducts ? null : batchedShape(a, b, attrs.transposeA as boolean, attrs.transposeB as boolean)), (wasm, { a, b }, shape, attrs) => product(wasm, a, b, shape, undefined, undefined, causalMode(shape, kernelOptions.causal ? Number(attrs.causal ?? 0) : 0)));
+  ours(LINEAR_GRAD, (wasm, { dy, x, w }) => {
+    const [dxShape, dwShape] = [batchedShape(dy, w, false, true), batchedShape(x, dy, true, false)];
+    if (!dxShape || !dwShape || x.shape.length !== 2) throw new Error(`${LINEAR_GRAD}: needs float32 dy [N, n], x [N, K] and w [K, n]; got [${dy.shape}], [${x.shape}] and [${w.shape}]`);
+    if (!(threads() && 2 * dxShape.m * dxShape.k * dxShape.n >= THREADED_MIN_MADDS)) return [product(wasm, dy, w, dxShape), product(wasm, x, dy, dwShape)];
+    // One product each: the helper the weight's gradient, this thread the input's (as many multiply-adds).
+    const [dx, dw] = [wasm.makeOutput(dxShape.out, 'float32'), wasm.makeOutput(dwShape.out, 'float32')];
+    const scratch = [dxShape, dwShape].map((s) => wasm.makeOutput([Math.max(productScratchFloats(s), 1)], 'float32'));
+    const [pdy, px, pw, pdx, pdw, s0, s1] = at(wasm, dy, x, w, dx, dw, ...scratch);
+    const { m, k: kk, n } = dwShape;
+    const answered = heapThread!.together([['matMul', [px, pdy, pdw, 1, m, kk, n, 1, 0, s1, 0, 0, 0]]], () => k.matMul(pdy, pw, pdx, 1, dxShape.m, dxShape.k, dxShape.n, 0, 1, s0, 0, 0, 0)).answered;
+    if (answered) scratch.forEach((t) => wasm.disposeData(t.dataId));
+    return [dx, dw];
+  });
   ours(LINEAR, (wasm, { x, w, b, r }) => {
     const shape = batchedShape(x, w, false, false);
     if (!shape || x.shape.length !== 2 || b.dtype !== 'float32' || b.shape.length !== 1 || b.shape[0] !== shape.n || (r && (r.dtype !== 'float32' || r.shape.length !== 2 || r.shape[0] !== shape.m || r.shape[1] !== shape.n))) {
@@ -291,16 +305,6 @@ export function stopHeapThread(): void {
   heapThread = null;
 }
 
-/**
- * A product's causal mode (matMul.wat's $causal) from BatchMatMul's attribute
- * `causal` (CAUSAL), where its operands are [.., T, T] grids as the mode
- * needs; 0 otherwise (the whole product: the same numbers where they matter).
- */
-function causalMode(shape: ProductShape, attrs: tf.NamedAttrMap): number {
-  const mode = kernelOptions.causal ? Number(attrs.causal ?? 0) : 0;
-  if (mode === CAUSAL.zeroAboveA || mode === CAUSAL.zeroBelowA) return shape.m === shape.k ? mode : 0;
-  return mode === CAUSAL.lowerOut && shape.m === shape.n ? mode : 0;
-}
 
 /** Whether the second thread helps now. */
 function threads(): boolean {
@@ -360,19 +364,14 @@ export const LAYER_NORM_GRAD = 'RlcfLayerNormGrad';
 export const ADAM = 'RlcfAdam';
 /** x [N, K] times w [K, n], plus b [n] on every row, then (an input r [N, n]) plus r, each added last (see ops/matmul.ts's linear). */
 export const LINEAR = 'RlcfLinear';
+/** Its gradients to x and w from dy [N, n]: dy w^T and x^T dy, the two products on two threads where a second runs. */
+export const LINEAR_GRAD = 'RlcfLinearGrad';
 /**
  * Attention's softmax over the last axis (see ops/softmax.ts): scores x [B, H,
  * T, n] and an optional mask [B or 1, 1, T or 1, n] added first -> y; its
  * gradient: dy, y -> dx.
  */
 export const SOFTMAX = 'RlcfSoftmax';
-/**
- * BatchMatMul's attribute `causal` for attention's products on our kernel
- * (ops/matmul.ts's matMulT; each batch a [T, T] grid): A is zero above its
- * diagonal (the softmax's weights), or below it (them transposed), or only C on
- * and below its diagonal is read (scores; the rest is stored as zeros).
- */
-export const CAUSAL = { zeroAboveA: 1, zeroBelowA: 2, lowerOut: 3 } as const;
 export const SOFTMAX_GRAD = 'RlcfSoftmaxGrad';
 /**
  * One step of a transformer's decoding, embedding to logits, caches written in
