@@ -182,7 +182,7 @@ runMain(async () => {
       turn = (turn + 1) % threads.length;
       return t.step();
     };
-    const all = await timeSteps(step, threads.length * Math.min(iterations, 4), threads.length);
+    const all = await timeSteps(step, threads.length * iterations, threads.length);
     all.forEach((times, i) => gallery.push({ task: 'images', policy: `transformer, context 128, ${threads[i] ? 'two threads' : 'one thread'}`, ...times }));
     kernelOptions.threads = false;
     trainers.forEach((t) => t.dispose());
