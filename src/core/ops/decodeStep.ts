@@ -39,7 +39,8 @@ export function decodesInOneKernel(width: number): boolean {
 /** Caches for `batch` rows, `heads` heads of `hd` numbers and `length` columns. */
 export function inPlaceCache(batch: number, heads: number, hd: number, length: number): InPlaceCache {
   const up = (n: number, to: number) => Math.ceil(n / to) * to;
-  return { k: tf.zeros([batch, heads, hd, up(length, 16)]), v: tf.zeros([batch, heads, up(length, 16), up(hd, 4)]) };
+  // Filled by the backend's own kernel: tf.zeros would build the megabytes in JS first, then copy them in.
+  return { k: tf.fill([batch, heads, hd, up(length, 16)], 0), v: tf.fill([batch, heads, up(length, 16), up(hd, 4)], 0) };
 }
 
 /**
