@@ -87,6 +87,10 @@ describe("attention's causal products and softmax (wasm kernels)", () => {
       for (let i = 1; i < 4; i++) expect(sameBits(causal[i], masked[i]), `[${B}, ${H}, ${T}, ${hd}] gradient ${i}`).toBe(true);
       tf.dispose([q, k, v, dy, real, zero, ...causal, ...masked]);
     }
+    // More rows than columns cannot be causal: named, not read past.
+    const wide = tf.zeros([1, 1, 5, 3]) as tf.Tensor4D;
+    expect(() => attentionSoftmax(wide, null, true)).toThrow('RlcfSoftmax: a causal softmax needs a row per column at most (T <= n); got [1,1,5,3]');
+    wide.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -2,7 +2,8 @@ import * as tf from '../../src/core/tf.ts';
 import { describe, expect, it } from 'vitest';
 import os from 'node:os';
 import { DECODE_STEP, heapThreadServed, kernelOptions } from '../../src/core/ops/kernels/wasmKernels.ts';
-import { decodesInOneKernel } from '../../src/core/ops/decodeStep.ts';
+import { decodeStep, decodesInOneKernel, inPlaceCache, type StepWeights } from '../../src/core/ops/decodeStep.ts';
+import { BLOCK_WEIGHTS } from '../../src/core/ops/kernels/decodeStep.ts';
 import { TransformerPolicy } from '../../src/core/policy/transformer.ts';
 import type { TransformerConfig } from '../../src/core/policy/policy.ts';
 import { Rng } from '../../src/core/rng.ts';
@@ -110,6 +111,16 @@ describe('decoding a step in one kernel (wasm)', () => {
     for (let s = 0; s < 3; s++) d.step(Int32Array.from([1, 2])).dispose();
     expect(() => d.step(Int32Array.from([1, 2]))).toThrow('decoding past the context length 3');
     d.dispose();
+    // Weights of the wrong shape, a negative padding: named, before any kernel reads past a tensor.
+    const w = (name: string) => p.weights.get(name)!;
+    const block = Object.fromEntries(BLOCK_WEIGHTS.map((n) => [n, w(`h0.${{ ln1g: 'ln1.g', ln1b: 'ln1.b', wqkv: 'attn.wqkv', bqkv: 'attn.bqkv', wo: 'attn.wo', bo: 'attn.bo', ln2g: 'ln2.g', ln2b: 'ln2.b', w1: 'mlp.w1', b1: 'mlp.b1', w2: 'mlp.w2', b2: 'mlp.b2' }[n]}`)])) as StepWeights['blocks'][number];
+    const weights = { wte: w('wte'), wpe: w('wpe'), blocks: [block], lnfg: w('lnf.g'), lnfb: w('lnf.b'), head: w('head'), wv: w('wv'), bv: w('bv') } as unknown as StepWeights;
+    const caches = [inPlaceCache(2, 4, 4, 3)];
+    tf.dispose(decodeStep(Int32Array.from([1, 2]), weights, caches, 4, 0, null));
+    expect(() => decodeStep(Int32Array.from([1, 2]), { ...weights, blocks: [{ ...block, w1: block.w2 }] }, caches, 4, 0, null)).toThrow(`${DECODE_STEP}: needs h0.w1 float32 [16,64]; got float32 [64,16]`);
+    const negative = tf.tensor1d([0, -1], 'int32');
+    expect(() => decodeStep(Int32Array.from([1, 2]), weights, caches, 4, 1, negative)).toThrow(`${DECODE_STEP}: a row's padding is negative: [0,-1]`);
+    tf.dispose([negative, caches]);
     expect(tf.memory().numTensors).toBe(before);
     p.dispose();
   });

@@ -1,7 +1,5 @@
 import * as tf from '../tf.ts';
-import { LAYER_NORM, LAYER_NORM_GRAD } from './kernels/wasmKernels.ts';
-
-const EPS = 1e-5;
+import { LAYER_NORM, LAYER_NORM_EPS as EPS, LAYER_NORM_GRAD } from './kernels/wasmKernels.ts';
 
 /**
  * Layer norm over the last axis: (x - mean) / sqrt(var + 1e-5) * g + b, the

@@ -12,11 +12,13 @@ import { batchedShape, CAUSAL, kernelOptions, LINEAR, LINEAR_GRAD, wasmKernelsIn
  * goes through here (`useTransposeFreeMatMulGradient`, registered when a
  * backend is set up: backend/backend.ts) and `matMulT` for forward passes.
  *
- * `causal` (wasmKernels.ts's CAUSAL, for attention's [.., T, T] grids): what
- * the causal mask makes zero, or leaves unread, which our kernel then leaves
- * out; its gradient passes the modes on (the scores' gradient is zero above
- * the diagonal, the weights' gradient is read on and below it). Elsewhere the
- * whole product, the same numbers where they are read.
+ * `causal` (wasmKernels.ts's CAUSAL), for attention's [.., T, T] grids only:
+ * what the causal mask makes zero, or leaves unread, which our kernel then
+ * leaves out; its gradient passes the modes on. The caller promises what the
+ * mode says: the weights (A of zeroAboveA) are a causal softmax's output and
+ * nothing but that softmax reads their gradient; the scores (C of lowerOut)
+ * are read by that softmax alone, whose gradient is zero above the diagonal.
+ * Elsewhere the whole product, the same numbers where they are read.
  */
 export function matMulT(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false, causal = 0): tf.Tensor {
   const ours = tf.getBackend() === 'wasm' && wasmKernelsInstalled() && batchedShape(a, b, transposeA, transposeB);
@@ -92,7 +94,7 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, residual?
         const g = dy as tf.Tensor;
         const [sx, sw] = saved;
         const [b, r] = [() => tf.sum(g, 0), () => tf.clone(g)];
-        if (!kernelOptions.linearGrad) return { x: () => matMulT(g, sw, false, true), w: () => matMulT(sx, g, true, false), b, r };
+        if (!(kernelOptions.linearGrad && kernelOptions.transposedProducts)) return { x: () => matMulT(g, sw, false, true), w: () => matMulT(sx, g, true, false), b, r };
         // Both products in one kernel (one each on two threads), made here: the tape calls each input's
         // gradient in a scope of its own, which would free the other. The same numbers as one by one.
         const [dx, dw] = tf.engine().runKernel(LINEAR_GRAD, { dy: g, x: sx, w: sw }) as tf.Tensor[];

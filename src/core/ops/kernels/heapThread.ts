@@ -75,16 +75,18 @@ export class HeapThread {
   /**
    * Runs `calls` on the helper while `mine` runs here; then their results.
    * `answered` false: the helper took longer than the timeout, so its calls
-   * were run here after all (and every later request runs here); it may still
-   * write the memory it was given, which the caller must not free.
+   * were run here after all (unless `rerun` is false: then the caller runs
+   * them again on memory of its own), and every later request runs here; it
+   * may still write the memory it was given, which the caller must not free.
    */
-  together(calls: Call[], mine: () => void): { results: number[]; answered: boolean } {
+  together(calls: Call[], mine: () => void, rerun = true): { results: number[]; answered: boolean } {
     if (this.broken) {
       mine();
       return { results: calls.map(([name, args]) => Number(this.here[name](...args) ?? 0)), answered: true };
     }
     const slots = calls.reduce((n, [, args]) => n + 2 + args.length, 1);
-    if (slots > SLOTS - RESULTS || calls.length > RESULTS) throw new Error(`HeapThread: ${calls.length} calls take ${slots} slots, more than the ${SLOTS - RESULTS} there are`);
+    if (calls.length > RESULTS) throw new Error(`HeapThread: ${calls.length} calls in one request, more than the ${RESULTS} it takes`);
+    if (slots > SLOTS - RESULTS) throw new Error(`HeapThread: ${calls.length} calls take ${slots} slots, more than the ${SLOTS - RESULTS} there are`);
     let at = 1;
     for (const [name, args] of calls) {
       this.args[at] = this.index.get(name)!;
@@ -107,7 +109,7 @@ export class HeapThread {
       return { results: calls.map(([name, args]) => Number(this.here[name](...args) ?? 0)), answered: true };
     }
     if (this.answered()) return { results: calls.map((_, i) => this.args[SLOTS - RESULTS + i]), answered: true };
-    return { results: calls.map(([name, args]) => Number(this.here[name](...args) ?? 0)), answered: false };
+    return { results: rerun ? calls.map(([name, args]) => Number(this.here[name](...args) ?? 0)) : [], answered: false };
   }
 
   /** Stops the helper. */

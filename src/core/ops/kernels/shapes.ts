@@ -101,3 +101,6 @@ export function causalMode(shape: ProductShape, mode: number): number {
   if (mode === CAUSAL.zeroAboveA || mode === CAUSAL.zeroBelowA) return shape.m === shape.k ? mode : 0;
   return mode === CAUSAL.lowerOut && shape.m === shape.n ? mode : 0;
 }
+
+/** Layer norm's epsilon: ops/layerNorm.ts's, and the decoding step's (decodeStep.ts). */
+export const LAYER_NORM_EPS = 1e-5;

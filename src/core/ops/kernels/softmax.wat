@@ -351,8 +351,10 @@
   )
 
 ;; dx = y (dy - sum(dy y)), row by row. $causal (with $t, as the softmax
-  ;; takes them): a row's columns past its own get 0, and neither y nor dy is
-  ;; read there (y is 0, so the sum is the same; dy may hold anything).
+  ;; takes them): a row's columns past its own get 0, and y and dy are not read
+  ;; there past the vector holding its last column (y is 0 there, so the sum is
+  ;; the same; dy must be finite in that vector's other lanes, as the causal
+  ;; products leave it: they store zeros or the scores' true values).
   (func (export "softmaxGrad") (param $dy i32) (param $y i32) (param $dx i32) (param $rows i32) (param $n i32) (param $t i32) (param $causal i32)
     (local $r i32) (local $j i32) (local $nb i32) (local $n4 i32) (local $o i32) (local $lim i32) (local $eend i32)
     (local $acc v128) (local $s f32)

@@ -13,10 +13,10 @@ import { ADAM_SHARED_WASM, ADAM_WASM } from './adamWasm.ts';
 import { GELU_SHARED_WASM, GELU_WASM } from './geluWasm.ts';
 import { SOFTMAX_PLAIN_SHARED_WASM, SOFTMAX_PLAIN_WASM, SOFTMAX_SHARED_WASM, SOFTMAX_WASM } from './softmaxWasm.ts';
 
-import { runDecodeStep } from './decodeStep.ts';
+import { runDecodeStep, SHARED_STEP_LAYERS } from './decodeStep.ts';
 import { decode, ours, overrideWhere, shared, size, type WasmBackendLike } from './registry.ts';
 
-export { addRowsShape, batchedShape, CAUSAL, columnSumShape, gatherRowsShape, productScratchFloats, type ProductShape } from './shapes.ts';
+export { addRowsShape, batchedShape, CAUSAL, columnSumShape, gatherRowsShape, LAYER_NORM_EPS, productScratchFloats, type ProductShape } from './shapes.ts';
 
 let installed: 'relaxed' | 'plain' | null = null;
 /** The second thread, where one was started (useHeapThread). */
@@ -147,9 +147,10 @@ export function useWasmKernels(): void {
     const scratch = [dxShape, dwShape].map((s) => wasm.makeOutput([Math.max(productScratchFloats(s), 1)], 'float32'));
     const [pdy, px, pw, pdx, pdw, s0, s1] = at(wasm, dy, x, w, dx, dw, ...scratch);
     const { m, k: kk, n } = dwShape;
-    const answered = heapThread!.together([['matMul', [px, pdy, pdw, 1, m, kk, n, 1, 0, s1, 0, 0, 0]]], () => k.matMul(pdy, pw, pdx, 1, dxShape.m, dxShape.k, dxShape.n, 0, 1, s0, 0, 0, 0)).answered;
+    const answered = heapThread!.together([['matMul', [px, pdy, pdw, 1, m, kk, n, 1, 0, s1, 0, 0, 0]]], () => k.matMul(pdy, pw, pdx, 1, dxShape.m, dxShape.k, dxShape.n, 0, 1, s0, 0, 0, 0), false).answered;
     if (answered) scratch.forEach((t) => wasm.disposeData(t.dataId));
-    return [dx, dw];
+    // The helper did not answer and may still be summing into dw: the weight's gradient again, here, in memory of its own.
+    return [dx, answered ? dw : product(wasm, x, dy, dwShape)];
   });
   ours(LINEAR, (wasm, { x, w, b, r }) => {
     const shape = batchedShape(x, w, false, false);
@@ -247,6 +248,7 @@ export function useWasmKernels(): void {
     if (x.dtype !== 'float32' || x.shape.length !== 4 || (mask && (mask.dtype !== 'float32' || mask.shape.length !== 4 || (mb !== 1 && mb !== B) || mask.shape[1] !== 1 || (mt !== 1 && mt !== T) || mask.shape[3] !== n))) {
       throw new Error(`${SOFTMAX}: needs float32 scores [B, H, T, n] and a mask [B or 1, 1, T or 1, n]; got [${x.shape}]${mask ? ` and [${mask.shape}]` : ''}`);
     }
+    if (causal && n < T) throw new Error(`${SOFTMAX}: a causal softmax needs a row per column at most (T <= n); got [${x.shape}]`);
     const y = wasm.makeOutput(x.shape, 'float32');
     const [px, py] = at(wasm, x, y);
     const pm = mask ? at(wasm, mask)[0] : 0;
@@ -259,6 +261,7 @@ export function useWasmKernels(): void {
   ours(SOFTMAX_GRAD, (wasm, { dy, y }, { causal }) => {
     const n = y.shape.at(-1) ?? 0;
     const rows = n === 0 ? 0 : floats(SOFTMAX_GRAD, dy, y) / n;
+    if (causal && n < (y.shape.at(-2) ?? 1)) throw new Error(`${SOFTMAX_GRAD}: a causal softmax needs a row per column at most (T <= n); got [${y.shape}]`);
     const dx = wasm.makeOutput(y.shape, 'float32');
     k.softmaxGrad(...at(wasm, dy, y, dx), rows, n, y.shape.at(-2) ?? 1, causal ? 1 : 0);
     return dx;
@@ -266,7 +269,8 @@ export function useWasmKernels(): void {
   ours(DECODE_STEP, (wasm, inputs, attrs) => {
     const { layers, heads } = attrs as Record<'layers' | 'heads', number>;
     const work = inputs.tokens.shape[0] * layers * 12 * inputs.wte.shape[1] ** 2; // a step's multiply-adds, about
-    return runDecodeStep(wasm, memory, k, threads() && work >= DECODE_THREADED_MIN_MADDS ? (calls, mine) => heapThread!.together(calls, mine).answered : null, inputs, attrs);
+    const shared = threads() && work >= DECODE_THREADED_MIN_MADDS && layers <= SHARED_STEP_LAYERS;
+    return runDecodeStep(wasm, memory, k, shared ? (calls, mine) => heapThread!.together(calls, mine, false).answered : null, inputs, attrs);
   });
   ours(ADAM, (wasm, { w, m, v, g, c1, c2 }, attrs) => {
     const { beta1, beta2, epsilon, learningRate, scale = 1 } = attrs as Record<'beta1' | 'beta2' | 'epsilon' | 'learningRate' | 'scale', number>;
