@@ -113,7 +113,7 @@ describe('decoding a step in one kernel (wasm)', () => {
     d.dispose();
     // Weights of the wrong shape, a negative padding: named, before any kernel reads past a tensor.
     const w = (name: string) => p.weights.get(name)!;
-    const block = Object.fromEntries(BLOCK_WEIGHTS.map((n) => [n, w(`h0.${{ ln1g: 'ln1.g', ln1b: 'ln1.b', wqkv: 'attn.wqkv', bqkv: 'attn.bqkv', wo: 'attn.wo', bo: 'attn.bo', ln2g: 'ln2.g', ln2b: 'ln2.b', w1: 'mlp.w1', b1: 'mlp.b1', w2: 'mlp.w2', b2: 'mlp.b2' }[n]}`)])) as StepWeights['blocks'][number];
+    const block = Object.fromEntries(BLOCK_WEIGHTS.map((n) => [n, w(`h0.${{ ln1g: 'ln1.g', ln1b: 'ln1.b', wqkv: 'attn.wqkv', bqkv: 'attn.bqkv', wo: 'attn.wo', bo: 'attn.bo', ln2g: 'ln2.g', ln2b: 'ln2.b', w1: 'mlp.w1', b1: 'mlp.b1', w2: 'mlp.w2', b2: 'mlp.b2' }[n]}`)])) as unknown as StepWeights['blocks'][number];
     const weights = { wte: w('wte'), wpe: w('wpe'), blocks: [block], lnfg: w('lnf.g'), lnfb: w('lnf.b'), head: w('head'), wv: w('wv'), bv: w('bv') } as unknown as StepWeights;
     const caches = [inPlaceCache(2, 4, 4, 3)];
     tf.dispose(decodeStep(Int32Array.from([1, 2]), weights, caches, 4, 0, null));
