@@ -8,6 +8,7 @@ import { Rng } from '../../src/core/rng.ts';
 import { FunctionReward } from '../../src/core/reward/reward.ts';
 import { getTask, taskTokenizer } from '../../src/core/tasks/index.ts';
 import { Trainer } from '../../src/core/training/trainer.ts';
+import { expectSameTraining } from './helpers.ts';
 
 /** Every element the same float32, bit for bit. */
 function sameBits(x: tf.Tensor, y: tf.Tensor): boolean {
@@ -94,63 +95,29 @@ describe("attention's causal products and softmax (wasm kernels)", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  /** A names transformer trainer (small, random reference), with these settings and seeds. */
+  const trainer = (referenceSeed: number, seed: number, hyperparameters: Record<string, number>) => () =>
+    new Trainer({
+      task: getTask('names'),
+      reference: new TransformerPolicy({ arch: 'transformer', vocabSize: taskTokenizer(getTask('names')).vocabSize, contextLength: 24, layers: 2, heads: 2, width: 16 }, new Rng(referenceSeed)),
+      hyperparameters: { maxLength: 12, batchSize: 16, minibatches: 2, ...hyperparameters },
+      seed,
+      reward: new FunctionReward([{ name: 'length', weight: 1, fn: (s: { text: string }) => s.text.length }]),
+    });
+
   it("takes a rollout's old log-probabilities, values and entropies from sampling where they are forwardAt's: the same training, bit for bit", async () => {
-    const task = getTask('names');
-    const vocabSize = taskTokenizer(task).vocabSize;
-    const make = () =>
-      new Trainer({
-        task,
-        reference: new TransformerPolicy({ arch: 'transformer', vocabSize, contextLength: 24, layers: 2, heads: 2, width: 16 }, new Rng(8)),
-        hyperparameters: { maxLength: 12, batchSize: 16, minibatches: 2, temperature: 0.7 },
-        seed: 9,
-        reward: new FunctionReward([{ name: 'length', weight: 1, fn: (s: { text: string }) => s.text.length }]),
-      });
-    const [a, b] = [make(), make()];
     try {
-      for (let i = 0; i < 2; i++) {
-        kernelOptions.scoresFromSampling = true;
-        const ma = (await a.step()).metrics;
-        kernelOptions.scoresFromSampling = false;
-        const mb = (await b.step()).metrics;
-        for (const key of Object.keys(ma) as (keyof typeof ma)[]) if (!/Ms$|PerSecond$/.test(key)) expect(mb[key], key).toEqual(ma[key]);
-      }
-      const weights = (t: Trainer) => [...t.policy.weights.values()];
-      const [wa, wb] = [weights(a), weights(b)];
-      expect(wa.every((w, i) => sameBits(w, wb[i]))).toBe(true);
+      await expectSameTraining(trainer(8, 9, { temperature: 0.7 }), (first) => (kernelOptions.scoresFromSampling = first));
     } finally {
       kernelOptions.scoresFromSampling = true;
-      a.dispose();
-      b.dispose();
     }
   });
 
   it('trains a transformer to the same numbers with the causal mask applied by the softmax as with it added', async () => {
-    const task = getTask('names');
-    const vocabSize = taskTokenizer(task).vocabSize;
-    const make = () =>
-      new Trainer({
-        task,
-        reference: new TransformerPolicy({ arch: 'transformer', vocabSize, contextLength: 24, layers: 2, heads: 2, width: 16 }, new Rng(4)),
-        hyperparameters: { maxLength: 12, batchSize: 16, minibatches: 2 },
-        seed: 6,
-        reward: new FunctionReward([{ name: 'length', weight: 1, fn: (s: { text: string }) => s.text.length }]),
-      });
-    const [a, b] = [make(), make()];
     try {
-      for (let i = 0; i < 2; i++) {
-        kernelOptions.causal = true;
-        const ma = (await a.step()).metrics;
-        kernelOptions.causal = false;
-        const mb = (await b.step()).metrics;
-        for (const key of Object.keys(ma) as (keyof typeof ma)[]) if (!/Ms$|PerSecond$/.test(key)) expect(mb[key], key).toEqual(ma[key]);
-      }
-      const weights = (t: Trainer) => [...t.policy.weights.values()];
-      const [wa, wb] = [weights(a), weights(b)];
-      expect(wa.every((w, i) => sameBits(w, wb[i]))).toBe(true);
+      await expectSameTraining(trainer(4, 6, {}), (first) => (kernelOptions.causal = first));
     } finally {
       kernelOptions.causal = true;
-      a.dispose();
-      b.dispose();
     }
   });
 });
