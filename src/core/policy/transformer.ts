@@ -232,7 +232,15 @@ export class TransformerPolicy implements Policy {
   #run(tokens: tf.Tensor2D, past: number, caches: KvCache[] | null, pad: Int32Array | null, qkv?: Qkv[]) {
     const [B, T] = tokens.shape;
     const { heads: H, width: C } = this.config;
-    const x = this.#embedded(tokens, past, pad);
+    const tok = embed(this.#wte, tokens); // [B, T, C]
+    let x: tf.Tensor2D; // [B*T, C]
+    if (!pad) {
+      x = tf.add(tok, this.#wpe.slice([past, 0], [T, C])).reshape([B * T, C]);
+    } else {
+      const positions = new Int32Array(B * T);
+      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) positions[b * T + t] = Math.max(0, past + t - pad[b]);
+      x = tf.add(tok.reshape([B * T, C]), embed(this.#wpe, tf.tensor1d(positions, 'int32'))) as tf.Tensor2D;
+    }
     // One new token a row (decoding): [B, 1, H, hd] and [B, H, 1, hd] are the same memory, no transpose needed.
     const layout: Layout =
       T === 1
@@ -247,24 +255,6 @@ export class TransformerPolicy implements Policy {
     const logits = tf.matMul(hf, this.#head).reshape([B, T, -1]) as tf.Tensor3D; // [B, T, V]
     const values = linear(hf, this.#wv as tf.Tensor2D, this.#bv as tf.Tensor1D).reshape([B, T]) as tf.Tensor2D; // [B, T]
     return { logits, values, features: hf.reshape([B, T, C]) as tf.Tensor3D, caches: out.caches };
-  }
-
-  /** The residual stream's start [B*T, C]: tokens [B, T] at columns past..past+T-1 (a row left-padded by p reads position t - p at column t). */
-  #embedded(tokens: tf.Tensor2D, past: number, pad: Int32Array | null): tf.Tensor2D {
-    const [B, T] = tokens.shape;
-    const C = this.config.width;
-    const tok = embed(this.#wte, tokens); // [B, T, C]
-    if (!pad) return tf.add(tok, this.#wpe.slice([past, 0], [T, C])).reshape([B * T, C]);
-    const positions = new Int32Array(B * T);
-    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) positions[b * T + t] = Math.max(0, past + t - pad[b]);
-    return tf.add(tok.reshape([B * T, C]), embed(this.#wpe, tf.tensor1d(positions, 'int32'))) as tf.Tensor2D;
-  }
-
-  /** A block after its attention: the output projection added to the residual x, then the MLP's. */
-  #afterAttention(blk: Block, y: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D {
-    x = linear(y, blk.wo as tf.Tensor2D, blk.bo as tf.Tensor1D, x);
-    const m = linear(layerNorm(x, blk.ln2g, blk.ln2b), blk.w1 as tf.Tensor2D, blk.b1 as tf.Tensor1D); // [R, 4C]
-    return linear(gelu(m), blk.w2 as tf.Tensor2D, blk.b2 as tf.Tensor1D, x); // GELU, sigmoid approximation
   }
 
   /**
@@ -310,7 +300,11 @@ export class TransformerPolicy implements Policy {
       // and backwards; where 1/sqrt(hd) is a power of two (hd 4, 16, 64, ...) the very same numbers.
       const att = matMulT(q.mul(1 / Math.sqrt(hd)), k, false, true, causal ? CAUSAL.lowerOut : 0) as tf.Tensor4D; // [B, H, T, past+T]
       const y = layout.fromHeads(matMulT(attentionSoftmax(att, mask, causal), v, false, false, causal ? CAUSAL.zeroAboveA : 0) as tf.Tensor4D); // [R, C]
-      x = this.#afterAttention(blk, y, x);
+      x = linear(y, blk.wo as tf.Tensor2D, blk.bo as tf.Tensor1D, x);
+      const h2 = layerNorm(x, blk.ln2g, blk.ln2b);
+      const m = linear(h2, blk.w1 as tf.Tensor2D, blk.b1 as tf.Tensor1D); // [R, 4C]
+      const g = gelu(m); // GELU, sigmoid approximation
+      x = linear(g, blk.w2 as tf.Tensor2D, blk.b2 as tf.Tensor1D, x);
     });
     return { x, caches: newCaches };
   }
