@@ -6,11 +6,12 @@ import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { startNodeHelper } from '../../scripts/nodeBackend.ts';
-import { hasRelaxedSimd, heapThreadServed, kernelOptions, ROW_MOVE, stopHeapThread, useHeapThread, wasmHeapShared } from '../../src/core/ops/kernels/wasmKernels.ts';
+import { hasRelaxedSimd, heapThreadServed, kernelOptions, LINEAR_GRAD, ROW_MOVE, stopHeapThread, useHeapThread, wasmHeapShared } from '../../src/core/ops/kernels/wasmKernels.ts';
+import { serveHeap } from '../../src/core/ops/kernels/heapHelper.ts';
 import { MAT_MUL_PLAIN_SHARED_WASM, MAT_MUL_SHARED_WASM, MAT_MUL_WASM } from '../../src/core/ops/kernels/matMulWasm.ts';
 import { importSharedMemory } from '../../src/core/ops/kernels/sharedHeap.ts';
 import { sharedProduct, sharedScratchFloats, sharesProduct, type ProductKernel } from '../../src/core/ops/kernels/productThread.ts';
-import { HeapThread } from '../../src/core/ops/kernels/heapThread.ts';
+import { HeapThread, type Call, type HeapHelperInit } from '../../src/core/ops/kernels/heapThread.ts';
 import { gelu } from '../../src/core/ops/activations.ts';
 import { layerNorm } from '../../src/core/ops/layerNorm.ts';
 import { linear } from '../../src/core/ops/matmul.ts';
@@ -142,12 +143,12 @@ describe('kernels on two threads', () => {
     for (const [N, K, n, shared] of [[2080, 64, 256, true], [2081, 256, 63, true], [33, 16, 8, false]] as [number, number, number, boolean][]) {
       const [x, w, b] = [random([N, K], rng) as tf.Tensor2D, random([K, n], rng) as tf.Tensor2D, random([n], rng) as tf.Tensor1D];
       const dy = random([N, n], rng);
-      const grads = (pair: boolean) => {
-        kernelOptions.linearGrad = pair;
+      const grads = (pair: boolean, overlap = true) => {
+        [kernelOptions.linearGrad, kernelOptions.overlap] = [pair, overlap];
         try {
           return tf.grads((a: tf.Tensor, c: tf.Tensor) => linear(a as tf.Tensor2D, c as tf.Tensor2D, b).mul(dy).sum())([x, w]);
         } finally {
-          kernelOptions.linearGrad = true;
+          [kernelOptions.linearGrad, kernelOptions.overlap] = [true, true];
         }
       };
       let served = heapThreadServed()!;
@@ -155,11 +156,97 @@ describe('kernels on two threads', () => {
       // The forward product and each gradient product shared by rows, or the forward shared and one request for both gradients.
       expect(heapThreadServed()! - served, `[${N}, ${K}] x [${K}, ${n}], one by one`).toBe(shared ? 3 : 0);
       served = heapThreadServed()!;
-      const two = grads(true);
+      const two = grads(true, false);
       expect(heapThreadServed()! - served, `[${N}, ${K}] x [${K}, ${n}], together`).toBe(shared ? 2 : 0);
-      one.forEach((g, i) => expect(sameBits(g.dataSync() as Float32Array, two[i].dataSync() as Float32Array), `[${N}, ${K}] x [${K}, ${n}], gradient ${i}`).toBe(true));
-      tf.dispose([x, w, b, dy, ...one, ...two]);
+      // The weight's gradient left to the helper while this thread goes on (the default).
+      served = heapThreadServed()!;
+      const late = grads(true);
+      expect(heapThreadServed()! - served, `[${N}, ${K}] x [${K}, ${n}], the weight's later`).toBe(shared ? 2 : 0);
+      for (const other of [two, late]) one.forEach((g, i) => expect(sameBits(g.dataSync() as Float32Array, other[i].dataSync() as Float32Array), `[${N}, ${K}] x [${K}, ${n}], gradient ${i}`).toBe(true));
+      tf.dispose([x, w, b, dy, ...one, ...two, ...late]);
     }
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
+  /** A helper that sleeps `ms` after taking each request, before running it (its source is serveHeap's, one line added). */
+  const slowHelper = (ms: number) => (init: HeapHelperInit) => {
+    const serve = serveHeap.toString().replace('if (Atomics.compareExchange(sync, 3, seen, -seen) !== seen) continue;', `$& Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${ms});`);
+    expect(serve).toContain(`0, 0, ${ms})`);
+    const worker = new Worker(`require('node:worker_threads').parentPort.once('message', (init) => (${serve})(init));`, { eval: true });
+    worker.unref();
+    worker.postMessage(init);
+    return { terminate: () => void worker.terminate() };
+  };
+
+  it.skipIf(os.availableParallelism() < 2)("goes on while the helper finishes a weight's gradient; whatever reads it, or frees what it reads, waits for it", async () => {
+    const rng = new Rng(12);
+    const start = tf.memory().numTensors;
+    const [x, w, dy] = [random([600, 128], rng), random([128, 96], rng), random([600, 96], rng)];
+    kernelOptions.threads = false;
+    const [dxOne, dwOne] = tf.engine().runKernel(LINEAR_GRAD, { dy, x, w }) as tf.Tensor[];
+    const [dxBits, dwBits] = [dxOne.dataSync().slice() as Float32Array, dwOne.dataSync().slice() as Float32Array];
+    tf.dispose([dxOne, dwOne]);
+    kernelOptions.threads = true;
+    stopHeapThread();
+    expect(useHeapThread(slowHelper(40))).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the helper started, waiting
+    try {
+      const late = () => tf.engine().runKernel(LINEAR_GRAD, { dy, x, w }) as tf.Tensor[];
+      // Read back at once: the helper is still asleep on it.
+      let [dx, dw] = late();
+      expect(sameBits(dx.dataSync() as Float32Array, dxBits)).toBe(true);
+      expect(sameBits(dw.dataSync() as Float32Array, dwBits), 'read back').toBe(true);
+      tf.dispose([dx, dw]);
+      // The input of a kernel (tfjs's own).
+      [dx, dw] = late();
+      const doubled = tf.mul(dw, 2);
+      expect(sameBits(doubled.dataSync() as Float32Array, dwBits.map((v) => 2 * v)), 'a kernel input').toBe(true);
+      tf.dispose([dx, dw, doubled]);
+      // What it reads, freed at once, and its memory written by new tensors.
+      const [x2, dy2] = [x, dy].map((t) => tf.tensor(t.dataSync(), t.shape)); // memory of their own
+      [dx, dw] = tf.engine().runKernel(LINEAR_GRAD, { dy: dy2, x: x2, w }) as tf.Tensor[];
+      tf.dispose([x2, dy2]);
+      const filler = [random([600, 128], rng), random([600, 96], rng)];
+      expect(sameBits(dw.dataSync() as Float32Array, dwBits), 'its inputs freed').toBe(true);
+      tf.dispose([dx, dw, ...filler]);
+      expect(heapThreadServed()).toBe(3);
+    } finally {
+      stopHeapThread();
+      useHeapThread(startNodeHelper);
+    }
+    tf.dispose([x, w, dy]);
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
+  it.skipIf(os.availableParallelism() < 2)("a weight's gradient left to a helper that never answers: worked out here into memory of its own, the helper's left to it", { retry: 2 }, async () => {
+    const rng = new Rng(13);
+    const start = tf.memory().numTensors;
+    const [x, w, dy] = [random([600, 128], rng), random([128, 96], rng), random([600, 96], rng)];
+    kernelOptions.threads = false;
+    const one = tf.engine().runKernel(LINEAR_GRAD, { dy, x, w }) as tf.Tensor[];
+    kernelOptions.threads = true;
+    // Takes every request as it comes, and answers none.
+    const stuck = (init: HeapHelperInit) => {
+      const worker = new Worker(`const { workerData } = require('node:worker_threads'); const s = new Int32Array(workerData, 0, 4); let seen = 0; for (;;) { if (Atomics.load(s, 0) !== seen) { seen = Atomics.load(s, 0); Atomics.compareExchange(s, 3, seen, -seen); } }`, { eval: true, workerData: init.control });
+      worker.unref();
+      return { terminate: () => void worker.terminate() };
+    };
+    stopHeapThread();
+    expect(useHeapThread(stuck, 300)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    try {
+      const late = tf.engine().runKernel(LINEAR_GRAD, { dy, x, w }) as tf.Tensor[];
+      expect(heapThreadServed()).toBe(1);
+      late.forEach((t, i) => expect(sameBits(t.dataSync() as Float32Array, one[i].dataSync() as Float32Array), `output ${i}`).toBe(true));
+      const again = tf.engine().runKernel(LINEAR_GRAD, { dy, x, w }) as tf.Tensor[]; // on one thread now
+      expect(heapThreadServed()).toBe(1);
+      again.forEach((t, i) => expect(sameBits(t.dataSync() as Float32Array, one[i].dataSync() as Float32Array), `output ${i}, again`).toBe(true));
+      tf.dispose([...late, ...again]);
+    } finally {
+      stopHeapThread();
+      useHeapThread(startNodeHelper);
+    }
+    tf.dispose([x, w, dy, ...one]);
     expect(tf.memory().numTensors).toBe(start);
   });
 
@@ -207,6 +294,32 @@ describe('the second thread on a memory of its own', () => {
     expect(sameBits(alone, s.result())).toBe(true);
     thread.dispose();
     expect(thread.stopped).toMatch(/stopped/);
+  });
+
+  it.skipIf(os.availableParallelism() < 2)('leaves a request running while this thread goes on: settled by the next request, or taken back if never begun', () => {
+    const s = setUp(shape);
+    const { m, k, n } = shape;
+    s.here.matMul(s.a, s.b, s.c, 1, m, k, n, 1, 0, s.scratch, 0, 0);
+    const alone = s.result();
+    const call: Call = ['matMul', [s.a, s.b, s.c, 1, m, k, n, 1, 0, s.scratch, 0, 0, 0]];
+    for (const start of [startNodeHelper, () => ({ terminate: () => undefined })]) {
+      const thread = new HeapThread(start, s.memory, [s.module], { matMul: s.here.matMul, transpose: s.here.transpose });
+      const settled: boolean[] = [];
+      for (let i = 0; i < 3; i++) {
+        s.clear();
+        thread.start([call], (answered) => settled.push(answered));
+        if (i < 2) thread.settle();
+        else thread.together([['transpose', [s.a, s.scratch, k, m, m]]], () => undefined); // the next request settles it first
+        expect(settled).toHaveLength(i + 1);
+        expect(thread.busy).toBe(false);
+        expect(sameBits(alone, s.result())).toBe(true);
+      }
+      expect(settled.every(Boolean)).toBe(true);
+      expect(thread.served).toBe(4);
+      // A helper that never starts: each is taken back and done here.
+      if (start !== startNodeHelper) expect(thread.takenBack).toBe(4);
+      thread.dispose();
+    }
   });
 
   it("a share the helper has not started when this thread's own is done is taken back and done here", () => {

@@ -45,6 +45,7 @@ export class HeapThread {
   private request = 0;
   private kept = 0;
   private broken: Error | null = null;
+  private pending: { calls: Call[]; after: (answered: boolean) => void } | null = null;
 
   /**
    * `modules`: the kernels' modules built for a shared memory (the helper
@@ -80,10 +81,48 @@ export class HeapThread {
    * may still write the memory it was given, which the caller must not free.
    */
   together(calls: Call[], mine: () => void, rerun = true): { results: number[]; answered: boolean } {
-    if (this.broken) {
+    if (!this.send(calls)) {
       mine();
-      return { results: calls.map(([name, args]) => Number(this.here[name](...args) ?? 0)), answered: true };
+      return { results: this.runHere(calls), answered: true };
     }
+    mine();
+    return this.finish(calls, rerun);
+  }
+
+  /**
+   * Starts `calls` on the helper and returns at once: this thread goes on with
+   * other work while the helper runs them. Whatever reads or frees the memory
+   * they use must call `settle` first; so does the next request (the helper
+   * runs one at a time). Then `after(answered)`: `answered` false as for
+   * `together` with `rerun` false (the calls were not run here; the helper may
+   * still write their memory).
+   */
+  start(calls: Call[], after: (answered: boolean) => void): void {
+    if (!this.send(calls)) {
+      this.runHere(calls);
+      after(true);
+      return;
+    }
+    this.pending = { calls, after };
+  }
+
+  /** Whether calls `start`ed are still running on the helper. */
+  get busy(): boolean {
+    return this.pending !== null && Atomics.load(this.sync, 1) !== this.request;
+  }
+
+  /** Waits for the calls `start`ed, if any (taking them back if the helper has not begun them), then calls their `after`. */
+  settle(): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = null;
+    pending.after(this.finish(pending.calls, false).answered);
+  }
+
+  /** Posts a request (after settling the last); false where the helper is gone and the calls must run here. */
+  private send(calls: Call[]): boolean {
+    this.settle();
+    if (this.broken) return false;
     const slots = calls.reduce((n, [, args]) => n + 2 + args.length, 1);
     if (calls.length > RESULTS) throw new Error(`HeapThread: ${calls.length} calls in one request, more than the ${RESULTS} it takes`);
     if (slots > SLOTS - RESULTS) throw new Error(`HeapThread: ${calls.length} calls take ${slots} slots, more than the ${SLOTS - RESULTS} there are`);
@@ -102,18 +141,27 @@ export class HeapThread {
     Atomics.store(this.sync, 3, this.request);
     Atomics.store(this.sync, 0, this.request);
     Atomics.notify(this.sync, 0);
-    mine();
+    return true;
+  }
+
+  /** The request's results once done: here, if the helper has not taken it yet; else the helper's, waited for. */
+  private finish(calls: Call[], rerun: boolean): { results: number[]; answered: boolean } {
     // Not yet taken (the helper was asleep, or the cores are busy with other work): done here instead of waited for.
     if (Atomics.compareExchange(this.sync, 3, this.request, 0) === this.request) {
       this.kept++;
-      return { results: calls.map(([name, args]) => Number(this.here[name](...args) ?? 0)), answered: true };
+      return { results: this.runHere(calls), answered: true };
     }
     if (this.answered()) return { results: calls.map((_, i) => this.args[SLOTS - RESULTS + i]), answered: true };
-    return { results: rerun ? calls.map(([name, args]) => Number(this.here[name](...args) ?? 0)) : [], answered: false };
+    return { results: rerun ? this.runHere(calls) : [], answered: false };
+  }
+
+  private runHere(calls: Call[]): number[] {
+    return calls.map(([name, args]) => Number(this.here[name](...args) ?? 0));
   }
 
   /** Stops the helper. */
   dispose(): void {
+    this.settle();
     if (!this.broken) {
       Atomics.store(this.sync, 2, 0);
       Atomics.store(this.sync, 0, this.request + 1);

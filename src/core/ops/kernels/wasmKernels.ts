@@ -1,7 +1,8 @@
 import * as tf from '../../tf.ts';
 import { MAT_MUL_PLAIN_SHARED_WASM, MAT_MUL_PLAIN_WASM, MAT_MUL_SHARED_WASM, MAT_MUL_WASM } from './matMulWasm.ts';
 import { sharedProduct, sharedScratchFloats, sharesProduct, THREADED_MIN_MADDS, type ProductKernel } from './productThread.ts';
-import { HeapThread, type StartHeapHelper } from './heapThread.ts';
+import { HeapThread, type Call, type StartHeapHelper } from './heapThread.ts';
+import { PendingWork } from './pending.ts';
 import { addRowsShape, batchedShape, causalMode, columnSumShape, gatherRowsShape, productScratchFloats, type ProductShape } from './shapes.ts';
 import { ADD_ROWS_SHARED_WASM, ADD_ROWS_WASM } from './addRowsWasm.ts';
 import { COLUMN_SUM_SHARED_WASM, COLUMN_SUM_WASM } from './columnSumWasm.ts';
@@ -25,6 +26,8 @@ let heapThread: HeapThread | null = null;
 let heap: WebAssembly.Memory | null = null;
 let kernelModules: WebAssembly.Module[] = [];
 let kernelFunctions: Record<string, (...args: number[]) => number | void> = {};
+/** Work left running on the second thread (a weight's gradient), settled before anything touches its tensors. */
+const pending = new PendingWork(() => heapThread?.settle());
 /** Rows (or elements) below which a kernel stays on one thread: asking and waiting costs microseconds. */
 const THREADED_MIN_FLOATS = 1 << 16;
 /** A decoding step's multiply-adds from which the second thread takes half its rows. */
@@ -45,9 +48,10 @@ const DECODE_THREADED_MIN_MADDS = 1 << 20;
  * attention's products and softmax leave out what the causal mask zeroes;
  * `scoresFromSampling` (not a kernel): a rollout takes the policy's old
  * log-probabilities and values from sampling where they are forwardAt's
- * (training/rollout.ts).
+ * (training/rollout.ts); `overlap`: with `linearGrad` on two threads, this
+ * thread goes on while the helper finishes the weight's gradient (pending.ts).
  */
-export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true, threads: true, gelu: true, softmax: true, linear: true, linearGrad: true, decodeStep: true, causal: true, scoresFromSampling: true };
+export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true, threads: true, gelu: true, softmax: true, linear: true, linearGrad: true, decodeStep: true, causal: true, scoresFromSampling: true, overlap: true };
 
 /**
  * Whether the wasm backend's products and leading-axis sums run on this
@@ -106,6 +110,7 @@ export function useWasmKernels(): void {
   const k = kernelFunctions as unknown as ProductKernel & Record<'matMul' | 'colsum' | 'addRows' | 'layerNorm' | 'layerNormGrad' | 'adam' | 'gelu' | 'geluGrad' | 'softmax' | 'softmaxGrad' | 'attendStep', (...args: number[]) => void> &
     Record<'gatherRows' | 'segmentSum' | 'summedRows', (...args: number[]) => number>;
   installed = relaxed ? 'relaxed' : 'plain';
+  pending.watch(backend as unknown as Parameters<PendingWork['watch']>[0]);
   heap = memory;
   const at = (wasm: WasmBackendLike, ...ts: tf.TensorInfo[]) => ts.map((t) => wasm.dataIdMap.get(t.dataId)!.memoryOffset);
   /** `out`, or (freeing it) an error naming the index at `bad` when a kernel found one out of [0, limit). */
@@ -147,7 +152,22 @@ export function useWasmKernels(): void {
     const scratch = [dxShape, dwShape].map((s) => wasm.makeOutput([Math.max(productScratchFloats(s), 1)], 'float32'));
     const [pdy, px, pw, pdx, pdw, s0, s1] = at(wasm, dy, x, w, dx, dw, ...scratch);
     const { m, k: kk, n } = dwShape;
-    const answered = heapThread!.together([['matMul', [px, pdy, pdw, 1, m, kk, n, 1, 0, s1, 0, 0, 0]]], () => k.matMul(pdy, pw, pdx, 1, dxShape.m, dxShape.k, dxShape.n, 0, 1, s0, 0, 0, 0), false).answered;
+    const dwCall: Call = ['matMul', [px, pdy, pdw, 1, m, kk, n, 1, 0, s1, 0, 0, 0]];
+    const dxHere = () => k.matMul(pdy, pw, pdx, 1, dxShape.m, dxShape.k, dxShape.n, 0, 1, s0, 0, 0, 0);
+    if (kernelOptions.overlap) {
+      // The weight's gradient left running while this thread goes on (nothing reads it before the optimizer's
+      // step; pending.ts settles it first for whatever does).
+      heapThread!.start([dwCall], (answered) => {
+        pending.release();
+        if (answered) wasm.disposeData(scratch[1].dataId);
+        else redo(wasm, dw, () => product(wasm, x, dy, dwShape));
+      });
+      pending.hold([dw.dataId], [x.dataId, dy.dataId]);
+      dxHere();
+      wasm.disposeData(scratch[0].dataId);
+      return [dx, dw];
+    }
+    const answered = heapThread!.together([dwCall], dxHere, false).answered;
     if (answered) scratch.forEach((t) => wasm.disposeData(t.dataId));
     // The helper did not answer and may still be summing into dw: the weight's gradient again, here, in memory of its own.
     return [dx, answered ? dw : product(wasm, x, dy, dwShape)];
@@ -290,11 +310,13 @@ export function useWasmKernels(): void {
  * Kernels bound by memory stay here (shared, each took longer: the helper's
  * half had to cross between the cores' caches first). Only once our kernels
  * run on a shared heap (useBackend's sharedHeap); once. Whether a thread helps.
+ * `timeoutMs`: how long a request may take before the helper is given up on
+ * (heapThread.ts; a minute unless given).
  */
-export function useHeapThread(start: StartHeapHelper): boolean {
+export function useHeapThread(start: StartHeapHelper, timeoutMs?: number): boolean {
   if (heapThread) return true;
   if (!installed || !heap || !isShared(heap)) return false;
-  heapThread = new HeapThread(start, heap, kernelModules, kernelFunctions);
+  heapThread = new HeapThread(start, heap, kernelModules, kernelFunctions, timeoutMs);
   return true;
 }
 
@@ -310,6 +332,17 @@ export function stopHeapThread(): void {
 }
 
 
+/**
+ * `t`'s data worked out again here (`compute`, into memory of its own), where
+ * a helper that did not answer may still write the old: that memory is left to
+ * it, never freed.
+ */
+function redo(wasm: WasmBackendLike, t: tf.TensorInfo, compute: () => tf.TensorInfo): void {
+  const fresh = compute();
+  const [mine, theirs] = [wasm.dataIdMap.get(t.dataId)!, wasm.dataIdMap.get(fresh.dataId)!];
+  [mine.memoryOffset, theirs.memoryOffset] = [theirs.memoryOffset, mine.memoryOffset];
+}
+
 /** Whether the second thread helps now. */
 function threads(): boolean {
   return heapThread !== null && kernelOptions.threads && heapThread.stopped === null;
@@ -322,7 +355,8 @@ function threads(): boolean {
  */
 function splitRows(name: string, count: number, work: number, args: (r0: number, r1: number) => number[]): void {
   const f = kernelFunctions[name];
-  if (!threads() || count < 2 || work < THREADED_MIN_FLOATS) {
+  // (Where the helper is still busy with a weight's gradient, all of it here: it is then done about as soon.)
+  if (!threads() || count < 2 || work < THREADED_MIN_FLOATS || heapThread!.busy) {
     f(...args(0, count));
     return;
   }
