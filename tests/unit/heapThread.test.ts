@@ -202,6 +202,12 @@ describe('kernels on two threads', () => {
       const doubled = tf.mul(dw, 2);
       expect(sameBits(doubled.dataSync() as Float32Array, dwBits.map((v) => 2 * v)), 'a kernel input').toBe(true);
       tf.dispose([dx, dw, doubled]);
+      // One after another: the second settles the first, and is guarded itself.
+      const first = late();
+      [dx, dw] = late();
+      expect(sameBits(dw.dataSync() as Float32Array, dwBits), 'the second of two').toBe(true);
+      expect(sameBits(first[1].dataSync() as Float32Array, dwBits), 'the first of two').toBe(true);
+      tf.dispose([dx, dw, ...first]);
       // What it reads, freed at once, and its memory written by new tensors.
       const [x2, dy2] = [x, dy].map((t) => tf.tensor(t.dataSync(), t.shape)); // memory of their own
       [dx, dw] = tf.engine().runKernel(LINEAR_GRAD, { dy: dy2, x: x2, w }) as tf.Tensor[];
@@ -209,7 +215,7 @@ describe('kernels on two threads', () => {
       const filler = [random([600, 128], rng), random([600, 96], rng)];
       expect(sameBits(dw.dataSync() as Float32Array, dwBits), 'its inputs freed').toBe(true);
       tf.dispose([dx, dw, ...filler]);
-      expect(heapThreadServed()).toBe(3);
+      expect(heapThreadServed()).toBe(5);
     } finally {
       stopHeapThread();
       useHeapThread(startNodeHelper);

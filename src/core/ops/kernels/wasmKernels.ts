@@ -1,7 +1,8 @@
 import * as tf from '../../tf.ts';
 import { MAT_MUL_PLAIN_SHARED_WASM, MAT_MUL_PLAIN_WASM, MAT_MUL_SHARED_WASM, MAT_MUL_WASM } from './matMulWasm.ts';
 import { sharedProduct, sharedScratchFloats, sharesProduct, THREADED_MIN_MADDS, type ProductKernel } from './productThread.ts';
-import { HeapThread, type Call, type StartHeapHelper } from './heapThread.ts';
+import { HeapThread, type StartHeapHelper } from './heapThread.ts';
+import { pairedGradients } from './linearGrad.ts';
 import { PendingWork } from './pending.ts';
 import { addRowsShape, batchedShape, causalMode, columnSumShape, gatherRowsShape, productScratchFloats, type ProductShape } from './shapes.ts';
 import { ADD_ROWS_SHARED_WASM, ADD_ROWS_WASM } from './addRowsWasm.ts';
@@ -147,30 +148,7 @@ export function useWasmKernels(): void {
     const [dxShape, dwShape] = [batchedShape(dy, w, false, true), batchedShape(x, dy, true, false)];
     if (!dxShape || !dwShape || x.shape.length !== 2) throw new Error(`${LINEAR_GRAD}: needs float32 dy [N, n], x [N, K] and w [K, n]; got [${dy.shape}], [${x.shape}] and [${w.shape}]`);
     if (!(threads() && 2 * dxShape.m * dxShape.k * dxShape.n >= THREADED_MIN_MADDS)) return [product(wasm, dy, w, dxShape), product(wasm, x, dy, dwShape)];
-    // One product each: the helper the weight's gradient, this thread the input's (as many multiply-adds).
-    const [dx, dw] = [wasm.makeOutput(dxShape.out, 'float32'), wasm.makeOutput(dwShape.out, 'float32')];
-    const scratch = [dxShape, dwShape].map((s) => wasm.makeOutput([Math.max(productScratchFloats(s), 1)], 'float32'));
-    const [pdy, px, pw, pdx, pdw, s0, s1] = at(wasm, dy, x, w, dx, dw, ...scratch);
-    const { m, k: kk, n } = dwShape;
-    const dwCall: Call = ['matMul', [px, pdy, pdw, 1, m, kk, n, 1, 0, s1, 0, 0, 0]];
-    const dxHere = () => k.matMul(pdy, pw, pdx, 1, dxShape.m, dxShape.k, dxShape.n, 0, 1, s0, 0, 0, 0);
-    if (kernelOptions.overlap) {
-      // The weight's gradient left running while this thread goes on (nothing reads it before the optimizer's
-      // step; pending.ts settles it first for whatever does).
-      heapThread!.start([dwCall], (answered) => {
-        pending.release();
-        if (answered) wasm.disposeData(scratch[1].dataId);
-        else redo(wasm, dw, () => product(wasm, x, dy, dwShape));
-      });
-      pending.hold([dw.dataId], [x.dataId, dy.dataId]);
-      dxHere();
-      wasm.disposeData(scratch[0].dataId);
-      return [dx, dw];
-    }
-    const answered = heapThread!.together([dwCall], dxHere, false).answered;
-    if (answered) scratch.forEach((t) => wasm.disposeData(t.dataId));
-    // The helper did not answer and may still be summing into dw: the weight's gradient again, here, in memory of its own.
-    return [dx, answered ? dw : product(wasm, x, dy, dwShape)];
+    return pairedGradients(wasm, k, heapThread!, pending, { dy, x, w }, [dxShape, dwShape], () => product(wasm, x, dy, dwShape), kernelOptions.overlap);
   });
   ours(LINEAR, (wasm, { x, w, b, r }) => {
     const shape = batchedShape(x, w, false, false);
@@ -331,17 +309,6 @@ export function stopHeapThread(): void {
   heapThread = null;
 }
 
-
-/**
- * `t`'s data worked out again here (`compute`, into memory of its own), where
- * a helper that did not answer may still write the old: that memory is left to
- * it, never freed.
- */
-function redo(wasm: WasmBackendLike, t: tf.TensorInfo, compute: () => tf.TensorInfo): void {
-  const fresh = compute();
-  const [mine, theirs] = [wasm.dataIdMap.get(t.dataId)!, wasm.dataIdMap.get(fresh.dataId)!];
-  [mine.memoryOffset, theirs.memoryOffset] = [theirs.memoryOffset, mine.memoryOffset];
-}
 
 /** Whether the second thread helps now. */
 function threads(): boolean {
