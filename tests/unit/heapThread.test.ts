@@ -13,6 +13,7 @@ import { importSharedMemory } from '../../src/core/ops/kernels/sharedHeap.ts';
 import { sharedProduct, sharedScratchFloats, sharesProduct, type ProductKernel } from '../../src/core/ops/kernels/productThread.ts';
 import { HeapThread, type Call, type HeapHelperInit } from '../../src/core/ops/kernels/heapThread.ts';
 import { gelu } from '../../src/core/ops/activations.ts';
+import { attentionSoftmax } from '../../src/core/ops/softmax.ts';
 import { layerNorm } from '../../src/core/ops/layerNorm.ts';
 import { linear } from '../../src/core/ops/matmul.ts';
 import { FusedAdam } from '../../src/core/ops/adam.ts';
@@ -104,23 +105,25 @@ describe('kernels on two threads', () => {
     const [g, b] = [random([64], rng), random([64], rng)];
     const index = tf.tensor1d(Int32Array.from({ length: 4099 }, (_, i) => (i * 37) % 2082), 'int32'); // 2081: a row of zeros
     const bias = random([64], rng);
+    const scores = random([3, 4, 65, 90], rng); // odd grids: the helper's half starts at a grid's first row
     const run = () => {
       const moved = tf.engine().runKernel(ROW_MOVE, { x: m, indices: index }) as tf.Tensor;
       const grad = tf.grad((t: tf.Tensor) => gelu(t).mul(t).sum())(x);
-      return [gelu(x), grad, layerNorm(m, g, b), moved, m.add(bias)];
+      const scoresGrad = tf.grad((t: tf.Tensor) => attentionSoftmax(t as tf.Tensor4D, null, true).mul(scores).sum())(scores); // softmax's rows forwards, whole grids backwards
+      return [gelu(x), grad, layerNorm(m, g, b), moved, m.add(bias), scoresGrad];
     };
     kernelOptions.threads = false;
     const one = run();
     kernelOptions.threads = true;
     const served = heapThreadServed()!;
     const two = run();
-    expect(heapThreadServed()! - served).toBe(3); // GELU forwards (twice, once for its gradient) and backwards
+    expect(heapThreadServed()! - served).toBe(5); // GELU forwards (twice, once for its gradient) and backwards, the softmax forwards and backwards
     one.forEach((t, i) => expect(sameBits(t.dataSync() as Float32Array, two[i].dataSync() as Float32Array), `output ${i}`).toBe(true));
     tf.dispose([...one, ...two]);
     // A bad index in the helper's half is named as on one thread.
     const bad = tf.tensor1d(Int32Array.from({ length: 4099 }, (_, i) => (i === 3000 ? 5000 : i % 2081)), 'int32');
     expect(() => tf.engine().runKernel(ROW_MOVE, { x: m, indices: bad })).toThrow(`${ROW_MOVE}: the index value 5000 is not in [0, 2081]`);
-    tf.dispose([x, m, g, b, index, bias, bad]);
+    tf.dispose([x, m, g, b, index, bias, bad, scores]);
     expect(tf.memory().numTensors).toBe(start);
     // Adam's step on 70,001 weights, with a clip's scale.
     const adam = (threads: boolean) => {

@@ -261,7 +261,10 @@ export function useWasmKernels(): void {
     const rows = n === 0 ? 0 : floats(SOFTMAX_GRAD, dy, y) / n;
     if (causal && n < (y.shape.at(-2) ?? 1)) throw new Error(`${SOFTMAX_GRAD}: a causal softmax needs a row per column at most (T <= n); got [${y.shape}]`);
     const dx = wasm.makeOutput(y.shape, 'float32');
-    k.softmaxGrad(...at(wasm, dy, y, dx), rows, n, y.shape.at(-2) ?? 1, causal ? 1 : 0);
+    const T = y.shape.at(-2) ?? 1;
+    const [pd, py, po] = at(wasm, dy, y, dx);
+    // In whole grids of T rows (a causal row's limit counts from its grid's first).
+    splitRows('softmaxGrad', rows / T, rows * n, (g0, g1) => [pd + 4 * g0 * T * n, py + 4 * g0 * T * n, po + 4 * g0 * T * n, (g1 - g0) * T, n, T, causal ? 1 : 0]);
     return dx;
   });
   ours(DECODE_STEP, (wasm, inputs, attrs) => {
