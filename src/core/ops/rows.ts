@@ -11,13 +11,7 @@ import { ROW_MOVE, SUMMED_ROWS, SUMMED_ROWS_GRAD } from './kernels/wasmKernels.t
  * product with a 0/1 placement matrix (rows x rows x width).
  */
 export function rowMover(index: Int32Array, inRows: number): (x: tf.Tensor) => tf.Tensor {
-  const outRows = index.length;
-  const inverse = new Int32Array(inRows).fill(outRows);
-  index.forEach((j, i) => {
-    if (j === inRows) return;
-    if (j < 0 || j > inRows || inverse[j] !== outRows) throw new Error(`rowMover: row ${j} is out of range or taken twice`);
-    inverse[j] = i;
-  });
+  const inverse = inverseRows(index, inRows);
   const forward = tf.tensor1d(index, 'int32');
   const backward = tf.tensor1d(inverse, 'int32');
   const move = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
@@ -25,6 +19,18 @@ export function rowMover(index: Int32Array, inRows: number): (x: tf.Tensor) => t
     return { value: withZeroRow(x, forward), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => withZeroRow(dy, saved[0] as tf.Tensor1D) };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return (x) => move(x) as tf.Tensor;
+}
+
+/** For each of `inRows` rows, the out row a move by `index` puts it in (index.length where none: a zero row backwards). */
+export function inverseRows(index: Int32Array, inRows: number): Int32Array {
+  const outRows = index.length;
+  const inverse = new Int32Array(inRows).fill(outRows);
+  index.forEach((j, i) => {
+    if (j === inRows) return;
+    if (j < 0 || j > inRows || inverse[j] !== outRows) throw new Error(`rowMover: row ${j} is out of range or taken twice`);
+    inverse[j] = i;
+  });
+  return inverse;
 }
 
 /** x's rows at `index`, where the index one past x's last row reads zeros: one kernel on wasm. */

@@ -3,6 +3,7 @@ import { addWeight, embed, normalInit, type Decoder, type Policy, type Transform
 import type { Rng } from '../rng.ts';
 import { linear, matMulT } from '../ops/matmul.ts';
 import { rowMover } from '../ops/rows.ts';
+import { oneKernelAttention, packedAttention } from '../ops/attention.ts';
 import { layerNorm } from '../ops/layerNorm.ts';
 import { gelu } from '../ops/activations.ts';
 import { attentionSoftmax, causalSoftmax } from '../ops/softmax.ts';
@@ -214,8 +215,8 @@ export class TransformerPolicy implements Policy {
       const C = this.config.width;
       const H = this.config.heads;
       const hd = C / H;
-      const layout: Layout = kernelOptions.headMoves ? headMoves(packedAt, cell, B, T, H, hd) : gridMoves(packedAt, cell, B, T, H, hd);
       const causal = causalSoftmax();
+      const layout: Layout = kernelOptions.headMoves ? headMoves(packedAt, cell, B, T, H, hd, causal) : gridMoves(packedAt, cell, B, T, H, hd);
       const hidden = this.#blocks(x, layout, this.#attentionMask(B, T, 0, rows, causal), null, undefined, causal).x;
       const hf = layerNorm(rowMover(asked, n)(hidden) as tf.Tensor2D, this.#lnfg, this.#lnfb); // [P, C]
       const logits = tf.matMul(hf, this.#head) as tf.Tensor2D;
@@ -287,6 +288,12 @@ export class TransformerPolicy implements Policy {
       // forwardAt's layout takes one product with the whole [C, 3C] weight and moves its heads by rows.
       // Elsewhere, three products with the weight's thirds: splitting (and, backwards, concatenating)
       // [R, 3C] activations costs more than slicing the weight, and WebGL cannot hold a rank-5 view.
+      // forwardAt's causal attention as one op (ops/attention.ts): the same numbers.
+      if (layout.attention) {
+        const y = layout.attention(linear(h, blk.wqkv as tf.Tensor2D, blk.bqkv as tf.Tensor1D), mask);
+        x = this.#mlp(blk, linear(y, blk.wo as tf.Tensor2D, blk.bo as tf.Tensor1D, x));
+        return;
+      }
       let q: tf.Tensor4D, k0: tf.Tensor4D, v0: tf.Tensor4D; // [B, H, T, hd]
       if (layout.qkv) [q, k0, v0] = layout.qkv(linear(h, blk.wqkv as tf.Tensor2D, blk.bqkv as tf.Tensor1D));
       else {
@@ -300,13 +307,17 @@ export class TransformerPolicy implements Policy {
       // and backwards; where 1/sqrt(hd) is a power of two (hd 4, 16, 64, ...) the very same numbers.
       const att = matMulT(q.mul(1 / Math.sqrt(hd)), k, false, true, causal ? CAUSAL.lowerOut : 0) as tf.Tensor4D; // [B, H, T, past+T]
       const y = layout.fromHeads(matMulT(attentionSoftmax(att, mask, causal), v, false, false, causal ? CAUSAL.zeroAboveA : 0) as tf.Tensor4D); // [R, C]
-      x = linear(y, blk.wo as tf.Tensor2D, blk.bo as tf.Tensor1D, x);
-      const h2 = layerNorm(x, blk.ln2g, blk.ln2b);
-      const m = linear(h2, blk.w1 as tf.Tensor2D, blk.b1 as tf.Tensor1D); // [R, 4C]
-      const g = gelu(m); // GELU, sigmoid approximation
-      x = linear(g, blk.w2 as tf.Tensor2D, blk.b2 as tf.Tensor1D, x);
+      x = this.#mlp(blk, linear(y, blk.wo as tf.Tensor2D, blk.bo as tf.Tensor1D, x));
     });
     return { x, caches: newCaches };
+  }
+
+  /** A block's second half: x plus its MLP of x's layer norm. */
+  #mlp(blk: Block, x: tf.Tensor2D): tf.Tensor2D {
+    const h2 = layerNorm(x, blk.ln2g, blk.ln2b);
+    const m = linear(h2, blk.w1 as tf.Tensor2D, blk.b1 as tf.Tensor1D); // [R, 4C]
+    const g = gelu(m); // GELU, sigmoid approximation
+    return linear(g, blk.w2 as tf.Tensor2D, blk.b2 as tf.Tensor1D, x);
   }
 
   dispose(): void {
@@ -325,27 +336,28 @@ function padded(pad: Int32Array | undefined): Int32Array | null {
  * numbers, one move each way (the transposes included): the heads of q, k and v
  * from a packed row's [q | k | v] (one product's [n, 3C]) to their places, zeros
  * where a column is left out (`packedAt` n), and each head's output back to its
- * packed row (`cell`: packed row -> b * T + column).
+ * packed row (`cell`: packed row -> b * T + column). With `causal` and our
+ * kernels, the whole of attention between them is one op (`attention`).
  */
-function headMoves(packedAt: Int32Array, cell: Int32Array, B: number, T: number, H: number, hd: number): Layout {
+function headMoves(packedAt: Int32Array, cell: Int32Array, B: number, T: number, H: number, hd: number, causal: boolean): Layout {
   const n = cell.length;
-  const toHeads = [0, 1, 2].map((j) => {
-    const index = new Int32Array(B * H * T);
-    for (let b = 0, o = 0; b < B; b++) for (let h = 0; h < H; h++) for (let t = 0; t < T; t++, o++) {
-      const i = packedAt[b * T + t];
-      index[o] = i === n ? n * 3 * H : (i * 3 + j) * H + h;
-    }
-    return rowMover(index, n * 3 * H);
-  });
+  const cells = B * H * T;
+  const toHeads = new Int32Array(3 * cells); // q's cells, then k's, then v's
+  for (let j = 0, o = 0; j < 3; j++) for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let t = 0; t < T; t++, o++) {
+    const i = packedAt[b * T + t];
+    toHeads[o] = i === n ? n * 3 * H : (i * 3 + j) * H + h;
+  }
   const fromHeads = new Int32Array(n * H);
   for (let i = 0, o = 0; i < n; i++) for (let h = 0; h < H; h++, o++) fromHeads[o] = (Math.floor(cell[i] / T) * H + h) * T + (cell[i] % T);
-  const back = rowMover(fromHeads, B * H * T);
+  if (causal && oneKernelAttention()) return { attention: packedAttention(toHeads, fromHeads, [B, H, T, hd]), qkv: () => [], fromHeads: (y) => y.reshape([n, H * hd]) as tf.Tensor2D };
+  const moves = [0, 1, 2].map((j) => rowMover(toHeads.subarray(j * cells, (j + 1) * cells), n * 3 * H));
+  const back = rowMover(fromHeads, cells);
   return {
     qkv: (x) => {
       const rowsOfHd = x.reshape([n * 3 * H, hd]);
-      return toHeads.map((move) => move(rowsOfHd).reshape([B, H, T, hd]) as tf.Tensor4D);
+      return moves.map((move) => move(rowsOfHd).reshape([B, H, T, hd]) as tf.Tensor4D);
     },
-    fromHeads: (y) => back(y.reshape([B * H * T, hd])).reshape([n, H * hd]) as tf.Tensor2D,
+    fromHeads: (y) => back(y.reshape([cells, hd])).reshape([n, H * hd]) as tf.Tensor2D,
   };
 }
 
@@ -369,4 +381,4 @@ interface Qkv extends tf.TensorContainerObject {
  * back: each of q, k and v on its own (`toHeads`), or all three from one
  * product's [R, 3C] (`qkv`).
  */
-type Layout = { fromHeads(y: tf.Tensor4D): tf.Tensor2D } & ({ toHeads(t: tf.Tensor2D): tf.Tensor4D; qkv?: undefined } | { qkv(x: tf.Tensor2D): tf.Tensor4D[]; toHeads?: undefined });
+type Layout = { fromHeads(y: tf.Tensor4D): tf.Tensor2D; attention?: (qkv: tf.Tensor2D, mask: tf.Tensor | null) => tf.Tensor2D } & ({ toHeads(t: tf.Tensor2D): tf.Tensor4D; qkv?: undefined } | { qkv(x: tf.Tensor2D): tf.Tensor4D[]; toHeads?: undefined });

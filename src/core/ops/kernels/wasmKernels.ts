@@ -3,6 +3,7 @@ import { MAT_MUL_PLAIN_SHARED_WASM, MAT_MUL_PLAIN_WASM, MAT_MUL_SHARED_WASM, MAT
 import { sharedProduct, sharedScratchFloats, sharesProduct, THREADED_MIN_MADDS, type ProductKernel } from './productThread.ts';
 import { HeapThread, type StartHeapHelper } from './heapThread.ts';
 import { pairedGradients } from './linearGrad.ts';
+import { attentionKernels } from './attention.ts';
 import { PendingWork } from './pending.ts';
 import { addRowsShape, batchedShape, causalMode, columnSumShape, gatherRowsShape, productScratchFloats, type ProductShape } from './shapes.ts';
 import { ADD_ROWS_SHARED_WASM, ADD_ROWS_WASM } from './addRowsWasm.ts';
@@ -18,6 +19,7 @@ import { SOFTMAX_PLAIN_SHARED_WASM, SOFTMAX_PLAIN_WASM, SOFTMAX_SHARED_WASM, SOF
 import { runDecodeStep, SHARED_STEP_LAYERS } from './decodeStep.ts';
 import { decode, ours, overrideWhere, shared, size, type WasmBackendLike } from './registry.ts';
 
+export { ATTENTION, ATTENTION_GRAD, SOFTMAX, SOFTMAX_GRAD } from './attention.ts';
 export { addRowsShape, batchedShape, CAUSAL, columnSumShape, gatherRowsShape, LAYER_NORM_EPS, productScratchFloats, type ProductShape } from './shapes.ts';
 
 let installed: 'relaxed' | 'plain' | null = null;
@@ -52,7 +54,7 @@ const DECODE_THREADED_MIN_MADDS = 1 << 20;
  * (training/rollout.ts); `overlap`: with `linearGrad` on two threads, this
  * thread goes on while the helper finishes the weight's gradient (pending.ts).
  */
-export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true, threads: true, gelu: true, softmax: true, linear: true, linearGrad: true, decodeStep: true, causal: true, scoresFromSampling: true, overlap: true };
+export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true, threads: true, gelu: true, softmax: true, linear: true, linearGrad: true, decodeStep: true, causal: true, scoresFromSampling: true, overlap: true, attention: true };
 
 /**
  * Whether the wasm backend's products and leading-axis sums run on this
@@ -132,16 +134,20 @@ export function useWasmKernels(): void {
   /** A x B (+ bias, a row added to every row of the output; + res, of the output's shape) on our kernel, shared with the second thread where that pays. */
   const product = (wasm: WasmBackendLike, a: tf.TensorInfo, b: tf.TensorInfo, shape: ProductShape, bias?: tf.TensorInfo, res?: tf.TensorInfo, causal = 0) => {
     const out = wasm.makeOutput(shape.out, 'float32');
+    productAt(wasm, a, b, shape, at(wasm, out)[0], bias, res, causal);
+    return out;
+  };
+  /** The same, C written at heap address `pc`. */
+  const productAt = (wasm: WasmBackendLike, a: tf.TensorInfo, b: tf.TensorInfo, shape: ProductShape, pc: number, bias?: tf.TensorInfo, res?: tf.TensorInfo, causal = 0) => {
     const thread = threads() && sharesProduct(shape) ? heapThread : null;
     const floats = thread ? sharedScratchFloats(shape) : productScratchFloats(shape);
     const scratch = floats ? wasm.makeOutput([floats], 'float32') : null;
-    const [pa, pb, pc] = at(wasm, a, b, out);
+    const [pa, pb] = at(wasm, a, b);
     const ps = scratch ? at(wasm, scratch)[0] : 0;
     const [pbias, pres] = [bias ? at(wasm, bias)[0] : 0, res ? at(wasm, res)[0] : 0];
     const answered = thread ? sharedProduct(thread, k, shape, pa, pb, pc, ps, pbias, pres, causal) : (k.matMul(pa, pb, pc, shape.batch, shape.m, shape.k, shape.n, shape.ta ? 1 : 0, shape.tb ? 1 : 0, ps, pbias, pres, causal), true);
     // A helper that did not answer may still write its scratch: that memory is left to it.
     if (scratch && answered) wasm.disposeData(scratch.dataId);
-    return out;
   };
   overrideWhere(matMul, ({ a, b }, attrs) => ((attrs.transposeA || attrs.transposeB) && !kernelOptions.transposedProducts ? null : batchedShape(a, b, attrs.transposeA as boolean, attrs.transposeB as boolean)), (wasm, { a, b }, shape, attrs) => product(wasm, a, b, shape, undefined, undefined, causalMode(shape, kernelOptions.causal ? Number(attrs.causal ?? 0) : 0)));
   ours(LINEAR_GRAD, (wasm, { dy, x, w }) => {
@@ -240,33 +246,7 @@ export function useWasmKernels(): void {
     splitRows('geluGrad', n >> 2, n, (r0, r1) => [pd + 16 * r0, px + 16 * r0, po + 16 * r0, r1 === n >> 2 ? n - 4 * r0 : 4 * (r1 - r0)]);
     return dx;
   });
-  ours(SOFTMAX, (wasm, { x, mask }, { causal }) => {
-    const [B, H, T, n] = x.shape;
-    const { mb, mt } = { mb: mask?.shape[0] ?? 1, mt: mask?.shape[2] ?? 1 };
-    if (x.dtype !== 'float32' || x.shape.length !== 4 || (mask && (mask.dtype !== 'float32' || mask.shape.length !== 4 || (mb !== 1 && mb !== B) || mask.shape[1] !== 1 || (mt !== 1 && mt !== T) || mask.shape[3] !== n))) {
-      throw new Error(`${SOFTMAX}: needs float32 scores [B, H, T, n] and a mask [B or 1, 1, T or 1, n]; got [${x.shape}]${mask ? ` and [${mask.shape}]` : ''}`);
-    }
-    if (causal && n < T) throw new Error(`${SOFTMAX}: a causal softmax needs a row per column at most (T <= n); got [${x.shape}]`);
-    const y = wasm.makeOutput(x.shape, 'float32');
-    const [px, py] = at(wasm, x, y);
-    const pm = mask ? at(wasm, mask)[0] : 0;
-    const rows = B * H * T;
-    const [bstride, ton] = [mb > 1 ? mt : 0, mt > 1 ? 1 : 0];
-    // Its rows by number (r0 .. r1-1), the tensors' addresses the same: row r's mask row depends on r.
-    splitRows('softmax', rows, rows * n, (r0, r1) => [px, pm, py, r0, r1, n, H * T, T, bstride, ton, causal ? 1 : 0]);
-    return y;
-  });
-  ours(SOFTMAX_GRAD, (wasm, { dy, y }, { causal }) => {
-    const n = y.shape.at(-1) ?? 0;
-    const rows = n === 0 ? 0 : floats(SOFTMAX_GRAD, dy, y) / n;
-    if (causal && n < (y.shape.at(-2) ?? 1)) throw new Error(`${SOFTMAX_GRAD}: a causal softmax needs a row per column at most (T <= n); got [${y.shape}]`);
-    const dx = wasm.makeOutput(y.shape, 'float32');
-    const T = y.shape.at(-2) ?? 1;
-    const [pd, py, po] = at(wasm, dy, y, dx);
-    // In whole grids of T rows (a causal row's limit counts from its grid's first).
-    splitRows('softmaxGrad', rows / T, rows * n, (g0, g1) => [pd + 4 * g0 * T * n, py + 4 * g0 * T * n, po + 4 * g0 * T * n, (g1 - g0) * T, n, T, causal ? 1 : 0]);
-    return dx;
-  });
+  attentionKernels({ k, product: (wasm, a, b, shape, causal) => product(wasm, a, b, shape, undefined, undefined, causal), productAt: (wasm, a, b, shape, causal, pc) => productAt(wasm, a, b, shape, pc, undefined, undefined, causal), splitRows, causal: () => kernelOptions.causal, memory: () => memory });
   ours(DECODE_STEP, (wasm, inputs, attrs) => {
     const { layers, heads } = attrs as Record<'layers' | 'heads', number>;
     const work = inputs.tokens.shape[0] * layers * 12 * inputs.wte.shape[1] ** 2; // a step's multiply-adds, about
@@ -374,13 +354,6 @@ export const ADAM = 'RlcfAdam';
 export const LINEAR = 'RlcfLinear';
 /** Its gradients to x and w from dy [N, n]: dy w^T and x^T dy, the two products on two threads where a second runs. */
 export const LINEAR_GRAD = 'RlcfLinearGrad';
-/**
- * Attention's softmax over the last axis (see ops/softmax.ts): scores x [B, H,
- * T, n] and an optional mask [B or 1, 1, T or 1, n] added first -> y; its
- * gradient: dy, y -> dx.
- */
-export const SOFTMAX = 'RlcfSoftmax';
-export const SOFTMAX_GRAD = 'RlcfSoftmaxGrad';
 /**
  * One step of a transformer's decoding, embedding to logits, caches written in
  * place (see kernels/decodeStep.ts and ops/decodeStep.ts).
