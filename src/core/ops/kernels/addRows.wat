@@ -4,6 +4,8 @@
 ;; head's scores. tfjs's Add walks a broadcast element by element, computing each
 ;; one's source index; this adds 16 floats at a time, then 4, then one by one.
 ;; One rounding per sum, as any float32 add: the same numbers as tfjs's.
+;; `scale`: out[i] = x[i] * s for n floats, one rounding each (tfjs's Multiply
+;; by a scalar: attention's q by 1/sqrt(hd), kernels/attention.ts).
 ;; Built into addRowsWasm.ts by scripts/buildKernels.ts (npm run kernels).
 (module
   (import "env" "memory" (memory 0))
@@ -50,4 +52,23 @@
         (local.set $x (i32.add (local.get $x) (local.get $nb)))
         (local.set $out (i32.add (local.get $out) (local.get $nb)))
         (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
-        (br $rows)))))
+        (br $rows))))
+  (func (export "scale") (param $x i32) (param $out i32) (param $n i32) (param $s f32)
+    (local $sv v128)
+    (local.set $sv (f32x4.splat (local.get $s)))
+    (block $four_done
+      (loop $four
+        (br_if $four_done (i32.lt_u (local.get $n) (i32.const 4)))
+        (v128.store align=4 (local.get $out) (f32x4.mul (v128.load align=4 (local.get $x)) (local.get $sv)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 4)))
+        (br $four)))
+    (block $one_done
+      (loop $one
+        (br_if $one_done (i32.eqz (local.get $n)))
+        (f32.store (local.get $out) (f32.mul (f32.load (local.get $x)) (local.get $s)))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $one)))))

@@ -20,7 +20,7 @@ export const ATTENTION_GRAD = 'RlcfAttentionGrad';
 
 /** What the attention kernels need of wasmKernels.ts: the kernels' functions, the product, and rows shared with the second thread. */
 export interface AttentionContext {
-  k: Record<'softmax' | 'softmaxGrad', (...args: number[]) => void> & Record<'gatherRows', (...args: number[]) => number>;
+  k: Record<'softmax' | 'softmaxGrad' | 'scale', (...args: number[]) => void> & Record<'gatherRows', (...args: number[]) => number>;
   /** A x B as the BatchMatMul kernel computes it (on two threads where that pays); productAt writes it at heap address `pc`. */
   product(wasm: WasmBackendLike, a: tf.TensorInfo, b: tf.TensorInfo, shape: ProductShape, causal: number): tf.TensorInfo;
   productAt(wasm: WasmBackendLike, a: tf.TensorInfo, b: tf.TensorInfo, shape: ProductShape, causal: number, pc: number): void;
@@ -80,10 +80,7 @@ export function attentionKernels(c: AttentionContext): void {
     if (bad >= 0) throw new Error(`${what}: the row index ${new Int32Array(c.memory().buffer, index + 4 * bad, 1)[0]} is not in [0, ${inRows}]`);
   };
   /** x times s, each product rounded to float32 (tfjs's Multiply by a scalar), into `out`. */
-  const scaled = (x: number, n: number, s: number, out: number) => {
-    const heap = new Float32Array(c.memory().buffer);
-    for (let i = 0, a = x >> 2, o = out >> 2; i < n; i++) heap[o + i] = heap[a + i] * s;
-  };
+  const scaled = (x: number, n: number, s: number, out: number) => c.k.scale(x, out, n, s);
   const dims = (attrs: tf.NamedAttrMap) => {
     const { B, H, T, hd } = attrs as Record<'B' | 'H' | 'T' | 'hd', number>;
     return { B, H, T, hd, cells: B * H * T, scale: Math.fround(1 / Math.sqrt(hd)) };

@@ -110,7 +110,7 @@ export function useWasmKernels(): void {
       : [relaxed ? MAT_MUL_WASM : MAT_MUL_PLAIN_WASM, COLUMN_SUM_WASM, ADD_ROWS_WASM, GATHER_ROWS_WASM, SEGMENT_SUM_WASM, SUMMED_ROWS_WASM, LAYER_NORM_WASM, ADAM_WASM, GELU_WASM, relaxed ? SOFTMAX_WASM : SOFTMAX_PLAIN_WASM]
   ).map((base64) => new WebAssembly.Module(decode(base64)));
   kernelFunctions = Object.assign({}, ...kernelModules.map((module) => new WebAssembly.Instance(module, { env: { memory } }).exports));
-  const k = kernelFunctions as unknown as ProductKernel & Record<'matMul' | 'colsum' | 'addRows' | 'layerNorm' | 'layerNormGrad' | 'adam' | 'gelu' | 'geluGrad' | 'softmax' | 'softmaxGrad' | 'attendStep', (...args: number[]) => void> &
+  const k = kernelFunctions as unknown as ProductKernel & Record<'matMul' | 'colsum' | 'addRows' | 'scale' | 'layerNorm' | 'layerNormGrad' | 'adam' | 'gelu' | 'geluGrad' | 'softmax' | 'softmaxGrad' | 'attendStep', (...args: number[]) => void> &
     Record<'gatherRows' | 'segmentSum' | 'summedRows', (...args: number[]) => number>;
   installed = relaxed ? 'relaxed' : 'plain';
   pending.watch(backend as unknown as Parameters<PendingWork['watch']>[0]);
