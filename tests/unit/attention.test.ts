@@ -66,7 +66,7 @@ describe("causal attention as one kernel each way (forwardAt's layout, wasm)", (
     });
   }
 
-  it('trains a transformer to the same numbers as the op-by-op path', async () => {
+  it('trains a transformer to the same numbers as the op-by-op path (and with the tape cloning what it keeps)', async () => {
     const task = getTask('names');
     const make = () =>
       new Trainer({
@@ -78,8 +78,11 @@ describe("causal attention as one kernel each way (forwardAt's layout, wasm)", (
       });
     try {
       await expectSameTraining(make, (first) => (kernelOptions.attention = first));
+      // And the tape keeping what gradients need without clones (registry.ts's shareSavedTensors), on and off.
+      await expectSameTraining(make, (first) => (kernelOptions.sharedSaves = first));
     } finally {
       kernelOptions.attention = true;
+      kernelOptions.sharedSaves = true;
     }
   });
 

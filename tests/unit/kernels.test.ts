@@ -277,6 +277,36 @@ describe('identity and same-type casts (wasm)', () => {
     expect(Array.from(tf.cast(tf.tensor1d([1.7, -2.2]), 'int32').dataSync())).toEqual([1, -2]);
     tf.dispose([copy, ints]);
   });
+
+  it("the tape keeps what a registered kernel's gradient needs without cloning it: the same gradients, fewer Identity kernels, and every tensor freed", async () => {
+    const rng = new Rng(21);
+    const [x, w] = [tf.tensor2d(Float32Array.from({ length: 600 }, () => rng.normal()), [20, 30]), tf.variable(tf.tensor2d(Float32Array.from({ length: 300 }, () => rng.normal()), [30, 10]))];
+    const b = tf.variable(tf.zeros([10]));
+    const before = tf.memory().numTensors;
+    const grads = async (on: boolean) => {
+      kernelOptions.sharedSaves = on;
+      try {
+        let out: tf.Tensor[] = [];
+        const profile = await tf.profile(() => {
+          out = tf.tidy(() => {
+            const { grads: g } = tf.variableGrads(() => tf.sum(tf.square(layerNorm(gelu(linear(x, w as tf.Tensor2D, b as tf.Tensor1D)), tf.ones([10]), tf.zeros([10])))) as tf.Scalar, [w, b]);
+            return [g[w.name], g[b.name]];
+          });
+        });
+        return { out, identities: profile.kernels.filter((k) => k.name === 'Identity').length };
+      } finally {
+        kernelOptions.sharedSaves = true;
+      }
+    };
+    const cloned = await grads(false);
+    const kept = await grads(true);
+    expect(cloned.identities).toBeGreaterThan(0);
+    expect(kept.identities).toBeLessThan(cloned.identities); // (a customGrad's own saves still clone: layer norm's here)
+    cloned.out.forEach((g, i) => expect(Array.from(kept.out[i].dataSync())).toEqual(Array.from(g.dataSync())));
+    tf.dispose([...cloned.out, ...kept.out]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, w, b]);
+  });
 });
 
 describe('segment sums and summed rows (wasm)', () => {

@@ -45,6 +45,31 @@ export const shared: Run<true> = (wasm, { x }) => {
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 };
 
+/**
+ * tfjs's tape keeps a clone of every tensor a gradient needs: an Identity
+ * kernel and a tape node of its own each (about a third of a transformer's
+ * kernels in training). On this backend a clone shares its data (`shared`), so
+ * where `enabled`, the kept tensor is made straight away: the same data, one
+ * more reference, none of that bookkeeping. The clone's node would only carry
+ * a gradient of a gradient, which nothing here takes.
+ */
+export function shareSavedTensors(backend: WasmBackendLike, enabled: () => boolean): void {
+  const engine = tf.engine() as unknown as {
+    saveTensorsForBackwardMode(tensors: tf.Tensor[]): tf.Tensor[];
+    makeTensorFromTensorInfo(info: tf.TensorInfo, backend: unknown): tf.Tensor;
+    keep<T extends tf.Tensor>(t: T): T;
+    state: { tensorInfo: Map<object, { backend: unknown }> };
+  };
+  const save = engine.saveTensorsForBackwardMode.bind(engine);
+  engine.saveTensorsForBackwardMode = (tensors) => {
+    if (!enabled() || tensors.some((t) => t.dtype === 'string' || engine.state.tensorInfo.get(t.dataId)?.backend !== backend)) return save(tensors);
+    return tensors.map((t) => {
+      backend.incRef(t.dataId);
+      return engine.keep(engine.makeTensorFromTensorInfo({ dataId: t.dataId, shape: t.shape, dtype: t.dtype }, backend));
+    });
+  };
+}
+
 export function size(shape: readonly number[]): number {
   return shape.reduce((p, d) => p * d, 1);
 }

@@ -17,7 +17,7 @@ import { GELU_SHARED_WASM, GELU_WASM } from './geluWasm.ts';
 import { SOFTMAX_PLAIN_SHARED_WASM, SOFTMAX_PLAIN_WASM, SOFTMAX_SHARED_WASM, SOFTMAX_WASM } from './softmaxWasm.ts';
 
 import { runDecodeStep, SHARED_STEP_LAYERS } from './decodeStep.ts';
-import { decode, ours, overrideWhere, shared, size, type WasmBackendLike } from './registry.ts';
+import { decode, ours, overrideWhere, shared, shareSavedTensors, size, type WasmBackendLike } from './registry.ts';
 
 export { ATTENTION, ATTENTION_GRAD, SOFTMAX, SOFTMAX_GRAD } from './attention.ts';
 export { addRowsShape, batchedShape, CAUSAL, columnSumShape, gatherRowsShape, LAYER_NORM_EPS, productScratchFloats, type ProductShape } from './shapes.ts';
@@ -52,9 +52,12 @@ const DECODE_THREADED_MIN_MADDS = 1 << 20;
  * `scoresFromSampling` (not a kernel): a rollout takes the policy's old
  * log-probabilities and values from sampling where they are forwardAt's
  * (training/rollout.ts); `overlap`: with `linearGrad` on two threads, this
- * thread goes on while the helper finishes the weight's gradient (pending.ts).
+ * thread goes on while the helper finishes the weight's gradient (pending.ts);
+ * `attention`: forwardAt's causal attention as one kernel each way
+ * (ops/attention.ts); `sharedSaves` (not a kernel): the tape keeps the tensors
+ * a gradient needs without cloning them (registry.ts's shareSavedTensors).
  */
-export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true, threads: true, gelu: true, softmax: true, linear: true, linearGrad: true, decodeStep: true, causal: true, scoresFromSampling: true, overlap: true, attention: true };
+export const kernelOptions = { transposedProducts: true, broadcastSum: true, hostLosses: true, headMoves: true, threads: true, gelu: true, softmax: true, linear: true, linearGrad: true, decodeStep: true, causal: true, scoresFromSampling: true, overlap: true, attention: true, sharedSaves: true };
 
 /**
  * Whether the wasm backend's products and leading-axis sums run on this
@@ -114,6 +117,7 @@ export function useWasmKernels(): void {
     Record<'gatherRows' | 'segmentSum' | 'summedRows', (...args: number[]) => number>;
   installed = relaxed ? 'relaxed' : 'plain';
   pending.watch(backend as unknown as Parameters<PendingWork['watch']>[0]);
+  shareSavedTensors(backend as unknown as WasmBackendLike, () => kernelOptions.sharedSaves);
   heap = memory;
   const at = (wasm: WasmBackendLike, ...ts: tf.TensorInfo[]) => ts.map((t) => wasm.dataIdMap.get(t.dataId)!.memoryOffset);
   /** `out`, or (freeing it) an error naming the index at `bad` when a kernel found one out of [0, limit). */
