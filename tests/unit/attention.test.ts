@@ -1,7 +1,7 @@
 import * as tf from '../../src/core/tf.ts';
 import { describe, expect, it } from 'vitest';
 import os from 'node:os';
-import { ATTENTION, heapThreadServed, kernelOptions } from '../../src/core/ops/kernels/wasmKernels.ts';
+import { ATTENTION, ATTENTION_GRAD, heapThreadServed, kernelOptions } from '../../src/core/ops/kernels/wasmKernels.ts';
 import { TransformerPolicy } from '../../src/core/policy/transformer.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { FunctionReward } from '../../src/core/reward/reward.ts';
@@ -86,7 +86,7 @@ describe("causal attention as one kernel each way (forwardAt's layout, wasm)", (
     }
   });
 
-  it('names a row index out of range, and leaves nothing behind', () => {
+  it('names a row index out of range and a gradient input of the wrong shape, and leaves nothing behind', () => {
     const before = tf.memory().numTensors;
     const [B, H, T, hd] = [1, 2, 3, 4];
     const n = 3;
@@ -94,7 +94,11 @@ describe("causal attention as one kernel each way (forwardAt's layout, wasm)", (
     const toHeads = tf.tensor1d(Int32Array.from({ length: 3 * B * H * T }, (_, i) => (i === 5 ? 99 : i % (n * 3 * H))), 'int32');
     const fromHeads = tf.tensor1d(Int32Array.from({ length: n * H }, (_, i) => i), 'int32');
     expect(() => tf.engine().runKernel(ATTENTION, { qkv, toHeads, fromHeads }, { B, H, T, hd })).toThrow(`${ATTENTION}: the row index 99 is not in [0, ${n * 3 * H}]`);
-    tf.dispose([qkv, toHeads, fromHeads]);
+    // Its gradient names what it was given, where a shape is not the one its attributes say.
+    const grid = tf.zeros([B, H, T, hd]);
+    const inputs = { dy: tf.zeros([n, H * hd]), qs: grid, k: grid, v: grid, p: tf.zeros([B, H, T, T + 1]), fromInverse: tf.zeros([B * H * T], 'int32'), toInverse: tf.zeros([n * 3 * H], 'int32') };
+    expect(() => tf.engine().runKernel(ATTENTION_GRAD, inputs, { B, H, T, hd })).toThrow(`${ATTENTION_GRAD}: needs float32 dy [n, 8], q, k, v [1,2,3,4] and p [1,2,3,3], int32 indices [6] and [n * 6]; got [3,8], [1,2,3,4], [1,2,3,4], [1,2,3,4], [1,2,3,4], [6] and [18]`);
+    tf.dispose([qkv, toHeads, fromHeads, grid, inputs.dy, inputs.p, inputs.fromInverse, inputs.toInverse]);
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -25,8 +25,10 @@ export function packedAttention(toHeads: Int32Array, fromHeads: Int32Array, [B, 
   const toInverse = inverseRows(toHeads, n * 3 * H); // each packed row's q, k or v head: its cell among the three
   const fromInverse = inverseRows(fromHeads, B * H * T); // each cell: its packed row's head
   const attrs = { B, H, T, hd };
+  let indices: tf.Tensor1D[] | null = null; // made at the first layer's call, in forwardAt's scope, for every layer
   return (qkv, mask) => {
-    const [to, from, fromBack, toBack] = [toHeads, fromHeads, fromInverse, toInverse].map((index) => tf.tensor1d(index, 'int32'));
+    indices ??= [toHeads, fromHeads, fromInverse, toInverse].map((index) => tf.tensor1d(index, 'int32'));
+    const [to, from, fromBack, toBack] = indices;
     const m = mask && mask.rank === 2 ? mask.reshape([1, 1, ...mask.shape]) : mask;
     const op = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
       const [y, qs, k, v, p] = tf.engine().runKernel(ATTENTION, { qkv: x, toHeads: to, fromHeads: from, ...(m && { mask: m }) }, attrs) as tf.Tensor[];

@@ -91,7 +91,7 @@ export function attentionKernels(c: AttentionContext): void {
   ours(ATTENTION, (wasm, { qkv, toHeads, fromHeads, mask }, attrs) => {
     const { B, H, T, hd, cells, scale } = dims(attrs);
     const n = qkv.shape[0];
-    if (qkv.dtype !== 'float32' || qkv.shape.length !== 2 || qkv.shape[1] !== 3 * H * hd || size(toHeads.shape) !== 3 * cells || size(fromHeads.shape) !== n * H) {
+    if (qkv.dtype !== 'float32' || qkv.shape.length !== 2 || qkv.shape[1] !== 3 * H * hd || toHeads.dtype !== 'int32' || fromHeads.dtype !== 'int32' || size(toHeads.shape) !== 3 * cells || size(fromHeads.shape) !== n * H) {
       throw new Error(`${ATTENTION}: needs float32 qkv [n, ${3 * H * hd}], int32 toHeads [${3 * cells}] and fromHeads [n * ${H}]; got [${qkv.shape}], [${toHeads.shape}] and [${fromHeads.shape}]`);
     }
     const grid = [B, H, T, hd];
@@ -115,6 +115,10 @@ export function attentionKernels(c: AttentionContext): void {
     const { B, H, T, hd, cells, scale } = dims(attrs);
     const n = dy.shape[0];
     const grid = [B, H, T, hd];
+    const shaped = (t: tf.TensorInfo, shape: number[], dtype = 'float32') => t.dtype === dtype && t.shape.join() === shape.join();
+    if (!(shaped(dy, [n, H * hd]) && [qs, k, v].every((t) => shaped(t, grid)) && shaped(p, [B, H, T, T]) && shaped(fromInverse, [cells], 'int32') && shaped(toInverse, [n * 3 * H], 'int32'))) {
+      throw new Error(`${ATTENTION_GRAD}: needs float32 dy [n, ${H * hd}], q, k, v [${grid}] and p [${[B, H, T, T]}], int32 indices [${cells}] and [n * ${3 * H}]; got [${dy.shape}], [${qs.shape}], [${k.shape}], [${v.shape}], [${p.shape}], [${fromInverse.shape}] and [${toInverse.shape}]`);
+    }
     const dyh = wasm.makeOutput(grid, 'float32');
     move(at(wasm, dy)[0], at(wasm, fromInverse)[0], cells, at(wasm, dyh)[0], n * H, hd, ATTENTION_GRAD);
     // q's, k's and v's gradients side by side, each row then moved back to its packed row at once.
