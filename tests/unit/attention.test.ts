@@ -88,6 +88,7 @@ describe("causal attention as one kernel each way (forwardAt's layout, wasm)", (
 
   it('names a row index out of range and a gradient input of the wrong shape, and leaves nothing behind', () => {
     const before = tf.memory().numTensors;
+    const dataIds = (tf.backend() as unknown as { numDataIds(): number }).numDataIds(); // the backend's own: what a kernel made and did not free
     const [B, H, T, hd] = [1, 2, 3, 4];
     const n = 3;
     const qkv = tf.zeros([n, 3 * H * hd]);
@@ -100,5 +101,6 @@ describe("causal attention as one kernel each way (forwardAt's layout, wasm)", (
     expect(() => tf.engine().runKernel(ATTENTION_GRAD, inputs, { B, H, T, hd })).toThrow(`${ATTENTION_GRAD}: needs float32 dy [n, 8], q, k, v [1,2,3,4] and p [1,2,3,3], int32 indices [6] and [n * 6]; got [3,8], [1,2,3,4], [1,2,3,4], [1,2,3,4], [1,2,3,4], [6] and [18]`);
     tf.dispose([qkv, toHeads, fromHeads, grid, inputs.dy, inputs.p, inputs.fromInverse, inputs.toInverse]);
     expect(tf.memory().numTensors).toBe(before);
+    expect((tf.backend() as unknown as { numDataIds(): number }).numDataIds()).toBe(dataIds);
   });
 });

@@ -247,6 +247,10 @@ describe('kernels on two threads', () => {
       const late = tf.engine().runKernel(LINEAR_GRAD, { dy, x, w }) as tf.Tensor[];
       expect(heapThreadServed()).toBe(1);
       late.forEach((t, i) => expect(sameBits(t.dataSync() as Float32Array, one[i].dataSync() as Float32Array), `output ${i}`).toBe(true));
+      // tfjs's own kernels find the recomputed gradient too (the backend's module knows where it is now).
+      const [twice, twiceOne] = [tf.mul(late[1], 2), tf.mul(one[1], 2)];
+      expect(sameBits(twice.dataSync() as Float32Array, twiceOne.dataSync() as Float32Array), 'a tfjs kernel on it').toBe(true);
+      tf.dispose([twice, twiceOne]);
       const again = tf.engine().runKernel(LINEAR_GRAD, { dy, x, w }) as tf.Tensor[]; // on one thread now
       expect(heapThreadServed()).toBe(1);
       again.forEach((t, i) => expect(sameBits(t.dataSync() as Float32Array, one[i].dataSync() as Float32Array), `output ${i}, again`).toBe(true));

@@ -27,7 +27,7 @@ export function inverseRows(index: Int32Array, inRows: number): Int32Array {
   const inverse = new Int32Array(inRows).fill(outRows);
   index.forEach((j, i) => {
     if (j === inRows) return;
-    if (j < 0 || j > inRows || inverse[j] !== outRows) throw new Error(`rowMover: row ${j} is out of range or taken twice`);
+    if (j < 0 || j > inRows || inverse[j] !== outRows) throw new Error(`rows moved: row ${j} of ${inRows} is out of range or taken twice`);
     inverse[j] = i;
   });
   return inverse;

@@ -86,6 +86,20 @@ export function attentionKernels(c: AttentionContext): void {
     return { B, H, T, hd, cells: B * H * T, scale: Math.fround(1 / Math.sqrt(hd)) };
   };
   const mode = (shape: ProductShape, m: number) => causalMode(shape, c.causal() ? m : 0);
+  /** `body`'s tensors, each made through `mine`: all of them freed where it throws (a bad index or mask), so nothing leaks. */
+  const freedOnError = <R>(wasm: WasmBackendLike, body: (mine: (t: tf.TensorInfo | number[]) => tf.TensorInfo) => R): R => {
+    const made: tf.TensorInfo[] = [];
+    try {
+      return body((t) => {
+        const made1 = Array.isArray(t) ? wasm.makeOutput(t, 'float32') : t;
+        made.push(made1);
+        return made1;
+      });
+    } catch (e) {
+      for (const t of made) wasm.disposeData(t.dataId);
+      throw e;
+    }
+  };
 
   // The op-by-op path's kernels, in its order, on the same numbers: the same outputs bit for bit (ops/attention.ts).
   ours(ATTENTION, (wasm, { qkv, toHeads, fromHeads, mask }, attrs) => {
@@ -95,21 +109,23 @@ export function attentionKernels(c: AttentionContext): void {
       throw new Error(`${ATTENTION}: needs float32 qkv [n, ${3 * H * hd}], int32 toHeads [${3 * cells}] and fromHeads [n * ${H}]; got [${qkv.shape}], [${toHeads.shape}] and [${fromHeads.shape}]`);
     }
     const grid = [B, H, T, hd];
-    const [q, qs, k, v, y] = [grid, grid, grid, grid, [n, H * hd]].map((s) => wasm.makeOutput(s, 'float32'));
-    const [pqkv, pq, pqs, pk, pv, py] = at(wasm, qkv, q, qs, k, v, y);
-    // toHeads' thirds: where q's, k's and v's rows come from.
-    const [ti, fi] = at(wasm, toHeads, fromHeads);
-    [pq, pk, pv].forEach((to, j) => move(pqkv, ti + 4 * j * cells, cells, to, n * 3 * H, hd, ATTENTION));
-    scaled(pq, cells * hd, scale, pqs);
-    const scoresShape = batchedShape(qs, k, false, true)!;
-    const scores = c.product(wasm, qs, k, scoresShape, mode(scoresShape, CAUSAL.lowerOut));
-    const p = wasm.makeOutput([B, H, T, T], 'float32');
-    softmax(wasm, scores, mask, true, p);
-    const outShape = batchedShape(p, v, false, false)!;
-    const yh = c.product(wasm, p, v, outShape, mode(outShape, CAUSAL.zeroAboveA));
-    move(at(wasm, yh)[0], fi, n * H, py, cells, hd, ATTENTION);
-    for (const t of [q, scores, yh]) wasm.disposeData(t.dataId);
-    return [y, qs, k, v, p];
+    return freedOnError(wasm, (mine) => {
+      const [q, qs, k, v, y] = [grid, grid, grid, grid, [n, H * hd]].map(mine);
+      const [pqkv, pq, pqs, pk, pv, py] = at(wasm, qkv, q, qs, k, v, y);
+      // toHeads' thirds: where q's, k's and v's rows come from.
+      const [ti, fi] = at(wasm, toHeads, fromHeads);
+      [pq, pk, pv].forEach((to, j) => move(pqkv, ti + 4 * j * cells, cells, to, n * 3 * H, hd, ATTENTION));
+      scaled(pq, cells * hd, scale, pqs);
+      const scoresShape = batchedShape(qs, k, false, true)!;
+      const scores = mine(c.product(wasm, qs, k, scoresShape, mode(scoresShape, CAUSAL.lowerOut)));
+      const p = mine([B, H, T, T]);
+      softmax(wasm, scores, mask, true, p);
+      const outShape = batchedShape(p, v, false, false)!;
+      const yh = mine(c.product(wasm, p, v, outShape, mode(outShape, CAUSAL.zeroAboveA)));
+      move(at(wasm, yh)[0], fi, n * H, py, cells, hd, ATTENTION);
+      for (const t of [q, scores, yh]) wasm.disposeData(t.dataId);
+      return [y, qs, k, v, p];
+    });
   });
   ours(ATTENTION_GRAD, (wasm, { dy, qs, k, v, p, fromInverse, toInverse }, attrs) => {
     const { B, H, T, hd, cells, scale } = dims(attrs);
@@ -119,25 +135,27 @@ export function attentionKernels(c: AttentionContext): void {
     if (!(shaped(dy, [n, H * hd]) && [qs, k, v].every((t) => shaped(t, grid)) && shaped(p, [B, H, T, T]) && shaped(fromInverse, [cells], 'int32') && shaped(toInverse, [n * 3 * H], 'int32'))) {
       throw new Error(`${ATTENTION_GRAD}: needs float32 dy [n, ${H * hd}], q, k, v [${grid}] and p [${[B, H, T, T]}], int32 indices [${cells}] and [n * ${3 * H}]; got [${dy.shape}], [${qs.shape}], [${k.shape}], [${v.shape}], [${p.shape}], [${fromInverse.shape}] and [${toInverse.shape}]`);
     }
-    const dyh = wasm.makeOutput(grid, 'float32');
-    move(at(wasm, dy)[0], at(wasm, fromInverse)[0], cells, at(wasm, dyh)[0], n * H, hd, ATTENTION_GRAD);
-    // q's, k's and v's gradients side by side, each row then moved back to its packed row at once.
-    const joined = wasm.makeOutput([3 * cells, hd], 'float32');
-    const third = (j: number) => at(wasm, joined)[0] + 4 * j * cells * hd;
-    const dpShape = batchedShape(dyh, v, false, true)!;
-    const dp = c.product(wasm, dyh, v, dpShape, mode(dpShape, CAUSAL.lowerOut));
-    const dvShape = batchedShape(p, dyh, true, false)!;
-    c.productAt(wasm, p, dyh, dvShape, mode(dvShape, CAUSAL.zeroBelowA), third(2));
-    const dscores = wasm.makeOutput([B, H, T, T], 'float32');
-    softmaxGrad(wasm, dp, p, true, dscores);
-    const dqShape = batchedShape(dscores, k, false, false)!;
-    const dqs = c.product(wasm, dscores, k, dqShape, mode(dqShape, CAUSAL.zeroAboveA));
-    const dkShape = batchedShape(dscores, qs, true, false)!;
-    c.productAt(wasm, dscores, qs, dkShape, mode(dkShape, CAUSAL.zeroBelowA), third(1));
-    scaled(at(wasm, dqs)[0], cells * hd, scale, third(0));
-    const dqkv = wasm.makeOutput([n, 3 * H * hd], 'float32');
-    move(third(0), at(wasm, toInverse)[0], n * 3 * H, at(wasm, dqkv)[0], 3 * cells, hd, ATTENTION_GRAD);
-    for (const t of [dyh, joined, dp, dscores, dqs]) wasm.disposeData(t.dataId);
-    return dqkv;
+    return freedOnError(wasm, (mine) => {
+      const dyh = mine(grid);
+      move(at(wasm, dy)[0], at(wasm, fromInverse)[0], cells, at(wasm, dyh)[0], n * H, hd, ATTENTION_GRAD);
+      // q's, k's and v's gradients side by side, each row then moved back to its packed row at once.
+      const joined = mine([3 * cells, hd]);
+      const third = (j: number) => at(wasm, joined)[0] + 4 * j * cells * hd;
+      const dpShape = batchedShape(dyh, v, false, true)!;
+      const dp = mine(c.product(wasm, dyh, v, dpShape, mode(dpShape, CAUSAL.lowerOut)));
+      const dvShape = batchedShape(p, dyh, true, false)!;
+      c.productAt(wasm, p, dyh, dvShape, mode(dvShape, CAUSAL.zeroBelowA), third(2));
+      const dscores = mine([B, H, T, T]);
+      softmaxGrad(wasm, dp, p, true, dscores);
+      const dqShape = batchedShape(dscores, k, false, false)!;
+      const dqs = mine(c.product(wasm, dscores, k, dqShape, mode(dqShape, CAUSAL.zeroAboveA)));
+      const dkShape = batchedShape(dscores, qs, true, false)!;
+      c.productAt(wasm, dscores, qs, dkShape, mode(dkShape, CAUSAL.zeroBelowA), third(1));
+      scaled(at(wasm, dqs)[0], cells * hd, scale, third(0));
+      const dqkv = mine([n, 3 * H * hd]);
+      move(third(0), at(wasm, toInverse)[0], n * 3 * H, at(wasm, dqkv)[0], 3 * cells, hd, ATTENTION_GRAD);
+      for (const t of [dyh, joined, dp, dscores, dqs]) wasm.disposeData(t.dataId);
+      return dqkv;
+    });
   });
 }

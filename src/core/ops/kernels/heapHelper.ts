@@ -36,8 +36,10 @@ export function serveHeap(init: { memory: WebAssembly.Memory; modules: WebAssemb
     // before this one starts) or has asked for a newer one since this thread read the number.
     if (Atomics.compareExchange(sync, 3, seen, -seen) !== seen) continue;
     for (let c = 0, at = 1; c < args[0]; c++) {
-      const [f, argc, a] = [fns[args[at]], args[at + 1], at + 2];
-      // The arguments straight from the slots where the count is a kernel's (no array made: a decoding step is two dozen calls).
+      const f = fns[args[at]];
+      const argc = args[at + 1];
+      const a = at + 2;
+      // The arguments straight from the slots where the count is a kernel's (no arguments' array made: a decoding step is two dozen calls).
       let result: number | undefined;
       if (argc === 13) result = f(args[a], args[a + 1], args[a + 2], args[a + 3], args[a + 4], args[a + 5], args[a + 6], args[a + 7], args[a + 8], args[a + 9], args[a + 10], args[a + 11], args[a + 12]);
       else if (argc === 9) result = f(args[a], args[a + 1], args[a + 2], args[a + 3], args[a + 4], args[a + 5], args[a + 6], args[a + 7], args[a + 8]);

@@ -44,10 +44,18 @@ export function pairedGradients(
 /**
  * `t`'s data worked out again here (`compute`, into memory of its own), where
  * a helper that did not answer may still write the old: that memory is left to
- * it, never freed.
+ * it, never freed (the fresh tensor's id keeps it). tfjs's own kernels find a
+ * tensor's memory by its id in the backend's module, so both ids are
+ * registered there again too.
  */
 function redo(wasm: WasmBackendLike, t: tf.TensorInfo, compute: () => tf.TensorInfo): void {
   const fresh = compute();
   const [mine, theirs] = [wasm.dataIdMap.get(t.dataId)!, wasm.dataIdMap.get(fresh.dataId)!];
   [mine.memoryOffset, theirs.memoryOffset] = [theirs.memoryOffset, mine.memoryOffset];
+  const module = wasm.wasm.tfjs;
+  const floats = t.shape.reduce((n, d) => n * d, 1);
+  for (const entry of [mine, theirs]) {
+    module?.disposeData(entry.id);
+    module?.registerTensor(entry.id, floats, entry.memoryOffset);
+  }
 }

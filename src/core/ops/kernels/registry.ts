@@ -5,8 +5,9 @@ import * as tf from '../../tf.ts';
 
 /** What these kernels need of tfjs's wasm backend: its memory, and where each tensor lives in it. */
 export interface WasmBackendLike {
-  wasm: { asm?: { memory?: WebAssembly.Memory } };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  /** The backend's module: its memory, and its own record of where each tensor's data is (by id). */
+  wasm: { asm?: { memory?: WebAssembly.Memory }; tfjs?: { registerTensor(id: number, size: number, memoryOffset: number): void; disposeData(id: number): void } };
+  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   incRef(dataId: object): void;
   disposeData(dataId: object): void;
