@@ -349,7 +349,7 @@ function headMoves(packedAt: Int32Array, cell: Int32Array, B: number, T: number,
   }
   const fromHeads = new Int32Array(n * H);
   for (let i = 0, o = 0; i < n; i++) for (let h = 0; h < H; h++, o++) fromHeads[o] = (Math.floor(cell[i] / T) * H + h) * T + (cell[i] % T);
-  if (causal && oneKernelAttention()) return { attention: packedAttention(toHeads, fromHeads, [B, H, T, hd]), qkv: () => [], fromHeads: (y) => y.reshape([n, H * hd]) as tf.Tensor2D };
+  if (causal && oneKernelAttention()) return { attention: packedAttention(toHeads, fromHeads, [B, H, T, hd]) };
   const moves = [0, 1, 2].map((j) => rowMover(toHeads.subarray(j * cells, (j + 1) * cells), n * 3 * H));
   const back = rowMover(fromHeads, cells);
   return {
@@ -379,6 +379,9 @@ interface Qkv extends tf.TensorContainerObject {
 /**
  * How the residual stream's rows [R, C] map to attention's [B, H, T, hd] and
  * back: each of q, k and v on its own (`toHeads`), or all three from one
- * product's [R, 3C] (`qkv`).
+ * product's [R, 3C] (`qkv`); or none of it, attention whole as one op from that
+ * product's rows (`attention`).
  */
-type Layout = { fromHeads(y: tf.Tensor4D): tf.Tensor2D; attention?: (qkv: tf.Tensor2D, mask: tf.Tensor | null) => tf.Tensor2D } & ({ toHeads(t: tf.Tensor2D): tf.Tensor4D; qkv?: undefined } | { qkv(x: tf.Tensor2D): tf.Tensor4D[]; toHeads?: undefined });
+type Layout =
+  | ({ fromHeads(y: tf.Tensor4D): tf.Tensor2D; attention?: undefined } & ({ toHeads(t: tf.Tensor2D): tf.Tensor4D; qkv?: undefined } | { qkv(x: tf.Tensor2D): tf.Tensor4D[]; toHeads?: undefined }))
+  | { attention(qkv: tf.Tensor2D, mask: tf.Tensor | null): tf.Tensor2D; fromHeads?: undefined; qkv?: undefined; toHeads?: undefined };

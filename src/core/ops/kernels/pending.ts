@@ -40,10 +40,6 @@ export class PendingWork {
     this.touched.clear();
   }
 
-  get held(): boolean {
-    return this.touched.size > 0;
-  }
-
   /** Wraps the backend's frees and read-backs and the engine's kernel calls (once). */
   watch(backend: Watched, engine: EngineLike = tf.engine() as unknown as EngineLike): void {
     if (this.watching) return;
